@@ -1,0 +1,45 @@
+# Two set-up commands: `make run` and `make test`. Both bootstrap .venv on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DAYS ?= 14
+
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export KLOUT_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
+export GX_ANALYTICS_ENABLED := False
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+
+.PHONY: run test ui bench bootstrap manifest clean
+
+bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml manifest
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	mkdir -p $(DAGSTER_HOME) data
+	cp $< $@
+
+# dagster-dbt needs a manifest outside `dagster dev`; parsing is cheap and offline.
+manifest: $(VENV)/.installed
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+
+run: bootstrap
+	$(BIN)/python -m orchestration.cli run --days $(DAYS)
+
+test: bootstrap
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+ui: bootstrap
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: bootstrap
+	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf data $(DAGSTER_HOME) dbt_project/target dbt_project/logs

@@ -1,0 +1,18 @@
+{# The partition window as SQL date literals, from the --vars Dagster passes. #}
+{% macro min_date() %}cast('{{ var("min_date") }}' as date){% endmacro %}
+{% macro max_date() %}cast('{{ var("max_date") }}' as date){% endmacro %}
+
+{# Exponential decay weight of an event `age_days` old: 1 today, 0.5 one half-life ago. #}
+{% macro decay_weight(age_days) %}power(0.5, ({{ age_days }}) / {{ var("half_life_days") }}::double){% endmacro %}
+
+{# A reactor's selectivity weight: the more reactions they hand out that day, the less each counts. #}
+{% macro selectivity_weight(reactions_given) %}(1.0 / power(greatest({{ reactions_given }}, 1), {{ var("selectivity_exponent") }}::double)){% endmacro %}
+
+{# Post text without HTML tags or the common entities (Mastodon `content` is HTML). #}
+{% macro strip_html(column) -%}
+trim(regexp_replace(
+    replace(replace(replace(replace(replace(replace(
+        regexp_replace({{ column }}, '<[^>]*>', ' ', 'g'),
+        '&quot;', '"'), '&#39;', ''''), '&lt;', '<'), '&gt;', '>'), '&nbsp;', ' '), '&amp;', '&'),
+    '\s+', ' ', 'g'))
+{%- endmacro %}

@@ -1,0 +1,70 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['day']) }}
+-- person x network x day: what they posted and the reactions they received.
+with identity as (
+    select account_key, person_id from {{ ref('int_identity') }}
+),
+snapshots as (
+    select i.person_id, s.network, s.snapshot_day as day, sum(s.followers_count) as followers
+    from ({{ union_networks('accounts') }}) as s
+    join identity as i using (account_key)
+    where s.snapshot_day between {{ min_date() }} and {{ max_date() }}
+    group by all
+),
+posts as (
+    select i.person_id, p.network, p.post_day as day, count(*) as posts_made
+    from ({{ union_networks('posts') }}) as p
+    join identity as i using (account_key)
+    where p.post_day between {{ min_date() }} and {{ max_date() }}
+    group by all
+),
+events as (
+    select * from {{ ref('int_engagement_events') }}
+    where event_day between {{ min_date() }} and {{ max_date() }}
+),
+handed_out as (
+    select reactor_person_id, event_day, count(*) as reactions_given
+    from events
+    group by all
+),
+received as (
+    select
+        e.target_person_id as person_id,
+        e.network,
+        e.event_day as day,
+        count(*) filter (where e.reaction_type = 'like') as likes,
+        count(*) filter (where e.reaction_type = 'reply') as replies,
+        count(*) filter (where e.reaction_type = 'reshare') as reshares,
+        count(*) filter (where e.reaction_type = 'quote') as quotes,
+        count(*) filter (where e.reaction_type = 'mention') as mentions,
+        count(*) as reactions_received,
+        count(distinct e.reactor_person_id) as unique_reactors,
+        sum({{ selectivity_weight('h.reactions_given') }}) as selectivity_weighted_reactions
+    from events as e
+    join handed_out as h using (reactor_person_id, event_day)
+    group by all
+),
+spine as (
+    select person_id, network, day from snapshots
+    union
+    select person_id, network, day from posts
+    union
+    select person_id, network, day from received
+)
+select
+    spine.person_id,
+    spine.network,
+    spine.day,
+    coalesce(posts.posts_made, 0) as posts_made,
+    coalesce(received.likes, 0) as likes,
+    coalesce(received.replies, 0) as replies,
+    coalesce(received.reshares, 0) as reshares,
+    coalesce(received.quotes, 0) as quotes,
+    coalesce(received.mentions, 0) as mentions,
+    coalesce(received.reactions_received, 0) as reactions_received,
+    coalesce(received.unique_reactors, 0) as unique_reactors,
+    coalesce(received.selectivity_weighted_reactions, 0.0) as selectivity_weighted_reactions,
+    snapshots.followers
+from spine
+left join posts using (person_id, network, day)
+left join received using (person_id, network, day)
+left join snapshots using (person_id, network, day)

@@ -1,0 +1,21 @@
+-- Posts from getAuthorFeed (postView with an app.bsky.feed.post record).
+with ranked as (
+    select *, row_number() over (partition by post_id order by partition_day, fetched_at desc) as rn
+    from {{ source('raw', 'bluesky_posts') }}
+)
+select
+    'bluesky' as network,
+    'bluesky:' || post_id as post_key,
+    'bluesky:' || account_id as account_key,
+    created_at,
+    cast(timezone('UTC', created_at) as date) as post_day,
+    partition_day,
+    case
+        when payload -> 'record' -> 'reply' is not null then 'reply'
+        when payload -> 'record' -> 'embed' ->> '$type' like 'app.bsky.embed.record%' then 'quote'
+        else 'post'
+    end as post_kind,
+    {{ strip_html("payload -> 'record' ->> 'text'") }} as text,
+    payload -> 'record' -> 'langs' ->> 0 as language
+from ranked
+where rn = 1

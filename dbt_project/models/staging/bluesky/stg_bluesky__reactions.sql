@@ -1,0 +1,19 @@
+-- Likes, reposts, replies, quotes and mentions in the shared vocabulary; counted once (first landing wins).
+with ranked as (
+    select *, row_number() over (
+        partition by post_id, reactor_account_id, reaction_type order by partition_day, fetched_at
+    ) as rn
+    from {{ source('raw', 'bluesky_reactions') }}
+)
+select
+    'bluesky' as network,
+    'bluesky:' || post_id as post_key,
+    'bluesky:' || target_account_id as target_account_key,
+    'bluesky:' || reactor_account_id as reactor_account_key,
+    lower(coalesce(payload -> 'actor' ->> 'handle', payload -> 'author' ->> 'handle', payload ->> 'handle')) as reactor_handle,
+    case reaction_type when 'repost' then 'reshare' else reaction_type end as reaction_type,
+    reacted_at,
+    partition_day as first_seen_day,
+    coalesce(cast(timezone('UTC', reacted_at) as date), partition_day) as event_day
+from ranked
+where rn = 1

@@ -1,0 +1,19 @@
+-- Favourites, reblogs, replies and mentions in the shared vocabulary; counted once (first landing wins).
+with ranked as (
+    select *, row_number() over (
+        partition by post_id, reactor_account_id, reaction_type order by partition_day, fetched_at
+    ) as rn
+    from {{ source('raw', 'mastodon_reactions') }}
+)
+select
+    'mastodon' as network,
+    'mastodon:' || post_id as post_key,
+    'mastodon:' || target_account_id as target_account_key,
+    'mastodon:' || reactor_account_id as reactor_account_key,
+    lower(coalesce(payload -> 'account' ->> 'acct', payload ->> 'acct')) as reactor_handle,
+    case reaction_type when 'favourite' then 'like' when 'reblog' then 'reshare' else reaction_type end as reaction_type,
+    reacted_at,
+    partition_day as first_seen_day,
+    coalesce(cast(timezone('UTC', reacted_at) as date), partition_day) as event_day
+from ranked
+where rn = 1

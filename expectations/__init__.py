@@ -1,0 +1,1 @@
+"""Great Expectations suites as data (suites/*.json) and the runner that applies them."""

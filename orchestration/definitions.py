@@ -1,0 +1,61 @@
+"""The code location: one Definitions for every asset, check, resource and schedule."""
+from __future__ import annotations
+
+import os
+
+from dagster import AssetKey, AssetSelection, Definitions, EnvVar, build_schedule_from_partitioned_job, define_asset_job
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+
+from .assets.dbt import dbt_models, dbt_project
+from .assets.raw import raw_network_assets, raw_platform
+from .assets.scoring import leaderboard, score_changes_asset, scores
+from .checks import suite_check
+from .partitions import daily_partitions
+from .resources import SocialNetworks
+from .warehouse import warehouse_path
+
+
+def _secret(name: str):
+    """An EnvVar reference (shown masked in the UI) when the variable is set, else no secret."""
+    return EnvVar(name) if os.getenv(name) else None
+
+
+def _env(name: str, default: str) -> str:
+    return os.getenv(name) or default
+
+
+daily_job = define_asset_job("daily_influence", selection=AssetSelection.all(), partitions_def=daily_partitions)
+
+# Every morning (06:00 UTC) materialise yesterday's partition.
+daily_schedule = build_schedule_from_partitioned_job(daily_job, hour_of_day=6, minute_of_hour=0)
+
+gx_checks = [
+    *(suite_check(f"raw_{n}_{t}", AssetKey(["raw", f"{n}_{t}"])) for n in ("mastodon", "bluesky") for t in ("posts", "reactions")),
+    suite_check("scores", AssetKey(["marts", "scores"])),
+]
+
+social = SocialNetworks(
+    mode=_env("KLOUT_MODE", "sandbox"),
+    mastodon_base_url=_env("MASTODON_BASE_URL", SocialNetworks.model_fields["mastodon_base_url"].default),
+    bluesky_base_url=_env("BLUESKY_BASE_URL", SocialNetworks.model_fields["bluesky_base_url"].default),
+    platform_base_url=_env("PLATFORM_BASE_URL", ""),
+    mastodon_token=_secret("MASTODON_TOKEN"),
+    bluesky_token=_secret("BLUESKY_TOKEN"),
+    platform_token=_secret("PLATFORM_TOKEN"),
+    public_accounts=[a for a in _env("KLOUT_PUBLIC_ACCOUNTS", "").split(",") if a],
+    sandbox_persons=int(_env("KLOUT_SANDBOX_PERSONS", "200")),
+    sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
+)
+
+defs = Definitions(
+    assets=[raw_platform, *raw_network_assets, dbt_models, scores, score_changes_asset, leaderboard],
+    asset_checks=gx_checks,
+    jobs=[daily_job],
+    schedules=[daily_schedule],
+    resources={
+        "duckdb": DuckDBResource(database=warehouse_path()),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+        "social": social,
+    },
+)

@@ -1,0 +1,1 @@
+"""Plain functions over DataFrames: scoring, topics, +K, sashes, perks. No Dagster imports here."""

@@ -1,0 +1,55 @@
+"""The influence formula as one versioned, declarative config."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FORMULAS_DIR = Path(__file__).parent / "formulas"
+ACTIVE_FORMULA_ENV = "KLOUT_FORMULA_VERSION"
+DEFAULT_VERSION = "v1"
+
+
+@dataclass(frozen=True)
+class Formula:
+    version: str
+    config: dict[str, Any]
+    content_hash: str
+
+    def section(self, name: str) -> dict[str, Any]:
+        if name == "features":
+            return feature_knobs()
+        return self.config[name]
+
+
+def feature_knobs() -> dict[str, Any]:
+    """Window, half-life and selectivity: defined once, as dbt vars, shared by SQL and Python.
+
+    They shape fct_features_90d, which every formula version reads, so they are not per version.
+    """
+    dbt_vars = yaml.safe_load((FORMULAS_DIR.parents[2] / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    return {k: dbt_vars[k] for k in ("window_days", "half_life_days", "selectivity_exponent")}
+
+
+def available_versions() -> list[str]:
+    return sorted(p.stem for p in FORMULAS_DIR.glob("*.yaml"))
+
+
+def load_formula(version: str | None = None) -> Formula:
+    version = version or active_version()
+    path = FORMULAS_DIR / f"{version}.yaml"
+    if not path.exists():
+        raise ValueError(f"unknown formula version {version!r}; available: {available_versions()}")
+    text = path.read_text()
+    config = yaml.safe_load(text)
+    if config.get("version") != version:
+        raise ValueError(f"{path.name} declares version {config.get('version')!r}, expected {version!r}")
+    return Formula(version=version, config=config, content_hash=hashlib.sha256(text.encode()).hexdigest()[:16])
+
+
+def active_version() -> str:
+    return os.getenv(ACTIVE_FORMULA_ENV, DEFAULT_VERSION)

@@ -1,0 +1,94 @@
+"""Connector resources: the same production clients, pointed at the sandbox or at real networks."""
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Optional
+
+from dagster import ConfigurableResource
+from pydantic import PrivateAttr
+
+from connectors.http import HttpClient
+from connectors.ingest import NetworkClient
+from connectors.platform import PlatformClient
+from connectors.registry import NETWORKS
+
+_SANDBOXES: dict[tuple, object] = {}
+_SANDBOX_LOCK = threading.Lock()
+
+
+def shared_sandbox(persons: int, seed: int, days: int, fault_rate: float):
+    """One sandbox server per process and world, started on a free 127.0.0.1 port on first use."""
+    from connectors.sandbox.server import FaultConfig, SandboxServer
+    from connectors.sandbox.world import WorldConfig, build_world
+
+    key = (persons, seed, days, fault_rate)
+    with _SANDBOX_LOCK:
+        if key not in _SANDBOXES:
+            world = build_world(WorldConfig(seed=seed, persons=persons, days=days))
+            server = SandboxServer(world, faults=FaultConfig(seed=seed, rate=fault_rate))
+            server.start()
+            _SANDBOXES[key] = server
+        return _SANDBOXES[key]
+
+
+class SocialNetworks(ConfigurableResource):
+    """Network and platform API clients. `mode="sandbox"` (the default) serves a synthetic world
+    locally; `mode="live"` uses the base URLs and tokens given (from env vars)."""
+
+    mode: str = "sandbox"
+    mastodon_base_url: str = NETWORKS["mastodon"].default_base_url
+    bluesky_base_url: str = NETWORKS["bluesky"].default_base_url
+    platform_base_url: str = ""
+    mastodon_token: Optional[str] = None
+    bluesky_token: Optional[str] = None
+    platform_token: Optional[str] = None
+    networks: list[str] = ["mastodon", "bluesky"]
+    public_accounts: list[str] = []  # "network:handle", tracked besides registered profiles' links
+    lookback_days: int = 7
+    sandbox_persons: int = 200
+    sandbox_seed: int = 7
+    sandbox_days: int = 120
+    sandbox_fault_rate: float = 0.0
+
+    _clients: dict = PrivateAttr(default_factory=dict)
+
+    @property
+    def sandbox(self):
+        if self.mode != "sandbox":
+            return None
+        return shared_sandbox(self.sandbox_persons, self.sandbox_seed, self.sandbox_days, self.sandbox_fault_rate)
+
+    def _base_url(self, name: str) -> str:
+        if self.sandbox is not None:
+            return self.sandbox.base_url
+        url = getattr(self, f"{name}_base_url")
+        if not url:
+            raise ValueError(f"{name}: no base URL configured for live mode (set {name.upper()}_BASE_URL)")
+        return url
+
+    def _http(self, name: str) -> HttpClient:
+        if name not in self._clients:
+            self._clients[name] = HttpClient(name, self._base_url(name), token=getattr(self, f"{name}_token"))
+        return self._clients[name]
+
+    def client(self, network: str) -> NetworkClient:
+        if network not in NETWORKS:
+            raise ValueError(f"unknown network {network!r}; known: {sorted(NETWORKS)}")
+        return NETWORKS[network].client_class(self._http(network))
+
+    def platform(self) -> PlatformClient:
+        return PlatformClient(self._http("platform"))
+
+    def public_handles(self, network: str) -> list[str]:
+        configured = [a.split(":", 1)[1] for a in self.public_accounts if a.split(":", 1)[0] == network]
+        if self.sandbox is not None and not self.public_accounts:
+            return self.sandbox.world.public_handles_for(network)
+        return configured
+
+    def observe_day(self, day: date) -> None:
+        """In sandbox mode, move the world's clock to the end of `day`: the daily run at midnight."""
+        if self.sandbox is not None:
+            from connectors.sandbox.world import end_of_day
+
+            self.sandbox.set_clock(end_of_day(day))
