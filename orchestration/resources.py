@@ -17,15 +17,16 @@ _SANDBOXES: dict[tuple, object] = {}
 _SANDBOX_LOCK = threading.Lock()
 
 
-def shared_sandbox(persons: int, seed: int, days: int, fault_rate: float):
+def shared_sandbox(persons: int, seed: int, days: int, fault_rate: float, end_date: str = ""):
     """One sandbox server per process and world, started on a free 127.0.0.1 port on first use."""
     from connectors.sandbox.server import FaultConfig, SandboxServer
     from connectors.sandbox.world import WorldConfig, build_world
 
-    key = (persons, seed, days, fault_rate)
+    key = (persons, seed, days, fault_rate, end_date)
     with _SANDBOX_LOCK:
         if key not in _SANDBOXES:
-            world = build_world(WorldConfig(seed=seed, persons=persons, days=days))
+            dated = {"end_date": date.fromisoformat(end_date)} if end_date else {}
+            world = build_world(WorldConfig(seed=seed, persons=persons, days=days, **dated))
             server = SandboxServer(world, faults=FaultConfig(seed=seed, rate=fault_rate))
             server.start()
             _SANDBOXES[key] = server
@@ -50,6 +51,7 @@ class SocialNetworks(ConfigurableResource):
     sandbox_seed: int = 7
     sandbox_days: int = 120
     sandbox_fault_rate: float = 0.0
+    sandbox_end_date: str = ""  # ISO date of the world's last day; empty = today (UTC)
 
     _clients: dict = PrivateAttr(default_factory=dict)
 
@@ -57,7 +59,9 @@ class SocialNetworks(ConfigurableResource):
     def sandbox(self):
         if self.mode != "sandbox":
             return None
-        return shared_sandbox(self.sandbox_persons, self.sandbox_seed, self.sandbox_days, self.sandbox_fault_rate)
+        return shared_sandbox(
+            self.sandbox_persons, self.sandbox_seed, self.sandbox_days, self.sandbox_fault_rate, self.sandbox_end_date
+        )
 
     def _base_url(self, name: str) -> str:
         if self.sandbox is not None:

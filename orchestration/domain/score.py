@@ -14,7 +14,7 @@ from scipy import optimize, sparse
 
 from .formula import Formula
 
-SUBSCORES = ("reach", "amplification", "network")
+SUBSCORES = ("reach", "amplification", "network_impact")
 
 
 def decay(age_days: np.ndarray | pd.Series, half_life_days: float) -> np.ndarray:
@@ -87,7 +87,7 @@ def network_subscores(features: pd.DataFrame, flows: pd.DataFrame, formula: Form
     df["reach"] = weights["reach"] * df["decayed_engaged_audience"].astype(float).clip(lower=0)
     # ratio beats volume: the same engagement spread over fewer posts counts more
     df["amplification"] = weights["amplification"] * df["selectivity_weighted_engagement"].astype(float).clip(lower=0) * (rpp / (1.0 + rpp))
-    df["network"] = weights["network"] * df["network_flow"]
+    df["network_impact"] = weights["network_impact"] * df["network_flow"]
     df["strength"] = df[list(SUBSCORES)].sum(axis=1)
     return df
 
@@ -145,8 +145,7 @@ def score_day(features: pd.DataFrame, events: pd.DataFrame, as_of: date, formula
 
 def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
     """Delta since yesterday and the contributions that moved most: "why your score changed"."""
-    parts = [c for c in today.columns if c.rsplit("_", 1)[-1] in SUBSCORES or c.endswith("_contribution")]
-    reasons_cols = [c for c in parts if not c.endswith("_contribution")]
+    reasons_cols = [c for c in today.columns if any(c.endswith(f"_{s}") for s in SUBSCORES)]
     merged = today.merge(yesterday, on=["person_id", "formula_version"], how="left", suffixes=("", "_prev"))
     merged["score_prev"] = merged["score_prev"].astype(float)
     rows = []
