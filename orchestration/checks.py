@@ -1,5 +1,4 @@
 """GX suites as Dagster asset checks: one check per suite, blocking where the suite says so."""
-from __future__ import annotations
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 from dagster_duckdb import DuckDBResource

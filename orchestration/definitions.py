@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+from pathlib import Path
 
 from dagster import AssetKey, AssetSelection, Definitions, EnvVar, build_schedule_from_partitioned_job, define_asset_job
 from dagster_dbt import DbtCliResource
@@ -35,27 +38,43 @@ gx_checks = [
     suite_check("scores", AssetKey(["marts", "scores"])),
 ]
 
-social = SocialNetworks(
-    mode=_env("KLOUT_MODE", "sandbox"),
-    mastodon_base_url=_env("MASTODON_BASE_URL", SocialNetworks.model_fields["mastodon_base_url"].default),
-    bluesky_base_url=_env("BLUESKY_BASE_URL", SocialNetworks.model_fields["bluesky_base_url"].default),
-    platform_base_url=_env("PLATFORM_BASE_URL", ""),
-    mastodon_token=_secret("MASTODON_TOKEN"),
-    bluesky_token=_secret("BLUESKY_TOKEN"),
-    platform_token=_secret("PLATFORM_TOKEN"),
-    public_accounts=[a for a in _env("KLOUT_PUBLIC_ACCOUNTS", "").split(",") if a],
-    sandbox_persons=int(_env("KLOUT_SANDBOX_PERSONS", "200")),
-    sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
-)
+def social_from_env() -> SocialNetworks:
+    """Connector settings from env vars; secrets stay EnvVar references, never values."""
+    return SocialNetworks(
+        mode=_env("KLOUT_MODE", "sandbox"),
+        mastodon_base_url=_env("MASTODON_BASE_URL", SocialNetworks.model_fields["mastodon_base_url"].default),
+        bluesky_base_url=_env("BLUESKY_BASE_URL", SocialNetworks.model_fields["bluesky_base_url"].default),
+        platform_base_url=_env("PLATFORM_BASE_URL", ""),
+        mastodon_token=_secret("MASTODON_TOKEN"),
+        bluesky_token=_secret("BLUESKY_TOKEN"),
+        platform_token=_secret("PLATFORM_TOKEN"),
+        public_accounts=[a for a in _env("KLOUT_PUBLIC_ACCOUNTS", "").split(",") if a],
+        lookback_days=int(_env("KLOUT_LOOKBACK_DAYS", "7")),
+        sandbox_persons=int(_env("KLOUT_SANDBOX_PERSONS", "200")),
+        sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
+        sandbox_end_date=_env("KLOUT_SANDBOX_END_DATE", ""),
+    )
 
-defs = Definitions(
-    assets=[raw_platform, *raw_network_assets, dbt_models, scores, score_changes_asset, leaderboard],
-    asset_checks=gx_checks,
-    jobs=[daily_job],
-    schedules=[daily_schedule],
-    resources={
-        "duckdb": DuckDBResource(database=warehouse_path()),
-        "dbt": DbtCliResource(project_dir=dbt_project),
-        "social": social,
-    },
-)
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the project's .venv), whether or not it is activated."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def build_definitions(social: SocialNetworks | None = None) -> Definitions:
+    """The warehouse path comes from KLOUT_WAREHOUSE for both DuckDB and dbt (profiles.yml)."""
+    return Definitions(
+        assets=[raw_platform, *raw_network_assets, dbt_models, scores, score_changes_asset, leaderboard],
+        asset_checks=gx_checks,
+        jobs=[daily_job],
+        schedules=[daily_schedule],
+        resources={
+            "duckdb": DuckDBResource(database=warehouse_path()),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+            "social": social or social_from_env(),
+        },
+    )
+
+
+defs = build_definitions()

@@ -11,25 +11,23 @@ from pydantic import PrivateAttr
 from connectors.http import HttpClient
 from connectors.ingest import NetworkClient
 from connectors.platform import PlatformClient
-from connectors.registry import NETWORKS
+from connectors import NETWORKS, make_client
 
 _SANDBOXES: dict[tuple, object] = {}
 _SANDBOX_LOCK = threading.Lock()
 
 
 def shared_sandbox(persons: int, seed: int, days: int, fault_rate: float, end_date: str = ""):
-    """One sandbox server per process and world, started on a free 127.0.0.1 port on first use."""
-    from connectors.sandbox.server import FaultConfig, SandboxServer
-    from connectors.sandbox.world import WorldConfig, build_world
+    """One sandbox per process and world, started on a free 127.0.0.1 port on first use."""
+    from connectors.sandbox.process import SandboxProcess
 
     key = (persons, seed, days, fault_rate, end_date)
     with _SANDBOX_LOCK:
         if key not in _SANDBOXES:
-            dated = {"end_date": date.fromisoformat(end_date)} if end_date else {}
-            world = build_world(WorldConfig(seed=seed, persons=persons, days=days, **dated))
-            server = SandboxServer(world, faults=FaultConfig(seed=seed, rate=fault_rate))
-            server.start()
-            _SANDBOXES[key] = server
+            _SANDBOXES[key] = SandboxProcess(
+                persons=persons, days=days, seed=seed, fault_rate=fault_rate,
+                end_date=date.fromisoformat(end_date) if end_date else None,
+            )
         return _SANDBOXES[key]
 
 
@@ -49,7 +47,7 @@ class SocialNetworks(ConfigurableResource):
     lookback_days: int = 7
     sandbox_persons: int = 200
     sandbox_seed: int = 7
-    sandbox_days: int = 120
+    sandbox_days: int = 30
     sandbox_fault_rate: float = 0.0
     sandbox_end_date: str = ""  # ISO date of the world's last day; empty = today (UTC)
 
@@ -71,23 +69,28 @@ class SocialNetworks(ConfigurableResource):
             raise ValueError(f"{name}: no base URL configured for live mode (set {name.upper()}_BASE_URL)")
         return url
 
-    def _http(self, name: str) -> HttpClient:
-        if name not in self._clients:
-            self._clients[name] = HttpClient(name, self._base_url(name), token=getattr(self, f"{name}_token"))
-        return self._clients[name]
-
     def client(self, network: str) -> NetworkClient:
         if network not in NETWORKS:
             raise ValueError(f"unknown network {network!r}; known: {sorted(NETWORKS)}")
-        return NETWORKS[network].client_class(self._http(network))
+        if network not in self._clients:
+            # Live networks start from their published caps; the sandbox announces its own in headers.
+            budget = {"budget": None} if self.sandbox is not None else {}
+            self._clients[network] = make_client(
+                network, self._base_url(network), token=getattr(self, f"{network}_token"), **budget
+            )
+        return self._clients[network]
 
     def platform(self) -> PlatformClient:
-        return PlatformClient(self._http("platform"))
+        if "platform" not in self._clients:
+            self._clients["platform"] = PlatformClient(
+                HttpClient("platform", self._base_url("platform"), token=self.platform_token)
+            )
+        return self._clients["platform"]
 
     def public_handles(self, network: str) -> list[str]:
         configured = [a.split(":", 1)[1] for a in self.public_accounts if a.split(":", 1)[0] == network]
         if self.sandbox is not None and not self.public_accounts:
-            return self.sandbox.world.public_handles_for(network)
+            return self.sandbox.public_handles(network)
         return configured
 
     def observe_day(self, day: date) -> None:

@@ -1,7 +1,8 @@
-"""`python -m connectors.sandbox serve [--port 8765] [--persons 200] [--days 30] [--seed 7] [--fault-rate 0]`."""
+"""`python -m connectors.sandbox serve [--port 8765] [--persons 200] [--days 30] [--seed 7] [--fault-rate 0] [--end-date YYYY-MM-DD]`."""
 
 import argparse
 import time
+from datetime import date
 
 from connectors.sandbox.server import FaultConfig, SandboxServer
 from connectors.sandbox.world import WorldConfig, build_world
@@ -16,9 +17,11 @@ def main() -> None:
     serve.add_argument("--days", type=int, default=30)
     serve.add_argument("--seed", type=int, default=7)
     serve.add_argument("--fault-rate", type=float, default=0.0)
+    serve.add_argument("--end-date", type=date.fromisoformat, default=None, help="the world's last day (default: today UTC)")
     args = parser.parse_args()
 
-    world = build_world(WorldConfig(seed=args.seed, persons=args.persons, days=args.days))
+    dated = {"end_date": args.end_date} if args.end_date else {}
+    world = build_world(WorldConfig(seed=args.seed, persons=args.persons, days=args.days, **dated))
     server = SandboxServer(world, faults=FaultConfig(seed=args.seed, rate=args.fault_rate), port=args.port)
     print(server.start(), flush=True)
     try:

@@ -218,6 +218,13 @@ class SandboxServer:
     def _control(self, method: str, path: str, body: bytes) -> tuple[int, dict, bytes]:
         if path == "/_sandbox/health" and method == "GET":
             return 200, {}, _json({"status": "ok", "clock": self._clock.isoformat()})
+        if path == "/_sandbox/world" and method == "GET":
+            handles = self.world.public_handles
+            return 200, {}, _json({
+                "end_date": self.world.config.end_date.isoformat(),
+                "public_handles": {n: handles.loc[handles["network"] == n, "handle"].tolist()
+                                   for n in sorted(handles["network"].unique())},
+            })
         if path == "/_sandbox/clock" and method == "POST":
             try:
                 self.set_clock(datetime.fromisoformat(json.loads(body or b"{}")["now"]))

@@ -1,5 +1,4 @@
 """dbt models as partitioned assets: the partition window goes to dbt as --vars."""
-from __future__ import annotations
 
 import json
 from collections.abc import Mapping

@@ -1,5 +1,4 @@
 """Raw landing assets: platform data, then one multi-asset per network, daily-partitioned."""
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Failure, MaterializeResult, MetadataValue, multi_asset
 from dagster_duckdb import DuckDBResource

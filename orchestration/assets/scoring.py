@@ -1,5 +1,4 @@
 """Score, score changes and the leaderboard: thin assets over orchestration.domain.score."""
-from __future__ import annotations
 
 from datetime import timedelta
 
@@ -37,12 +36,12 @@ def scores(context: AssetExecutionContext, duckdb: DuckDBResource) -> Materializ
     window = FORMULA.section("features")["window_days"]
     with duckdb.get_connection() as conn:
         features = _read(
-            conn, "select * from marts.fct_features_90d where as_of_day between ? and ?", [days[0], days[-1]]
+            conn, "select * from marts.fct_features_90d where as_of_day between ? and ? order by as_of_day, person_id, network", [days[0], days[-1]]
         )
         events = _read(
             conn,
             "select reactor_person_id, target_person_id, network, event_day from intermediate.int_engagement_events"
-            " where event_day between ? and ?",
+            " where event_day between ? and ? order by all",
             [days[0] - timedelta(days=window - 1), days[-1]],
         )
         frames = [
@@ -78,7 +77,7 @@ def score_changes_asset(context: AssetExecutionContext, duckdb: DuckDBResource) 
     with duckdb.get_connection() as conn:
         history = _read(
             conn,
-            "select * from marts.scores where formula_version = ? and day between ? and ?",
+            "select * from marts.scores where formula_version = ? and day between ? and ? order by day, person_id",
             [FORMULA.version, days[0] - timedelta(days=1), days[-1]],
         )
         history["day"] = pd.to_datetime(history["day"]).dt.date

@@ -135,11 +135,11 @@ def score_day(features: pd.DataFrame, events: pd.DataFrame, as_of: date, formula
         index="person_id", columns="network", values=[*SUBSCORES, "contribution"], aggfunc="sum", fill_value=0.0
     )
     wide.columns = [f"{network}_{metric}" for metric, network in wide.columns]
-    out = wide.reset_index()
+    out = wide.round(9).reset_index()
     out.insert(1, "day", pd.Timestamp(as_of).date())
     out.insert(2, "formula_version", formula.version)
     out.insert(3, "score", out["person_id"].map(score).round(2))
-    out.insert(4, "strength", out["person_id"].map(strength))
+    out.insert(4, "strength", out["person_id"].map(strength).round(9))
     return out.sort_values("person_id", ignore_index=True)
 
 

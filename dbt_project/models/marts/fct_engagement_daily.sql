@@ -38,7 +38,7 @@ received as (
         count(*) filter (where e.reaction_type = 'mention') as mentions,
         count(*) as reactions_received,
         count(distinct e.reactor_person_id) as unique_reactors,
-        sum({{ selectivity_weight('h.reactions_given') }}) as selectivity_weighted_reactions
+        round(sum({{ selectivity_weight('h.reactions_given') }}), 9) as selectivity_weighted_reactions
     from events as e
     join handed_out as h using (reactor_person_id, event_day)
     group by all

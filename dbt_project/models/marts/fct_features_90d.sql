@@ -15,10 +15,9 @@ windowed as (
         a.as_of_day,
         d.person_id,
         d.network,
-        sum({{ decay_weight('a.as_of_day - d.day') }} * d.reactions_received) as decayed_reactions,
-        sum({{ decay_weight('a.as_of_day - d.day') }} * d.posts_made) as decayed_posts,
-        sum({{ decay_weight('a.as_of_day - d.day') }} * d.selectivity_weighted_reactions) as selectivity_weighted_engagement,
-        sum(d.reactions_received) as reactions_90d,
+        round(sum({{ decay_weight('a.as_of_day - d.day') }} * d.reactions_received), 9) as decayed_reactions,
+        round(sum({{ decay_weight('a.as_of_day - d.day') }} * d.posts_made), 9) as decayed_posts,
+        round(sum({{ decay_weight('a.as_of_day - d.day') }} * d.selectivity_weighted_reactions), 9) as selectivity_weighted_engagement,
         sum(d.posts_made) as posts_90d,
         arg_max(d.followers, d.day) filter (where d.followers is not null) as audience_size,
         max(d.day) filter (where d.posts_made > 0 or d.reactions_received > 0) as last_active_day
@@ -34,10 +33,11 @@ audience as (
     -- exact distinct reactors over the window (never a sum of daily uniques), and the same
     -- audience with each reactor weighted by how recently they last engaged.
     select as_of_day, person_id, network, count(*) as engaged_audience_90d,
-        sum({{ decay_weight('as_of_day - last_day') }}) as decayed_engaged_audience
+        round(sum({{ decay_weight('as_of_day - last_day') }}), 9) as decayed_engaged_audience,
+        sum(reactions) as reactions_90d
     from (
         select a.as_of_day, e.target_person_id as person_id, e.network, e.reactor_person_id,
-            max(e.event_day) as last_day
+            max(e.event_day) as last_day, count(*) as reactions
         from as_of as a
         join events as e on e.event_day between a.as_of_day - {{ window - 1 }} and a.as_of_day
         group by all
@@ -53,11 +53,10 @@ select
     w.decayed_reactions,
     w.decayed_posts,
     case when w.decayed_posts > 0 then w.decayed_reactions / w.decayed_posts else 0.0 end as reactions_per_post,
-    case when w.reactions_90d > 0 then least(1.0, coalesce(au.engaged_audience_90d, 0) / w.reactions_90d) else 0.0 end
-        as unique_reactor_share,
+    case when au.reactions_90d > 0 then au.engaged_audience_90d / au.reactions_90d else 0.0 end as unique_reactor_share,
     w.selectivity_weighted_engagement,
     w.decayed_posts as activity,
-    w.reactions_90d,
+    coalesce(au.reactions_90d, 0) as reactions_90d,
     w.posts_90d,
     coalesce(w.audience_size, 0) as audience_size,
     w.as_of_day - w.last_active_day as days_since_active

@@ -11,8 +11,8 @@ select
     cast(timezone('UTC', created_at) as date) as post_day,
     partition_day,
     case
-        when payload -> 'record' -> 'reply' is not null then 'reply'
-        when payload -> 'record' -> 'embed' ->> '$type' like 'app.bsky.embed.record%' then 'quote'
+        when (payload -> 'record' -> 'reply') is not null then 'reply'
+        when json_extract_string(payload, '$.record.embed."$type"') like 'app.bsky.embed.record%' then 'quote'
         else 'post'
     end as post_kind,
     {{ strip_html("payload -> 'record' ->> 'text'") }} as text,

@@ -1,7 +1,7 @@
 -- Likes, reposts, replies, quotes and mentions in the shared vocabulary; counted once (first landing wins).
 with ranked as (
     select *, row_number() over (
-        partition by post_id, reactor_account_id, reaction_type order by partition_day, fetched_at
+        partition by post_id, reactor_account_id, reaction_type, target_account_id order by partition_day, fetched_at
     ) as rn
     from {{ source('raw', 'bluesky_reactions') }}
 )

@@ -11,7 +11,7 @@ select
     cast(timezone('UTC', created_at) as date) as post_day,
     partition_day,
     case
-        when payload ->> 'in_reply_to_id' is not null then 'reply'
+        when (payload ->> 'in_reply_to_id') is not null then 'reply'
         when json_type(payload -> 'quote') = 'OBJECT' then 'quote'
         else 'post'
     end as post_kind,

@@ -1,0 +1,172 @@
+"""Collect one day of one network, counting every reaction once (see docs/contracts.md).
+
+Network clients translate their native API into the small vocabulary below (`AccountSnapshot`,
+`Post`, `Reaction`), so this module holds the day/window/dedup rules exactly once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Protocol
+
+from connectors.http import ConnectorError
+
+log = logging.getLogger(__name__)
+
+ReactionKey = tuple[str, str, str, str]  # (network, post_id, reactor_account_id, reaction_type)
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    account_id: str
+    handle: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post by a tracked account; `reaction_counts` maps native reaction word -> the post's own
+    count, used to skip endpoints that would return nothing."""
+
+    post_id: str
+    account_id: str
+    created_at: datetime
+    payload: dict[str, Any]
+    reaction_counts: dict[str, int]
+    mentioned_account_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reaction:
+    reactor_account_id: str
+    reacted_at: datetime | None  # None when the API gives no time
+    payload: dict[str, Any]
+
+
+class NetworkClient(Protocol):
+    network: str
+
+    def resolve_account(self, handle: str) -> AccountSnapshot: ...
+
+    def recent_posts(self, account: AccountSnapshot) -> Iterator[Post]:
+        """The account's own posts, newest first."""
+
+    def reactions(self, post: Post, reaction_type: str) -> Iterator[Reaction]: ...
+
+
+@dataclass(frozen=True)
+class AccountFailure:
+    network: str
+    handle: str
+    endpoint: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.network} account {self.handle} failed at {self.endpoint}: {self.message}"
+
+
+@dataclass
+class DayBatch:
+    """Rows for one partition, shaped exactly like the raw tables."""
+
+    network: str
+    day: date
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    reactions: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[AccountFailure] = field(default_factory=list)
+
+
+def parse_time(value: str) -> datetime:
+    """ISO 8601 (`Z` or offset) -> aware UTC datetime."""
+    parsed = datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def to_json(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def reaction_key(row: dict[str, Any]) -> ReactionKey:
+    return row["network"], row["post_id"], row["reactor_account_id"], row["reaction_type"]
+
+
+def collect_day(network_client: NetworkClient, handles: Iterable[str], day: date, *,
+                lookback_days: int = 7, seen_reaction_keys: set[ReactionKey]) -> DayBatch:
+    """Fetch partition `day`: posts created on `day`, new reactions to posts of the lookback
+    window, mentions of `day`'s posts. Each handle is all-or-nothing: a failing handle becomes an
+    `AccountFailure` and contributes no rows, so landing keeps its previous rows."""
+    network = network_client.network
+    batch = DayBatch(network, day)
+    fetched_at = datetime.now(timezone.utc)
+    seen_per_post = Counter((post_id, reaction_type) for _, post_id, _, reaction_type in seen_reaction_keys)
+    for handle in handles:
+        try:
+            account, posts, reactions = _collect_account(
+                network_client, handle, day, lookback_days, seen_reaction_keys, seen_per_post, fetched_at)
+        except ConnectorError as exc:
+            log.warning("skipping %s account %s: %s", network, handle, exc)
+            batch.failures.append(AccountFailure(network, handle, exc.endpoint, str(exc)))
+            continue
+        batch.accounts.append(account)
+        batch.posts.extend(posts)
+        batch.reactions.extend(reactions)
+    return batch
+
+
+def _collect_account(client: NetworkClient, handle: str, day: date, lookback_days: int,
+                     seen: set[ReactionKey], seen_per_post: Counter, fetched_at: datetime):
+    network = client.network
+    window_start = datetime.combine(day - timedelta(days=lookback_days), time.min, timezone.utc)
+    day_start = datetime.combine(day, time.min, timezone.utc)
+    day_end = day_start + timedelta(days=1)  # exclusive: "<= end of day"
+    stamp = {"partition_day": day, "fetched_at": fetched_at}
+
+    account = client.resolve_account(handle)
+    account_row = {"network": network, "account_id": account.account_id, "handle": account.handle,
+                   **stamp, "payload": to_json(account.payload)}
+    posts: list[dict[str, Any]] = []
+    reactions: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def add_reaction(post: Post, reaction_type: str, reactor: str, reacted_at: datetime | None,
+                     payload: dict[str, Any], target: str) -> None:
+        row = {"network": network, "post_id": post.post_id, "target_account_id": target,
+               "reactor_account_id": reactor, "reaction_type": reaction_type,
+               "reacted_at": reacted_at, "source_account_id": account.account_id,
+               **stamp, "payload": to_json(payload)}
+        if reaction_key(row) in seen:
+            return
+        identity = (*reaction_key(row), target)  # a post may mention several accounts
+        earlier = reactions.get(identity)
+        if earlier is None or _earlier(reacted_at, earlier["reacted_at"]):
+            reactions[identity] = row
+
+    for post in client.recent_posts(account):
+        if post.created_at < window_start:
+            break
+        if post.created_at >= day_end:
+            continue  # newer than the partition (ingesting a past day)
+        if post.created_at >= day_start:
+            posts.append({"network": network, "post_id": post.post_id,
+                          "account_id": post.account_id, "created_at": post.created_at,
+                          **stamp, "payload": to_json(post.payload)})
+            for mentioned in post.mentioned_account_ids:
+                add_reaction(post, "mention", post.account_id, post.created_at, post.payload, mentioned)
+        for reaction_type, count in post.reaction_counts.items():
+            if count <= seen_per_post[(post.post_id, reaction_type)]:
+                continue  # the post's own counter shows nothing new: spare the API call
+            for reaction in client.reactions(post, reaction_type):
+                if reaction.reacted_at is None or reaction.reacted_at < day_end:
+                    add_reaction(post, reaction_type, reaction.reactor_account_id,
+                                 reaction.reacted_at, reaction.payload, post.account_id)
+    return account_row, posts, list(reactions.values())
+
+
+def _earlier(candidate: datetime | None, current: datetime | None) -> bool:
+    return candidate is not None and (current is None or candidate < current)

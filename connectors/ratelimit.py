@@ -1,0 +1,177 @@
+"""Proactive, thread-safe rate budget: wait *before* a request that the server would refuse.
+
+It learns the budget from whatever the API publishes:
+- `X-RateLimit-Limit/Remaining/Reset` — reset as an ISO timestamp (Mastodon) or epoch seconds
+  (GitHub); Reddit's `X-Ratelimit-Used/Remaining/Reset` gives seconds until reset;
+- IETF `RateLimit-Limit/Remaining/Reset/Policy` — reset as epoch seconds (Bluesky) or delta
+  seconds (IETF draft); numeric resets are told apart by magnitude;
+- body fields `backoff` / `quota_remaining` / `quota_max` (Stack Exchange, daily quota);
+- a configured daily unit quota with a cost per call (YouTube, no headers at all);
+- a configured client-side cap `max_requests` per `per_seconds`, used until the server has
+  told us its own numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+log = logging.getLogger(__name__)
+
+_EPOCH_THRESHOLD = 1_000_000_000  # a numeric reset above this is a timestamp, not a delta
+_POLL = 0.05  # wait when only in-flight requests hold the budget
+
+
+class BudgetExhausted(Exception):
+    """Waiting for the budget would take longer than `max_wait`."""
+
+
+class RateBudget:
+    """Call `acquire(cost)` before each request and `settle(headers, body)` once after it."""
+
+    def __init__(self, *, max_requests: int | None = None, per_seconds: float | None = None,
+                 daily_units: int | None = None, quota_timezone: str = "America/Los_Angeles",
+                 safety_margin: int = 1, unknown_reset_wait: float = 60.0,
+                 max_wait: float | None = 3600.0, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep):
+        if (max_requests is None) != (per_seconds is None):
+            raise ValueError("max_requests and per_seconds go together")
+        self.max_requests, self.per_seconds = max_requests, per_seconds
+        self.daily_units, self.quota_zone = daily_units, ZoneInfo(quota_timezone)
+        self.safety_margin, self.unknown_reset_wait, self.max_wait = safety_margin, unknown_reset_wait, max_wait
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._limit: int | None = None
+        self._remaining: int | None = None
+        self._reset_at: float | None = None
+        self._backoff_until = 0.0
+        self._in_flight = 0
+        self._sent: deque[float] = deque()
+        self._units_used = 0
+        self._units_day = None
+
+    def acquire(self, cost: int = 1) -> None:
+        """Block until one more request (costing `cost` quota units) fits, then reserve it."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait_needed(now, cost)
+                if wait <= 0:
+                    self._in_flight += 1
+                    self._sent.append(now)
+                    self._units_used += cost
+                    return
+            if self.max_wait is not None and wait > self.max_wait:
+                raise BudgetExhausted(f"rate budget spent; next slot in {wait:.0f}s")
+            log.info("rate budget: waiting %.2fs", wait)
+            self._sleep(wait)
+
+    def settle(self, headers: Mapping[str, str] | None = None,
+               body: Mapping[str, Any] | None = None) -> None:
+        """Mark the reserved request done and learn from what the server said."""
+        with self._lock:
+            now = self._clock()
+            self._in_flight = max(0, self._in_flight - 1)
+            learned = self._learn_headers(headers or {}, now) | self._learn_body(body or {}, now)
+            if not learned and self._remaining is not None:
+                self._remaining -= 1
+
+    def _wait_needed(self, now: float, cost: int) -> float:
+        self._roll(now)
+        waits = [self._backoff_until - now]
+        if self._remaining is not None:
+            if self._remaining - self.safety_margin < 1:
+                waits.append(self._reset_at - now if self._reset_at else self.unknown_reset_wait)
+            elif self._remaining - self.safety_margin - self._in_flight < 1:
+                waits.append(_POLL)
+        elif self.max_requests is not None:
+            while self._sent and self._sent[0] <= now - self.per_seconds:
+                self._sent.popleft()
+            if len(self._sent) + self._in_flight >= self.max_requests:
+                waits.append(self._sent[0] + self.per_seconds - now if self._sent else _POLL)
+        if self.daily_units is not None and self._units_used + cost > self.daily_units:
+            if cost > self.daily_units:
+                raise BudgetExhausted(f"a call costing {cost} units exceeds the daily quota")
+            waits.append(self._next_midnight(now, self.quota_zone) - now)
+        return max(waits)
+
+    def _roll(self, now: float) -> None:
+        """Start a new window once the announced reset has passed."""
+        if self._reset_at is not None and now >= self._reset_at:
+            self._remaining, self._reset_at = self._limit, None
+        day = datetime.fromtimestamp(now, self.quota_zone).date()
+        if day != self._units_day:
+            self._units_day, self._units_used = day, 0
+
+    def _learn_headers(self, headers: Mapping[str, str], now: float) -> bool:
+        lower = {k.lower(): v for k, v in headers.items()}
+        if "retry-after" in lower and lower["retry-after"].strip().isdigit():
+            self._backoff_until = max(self._backoff_until, now + float(lower["retry-after"]))
+        for prefix in ("x-ratelimit-", "ratelimit-"):
+            remaining = lower.get(prefix + "remaining")
+            if remaining is None:
+                continue
+            remaining_n = int(float(remaining))
+            limit = lower.get(prefix + "limit")
+            used = lower.get(prefix + "used")
+            if limit is not None:
+                self._limit = int(float(limit.split(",")[0].split(";")[0]))
+            elif used is not None:
+                self._limit = int(float(used)) + remaining_n
+            reset_at = self._parse_reset(lower.get(prefix + "reset"), now)
+            if reset_at is None:
+                reset_at = self._policy_window(lower.get(prefix + "policy"), now)
+            self._observe(remaining_n, reset_at)
+            return True
+        return False
+
+    def _learn_body(self, body: Mapping[str, Any], now: float) -> bool:
+        if body.get("backoff"):
+            self._backoff_until = max(self._backoff_until, now + float(body["backoff"]))
+        if body.get("quota_remaining") is None:
+            return False
+        if body.get("quota_max") is not None:
+            self._limit = int(body["quota_max"])
+        self._observe(int(body["quota_remaining"]), self._next_midnight(now, timezone.utc))
+        return True
+
+    def _observe(self, remaining: int, reset_at: float | None) -> None:
+        """Responses of one window can arrive out of order: keep the lowest remaining."""
+        same_window = reset_at is None or self._reset_at is None or abs(reset_at - self._reset_at) < 1
+        if same_window and self._remaining is not None:
+            remaining = min(remaining, self._remaining)
+        self._remaining = remaining
+        self._reset_at = reset_at if reset_at is not None else self._reset_at
+
+    @staticmethod
+    def _parse_reset(value: str | None, now: float) -> float | None:
+        if not value:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            return datetime.fromisoformat(value.strip()).timestamp()
+        if number > _EPOCH_THRESHOLD * 1000:
+            return number / 1000
+        return number if number > _EPOCH_THRESHOLD else now + number
+
+    @staticmethod
+    def _policy_window(value: str | None, now: float) -> float | None:
+        """`RateLimit-Policy: 300;w=300`: without a reset, the window bounds the wait."""
+        for part in (value or "").split(";"):
+            name, _, window = part.strip().partition("=")
+            if name == "w" and window.isdigit():
+                return now + int(window)
+        return None
+
+    @staticmethod
+    def _next_midnight(now: float, zone) -> float:
+        local = datetime.fromtimestamp(now, zone)
+        midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), zone)
+        return midnight.timestamp()
