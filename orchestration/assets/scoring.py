@@ -119,6 +119,7 @@ def leaderboard(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mater
             """,
             [FORMULA.version, days[0], days[-1], LEADERBOARD_SIZE],
         )
+        board["day"] = pd.to_datetime(board["day"]).dt.date
         replace_rows(conn, "marts.leaderboard", board, day_column="day", days=days, extra_keys={"formula_version": FORMULA.version})
     latest = board[board["day"] == board["day"].max()] if len(board) else board
     return MaterializeResult(

@@ -4,6 +4,9 @@ with known as (
     select network, account_key, handle from ({{ union_networks('accounts') }})
     union all
     select network, reactor_account_key, reactor_handle from ({{ union_networks('reactions') }})
+    union all
+    -- mentioned accounts may be neither tracked nor reactors; their handle is unknown
+    select network, target_account_key, null from ({{ union_networks('reactions') }})
 ),
 accounts as (
     select network, account_key, max(handle) as handle
