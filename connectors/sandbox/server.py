@@ -257,13 +257,16 @@ def _make_handler(server: SandboxServer):
             body = self.rfile.read(length) if length else b""
             status, headers, payload, fault = server.handle(method, self.path, body)
             server._record(started, method, self.path, status, fault)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client timed out (a slow fault) and has already moved on to its retry
 
         def do_GET(self) -> None:
             self._serve("GET")
