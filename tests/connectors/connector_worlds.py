@@ -69,7 +69,7 @@ class BlueskyWorld:
         self.reposted = b_post(self.other, at(-20, 9), "someoneelse", likes=3)
         self.today = b_post(self.did, at(0, 10), "today", likes=2, reposts=1, replies=1, quotes=1,
                             mentions=(self.other,))
-        self.old = b_post(self.did, at(-2, 10), "old", likes=1)
+        self.old = b_post(self.did, at(-2, 10), "old", likes=2)  # one landed before, one new
         self.ancient = b_post(self.did, at(-9, 10), "ancient", likes=4)
         self.seen = {("bluesky", self.old["uri"], b_did(5), "like")}
 

@@ -90,3 +90,16 @@ def test_malformed_timeline_page_fails_only_that_account(rsps, clock):
     [failure] = batch.failures
     assert failure.handle == "carol" and failure.endpoint == "/api/v1/accounts/:id/statuses"
     assert "undecodable JSON" in failure.message
+
+
+def test_unchanged_counters_spare_the_reaction_endpoints(rsps, clock):
+    """Once every reaction a post's counters announce is landed, its reaction endpoints are not called."""
+    world = MastodonWorld(rsps)
+    world.serve()
+    first = collect_day(mastodon_client(clock), ["alice"], DAY, seen_reaction_keys=set())
+    reaction_calls = lambda: [c for c in rsps.calls if "/favourited_by" in c.request.url or "/reblogged_by" in c.request.url]
+    called_before = len(reaction_calls())
+    assert called_before > 0
+    landed = {reaction_key(r) for r in first.reactions}
+    collect_day(mastodon_client(clock), ["alice"], DAY, seen_reaction_keys=landed)
+    assert len(reaction_calls()) == called_before
