@@ -12,7 +12,7 @@ from dagster_duckdb import DuckDBResource
 
 from .assets.dbt import dbt_models, dbt_project
 from .assets.raw import raw_network_assets, raw_platform
-from .assets.scoring import leaderboard, score_changes_asset, scores
+from .assets.scoring import influence_graph_asset, leaderboard, score_changes_asset, scores
 from .checks import suite_check
 from .partitions import daily_partitions
 from .resources import SocialNetworks
@@ -65,7 +65,7 @@ def dbt_executable() -> str:
 def build_definitions(social: SocialNetworks | None = None) -> Definitions:
     """The warehouse path comes from KLOUT_WAREHOUSE for both DuckDB and dbt (profiles.yml)."""
     return Definitions(
-        assets=[raw_platform, *raw_network_assets, dbt_models, scores, score_changes_asset, leaderboard],
+        assets=[raw_platform, *raw_network_assets, dbt_models, scores, score_changes_asset, leaderboard, influence_graph_asset],
         asset_checks=gx_checks,
         jobs=[daily_job],
         schedules=[daily_schedule],

@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dagster_duckdb import DuckDBResource
 
 from ..domain.formula import load_formula
-from ..domain.score import score_changes, score_day
+from ..domain.score import day_flows, influence_graph, score_changes, score_day
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
 
@@ -15,10 +15,22 @@ FEATURES = AssetKey(["marts", "fct_features_90d"])
 EVENTS = AssetKey(["intermediate", "int_engagement_events"])
 FORMULA = load_formula()
 LEADERBOARD_SIZE = 10
+INFLUENCE_TOP_N = 5
 
 
 def _read(conn, sql: str, params: list) -> pd.DataFrame:
     return conn.execute(sql, params).df()
+
+
+def _window_events(conn, days) -> pd.DataFrame:
+    """Engagement events covering the rolling windows of `days`."""
+    window = FORMULA.section("features")["window_days"]
+    return _read(
+        conn,
+        "select reactor_person_id, target_person_id, network, event_day from intermediate.int_engagement_events"
+        " where event_day between ? and ? order by all",
+        [days[0] - timedelta(days=window - 1), days[-1]],
+    )
 
 
 @asset(
@@ -33,17 +45,11 @@ def _read(conn, sql: str, params: list) -> pd.DataFrame:
 )
 def scores(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     days = window_days(*context.partition_time_window)
-    window = FORMULA.section("features")["window_days"]
     with duckdb.get_connection() as conn:
         features = _read(
             conn, "select * from marts.fct_features_90d where as_of_day between ? and ? order by as_of_day, person_id, network", [days[0], days[-1]]
         )
-        events = _read(
-            conn,
-            "select reactor_person_id, target_person_id, network, event_day from intermediate.int_engagement_events"
-            " where event_day between ? and ? order by all",
-            [days[0] - timedelta(days=window - 1), days[-1]],
-        )
+        events = _window_events(conn, days)
         frames = [
             score_day(features[features["as_of_day"] == pd.Timestamp(day)], events, day, FORMULA)
             for day in days
@@ -125,3 +131,28 @@ def leaderboard(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mater
     return MaterializeResult(
         metadata={"rows": len(board), "latest": MetadataValue.md(latest.to_markdown(index=False) if len(latest) else "empty")}
     )
+
+
+@asset(
+    key=["marts", "influence_graph"],
+    deps=[FEATURES, EVENTS],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    pool="duckdb",
+    code_version=FORMULA.content_hash,
+    group_name="scores",
+    description="For each person, the top people they influence and the top people who influence them.",
+)
+def influence_graph_asset(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
+    days = window_days(*context.partition_time_window)
+    with duckdb.get_connection() as conn:
+        events = _window_events(conn, days)
+        frames = []
+        for day in days:
+            graph = influence_graph(day_flows(events, day, FORMULA), top_n=INFLUENCE_TOP_N)
+            graph.insert(1, "day", day)
+            graph.insert(2, "formula_version", FORMULA.version)
+            frames.append(graph)
+        result = pd.concat(frames, ignore_index=True)
+        replace_rows(conn, "marts.influence_graph", result, day_column="day", days=days, extra_keys={"formula_version": FORMULA.version})
+    return MaterializeResult(metadata={"rows": len(result)})

@@ -46,15 +46,15 @@ def engagement_edges(events: pd.DataFrame, as_of: date, formula: Formula) -> pd.
     )
 
 
-def network_influence(edges: pd.DataFrame, damping: float, tolerance: float, max_iterations: int) -> pd.DataFrame:
+def network_influence(edges: pd.DataFrame, damping: float, tolerance: float, max_iterations: int) -> tuple[pd.DataFrame, pd.Series]:
     """PageRank over the reactor -> author graph, unnormalised (every person starts at 1 - d).
 
-    Returns one row per (target person, network) with the influence flowing in along that
-    network's edges, plus each person's total rank. Incoming flow only adds, so engagement from
-    anyone, however low their own rank, never subtracts.
+    Returns the influence flowing along each edge (reactor_person_id, target_person_id, network,
+    flow) and each person's rank. Incoming flow only adds, so engagement from anyone, however
+    low their own rank, never subtracts.
     """
     if edges.empty:
-        return pd.DataFrame(columns=["person_id", "network", "network_flow"]), pd.Series(dtype=float)
+        return pd.DataFrame(columns=["reactor_person_id", "target_person_id", "network", "flow"]), pd.Series(dtype=float)
     persons = pd.Index(pd.unique(pd.concat([edges["reactor_person_id"], edges["target_person_id"]])))
     src = persons.get_indexer(edges["reactor_person_id"])
     dst = persons.get_indexer(edges["target_person_id"])
@@ -66,16 +66,31 @@ def network_influence(edges: pd.DataFrame, damping: float, tolerance: float, max
     rank = np.ones(n)
     for _ in range(max_iterations):
         updated = (1.0 - damping) + damping * (transition_t @ rank)
-        if np.abs(updated - rank).sum() < tolerance * n:
-            rank = updated
-            break
+        converged = np.abs(updated - rank).sum() < tolerance * n
         rank = updated
-    flow = damping * share * rank[src]
-    flows = (
-        pd.DataFrame({"person_id": edges["target_person_id"].to_numpy(), "network": edges["network"].to_numpy(), "network_flow": flow})
-        .groupby(["person_id", "network"], as_index=False)["network_flow"].sum()
-    )
+        if converged:
+            break
+    flows = edges[["reactor_person_id", "target_person_id", "network"]].copy()
+    flows["flow"] = damping * share * rank[src]
     return flows, pd.Series(rank, index=persons, name="rank")
+
+
+def influence_graph(flows: pd.DataFrame, top_n: int = 5) -> pd.DataFrame:
+    """For each person, the top people they influence (whose reactions carry their influence
+    onward) and the top people who influence them, by influence flow across all networks."""
+    pair = flows.groupby(["reactor_person_id", "target_person_id"], as_index=False)["flow"].sum()
+    influences = pair.rename(columns={"target_person_id": "person_id", "reactor_person_id": "other_person_id"})
+    influenced_by = pair.rename(columns={"reactor_person_id": "person_id", "target_person_id": "other_person_id"})
+    parts = []
+    for direction, frame in (("influences", influences), ("influenced_by", influenced_by)):
+        frame = frame.sort_values(["person_id", "flow", "other_person_id"], ascending=[True, False, True])
+        frame["rank"] = frame.groupby("person_id").cumcount() + 1
+        frame = frame[frame["rank"] <= top_n]
+        frame.insert(1, "direction", direction)
+        parts.append(frame)
+    out = pd.concat(parts, ignore_index=True)
+    out["flow"] = out["flow"].round(9)
+    return out[["person_id", "direction", "rank", "other_person_id", "flow"]]
 
 
 def network_subscores(features: pd.DataFrame, flows: pd.DataFrame, formula: Formula) -> pd.DataFrame:
@@ -116,16 +131,23 @@ def fit_calibration(strength: np.ndarray, target_mean: float, target_p95: float,
     return {"intercept": float(fit.x[0]), "slope": float(fit.x[1]), "soft_cap_from": soft_cap_from}
 
 
+def day_flows(events: pd.DataFrame, as_of: date, formula: Formula) -> pd.DataFrame:
+    """Influence flow along each reactor -> author edge of the window ending `as_of`."""
+    ni = formula.section("network_influence")
+    flows, _ = network_influence(engagement_edges(events, as_of, formula), ni["damping"], ni["tolerance"], ni["max_iterations"])
+    return flows
+
+
 def score_day(features: pd.DataFrame, events: pd.DataFrame, as_of: date, formula: Formula) -> pd.DataFrame:
     """Scores for one as-of day: one row per person, with per-network subscores and contributions.
 
     `features` are fct_features_90d rows for `as_of`; `events` are engagement events covering
     the window ending `as_of`.
     """
-    ni = formula.section("network_influence")
-    edges = engagement_edges(events, as_of, formula)
-    flows, _ = network_influence(edges, ni["damping"], ni["tolerance"], ni["max_iterations"])
-    per_network = network_subscores(features, flows, formula)
+    flows = day_flows(events, as_of, formula)
+    inflow = flows.groupby(["target_person_id", "network"], as_index=False)["flow"].sum()
+    inflow = inflow.rename(columns={"target_person_id": "person_id", "flow": "network_flow"})
+    per_network = network_subscores(features, inflow, formula)
     strength = per_network.groupby("person_id")["strength"].sum()
     score = pd.Series(calibrate(strength.to_numpy(), formula.section("calibration")), index=strength.index)
     per_network["contribution"] = (

@@ -1,0 +1,78 @@
+"""Perk eligibility: which people a brand's campaign may offer a perk to on a given day.
+
+Brands only ever see who qualified (id, display name, rank and score): never contact details,
+birth dates or locations. Minors and people who opted out are never offered anything.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+ADULT_AGE = 18
+COLUMNS = ["campaign_id", "person_id", "display_name", "rank", "score"]
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Whole years completed on `day`. Someone born on 29 February completes a year on
+    1 March in common years (their birthday has not happened on 28 February)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def is_adult(birth_date: date, day: date) -> bool:
+    """18 or older on `day`: true from the 18th birthday itself."""
+    return age_on(birth_date, day) >= ADULT_AGE
+
+
+def perk_eligibility(
+    campaigns: pd.DataFrame,
+    persons: pd.DataFrame,
+    scores: pd.DataFrame,
+    profile_topics: pd.DataFrame,
+    day: date,
+) -> pd.DataFrame:
+    """campaign_id, person_id, display_name, rank, score: who each running campaign may offer to.
+
+    Eligible when all hold: `day` is within [starts_on, ends_on]; the person has one of the
+    campaign's topics on their profile (if it lists any); score >= min_score; their location is
+    one of the campaign's (if it lists any); they are 18 or older on `day`; they have not opted
+    out. The top `capacity` by score (ties by person_id) are kept, ranked 1..capacity.
+    """
+    people = persons[~persons["opted_out"].astype(bool)]
+    people = people[np.array([is_adult(_as_date(b), day) for b in people["birth_date"]], dtype=bool)]
+    people = people.merge(scores[["person_id", "score"]], on="person_id")
+    topics_by_person = profile_topics.groupby("person_id")["topic_slug"].agg(frozenset)
+
+    out = []
+    for c in campaigns.itertuples(index=False):
+        if not _as_date(c.starts_on) <= day <= _as_date(c.ends_on):
+            continue
+        ok = people["score"] >= c.min_score
+        wanted_topics = set(_as_list(c.topics))
+        if wanted_topics:
+            ok &= np.array([bool(wanted_topics & topics_by_person.get(p, frozenset())) for p in people["person_id"]], dtype=bool)
+        wanted_places = set(_as_list(c.locations))
+        if wanted_places:
+            ok &= people["location"].isin(wanted_places)
+        chosen = (
+            people.loc[ok, ["person_id", "display_name", "score"]]
+            .sort_values(["score", "person_id"], ascending=[False, True])
+            .head(int(c.capacity))
+        )
+        out.append(chosen.assign(campaign_id=c.campaign_id, rank=range(1, len(chosen) + 1)))
+    if not out:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(out, ignore_index=True)[COLUMNS]
+
+
+def _as_date(value) -> date:
+    return pd.Timestamp(value).date() if not isinstance(value, date) or hasattr(value, "hour") else value
+
+
+def _as_list(value) -> list:
+    if value is None or (not isinstance(value, (list, tuple, set, frozenset)) and not hasattr(value, "__len__")):
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)

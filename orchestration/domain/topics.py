@@ -1,0 +1,180 @@
+"""Which topics a person is influential about, from what they post and what it earns.
+
+A topic someone posts about counts in proportion to the engagement those posts earn: talking
+about a topic nobody reacts to is weak evidence. Evidence on a topic also supports every broader
+topic above it (Python -> Programming -> Technology), decayed per level. Profiles then honour
+the owner's edits: anyone may add a topic to a friend, only the owner may remove one.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+from .ontology import Ontology
+
+EDIT_ACTIONS = ("add", "remove")
+SOURCES = ("assigned", "self_added", "friend_added")  # priority when a topic has several
+
+_TOKEN_RE = re.compile(r"#?\w+(?:[-.+]\w+)*")
+EVIDENCE_COLUMNS = ["person_id", "topic_slug", "direct_evidence", "evidence"]
+
+
+def match_topics(
+    text: str,
+    keyword_index: dict[str, tuple[str, ...]],
+    *,
+    hashtag_weight: float = 1.0,
+    word_weight: float = 0.5,
+    max_ngram: int = 3,
+) -> dict[str, float]:
+    """topic slug -> match strength of one text: a hashtag is a deliberate signal and counts
+    more than a bare word or phrase; each topic counts once per text (its strongest match)."""
+    tokens = _TOKEN_RE.findall(str(text).lower())
+    words = [t.lstrip("#") for t in tokens]
+    found: dict[str, float] = {}
+    for n in range(1, max_ngram + 1):
+        for i in range(len(words) - n + 1):
+            slugs = keyword_index.get(words[i] if n == 1 else " ".join(words[i:i + n]))
+            if not slugs:
+                continue
+            strength = hashtag_weight if n == 1 and tokens[i].startswith("#") else word_weight
+            for slug in slugs:
+                if strength > found.get(slug, 0.0):
+                    found[slug] = strength
+    return found
+
+
+def topic_evidence(
+    posts: pd.DataFrame,
+    ontology: Ontology,
+    mentions: pd.DataFrame | None = None,
+    *,
+    hashtag_weight: float = 1.0,
+    word_weight: float = 0.5,
+    engagement_floor: float = 0.1,
+    mention_weight: float = 0.5,
+    rollup_decay: float = 0.5,
+) -> pd.DataFrame:
+    """Evidence per (person_id, topic_slug), rolled up the hierarchy.
+
+    `posts`: person_id (author), post_key, text, reactions (count the post earned).
+    `mentions` (optional): post_key, person_id (the person mentioned in that post); a person
+    mentioned in posts about a topic is associated with it, at `mention_weight` of the post.
+    Each post's weight per topic is match strength x (log1p(reactions) + engagement_floor).
+    `direct_evidence` is the topic's own; `evidence` adds every descendant's direct evidence x
+    rollup_decay ** distance, each ancestor once even when reached through several parents.
+    """
+    index = ontology.keyword_index()
+    rows = []
+    for key, author, text, reactions in zip(posts["post_key"], posts["person_id"], posts["text"], posts["reactions"]):
+        engagement = math.log1p(max(float(reactions), 0.0)) + engagement_floor
+        for slug, strength in match_topics(text, index, hashtag_weight=hashtag_weight, word_weight=word_weight).items():
+            rows.append((key, author, slug, strength * engagement))
+    weights = pd.DataFrame(rows, columns=["post_key", "person_id", "topic_slug", "weight"])
+    parts = [weights[["person_id", "topic_slug", "weight"]]]
+    if mentions is not None and len(mentions) and len(weights):
+        mentioned = mentions[["post_key", "person_id"]].drop_duplicates().rename(columns={"person_id": "mentioned_id"})
+        via = weights.merge(mentioned, on="post_key")
+        via = via[via["mentioned_id"] != via["person_id"]]
+        parts.append(pd.DataFrame({
+            "person_id": via["mentioned_id"], "topic_slug": via["topic_slug"], "weight": via["weight"] * mention_weight,
+        }))
+    direct = pd.concat(parts, ignore_index=True).groupby(["person_id", "topic_slug"], as_index=False)["weight"].sum()
+    if direct.empty:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    direct = direct.rename(columns={"weight": "direct_evidence"})
+    return rollup(direct, ontology, rollup_decay)
+
+
+def rollup(direct: pd.DataFrame, ontology: Ontology, decay: float = 0.5) -> pd.DataFrame:
+    """Add each topic's direct evidence to every ancestor at decay ** distance (once per ancestor)."""
+    up = direct.merge(ontology.ancestor_table(), left_on="topic_slug", right_on="slug")
+    inherited = pd.DataFrame({
+        "person_id": up["person_id"],
+        "topic_slug": up["ancestor_slug"],
+        "inherited": up["direct_evidence"] * np.power(decay, up["distance"].astype(float)),
+    }).groupby(["person_id", "topic_slug"], as_index=False)["inherited"].sum()
+    out = direct.merge(inherited, on=["person_id", "topic_slug"], how="outer")
+    out["direct_evidence"] = out["direct_evidence"].fillna(0.0)
+    out["evidence"] = out["direct_evidence"] + out["inherited"].fillna(0.0)
+    return out[EVIDENCE_COLUMNS].sort_values(["person_id", "topic_slug"], ignore_index=True)
+
+
+def assign_topics(evidence: pd.DataFrame, expert_top_pct: float = 0.1, min_evidence: float = 1.0) -> pd.DataFrame:
+    """person_id, topic_slug, evidence, percentile, is_expert, person_rank.
+
+    A topic is assigned when its evidence reaches `min_evidence`. `percentile` is the share of
+    the topic's assigned people with evidence <= this person's; the experts are the top
+    ceil(expert_top_pct x n) of them (ties by person_id). `person_rank` 1 is the person's
+    strongest topic.
+    """
+    cols = ["person_id", "topic_slug", "evidence", "percentile", "is_expert", "person_rank"]
+    a = evidence.loc[evidence["evidence"] >= min_evidence, ["person_id", "topic_slug", "evidence"]]
+    if a.empty:
+        return pd.DataFrame(columns=cols)
+    a = a.sort_values(["topic_slug", "evidence", "person_id"], ascending=[True, False, True], ignore_index=True)
+    by_topic = a.groupby("topic_slug")["evidence"]
+    a["percentile"] = by_topic.rank(method="max", pct=True)
+    position = a.groupby("topic_slug").cumcount()
+    experts = np.ceil(by_topic.transform("size") * expert_top_pct)
+    a["is_expert"] = position < experts
+    a = a.sort_values(["person_id", "evidence", "topic_slug"], ascending=[True, False, True], ignore_index=True)
+    a["person_rank"] = a.groupby("person_id").cumcount() + 1
+    return a[cols]
+
+
+def apply_profile_edits(
+    assigned: pd.DataFrame, edits: pd.DataFrame, friends: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The topics shown on profiles: person_id, topic_slug, source (assigned|self_added|friend_added).
+
+    `edits`: person_id (the profile owner), editor_person_id, topic_slug, action (add|remove).
+    Anyone may add a topic to a profile (only friends, when `friends` — person_id,
+    friend_person_id, either direction — is given); only the owner may remove one, and a
+    removal beats assignment and every add, whenever it was made. Others' removals are ignored.
+    """
+    bad = sorted(set(edits["action"]) - set(EDIT_ACTIONS))
+    if bad:
+        raise ValueError(f"unknown profile edit action(s) {bad}; expected one of {EDIT_ACTIONS}")
+    own = edits["editor_person_id"] == edits["person_id"]
+    adds = edits[edits["action"] == "add"]
+    if friends is not None:
+        pairs = set(zip(friends["person_id"], friends["friend_person_id"]))
+        pairs |= {(b, a) for a, b in pairs}
+        allowed = [o or (p, e) in pairs for o, p, e in zip(own[adds.index], adds["person_id"], adds["editor_person_id"])]
+        adds = adds[np.asarray(allowed, dtype=bool)]
+    removals = edits[(edits["action"] == "remove") & own]
+    profile = pd.concat([
+        assigned[["person_id", "topic_slug"]].assign(source="assigned"),
+        adds[["person_id", "topic_slug"]].assign(source=np.where(own[adds.index], "self_added", "friend_added")),
+    ], ignore_index=True)
+    profile["priority"] = profile["source"].map({s: i for i, s in enumerate(SOURCES)})
+    profile = profile.sort_values(["person_id", "topic_slug", "priority"]).drop_duplicates(["person_id", "topic_slug"])
+    removed = pd.MultiIndex.from_frame(removals[["person_id", "topic_slug"]])
+    keep = ~pd.MultiIndex.from_frame(profile[["person_id", "topic_slug"]]).isin(removed)
+    return profile.loc[keep, ["person_id", "topic_slug", "source"]].reset_index(drop=True)
+
+
+def assignment_precision(assigned: pd.DataFrame, truth: pd.DataFrame, top_k: int = 1) -> float:
+    """Share of people's top `top_k` assigned topics (by evidence) that are among their true topics.
+
+    `truth`: person_id, topic_slug (one row per true topic), or person_id, topics (list).
+    Only people with both assigned and true topics count; NaN when there are none.
+    """
+    if "topic_slug" not in truth.columns:
+        truth = truth[["person_id", "topics"]].explode("topics").rename(columns={"topics": "topic_slug"})
+    truth = truth.dropna(subset=["topic_slug"])
+    top = (
+        assigned[assigned["person_id"].isin(truth["person_id"])]
+        .sort_values(["person_id", "evidence", "topic_slug"], ascending=[True, False, True])
+        .groupby("person_id").head(top_k)
+    )
+    if top.empty:
+        return float("nan")
+    hits = pd.MultiIndex.from_frame(top[["person_id", "topic_slug"]]).isin(
+        pd.MultiIndex.from_frame(truth[["person_id", "topic_slug"]])
+    )
+    return float(hits.mean())

@@ -1,0 +1,247 @@
+"""Benchmark stages, each run in its own child process so its peak RSS is its own.
+
+`run_child(...)` starts `python -m tests.bench.stages <stage> <args.json> <out.json>` (or the dbt
+CLI) and reaps it with `os.wait4`, which returns that child's own `ru_maxrss` (the child and the
+descendants it waited for), so stages never inherit each other's high-water mark.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT = str(Path(sys.executable).parent / "dbt")
+NETWORKS = ("mastodon", "bluesky")
+
+
+def _reap(proc: subprocess.Popen, t0: float) -> tuple[int, float, float]:
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    return proc.returncode, wall, usage.ru_maxrss / 1024.0  # Linux: KiB -> MiB
+
+
+def run_child(stage: str, args: dict, workdir: Path) -> dict:
+    """Run one in-process stage in a fresh interpreter; returns its result plus wall and peak RSS."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    arg_file, out_file = workdir / f"{stage}.args.json", workdir / f"{stage}.out.json"
+    arg_file.write_text(json.dumps(args, default=str))
+    out_file.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "tests.bench.stages", stage, str(arg_file), str(out_file)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.read().decode(errors="replace")
+    code, wall, rss = _reap(proc, t0)
+    if code != 0:
+        raise RuntimeError(f"stage {stage} failed ({code}):\n{out[-4000:]}")
+    result = json.loads(out_file.read_text())
+    result.update(process_wall_s=round(wall, 3), peak_rss_mb=round(rss, 1))
+    return result
+
+
+def run_dbt(warehouse: str, first: date, last: date, workdir: Path, command: str = "build") -> dict:
+    """One dbt invocation over [first, last], as the Dagster dbt asset runs it (`dbt build --vars`).
+
+    The target path is shared by a bench run (`<run dir>/dbt_target`) so partial parsing works as it
+    does for the Dagster dbt resource; it is never `dbt_project/target` (other users' runs).
+    """
+    target = workdir.parent / "dbt_target" if workdir.name != "dbt_target" else workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "KLOUT_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+           "DO_NOT_TRACK": "1"}
+    cmd = [DBT, command, "--vars", json.dumps({"min_date": first.isoformat(), "max_date": last.isoformat()}),
+           "--profiles-dir", "dbt_project", "--project-dir", "dbt_project",
+           "--target-path", str(target), "--log-path", str(workdir.parent / "dbt_logs"), "--quiet"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.read().decode(errors="replace")
+    code, wall, rss = _reap(proc, t0)
+    if code != 0:
+        raise RuntimeError(f"dbt {command} failed ({code}):\n{out[-4000:]}")
+    nodes = json.loads((target / "run_results.json").read_text())["results"]
+    per_node = {}
+    for node in nodes:
+        name = node["unique_id"].split(".", 2)[-1]
+        per_node[name] = round(node["execution_time"], 3)
+    models = {k: v for k, v in per_node.items() if not k.startswith(("unique", "not_null", "accepted", "expression",
+                                                                     "relationships", "unique_combination"))
+              and "." not in k}
+    return {
+        "wall_s": round(wall, 3),
+        "peak_rss_mb": round(rss, 1),
+        "nodes": len(nodes),
+        "node_time_s": round(sum(per_node.values()), 3),
+        "model_time_s": {k: v for k, v in sorted(models.items(), key=lambda kv: -kv[1])},
+        "test_time_s": round(sum(v for k, v in per_node.items() if k not in models), 3),
+        "slowest_nodes": sorted(per_node.items(), key=lambda kv: -kv[1])[:6],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# in-process stages (run in the child)
+
+def stage_score(args: dict) -> dict:
+    """Read features and events exactly as orchestration/assets/scoring.py does, score each day, write."""
+    import duckdb
+    import pandas as pd
+
+    from orchestration.domain.formula import load_formula
+    from orchestration.domain.score import score_day
+    from orchestration.warehouse import replace_rows
+
+    formula = load_formula()
+    window = formula.section("features")["window_days"]
+    first, last = date.fromisoformat(args["first"]), date.fromisoformat(args["last"])
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    t0 = time.perf_counter()
+    with duckdb.connect(args["warehouse"]) as conn:
+        features = conn.execute(
+            "select * from marts.fct_features_90d where as_of_day between ? and ? order by as_of_day, person_id, network",
+            [days[0], days[-1]]).df()
+        events = conn.execute(
+            "select reactor_person_id, target_person_id, network, event_day from intermediate.int_engagement_events"
+            " where event_day between ? and ? order by all", [days[0] - timedelta(days=window - 1), days[-1]]).df()
+        t_read = time.perf_counter()
+        per_day = []
+        frames = []
+        for day in days:
+            s = time.perf_counter()
+            today = features[features["as_of_day"] == pd.Timestamp(day)]
+            if len(today):
+                frames.append(score_day(today, events, day, formula))
+            per_day.append(round(time.perf_counter() - s, 4))
+        result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        t_score = time.perf_counter()
+        if not result.empty:
+            replace_rows(conn, "marts.scores", result, day_column="day", days=days,
+                         extra_keys={"formula_version": formula.version})
+        t_write = time.perf_counter()
+    return {"wall_s": round(t_write - t0, 3), "read_s": round(t_read - t0, 3), "score_s": round(t_score - t_read, 3),
+            "write_s": round(t_write - t_score, 3), "rows": len(result), "feature_rows": len(features),
+            "event_rows": len(events), "per_day_score_s": per_day}
+
+
+def _reaction_union(columns: str) -> str:
+    return " union all ".join(f"select {columns} from raw.{n}_reactions" for n in NETWORKS)
+
+
+def stage_bare_scan(args: dict) -> dict:
+    """Lower bound: one DuckDB scan + group-by of raw reactions: count and distinct reactors per target per day."""
+    import duckdb
+
+    with duckdb.connect(args["warehouse"], read_only=True) as conn:
+        t0 = time.perf_counter()
+        rows = conn.execute(f"""
+            select target_account_id, day, count(*) as reactions, count(distinct reactor_account_id) as reactors
+            from ({_reaction_union("target_account_id, reactor_account_id, coalesce(cast(timezone('UTC', reacted_at) as date), partition_day) as day, partition_day")})
+            where partition_day between ? and ?
+            group by all""", [args["first"], args["last"]]).fetchall()
+        wall = time.perf_counter() - t0
+    return {"wall_s": round(wall, 4), "groups": len(rows)}
+
+
+def stage_pandas_peer(args: dict) -> dict:
+    """The peer: the same facts and features as a user would write them in a pandas notebook.
+
+    Daily facts (reactions, distinct reactors per target person x network x day) for the days in
+    [first, last], and for each of those as-of days the 90-day distinct reactors and decayed reactions.
+    Includes loading the raw tables into pandas (the notebook has to as well).
+    """
+    import duckdb
+    import numpy as np
+    import pandas as pd
+
+    first, last = pd.Timestamp(args["first"]), pd.Timestamp(args["last"])
+    lo = first - pd.Timedelta(days=89)
+    t0 = time.perf_counter()
+    with duckdb.connect(args["warehouse"], read_only=True) as conn:
+        reactions = pd.concat([conn.execute(
+            f"select * exclude (payload) from raw.{n}_reactions where partition_day between ? and ?",
+            [lo.date(), last.date()]).df() for n in NETWORKS], ignore_index=True)
+        accounts = pd.concat([conn.execute(f"select distinct network, account_id, handle from raw.{n}_accounts").df()
+                              for n in NETWORKS], ignore_index=True)
+        links = conn.execute("select person_id, network, handle from raw.platform_links").df()
+    t_load = time.perf_counter()
+    reactions = reactions.sort_values(["partition_day", "fetched_at"]).drop_duplicates(
+        ["network", "post_id", "reactor_account_id", "reaction_type", "target_account_id"])
+    reacted = pd.to_datetime(reactions["reacted_at"], utc=True).dt.tz_localize(None).dt.normalize()
+    reactions["event_day"] = reacted.fillna(pd.to_datetime(reactions["partition_day"]))
+    accounts["handle"] = accounts["handle"].str.lower()
+    links["handle"] = links["handle"].str.lower()
+    who = accounts.merge(links, on=["network", "handle"], how="left")
+    who["person"] = who["person_id"].fillna(who["network"] + ":" + who["account_id"])
+    who = who.drop_duplicates(["network", "account_id"]).set_index(["network", "account_id"])["person"]
+    key = lambda col: pd.MultiIndex.from_arrays([reactions["network"], reactions[col]])  # noqa: E731
+    reactions["reactor"] = who.reindex(key("reactor_account_id")).to_numpy()
+    reactions["target"] = who.reindex(key("target_account_id")).to_numpy()
+    reactions["reactor"] = reactions["reactor"].fillna(reactions["network"] + ":" + reactions["reactor_account_id"])
+    reactions["target"] = reactions["target"].fillna(reactions["network"] + ":" + reactions["target_account_id"])
+    events = reactions[reactions["reactor"] != reactions["target"]]
+    in_days = events[(events["event_day"] >= first) & (events["event_day"] <= last)]
+    daily = in_days.groupby(["target", "network", "event_day"]).agg(
+        reactions=("reactor", "size"), unique_reactors=("reactor", "nunique")).reset_index()
+    features = []
+    for as_of in pd.date_range(first, last):
+        win = events[(events["event_day"] > as_of - pd.Timedelta(days=90)) & (events["event_day"] <= as_of)]
+        age = (as_of - win["event_day"]).dt.days.to_numpy()
+        f = win.assign(decayed=np.power(0.5, age / 30.0)).groupby(["target", "network"]).agg(
+            engaged_audience_90d=("reactor", "nunique"), decayed_reactions=("decayed", "sum"),
+            reactions_90d=("reactor", "size")).reset_index()
+        f["as_of_day"] = as_of
+        features.append(f)
+    features = pd.concat(features, ignore_index=True)
+    t_end = time.perf_counter()
+    return {"wall_s": round(t_end - t0, 3), "load_s": round(t_load - t0, 3), "compute_s": round(t_end - t_load, 3),
+            "daily_rows": len(daily), "feature_rows": len(features)}
+
+
+def stage_network(args: dict) -> dict:
+    """network_influence on a random power-law graph (string person ids, as in production)."""
+    import numpy as np
+    import pandas as pd
+
+    from orchestration.domain.formula import load_formula
+    from orchestration.domain.score import network_influence
+
+    n, m = int(args["nodes"]), int(args["edges"])
+    rng = np.random.default_rng(11)
+    ids = pd.Series(np.arange(n)).map("p{:07d}".format).to_numpy(dtype=object)
+    # Zipf-like popularity: in-degree heavy-tailed (authors), out-degree milder (reactors).
+    pop_in = 1.0 / np.arange(1, n + 1) ** 1.0
+    pop_out = 1.0 / np.arange(1, n + 1) ** 0.5
+    dst = rng.choice(n, size=m, p=pop_in / pop_in.sum())
+    src = rng.choice(n, size=m, p=pop_out / pop_out.sum())
+    src = rng.permutation(n)[src]  # decorrelate the hubs of both sides
+    keep = src != dst
+    edges = pd.DataFrame({"reactor_person_id": ids[src[keep]], "target_person_id": ids[dst[keep]],
+                          "network": np.where(rng.random(keep.sum()) < 0.5, "mastodon", "bluesky"),
+                          "weight": rng.random(keep.sum()) + 0.01})
+    ni = load_formula().section("network_influence")
+    t0 = time.perf_counter()
+    flows, rank = network_influence(edges, ni["damping"], ni["tolerance"], ni["max_iterations"])
+    wall = time.perf_counter() - t0
+    return {"wall_s": round(wall, 3), "nodes": int(len(rank)), "edges": int(len(edges)), "flow_rows": len(flows)}
+
+
+def stage_generate(args: dict) -> dict:
+    from tests.bench.worldgen import BenchWorld, write_world
+
+    spec = BenchWorld(persons=int(args["persons"]), days=int(args["days"]), posts_per_day=float(args["posts_per_day"]),
+                      end_date=date.fromisoformat(args["end_date"]))
+    counts = write_world(args["warehouse"], spec, log=lambda *_: None)
+    return {"wall_s": counts["seconds"], **counts}
+
+
+STAGES = {"generate": stage_generate, "score": stage_score, "bare_scan": stage_bare_scan, "pandas_peer": stage_pandas_peer,
+          "network": stage_network}
+
+
+if __name__ == "__main__":
+    stage, arg_file, out_file = sys.argv[1:4]
+    result = STAGES[stage](json.loads(Path(arg_file).read_text()))
+    Path(out_file).write_text(json.dumps(result, default=str))

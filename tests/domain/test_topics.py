@@ -1,0 +1,165 @@
+"""Topic evidence, assignment, profile edits and precision on hand-made posts."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from orchestration.domain.ontology import Ontology
+from orchestration.domain.topics import (
+    apply_profile_edits,
+    assign_topics,
+    assignment_precision,
+    match_topics,
+    topic_evidence,
+)
+
+# tech <- prog <- python <- pydata -> data -> tech: pydata reaches tech along two paths.
+ONTO = Ontology.from_records([
+    {"slug": "tech", "name": "Tech", "keywords": ["tech"]},
+    {"slug": "prog", "name": "Programming", "parents": ["tech"], "keywords": ["coding"]},
+    {"slug": "python", "name": "Python", "parents": ["prog"], "keywords": ["python"]},
+    {"slug": "data", "name": "Data", "parents": ["tech"], "keywords": ["data"]},
+    {"slug": "pydata", "name": "PyData", "parents": ["python", "data"], "keywords": ["pydata", "data frames"]},
+    {"slug": "food", "name": "Food", "keywords": ["food", "recipes"]},
+])
+
+
+def posts(*rows):
+    return pd.DataFrame(rows, columns=["person_id", "post_key", "text", "reactions"])
+
+
+def ev(frame, person, topic, column="evidence"):
+    row = frame[(frame["person_id"] == person) & (frame["topic_slug"] == topic)]
+    return float(row[column].iloc[0]) if len(row) else 0.0
+
+
+def test_hashtags_count_more_than_words_and_each_topic_once_per_post():
+    index = ONTO.keyword_index()
+    assert match_topics("#pydata talk on data frames and PyData", index) == {"pydata": 1.0, "data": 0.5}
+    assert match_topics("#DataFrames are neat", index) == {"pydata": 1.0}  # phrase's hashtag form
+    assert match_topics("nothing here", index) == {}
+
+
+def test_evidence_is_weighted_by_engagement_with_a_floor():
+    e = topic_evidence(posts(("ann", "p1", "#food", 0), ("bob", "p2", "#food", 20)), ONTO, engagement_floor=0.1)
+    assert ev(e, "ann", "food") == pytest.approx(0.1)
+    assert ev(e, "bob", "food") == pytest.approx(math.log1p(20) + 0.1)
+
+
+def test_rollup_reaches_every_ancestor_once_through_multiple_parents():
+    e = topic_evidence(posts(("ann", "p1", "#pydata", 10)), ONTO, rollup_decay=0.5)
+    w = math.log1p(10) + 0.1
+    assert ev(e, "ann", "pydata") == pytest.approx(w)
+    assert ev(e, "ann", "python") == pytest.approx(w * 0.5)
+    assert ev(e, "ann", "data") == pytest.approx(w * 0.5)
+    assert ev(e, "ann", "prog") == pytest.approx(w * 0.25)
+    assert ev(e, "ann", "tech") == pytest.approx(w * 0.25)  # nearest path, not once per path
+    assert ev(e, "ann", "tech", "direct_evidence") == 0.0
+    assert not e.duplicated(["person_id", "topic_slug"]).any()
+
+
+def test_child_evidence_adds_to_a_parents_own():
+    e = topic_evidence(posts(("ann", "p1", "#python", 0), ("ann", "p2", "#coding", 0)), ONTO, engagement_floor=1.0)
+    assert ev(e, "ann", "prog", "direct_evidence") == pytest.approx(1.0)
+    assert ev(e, "ann", "prog") == pytest.approx(1.5)
+
+
+def test_mentioned_people_get_evidence_but_not_self_mentions():
+    p = posts(("ann", "p1", "#food with @bob", 5))
+    m = pd.DataFrame({"post_key": ["p1", "p1"], "person_id": ["bob", "ann"]})
+    e = topic_evidence(p, ONTO, m, mention_weight=0.5)
+    assert ev(e, "bob", "food") == pytest.approx(0.5 * ev(e, "ann", "food"))
+    assert ev(e, "ann", "food") == pytest.approx(math.log1p(5) + 0.1)
+
+
+def test_no_matches_gives_an_empty_frame_with_columns():
+    e = topic_evidence(posts(("ann", "p1", "hello", 3)), ONTO)
+    assert e.empty and {"person_id", "topic_slug", "evidence"} <= set(e.columns)
+
+
+def test_assign_topics_threshold_percentile_and_experts():
+    evidence = pd.DataFrame({
+        "person_id": [f"p{i:02d}" for i in range(20)] + ["p00"],
+        "topic_slug": ["food"] * 20 + ["tech"],
+        "evidence": [float(i) for i in range(20)] + [0.4],
+    })
+    a = assign_topics(evidence, expert_top_pct=0.1, min_evidence=1.0)
+    food = a[a["topic_slug"] == "food"].set_index("person_id")
+    assert "p00" not in food.index and "p00" not in set(a["person_id"])  # below min_evidence
+    assert len(food) == 19
+    assert sorted(food.index[food["is_expert"]]) == ["p18", "p19"]  # ceil(10% of 19)
+    assert food.loc["p19", "percentile"] == 1.0
+    assert food.loc["p01", "percentile"] == pytest.approx(1 / 19)
+
+
+def test_expert_ties_break_by_person_id():
+    evidence = pd.DataFrame({"person_id": ["b", "a", "c"], "topic_slug": ["food"] * 3, "evidence": [5.0, 5.0, 1.0]})
+    a = assign_topics(evidence, expert_top_pct=0.1, min_evidence=0)
+    assert a.loc[a["is_expert"], "person_id"].tolist() == ["a"]
+
+
+ASSIGNED = pd.DataFrame({"person_id": ["ann", "ann"], "topic_slug": ["food", "tech"], "evidence": [3.0, 1.0]})
+
+
+def edits(*rows):
+    return pd.DataFrame(rows, columns=["person_id", "editor_person_id", "topic_slug", "action"])
+
+
+def profile_of(frame, person):
+    return dict(zip(frame.loc[frame["person_id"] == person, "topic_slug"], frame.loc[frame["person_id"] == person, "source"]))
+
+
+def test_adds_by_self_and_friends():
+    out = apply_profile_edits(ASSIGNED, edits(("ann", "ann", "python", "add"), ("ann", "bob", "data", "add"),
+                                              ("ann", "bob", "food", "add")))
+    assert profile_of(out, "ann") == {"food": "assigned", "tech": "assigned", "python": "self_added", "data": "friend_added"}
+
+
+def test_removal_wins_over_assignment_and_adds_whatever_the_order():
+    out = apply_profile_edits(ASSIGNED, edits(
+        ("ann", "ann", "food", "remove"),
+        ("ann", "ann", "python", "remove"), ("ann", "ann", "python", "add"), ("ann", "bob", "python", "add"),
+    ))
+    assert profile_of(out, "ann") == {"tech": "assigned"}
+
+
+def test_a_friend_cannot_remove_your_topic():
+    out = apply_profile_edits(ASSIGNED, edits(("ann", "bob", "food", "remove")))
+    assert profile_of(out, "ann") == {"food": "assigned", "tech": "assigned"}
+
+
+def test_adds_from_non_friends_are_ignored_when_friendships_are_given():
+    friends = pd.DataFrame({"person_id": ["bob"], "friend_person_id": ["ann"]})
+    out = apply_profile_edits(ASSIGNED, edits(("ann", "bob", "python", "add"), ("ann", "eve", "data", "add")), friends)
+    assert profile_of(out, "ann") == {"food": "assigned", "tech": "assigned", "python": "friend_added"}
+
+
+def test_unknown_edit_action_is_rejected():
+    with pytest.raises(ValueError, match="unknown profile edit action"):
+        apply_profile_edits(ASSIGNED, edits(("ann", "ann", "food", "delete")))
+
+
+def test_assignment_precision_on_a_hand_made_set():
+    assigned = pd.DataFrame({
+        "person_id": ["a", "a", "b", "b", "c", "d"],
+        "topic_slug": ["food", "tech", "tech", "food", "python", "food"],
+        "evidence": [5.0, 1.0, 4.0, 2.0, 1.0, 1.0],
+    })
+    truth = pd.DataFrame({"person_id": ["a", "a", "b", "c", "e"], "topic_slug": ["food", "tech", "food", "data", "food"]})
+    assert assignment_precision(assigned, truth) == pytest.approx(1 / 3)  # a right, b wrong, c wrong; d, e unscored
+    assert assignment_precision(assigned, truth, top_k=2) == pytest.approx(3 / 5)
+    as_lists = pd.DataFrame({"person_id": ["a", "b", "c"], "topics": [["food", "tech"], ["food"], ["data"]]})
+    assert assignment_precision(assigned, as_lists) == pytest.approx(1 / 3)
+
+
+def test_end_to_end_assignment_finds_each_persons_topic():
+    p = posts(
+        ("ann", "1", "Loving recipes #food", 12), ("ann", "2", "baking again #food", 3),
+        ("bob", "3", "Notes on #python and data", 30), ("bob", "4", "#coding today", 1),
+        ("cat", "5", "#tech news", 2),
+    )
+    a = assign_topics(topic_evidence(p, ONTO), min_evidence=0.5)
+    truth = pd.DataFrame({"person_id": ["ann", "bob", "cat"], "topic_slug": ["food", "python", "tech"]})
+    assert assignment_precision(a, truth) == 1.0
