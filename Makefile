@@ -11,7 +11,7 @@ export GX_ANALYTICS_ENABLED := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: run test ui bench bootstrap manifest clean
+.PHONY: run test ui bench bootstrap manifest clean rescore compare
 
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml manifest
 
@@ -40,6 +40,13 @@ ui: bootstrap
 
 bench: bootstrap
 	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+
+# Formula versions: make rescore VERSION=v2 FROM=2026-08-01 TO=2026-11-20 (then make compare ...)
+rescore: bootstrap
+	$(BIN)/python -m orchestration.cli rescore $(VERSION) --from $(FROM) --to $(TO)
+
+compare: bootstrap
+	$(BIN)/python -m orchestration.cli compare $(VERSION) --from $(FROM) --to $(TO)
 
 clean:
 	rm -rf data $(DAGSTER_HOME) dbt_project/target dbt_project/logs

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Protocol
 
 from connectors.http import ConnectorError
+from connectors.privacy import PrivacyGate
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def reaction_key(row: dict[str, Any]) -> ReactionKey:
 
 
 def collect_day(network_client: NetworkClient, handles: Iterable[str], day: date, *,
-                lookback_days: int = 7, seen_reaction_keys: set[ReactionKey]) -> DayBatch:
+                lookback_days: int = 7, seen_reaction_keys: set[ReactionKey],
+                privacy: PrivacyGate | None = None) -> DayBatch:
     """Fetch partition `day`: posts created on `day`, new reactions to posts of the lookback
     window, mentions of `day`'s posts. Each handle is all-or-nothing: a failing handle becomes an
     `AccountFailure` and contributes no rows, so landing keeps its previous rows."""
@@ -109,7 +111,8 @@ def collect_day(network_client: NetworkClient, handles: Iterable[str], day: date
     for handle in handles:
         try:
             account, posts, reactions = _collect_account(
-                network_client, handle, day, lookback_days, seen_reaction_keys, seen_per_post, fetched_at)
+                network_client, handle, day, lookback_days, seen_reaction_keys, seen_per_post, fetched_at,
+                privacy or PrivacyGate(network))
         except ConnectorError as exc:
             log.warning("skipping %s account %s: %s", network, handle, exc)
             batch.failures.append(AccountFailure(network, handle, exc.endpoint, str(exc)))
@@ -121,7 +124,8 @@ def collect_day(network_client: NetworkClient, handles: Iterable[str], day: date
 
 
 def _collect_account(client: NetworkClient, handle: str, day: date, lookback_days: int,
-                     seen: set[ReactionKey], seen_per_post: Counter, fetched_at: datetime):
+                     seen: set[ReactionKey], seen_per_post: Counter, fetched_at: datetime,
+                     privacy: PrivacyGate):
     network = client.network
     window_start = datetime.combine(day - timedelta(days=lookback_days), time.min, timezone.utc)
     day_start = datetime.combine(day, time.min, timezone.utc)
@@ -140,7 +144,8 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
                "reactor_account_id": reactor, "reaction_type": reaction_type,
                "reacted_at": reacted_at, "source_account_id": account.account_id,
                **stamp, "payload": to_json(payload)}
-        if reaction_key(row) in seen:
+        row = privacy.gate_reaction(row)  # before the seen check: stored keys are gated keys
+        if row is None or reaction_key(row) in seen:
             return
         identity = (*reaction_key(row), target)  # a post may mention several accounts
         earlier = reactions.get(identity)

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from connectors.privacy import PrivacyGate
 from connectors.ingest import (AccountFailure, DayBatch, NetworkClient, ReactionKey, collect_day,
                               parse_time, to_json)
 from connectors.platform import NETWORK as PLATFORM, PlatformClient
@@ -41,6 +42,8 @@ PLATFORM_TABLES: dict[str, list[tuple[str, str]]] = {
     "kplus": [("give_id", "VARCHAR"), ("giver_person_id", "VARCHAR"), ("recipient_person_id", "VARCHAR"),
               ("topic_slug", "VARCHAR"), ("given_at", "TIMESTAMPTZ"), *_STAMP],
     "campaigns": [("campaign_id", "VARCHAR"), *_STAMP],
+    "topic_edits": [("edit_id", "VARCHAR"), ("person_id", "VARCHAR"), ("editor_person_id", "VARCHAR"),
+                    ("topic_slug", "VARCHAR"), ("action", "VARCHAR"), ("edited_at", "TIMESTAMPTZ"), *_STAMP],
 }
 _ARROW = {"VARCHAR": pa.string(), "JSON": pa.string(), "DATE": pa.date32(),
           "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "BOOLEAN": pa.bool_()}
@@ -113,6 +116,10 @@ def land_platform(conn: duckdb.DuckDBPyConnection, platform_client: PlatformClie
                    **stamp, "payload": to_json(g)} for g in platform_client.kplus(day)],
         "campaigns": [{"campaign_id": _text(c["campaign_id"]), **stamp, "payload": to_json(c)}
                       for c in platform_client.campaigns()],
+        "topic_edits": [{"edit_id": _text(e["edit_id"]), "person_id": _text(e["person_id"]),
+                         "editor_person_id": _text(e["editor_person_id"]), "topic_slug": e.get("topic_slug"),
+                         "action": e.get("action"), "edited_at": _parse(e.get("edited_at")),
+                         **stamp, "payload": to_json(e)} for e in platform_client.topic_edits(day)],
     }
     report = LandingReport(PLATFORM, day)
     with _transaction(conn):
@@ -124,12 +131,13 @@ def land_platform(conn: duckdb.DuckDBPyConnection, platform_client: PlatformClie
 
 
 def ingest_day(conn: duckdb.DuckDBPyConnection, network_client: NetworkClient, handles: Iterable[str],
-               day: date, lookback_days: int = 7) -> LandingReport:
+               day: date, lookback_days: int = 7, privacy: PrivacyGate | None = None) -> LandingReport:
     """Seen keys of the lookback window + collect + land: partition `day` of one network."""
     network = network_client.network
     ensure_raw_tables(conn, [network])
     seen = seen_reaction_keys(conn, network, before_day=day, since_day=day - timedelta(days=lookback_days))
-    batch = collect_day(network_client, handles, day, lookback_days=lookback_days, seen_reaction_keys=seen)
+    batch = collect_day(network_client, handles, day, lookback_days=lookback_days, seen_reaction_keys=seen,
+                        privacy=privacy)
     return land_day(conn, batch)
 
 

@@ -27,6 +27,10 @@ class PlatformClient:
         """+K gives made on `day`."""
         return self._items("/platform/v1/kplus", date=day.isoformat())
 
+    def topic_edits(self, day: date) -> Iterator[dict[str, Any]]:
+        """Profile topic edits made on `day`: person_id (owner), editor_person_id, topic_slug, action."""
+        return self._items("/platform/v1/topic_edits", date=day.isoformat())
+
     def campaigns(self) -> Iterator[dict[str, Any]]:
         return self._items("/platform/v1/campaigns")
 

@@ -2,19 +2,29 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 import shutil
+import warnings
 import sys
 from pathlib import Path
 
-from dagster import AssetKey, AssetSelection, Definitions, EnvVar, build_schedule_from_partitioned_job, define_asset_job
+from dagster import BetaWarning
+
+# backfill_policy is "beta" in 1.13; single-run backfills are the point of this project.
+warnings.filterwarnings("ignore", category=BetaWarning)
+
+from dagster import AssetKey, AssetSelection, Definitions, EnvVar, define_asset_job
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from .assets.dbt import dbt_models, dbt_project
 from .assets.raw import raw_network_assets, raw_platform
 from .assets.scoring import influence_graph_asset, leaderboard, score_changes_asset, scores
+from .assets.comparison import REVIEW_GROUP, formula_comparison
+from .assets.topics import kplus, perk_eligibility, person_topics, topic_leaderboards
 from .checks import suite_check
-from .partitions import daily_partitions
+from .partitions import PARTITIONS_START, daily_partitions
+from .schedules import build_daily_schedule
 from .resources import SocialNetworks
 from .warehouse import warehouse_path
 
@@ -28,10 +38,13 @@ def _env(name: str, default: str) -> str:
     return os.getenv(name) or default
 
 
-daily_job = define_asset_job("daily_influence", selection=AssetSelection.all(), partitions_def=daily_partitions)
+# Everything but the version review, which needs a candidate version as run config.
+daily_job = define_asset_job(
+    "daily_influence", selection=AssetSelection.all() - AssetSelection.groups(REVIEW_GROUP), partitions_def=daily_partitions
+)
 
-# Every morning (06:00 UTC) materialise yesterday's partition.
-daily_schedule = build_schedule_from_partitioned_job(daily_job, hour_of_day=6, minute_of_hour=0)
+# Every morning (06:00 UTC): yesterday, plus any day of the last month that was missed.
+daily_schedule = build_daily_schedule(daily_job, date.fromisoformat(PARTITIONS_START))
 
 gx_checks = [
     *(suite_check(f"raw_{n}_{t}", AssetKey(["raw", f"{n}_{t}"])) for n in ("mastodon", "bluesky") for t in ("posts", "reactions")),
@@ -50,6 +63,7 @@ def social_from_env() -> SocialNetworks:
         platform_token=_secret("PLATFORM_TOKEN"),
         public_accounts=[a for a in _env("KLOUT_PUBLIC_ACCOUNTS", "").split(",") if a],
         lookback_days=int(_env("KLOUT_LOOKBACK_DAYS", "7")),
+        pseudonym_salt=_secret("KLOUT_PSEUDONYM_SALT") or "open-klout",
         sandbox_persons=int(_env("KLOUT_SANDBOX_PERSONS", "200")),
         sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
         sandbox_end_date=_env("KLOUT_SANDBOX_END_DATE", ""),
@@ -65,7 +79,8 @@ def dbt_executable() -> str:
 def build_definitions(social: SocialNetworks | None = None) -> Definitions:
     """The warehouse path comes from KLOUT_WAREHOUSE for both DuckDB and dbt (profiles.yml)."""
     return Definitions(
-        assets=[raw_platform, *raw_network_assets, dbt_models, scores, score_changes_asset, leaderboard, influence_graph_asset],
+        assets=[raw_platform, *raw_network_assets, dbt_models, scores, score_changes_asset, leaderboard, influence_graph_asset,
+                person_topics, kplus, topic_leaderboards, perk_eligibility, formula_comparison],
         asset_checks=gx_checks,
         jobs=[daily_job],
         schedules=[daily_schedule],

@@ -45,6 +45,7 @@ class SocialNetworks(ConfigurableResource):
     networks: list[str] = ["mastodon", "bluesky"]
     public_accounts: list[str] = []  # "network:handle", tracked besides registered profiles' links
     lookback_days: int = 7
+    pseudonym_salt: str = "open-klout"  # salts the pseudonyms of unmeasured reactors; set a secret in production
     sandbox_persons: int = 200
     sandbox_seed: int = 7
     sandbox_days: int = 30

@@ -476,6 +476,9 @@ class Platform:
             day=world.kplus_gives.given_at.dt.date,
             ms=world.kplus_gives.given_at.dt.as_unit("ms").astype("int64"))
         self.campaigns = world.perk_campaigns
+        self.edits = world.topic_edits.assign(
+            day=world.topic_edits.edited_at.dt.date,
+            ms=world.topic_edits.edited_at.dt.as_unit("ms").astype("int64"))
 
     def route(self, path: str, query: dict, clock_ms: int) -> Reply:
         page = _int_param(query, "page", 1, 1, 10**9)
@@ -492,6 +495,15 @@ class Platform:
             items = [{"give_id": r.give_id, "giver_person_id": r.giver_person_id,
                       "recipient_person_id": r.recipient_person_id, "topic_slug": r.topic_slug,
                       "given_at": iso_ms(int(r.ms))} for r in g.itertuples()]
+        elif path == "/platform/v1/topic_edits":
+            try:
+                day = datetime.strptime(query.get("date", ""), "%Y-%m-%d").date()
+            except ValueError:
+                raise BadRequest("date=YYYY-MM-DD is required") from None
+            e = self.edits[(self.edits.day == day) & (self.edits.ms <= clock_ms)]
+            items = [{"edit_id": r.edit_id, "person_id": r.person_id, "editor_person_id": r.editor_person_id,
+                      "topic_slug": r.topic_slug, "action": r.action, "edited_at": iso_ms(int(r.ms))}
+                     for r in e.itertuples()]
         elif path == "/platform/v1/campaigns":
             c = self.campaigns[self.campaigns.starts_on <= clock_day]
             items = [{"campaign_id": r.campaign_id, "brand": r.brand, "title": r.title,

@@ -20,6 +20,7 @@
   Reactions may be timestamped after `end_date` (up to 5 days); the server's clock hides them.
 - `follows`: follower_account_id, followee_account_id (capped out-degree; counts come from audience).
 - `kplus_gives`: give_id, giver_person_id, recipient_person_id, topic_slug, given_at.
+- `topic_edits`: edit_id, person_id (profile owner), editor_person_id, topic_slug, action (add|remove), edited_at.
 - `perk_campaigns`: campaign_id, brand, title, topics (list), min_score, locations (list),
   starts_on, ends_on, capacity.
 - `topics`: slug, display_name, parent_slug, keywords.
@@ -125,6 +126,7 @@ class World:
     reactions: pd.DataFrame
     kplus_gives: pd.DataFrame
     perk_campaigns: pd.DataFrame
+    topic_edits: pd.DataFrame
 
     def tracked_account_ids(self, network: str, public_handles: bool = True) -> list[str]:
         """Accounts a production ingest would track: linked by registered profiles (+ public handles)."""
@@ -182,6 +184,7 @@ def build_world(cfg: WorldConfig) -> World:
     reactions["seq"] = np.arange(1, len(reactions) + 1, dtype=np.int64)
     kplus = pd.concat([p[2] for p in day_parts], ignore_index=True)
     campaigns = pd.concat([p[3] for p in day_parts], ignore_index=True)
+    topic_edits = pd.concat([p[4] for p in day_parts], ignore_index=True)
 
     links = _profile_links(persons, accounts)
     follows = _follows(cfg, accounts)
@@ -191,7 +194,7 @@ def build_world(cfg: WorldConfig) -> World:
         config=cfg, topics=topics_frame(), persons=persons, accounts=accounts,
         profile_links=links, public_handles=_public_handles(cfg, persons, accounts),
         follows=follows, posts=posts, reactions=reactions,
-        kplus_gives=kplus, perk_campaigns=campaigns,
+        kplus_gives=kplus, perk_campaigns=campaigns, topic_edits=topic_edits,
     )
 
 
@@ -337,7 +340,7 @@ class _Day:
 
     def build(self):
         posts, reactions = self._posts_and_reactions()
-        return posts, reactions, self._kplus(), self._campaigns()
+        return posts, reactions, self._kplus(), self._campaigns(), self._topic_edits()
 
     def _topics_for(self, person_idx: np.ndarray, own_share: float) -> np.ndarray:
         pt = self.person_topics[person_idx]
@@ -512,6 +515,26 @@ class _Day:
             "recipient_person_id": pid[recipient],
             "topic_slug": np.array(TOPIC_SLUGS, dtype=object)[topic],
             "given_at": pd.to_datetime(given_ms, unit="ms", utc=True),
+        })
+
+    def _topic_edits(self) -> pd.DataFrame:
+        """Profile topic edits of the day: owners add or remove their own topics, friends add
+        topics, and a few friends try to remove someone else's (which must be ignored)."""
+        rng = _rng(self.cfg, self.day.toordinal(), 7)  # its own stream: other content is unchanged
+        persons = self.persons
+        eligible = np.flatnonzero(persons.registered.to_numpy() & ~persons.opted_out.to_numpy())
+        n = int(rng.poisson(max(1.0, len(eligible) * 0.02))) if len(eligible) else 0
+        owner = eligible[rng.integers(0, len(eligible), n)] if n else np.array([], dtype=int)
+        by_friend = rng.random(n) < 0.4
+        editor = np.where(by_friend, eligible[rng.integers(0, len(eligible), n)] if n else owner, owner)
+        action = np.where(rng.random(n) < 0.35, "remove", "add")
+        topics = np.array(TOPIC_SLUGS, dtype=object)[rng.integers(0, len(TOPICS), n)]
+        pid = persons.person_id.to_numpy()
+        stamp = self.day.strftime("%Y%m%d")
+        return pd.DataFrame({
+            "edit_id": [f"e{stamp}{i:05d}" for i in range(n)],
+            "person_id": pid[owner], "editor_person_id": pid[editor], "topic_slug": topics, "action": action,
+            "edited_at": pd.to_datetime(self.day_ms + np.sort(rng.integers(0, 86_400_000, n)), unit="ms", utc=True),
         })
 
     def _campaigns(self) -> pd.DataFrame:

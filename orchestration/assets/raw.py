@@ -3,13 +3,14 @@
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Failure, MaterializeResult, MetadataValue, multi_asset
 from dagster_duckdb import DuckDBResource
 
-from connectors.landing import ensure_raw_tables, ingest_day, land_platform
+from connectors.http import HttpStatusError
+from connectors.landing import PLATFORM_TABLES, ensure_raw_tables, ingest_day, land_platform
+from connectors.privacy import PrivacyGate, purge_excluded, purge_platform
 
 from ..partitions import daily_partitions, single_run, window_days
 from ..resources import SocialNetworks
 
 RAW_GROUP = "raw"
-PLATFORM_TABLES = ("profiles", "links", "kplus", "campaigns")
 NETWORK_TABLES = ("accounts", "posts", "reactions")
 PLATFORM_LINKS = AssetKey(["raw", "platform_links"])
 PLATFORM_PROFILES = AssetKey(["raw", "platform_profiles"])
@@ -30,6 +31,7 @@ def raw_platform(context: AssetExecutionContext, duckdb: DuckDBResource, social:
         for day in window_days(*context.partition_time_window):
             social.observe_day(day)
             report = land_platform(conn, social.platform(), day)
+            purge_platform(conn)
             for table, count in report.rows.items():
                 totals[table.removeprefix("platform_")] = totals.get(table.removeprefix("platform_"), 0) + count
     for table in PLATFORM_TABLES:
@@ -57,6 +59,35 @@ def tracked_handles(conn, network: str, day, public_handles: list[str]) -> list[
     return sorted({h for (h,) in linked} | set(public_handles))
 
 
+def excluded_handles(conn, network: str, day) -> list[str]:
+    """Accounts we must not measure: opted-out persons, private accounts without consent."""
+    rows = conn.execute(
+        """
+        select distinct l.handle
+        from raw.platform_links as l
+        join raw.platform_profiles as p on p.person_id = l.person_id and p.partition_day = l.partition_day
+        where l.network = ? and l.partition_day = (select max(partition_day) from raw.platform_links where partition_day <= ?)
+          and (p.opted_out or (p.is_private and not p.private_consent))
+        order by 1
+        """,
+        [network, day],
+    ).fetchall()
+    return [h for (h,) in rows]
+
+
+def privacy_gate(client, network: str, handles: list[str], salt: str) -> PrivacyGate:
+    """Resolve excluded handles to account ids. An account that cannot be resolved for any reason
+    but "gone" fails the partition: we do not land data we might not be allowed to keep."""
+    ids = set()
+    for handle in handles:
+        try:
+            ids.add(client.resolve_account(handle).account_id)
+        except HttpStatusError as exc:
+            if exc.status not in (400, 404):  # XRPC answers unknown actors with 400
+                raise
+    return PrivacyGate(network, frozenset(ids), salt)
+
+
 def network_raw_asset(network: str):
     @multi_asset(
         name=f"raw_{network}",
@@ -77,7 +108,9 @@ def network_raw_asset(network: str):
             for day in window_days(*context.partition_time_window):
                 social.observe_day(day)
                 handles = tracked_handles(conn, network, day, social.public_handles(network))
-                report = ingest_day(conn, client, handles, day, lookback_days=social.lookback_days)
+                gate = privacy_gate(client, network, excluded_handles(conn, network, day), social.pseudonym_salt)
+                report = ingest_day(conn, client, handles, day, lookback_days=social.lookback_days, privacy=gate)
+                purge_excluded(conn, gate)
                 for table, count in report.rows.items():
                     totals[table.removeprefix(f"{network}_")] += count
                 for failure in report.failures:

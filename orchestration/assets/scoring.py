@@ -1,31 +1,50 @@
-"""Score, score changes and the leaderboard: thin assets over orchestration.domain.score."""
+"""Score, score changes, the leaderboard and the influence graph: thin assets over domain.score.
 
+Every asset here is keyed by formula version. Run config `formula_version` (default: the active
+version) lets a new version be backfilled beside the active one without touching what users see.
+"""
 from datetime import timedelta
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from ..domain.formula import load_formula
+from ..domain.formula import Formula, load_formula, load_product
+from ..domain.kplus import kplus_points
+from ..domain.privacy import minors_on
 from ..domain.score import day_flows, influence_graph, score_changes, score_day
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
 
 FEATURES = AssetKey(["marts", "fct_features_90d"])
 EVENTS = AssetKey(["intermediate", "int_engagement_events"])
-FORMULA = load_formula()
-LEADERBOARD_SIZE = 10
+PROFILES = AssetKey(["staging", "stg_platform__profiles"])
+KPLUS_LEDGER = AssetKey(["marts", "kplus_ledger"])
+ACTIVE = load_formula()
 INFLUENCE_TOP_N = 5
+# Materialising these assets means "score with the active formula"; the UI flags them when it changes.
+VERSIONED = dict(partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb", code_version=ACTIVE.content_hash)
 
 
-def _read(conn, sql: str, params: list) -> pd.DataFrame:
-    return conn.execute(sql, params).df()
+class FormulaConfig(Config):
+    formula_version: str = ""  # empty: the active version (KLOUT_FORMULA_VERSION)
+
+    def formula(self) -> Formula:
+        return load_formula(self.formula_version or None)
 
 
-def _window_events(conn, days) -> pd.DataFrame:
+def read(conn, sql: str, params: list | None = None) -> pd.DataFrame:
+    return conn.execute(sql, params or []).df()
+
+
+def read_profiles(conn) -> pd.DataFrame:
+    return read(conn, "select person_id, birth_date from staging.stg_platform__profiles order by person_id")
+
+
+def window_events(conn, days, formula: Formula) -> pd.DataFrame:
     """Engagement events covering the rolling windows of `days`."""
-    window = FORMULA.section("features")["window_days"]
-    return _read(
+    window = formula.section("features")["window_days"]
+    return read(
         conn,
         "select reactor_person_id, target_person_id, network, event_day from intermediate.int_engagement_events"
         " where event_day between ? and ? order by all",
@@ -33,35 +52,60 @@ def _window_events(conn, days) -> pd.DataFrame:
     )
 
 
+def accepted_kplus(conn, days, window_days_: int) -> pd.DataFrame:
+    return read(
+        conn,
+        "select recipient_person_id, topic_slug, given_at from marts.kplus_ledger where given_day between ? and ? order by all",
+        [days[0] - timedelta(days=window_days_ - 1), days[-1]],
+    )
+
+
+def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day, formula: Formula) -> pd.DataFrame:
+    """+K moves a score only when the formula enables it, and by at most `max_points`."""
+    cfg = formula.section("kplus")
+    points = kplus_points(accepted, day, cfg["window_days"], enabled=True, cap=cfg["max_points"], points_per_give=cfg["points_per_give"])
+    adjustment = scored["person_id"].map(points.set_index("person_id")["score_adjustment"]).fillna(0.0)
+    return scored.assign(score=(scored["score"] + adjustment).clip(upper=100.0).round(2))
+
+
+def write_versioned(conn, table: str, frame: pd.DataFrame, days, formula: Formula) -> None:
+    replace_rows(conn, table, frame, day_column="day", days=days, extra_keys={"formula_version": formula.version})
+
+
 @asset(
     key=["marts", "scores"],
-    deps=[FEATURES, EVENTS],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="duckdb",
-    code_version=FORMULA.content_hash,
+    deps=[FEATURES, EVENTS, PROFILES, KPLUS_LEDGER],
     group_name="scores",
-    description="Daily 1-100 influence score per person, with network subscores and contributions.",
+    description="Daily 1-100 influence score per person and formula version, with network subscores and contributions.",
+    **VERSIONED,
 )
-def scores(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
+def scores(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:
+    formula = config.formula()
     days = window_days(*context.partition_time_window)
     with duckdb.get_connection() as conn:
-        features = _read(
-            conn, "select * from marts.fct_features_90d where as_of_day between ? and ? order by as_of_day, person_id, network", [days[0], days[-1]]
+        features = read(
+            conn, "select * from marts.fct_features_90d where as_of_day between ? and ? order by as_of_day, person_id, network",
+            [days[0], days[-1]],
         )
-        events = _window_events(conn, days)
-        frames = [
-            score_day(features[features["as_of_day"] == pd.Timestamp(day)], events, day, FORMULA)
-            for day in days
-            if (features["as_of_day"] == pd.Timestamp(day)).any()
-        ]
+        events = window_events(conn, days, formula)
+        profiles = read_profiles(conn)
+        kplus_cfg = formula.section("kplus")
+        kplus = accepted_kplus(conn, days, kplus_cfg["window_days"]) if kplus_cfg["enabled"] else None
+        frames = []
+        for day in days:
+            todays = features[features["as_of_day"] == pd.Timestamp(day)]
+            todays = todays[~todays["person_id"].isin(minors_on(profiles, day))]  # minors are never scored
+            if todays.empty:
+                continue
+            scored = score_day(todays, events, day, formula)
+            frames.append(with_kplus(scored, kplus, day, formula) if kplus is not None else scored)
         result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if not result.empty:
-            replace_rows(conn, "marts.scores", result, day_column="day", days=days, extra_keys={"formula_version": FORMULA.version})
+            write_versioned(conn, "marts.scores", result, days, formula)
     return MaterializeResult(
         metadata={
             "rows": len(result),
-            "formula_version": FORMULA.version,
+            "formula_version": formula.version,
             "mean_score": float(result["score"].mean()) if len(result) else 0.0,
             "p95_score": float(result["score"].quantile(0.95)) if len(result) else 0.0,
         }
@@ -71,20 +115,18 @@ def scores(context: AssetExecutionContext, duckdb: DuckDBResource) -> Materializ
 @asset(
     key=["marts", "score_changes"],
     deps=[scores],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="duckdb",
-    code_version=FORMULA.content_hash,
     group_name="scores",
     description="Delta since yesterday and the top reasons: why your score changed.",
+    **VERSIONED,
 )
-def score_changes_asset(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
+def score_changes_asset(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:
+    formula = config.formula()
     days = window_days(*context.partition_time_window)
     with duckdb.get_connection() as conn:
-        history = _read(
+        history = read(
             conn,
             "select * from marts.scores where formula_version = ? and day between ? and ? order by day, person_id",
-            [FORMULA.version, days[0] - timedelta(days=1), days[-1]],
+            [formula.version, days[0] - timedelta(days=1), days[-1]],
         )
         history["day"] = pd.to_datetime(history["day"]).dt.date
         frames = [
@@ -94,25 +136,23 @@ def score_changes_asset(context: AssetExecutionContext, duckdb: DuckDBResource) 
         ]
         result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if not result.empty:
-            replace_rows(conn, "marts.score_changes", result, day_column="day", days=days, extra_keys={"formula_version": FORMULA.version})
-    return MaterializeResult(metadata={"rows": len(result)})
+            write_versioned(conn, "marts.score_changes", result, days, formula)
+    return MaterializeResult(metadata={"rows": len(result), "formula_version": formula.version})
 
 
 @asset(
     key=["marts", "leaderboard"],
     deps=[scores],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="duckdb",
-    code_version=FORMULA.content_hash,
     group_name="scores",
-    description=f"Top {LEADERBOARD_SIZE} influencers per day.",
+    description="The top influencers per day and formula version.",
+    **VERSIONED,
 )
-def leaderboard(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
+def leaderboard(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:
+    formula = config.formula()
+    size = load_product()["leaderboards"]["board_size"]
     days = window_days(*context.partition_time_window)
     with duckdb.get_connection() as conn:
-        conn.execute("create schema if not exists marts")
-        board = _read(
+        board = read(
             conn,
             """
             select s.day, s.formula_version,
@@ -123,10 +163,10 @@ def leaderboard(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mater
             qualify rank <= ?
             order by s.day, rank
             """,
-            [FORMULA.version, days[0], days[-1], LEADERBOARD_SIZE],
+            [formula.version, days[0], days[-1], size],
         )
         board["day"] = pd.to_datetime(board["day"]).dt.date
-        replace_rows(conn, "marts.leaderboard", board, day_column="day", days=days, extra_keys={"formula_version": FORMULA.version})
+        write_versioned(conn, "marts.leaderboard", board, days, formula)
     latest = board[board["day"] == board["day"].max()] if len(board) else board
     return MaterializeResult(
         metadata={"rows": len(board), "latest": MetadataValue.md(latest.to_markdown(index=False) if len(latest) else "empty")}
@@ -136,23 +176,21 @@ def leaderboard(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mater
 @asset(
     key=["marts", "influence_graph"],
     deps=[FEATURES, EVENTS],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="duckdb",
-    code_version=FORMULA.content_hash,
     group_name="scores",
     description="For each person, the top people they influence and the top people who influence them.",
+    **VERSIONED,
 )
-def influence_graph_asset(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
+def influence_graph_asset(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:
+    formula = config.formula()
     days = window_days(*context.partition_time_window)
     with duckdb.get_connection() as conn:
-        events = _window_events(conn, days)
+        events = window_events(conn, days, formula)
         frames = []
         for day in days:
-            graph = influence_graph(day_flows(events, day, FORMULA), top_n=INFLUENCE_TOP_N)
+            graph = influence_graph(day_flows(events, day, formula), top_n=INFLUENCE_TOP_N)
             graph.insert(1, "day", day)
-            graph.insert(2, "formula_version", FORMULA.version)
+            graph.insert(2, "formula_version", formula.version)
             frames.append(graph)
         result = pd.concat(frames, ignore_index=True)
-        replace_rows(conn, "marts.influence_graph", result, day_column="day", days=days, extra_keys={"formula_version": FORMULA.version})
+        write_versioned(conn, "marts.influence_graph", result, days, formula)
     return MaterializeResult(metadata={"rows": len(result)})

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 FORMULAS_DIR = Path(__file__).parent / "formulas"
+EXTRA_FORMULAS_ENV = "KLOUT_FORMULAS_DIR"  # an extra folder of draft versions, searched after the repo's
 ACTIVE_FORMULA_ENV = "KLOUT_FORMULA_VERSION"
 DEFAULT_VERSION = "v1"
 
@@ -35,14 +36,24 @@ def feature_knobs() -> dict[str, Any]:
     return {k: dbt_vars[k] for k in ("window_days", "half_life_days", "selectivity_exponent")}
 
 
+def load_product() -> dict[str, Any]:
+    """Product rules outside the score (topic assignment, +K rules, board sizes): not versioned."""
+    return yaml.safe_load((FORMULAS_DIR.parent / "product.yaml").read_text())
+
+
+def _formula_dirs() -> list[Path]:
+    extra = os.getenv(EXTRA_FORMULAS_ENV)
+    return [FORMULAS_DIR, *([Path(extra)] if extra else [])]
+
+
 def available_versions() -> list[str]:
-    return sorted(p.stem for p in FORMULAS_DIR.glob("*.yaml"))
+    return sorted({p.stem for d in _formula_dirs() for p in d.glob("*.yaml")})
 
 
 def load_formula(version: str | None = None) -> Formula:
     version = version or active_version()
-    path = FORMULAS_DIR / f"{version}.yaml"
-    if not path.exists():
+    path = next((d / f"{version}.yaml" for d in _formula_dirs() if (d / f"{version}.yaml").exists()), None)
+    if path is None:
         raise ValueError(f"unknown formula version {version!r}; available: {available_versions()}")
     text = path.read_text()
     config = yaml.safe_load(text)

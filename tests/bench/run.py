@@ -44,6 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--docs", default=str(ROOT / "docs" / "benchmarks.md"))
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     p.add_argument("--keep", action="store_true", help="keep the bench warehouses")
+    p.add_argument("--render", metavar="JSON", help="only re-render docs/benchmarks.md from a results JSON")
     return p.parse_args(argv)
 
 
@@ -61,6 +62,11 @@ def daily_run(warehouse: Path, day: date, work: Path, tag: str) -> dict:
 
 def main(argv=None) -> dict:
     a = parse_args(argv)
+    if a.render:
+        results = json.loads(Path(a.render).read_text())
+        results["summary"] = report.summarise(results)
+        Path(a.docs).write_text(report.markdown(results, a.render))
+        return results
     size = dict(SIZES[a.size])
     size.update({k: v for k, v in (("persons", a.persons), ("days", a.days), ("posts_per_day", a.posts_per_day))
                  if v is not None})

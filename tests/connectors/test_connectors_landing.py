@@ -22,6 +22,8 @@ RAW_COLUMNS = {
     "platform_kplus": ["give_id", "giver_person_id", "recipient_person_id", "topic_slug", "given_at",
                        "partition_day", "fetched_at", "payload"],
     "platform_campaigns": ["campaign_id", "partition_day", "fetched_at", "payload"],
+    "platform_topic_edits": ["edit_id", "person_id", "editor_person_id", "topic_slug", "action", "edited_at",
+                             "partition_day", "fetched_at", "payload"],
 }
 
 
@@ -131,16 +133,20 @@ def platform_world(rsps, kplus_status=200):
               "given_at": "2024-05-10T08:00:00Z"}]
     rsps.get(f"{base}/kplus", json={"items": gives, "has_more": False}, status=kplus_status)
     rsps.get(f"{base}/campaigns", json={"items": [{"campaign_id": "c1", "title": "Perk"}], "has_more": False})
+    edits = [{"edit_id": "e1", "person_id": 1, "editor_person_id": 1, "topic_slug": "python", "action": "remove",
+              "edited_at": "2024-05-10T09:00:00Z"}]
+    rsps.get(f"{base}/topic_edits", json={"items": edits, "has_more": False})
 
 
 def test_land_platform(rsps, clock, conn):
     platform_world(rsps)
     report = land_platform(conn, PlatformClient(http("platform", "https://k.test", clock)), DAY)
-    assert report.rows == {"profiles": 2, "links": 2, "kplus": 1, "campaigns": 1}
+    assert report.rows == {"profiles": 2, "links": 2, "kplus": 1, "campaigns": 1, "topic_edits": 1}
     assert snapshot(conn, "platform_links")[0][:3] == ("1", "bluesky", "ann.bsky.social")
     ada = snapshot(conn, "platform_profiles")[0]
     assert ada[:7] == ("1", "Ada", DAY.replace(year=1990, month=2, day=3), "Lyon", False, False, True)
     assert snapshot(conn, "platform_kplus")[0][:4] == ("g1", "2", "1", "python")
+    assert snapshot(conn, "platform_topic_edits")[0][:5] == ("e1", "1", "1", "python", "remove")
 
 
 def test_land_platform_failure_keeps_previous_partition(rsps, clock, conn):

@@ -18,10 +18,17 @@ def small_social(**overrides) -> SocialNetworks:
     return SocialNetworks(**{**SMALL_WORLD, **overrides})
 
 
-def materialize_range(defs, first: date, last: date, instance: DagsterInstance | None = None):
-    """One single-run backfill of the whole graph over [first, last], as the CLI and UI launch it."""
-    job = defs.resolve_implicit_global_asset_job_def()
+def materialize_range(defs, first: date, last: date, instance: DagsterInstance | None = None,
+                      selection: list | None = None, run_config: dict | None = None):
+    """One single-run backfill over [first, last], as the CLI and UI launch it: the daily job
+    (everything but the version review), or the `selection` of asset keys with `run_config`."""
+    if selection is None:
+        job = defs.resolve_job_def("daily_influence")
+    else:
+        job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(
+        run_config=run_config,
+        asset_selection=selection,
         instance=instance or DagsterInstance.ephemeral(),
         tags={
             "dagster/asset_partition_range_start": first.isoformat(),

@@ -132,3 +132,107 @@ def test_dbt_docs_generate_works(reference, tmp_path):
         cwd=DBT_DIR, check=True, env={**__import__("os").environ, "KLOUT_WAREHOUSE": reference},
     )
     assert (tmp_path / "catalog.json").exists() and (tmp_path / "index.html").exists()
+
+
+# --- privacy gates, end to end: search every marts table for the people who must not be there ---
+
+@pytest.fixture(scope="module")
+def world():
+    from connectors.sandbox.world import WorldConfig, build_world
+
+    return build_world(WorldConfig(seed=7, persons=200, days=30, end_date=WORLD_END))
+
+
+def marts_text(path: str) -> dict[str, str]:
+    """Every marts table rendered as one text blob, to search for identifiers of any kind."""
+    with duckdb.connect(path, read_only=True) as conn:
+        tables = [t for (t,) in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        return {t: conn.execute(f"select * from marts.{t}").df().astype(str).to_csv(index=False) for t in tables}
+
+
+def identifiers(world, person_ids) -> set[str]:
+    """Ids, handles, account ids, and display names no one else shares."""
+    persons = world.persons[world.persons["person_id"].isin(person_ids)]
+    others = set(world.persons.loc[~world.persons["person_id"].isin(person_ids), "display_name"])
+    accounts = world.accounts[world.accounts["person_id"].isin(person_ids)]
+    names = set(persons["display_name"]) - others
+    return set(persons["person_id"]) | names | set(accounts["account_id"]) | set(accounts["handle"])
+
+
+def fields_matching(text: str, needles: set[str]) -> list[str]:
+    """Needles that appear as a whole CSV field (with or without a network: prefix)."""
+    fields = {f.split(":", 1)[-1] for f in text.replace("\n", ",").split(",")} | set(text.replace("\n", ",").split(","))
+    return sorted(needles & fields)
+
+
+def test_opted_out_persons_appear_in_no_output_and_are_purged_from_raw(reference, world):
+    opted_out = world.persons.loc[world.persons["registered"] & world.persons["opted_out"], "person_id"]
+    assert len(opted_out) >= 3
+    needles = identifiers(world, opted_out)
+    for table, text in marts_text(reference).items():
+        found = fields_matching(text, needles)
+        assert not found, (table, found[:5])
+    ids = sorted(world.accounts.loc[world.accounts["person_id"].isin(opted_out), "account_id"])
+    for network in ("mastodon", "bluesky"):
+        for table, column in (("posts", "account_id"), ("accounts", "account_id"), ("reactions", "target_account_id"),
+                              ("reactions", "reactor_account_id"), ("reactions", "source_account_id")):
+            hits = query(reference, f"select count(*) as n from raw.{network}_{table} where {column} in (select unnest(?))", [ids])
+            assert hits["n"][0] == 0, (network, table, column)
+    kept = query(reference, "select * from raw.platform_profiles where person_id in (select unnest(?))", [list(opted_out)])
+    assert kept[["display_name", "birth_date", "location"]].isna().all().all()
+
+
+def test_opted_out_reactions_still_count_anonymously(reference):
+    anonymous = query(reference, "select count(*) as n from intermediate.int_engagement_events where reactor_account_key like '%:anon-%'")
+    assert anonymous["n"][0] > 0
+
+
+def test_minors_are_never_scored_ranked_or_eligible(reference, world):
+    from orchestration.domain.perks import is_adult
+
+    registered = world.persons[world.persons["registered"]]
+    minors = [p for p, born in zip(registered["person_id"], registered["birth_date"]) if not is_adult(pd.Timestamp(born).date(), LAST)]
+    assert minors
+    for table in ("scores", "leaderboard", "topic_leaderboards", "perk_eligibility", "person_topics", "score_changes"):
+        hits = query(reference, f"select count(*) as n from marts.{table} where person_id in (select unnest(?))", [minors])
+        assert hits["n"][0] == 0, table
+
+
+def test_private_accounts_are_used_only_with_consent(reference, world):
+    links = world.profile_links
+    refused = links[links["is_private"] & ~links["private_consent"]]
+    consented = links[links["is_private"] & links["private_consent"]]
+    assert len(refused) and len(consented)
+    for network, accounts in refused.groupby("network"):
+        ids = list(accounts["account_id"])
+        for table, column in (("posts", "account_id"), ("accounts", "account_id"), ("reactions", "reactor_account_id")):
+            hits = query(reference, f"select count(*) as n from raw.{network}_{table} where {column} in (select unnest(?))", [ids])
+            assert hits["n"][0] == 0, (network, table)
+    needles = set(refused["account_id"]) | set(refused["handle"])
+    for table, text in marts_text(reference).items():
+        assert not fields_matching(text, needles), table
+    landed = query(reference, "select count(*) as n from raw.mastodon_accounts where account_id in (select unnest(?))",
+                   [list(consented.loc[consented["network"] == "mastodon", "account_id"])])
+    assert landed["n"][0] > 0 or (consented["network"] != "mastodon").all()
+
+
+def test_topic_assignment_precision_on_the_sandbox_world(reference, world):
+    from orchestration.domain.topics import assignment_precision
+
+    assigned = query(reference, "select person_id, topic_slug, evidence from marts.person_topics where day = ? and evidence is not null", [LAST])
+    assigned["person_rank"] = assigned.groupby("person_id")["evidence"].rank(ascending=False, method="first")
+    precision = assignment_precision(assigned, world.persons[["person_id", "topics"]], top_k=1)
+    print(f"topic assignment precision (top topic vs generated topics): {precision:.3f} over {assigned['person_id'].nunique()} persons")
+    assert precision >= 0.8
+
+
+def test_kplus_rules_and_sashes_land_in_marts(reference):
+    reasons = set(query(reference, "select distinct reason from marts.kplus_rejected")["reason"])
+    assert {"self_give", "topic_not_on_profile"} <= reasons
+    accepted = query(reference, "select giver_person_id, given_day, count(*) as n from marts.kplus_ledger group by all")
+    assert len(accepted) and accepted["n"].max() <= 10
+    sashes = set(query(reference, "select distinct sash from marts.topic_leaderboards")["sash"])
+    assert "gold" in sashes and sashes <= {"gold", "blue", "blue_and_gold"}
+    perks = query(reference, "select * from marts.perk_eligibility limit 1")
+    assert set(perks.columns) == {"campaign_id", "person_id", "display_name", "rank", "day", "formula_version"}

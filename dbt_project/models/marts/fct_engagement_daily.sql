@@ -1,7 +1,13 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['day']) }}
--- person x network x day: what they posted and the reactions they received.
+-- person x network x day: what they posted and the reactions they received, for the persons we
+-- measure (those with a tracked account); everyone else only appears as a reactor.
 with identity as (
     select account_key, person_id from {{ ref('int_identity') }}
+),
+measured as (
+    select distinct i.person_id, s.network
+    from ({{ union_networks('accounts') }}) as s
+    join identity as i using (account_key)
 ),
 snapshots as (
     select i.person_id, s.network, s.snapshot_day as day, sum(s.followers_count) as followers
@@ -44,11 +50,13 @@ received as (
     group by all
 ),
 spine as (
-    select person_id, network, day from snapshots
-    union
-    select person_id, network, day from posts
-    union
-    select person_id, network, day from received
+    select * from (
+        select person_id, network, day from snapshots
+        union
+        select person_id, network, day from posts
+        union
+        select person_id, network, day from received
+    ) semi join measured using (person_id, network)
 )
 select
     spine.person_id,
