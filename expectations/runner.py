@@ -1,24 +1,41 @@
 """Validate a partition's rows against a GX 1.x suite kept as JSON; no Dagster imports.
 
-The suite file names the table, its partition column and whether a failure must block
-downstream assets. GX runs in an ephemeral context, so it writes no state anywhere.
+A suite file (expectations/suites/<name>.json) names:
+  table        the table checked (schema.table)
+  day_column   its partition column
+  blocking     whether the Dagster check blocks downstream assets
+  query        optional SQL with {min_date}/{max_date} placeholders (DATE literals of the
+               partition window): the rows validated, usually the table plus derived flag columns
+               (e.g. created_in_partition, is_minor). Without it: the table's rows in the window.
+  row_id       optional key columns shown with each unexpected row (sample rows)
+  params       optional constants substituted into the query, e.g. {board_size}
+  expectations GX expectation configurations ({"type", "kwargs"}), each optionally with
+               "severity": "error" | "warn" (default: error in a blocking suite, else warn) and
+               "on": "table" to run on the table's own partition rows instead of the query
+               (needed for column-set checks, as the query adds flag columns).
+
+Validation runs IN DUCKDB through GX's SQL datasource (duckdb-engine SQLAlchemy dialect), on a
+read-only connection that is disposed before returning. GX runs in an ephemeral context with
+analytics off, so it writes no state anywhere. `validate_frame` keeps the in-memory pandas path
+for callers that already hold a DataFrame (not used by the checks).
 """
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import Any, Iterable
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 SUITES_DIR = Path(__file__).parent / "suites"
 SAMPLE_ROWS = 5
+SEVERITIES = ("error", "warn")
+_ALL_TIME = (date(1, 1, 1), date(9999, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,20 @@ class Suite:
     blocking: bool
     expectations: list[dict[str, Any]]
     description: str = ""
+    query: str | None = None
+    row_id: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def severity(self, exp: dict[str, Any]) -> str:
+        return exp.get("severity") or ("error" if self.blocking else "warn")
+
+    def table_query(self, min_date: date, max_date: date) -> str:
+        return f"select * from {self.table} where {self.day_column} between {_lit(min_date)} and {_lit(max_date)}"
+
+    def rows_query(self, min_date: date, max_date: date) -> str:
+        if not self.query:
+            return self.table_query(min_date, max_date)
+        return self.query.format(min_date=_lit(min_date), max_date=_lit(max_date), **self.params)
 
 
 @dataclass
@@ -38,6 +69,8 @@ class FailedExpectation:
     unexpected_count: int | None
     sample: list[Any]
     message: str
+    severity: str = "error"
+    observed: Any = None
 
 
 @dataclass
@@ -46,96 +79,242 @@ class SuiteResult:
     rows: int
     evaluated: int
     failures: list[FailedExpectation] = field(default_factory=list)
+    seconds: float = 0.0
 
     @property
     def success(self) -> bool:
         return not self.failures
 
+    @property
+    def severity(self) -> str:
+        """error when any failed expectation is error-level (a blocking check then blocks), else warn."""
+        return "error" if any(f.severity == "error" for f in self.failures) else "warn"
+
     def summary(self) -> str:
         if self.success:
-            return f"{self.suite.name}: {self.evaluated} expectations passed on {self.rows} rows"
+            return f"{self.suite.name}: {self.evaluated} expectations passed on {self.rows} rows of {self.suite.table}"
         return f"{self.suite.name}: " + "; ".join(f.message for f in self.failures)
 
 
 def load_suite(name: str) -> Suite:
     path = SUITES_DIR / f"{name}.json"
     data = json.loads(path.read_text())
-    return Suite(
+    query = data.get("query")
+    if isinstance(query, list):  # a query may be kept as a list of lines for readability
+        query = "\n".join(query)
+    suite = Suite(
         name=data["name"],
         table=data["table"],
         day_column=data["day_column"],
         blocking=bool(data.get("blocking", False)),
         expectations=data["expectations"],
         description=data.get("description", ""),
+        query=query,
+        row_id=tuple(data.get("row_id", ())),
+        params=dict(data.get("params", {})),
     )
+    for exp in suite.expectations:
+        if exp.get("severity", "error") not in SEVERITIES or exp.get("on", "query") not in ("query", "table"):
+            raise ValueError(f"suite {name}: bad severity/on in {exp}")
+    return suite
 
 
 def suite_names() -> list[str]:
     return sorted(p.stem for p in SUITES_DIR.glob("*.json"))
 
 
+# --- GX plumbing ---------------------------------------------------------------------------
+
+def _register_dialect() -> None:
+    """`duckdb+gxread://`: duckdb-engine without transactions, for read-only validation.
+
+    GX's SQL engine closes each connection before it fetches the rows
+    (SqlAlchemyExecutionEngine.execute_query), and closing rolls the connection's transaction
+    back, which in DuckDB discards the pending result, so every metric comes back empty
+    (great_expectations issue #11579). Our connections only read, so they run in DuckDB's
+    autocommit mode: no BEGIN, and COMMIT/ROLLBACK are no-ops. The dialect name stays "duckdb".
+    """
+    import sys
+
+    import duckdb_engine
+    from sqlalchemy.dialects import registry
+
+    class GXReadDuckDBDialect(duckdb_engine.Dialect):
+        supports_statement_cache = True
+
+        def do_begin(self, dbapi_connection) -> None:
+            pass
+
+        def do_commit(self, dbapi_connection) -> None:
+            pass
+
+        def do_rollback(self, dbapi_connection) -> None:
+            pass
+
+    sys.modules[__name__].GXReadDuckDBDialect = GXReadDuckDBDialect
+    registry.register("duckdb.gxread", __name__, "GXReadDuckDBDialect")
+
+
 @lru_cache(maxsize=1)
 def _context():
     import great_expectations as gx
 
+    _register_dialect()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     return context
 
 
-def validate_frame(suite: Suite, frame: pd.DataFrame) -> SuiteResult:
-    """Run the suite over a DataFrame and name every failed expectation with samples."""
+def _gx_suite(name: str, expectations: Iterable[dict[str, Any]], suite: Suite | None = None):
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    gx_suite = gx.ExpectationSuite(name=suite.name)
-    for exp in suite.expectations:
-        gx_suite.add_expectation_configuration(ExpectationConfiguration(type=exp["type"], kwargs=exp["kwargs"]))
-    context = _context()
-    source_name = f"frame_{suite.name}"
+    gx_suite = gx.ExpectationSuite(name=name)
+    for exp in expectations:
+        meta = {"severity": suite.severity(exp)} if suite else {}
+        gx_suite.add_expectation_configuration(ExpectationConfiguration(type=exp["type"], kwargs=exp["kwargs"], meta=meta))
+    return gx_suite
+
+
+def _check_readable(database: str) -> None:
+    """Fail clearly when the file cannot be opened read-only: another process holds the write
+    lock, or this process holds a read-write connection (DuckDB refuses to mix configurations in
+    one process). The checks share pool "duckdb" with every writer, so neither should happen."""
+    import duckdb
+
     try:
-        source = context.data_sources.get(source_name)
-    except (KeyError, ValueError):
-        source = context.data_sources.add_pandas(source_name)
-    try:
-        batch_def = source.get_asset(suite.name).get_batch_definition("partition")
-    except (KeyError, LookupError, ValueError):
-        batch_def = source.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("partition")
-    batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
-    outcome = batch.validate(gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS})
-    failures = []
-    for res in outcome.results:
-        if res.success:
-            continue
-        cfg = res.expectation_config
-        column = cfg.kwargs.get("column")
-        detail = res.result or {}
-        count = detail.get("unexpected_count")
-        sample = [_plain(v) for v in (detail.get("partial_unexpected_list") or [])][:SAMPLE_ROWS]
-        if res.exception_info and res.exception_info.get("raised_exception"):
-            message = f"{cfg.type}({column}) raised {res.exception_info.get('exception_message')}"
-        else:
-            observed = detail.get("observed_value")
-            message = f"{cfg.type}({column or ''}) failed on {suite.table}" + (
-                f": {count} unexpected, e.g. {sample}" if count is not None else f": observed {observed!r}"
-            )
-        failures.append(FailedExpectation(cfg.type, column, count, sample, message))
-    return SuiteResult(suite=suite, rows=len(frame), evaluated=len(outcome.results), failures=failures)
+        duckdb.connect(database, read_only=True).close()
+    except (duckdb.ConnectionException, duckdb.IOException) as exc:
+        raise RuntimeError(f"cannot open {database} read-only for validation; is a writer connection still open? ({exc})") from exc
 
 
-def partition_rows(conn, suite: Suite, days: list[date]) -> pd.DataFrame:
-    """The rows of the suite's table in the partition window, read from DuckDB."""
-    return conn.execute(
-        f"select * from {suite.table} where {suite.day_column} between ? and ?", [min(days), max(days)]
-    ).df()
+def validate_partition(database: str | os.PathLike, suite_name: str, days: list[date] | None) -> SuiteResult:
+    """Validate the partition window `days` (None: the whole table) of `database` against a suite.
 
+    Runs in DuckDB; the connection is closed and its engine disposed before returning.
+    """
+    import time
 
-def validate_partition(conn, suite_name: str, days: list[date]) -> SuiteResult:
+    started = time.perf_counter()
     suite = load_suite(suite_name)
-    return validate_frame(suite, partition_rows(conn, suite, days))
+    min_date, max_date = (min(days), max(days)) if days else _ALL_TIME
+    database = str(Path(database).resolve())
+    groups = {
+        "query": [e for e in suite.expectations if e.get("on", "query") == "query"],
+        "table": [e for e in suite.expectations if e.get("on") == "table"],
+    }
+    _check_readable(database)
+    context = _context()
+    source_name = f"warehouse_{suite.name}_{uuid.uuid4().hex[:8]}"
+    source = context.data_sources.add_sql(
+        source_name,
+        connection_string=f"duckdb+gxread:///{database}",
+        kwargs={"connect_args": {"read_only": True}},
+    )
+    failures: list[FailedExpectation] = []
+    evaluated = rows = 0
+    holders = [source]  # every GX object that may hold a SQLAlchemy engine on the file
+    try:
+        for target, exps in groups.items():
+            if not exps:
+                continue
+            sql = suite.rows_query(min_date, max_date) if target == "query" else suite.table_query(min_date, max_date)
+            asset = source.add_query_asset(target, query=sql)
+            holders.append(asset.datasource)
+            batch = asset.add_batch_definition_whole_table("partition").get_batch()
+            holders.append(batch.data.execution_engine)
+            result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
+            if suite.row_id and target == "query":
+                result_format["unexpected_index_column_names"] = list(suite.row_id)
+                result_format["return_unexpected_index_query"] = False
+            outcome = batch.validate(_gx_suite(f"{suite.name}_{target}", exps, suite), result_format=result_format)
+            evaluated += len(outcome.results)
+            if target == "query":
+                rows = max([(r.result or {}).get("element_count") or 0 for r in outcome.results] + [rows])
+            failures += [_failure(suite, res) for res in outcome.results if not res.success]
+    finally:
+        context.data_sources.delete(source_name)
+        _dispose(holders)
+    return SuiteResult(suite=suite, rows=rows, evaluated=evaluated, failures=failures, seconds=time.perf_counter() - started)
+
+
+def _dispose(holders: list) -> None:
+    """Close every engine GX created (the datasource's test-connection engine, each execution
+    engine), so no DuckDB connection outlives the validation and a writer can open the file."""
+    seen: set[int] = set()
+    for holder in holders:
+        for engine in (holder, getattr(holder, "_execution_engine", None), getattr(holder, "_engine", None)):
+            if engine is None or id(engine) in seen:
+                continue
+            seen.add(id(engine))
+            if hasattr(engine, "close") and hasattr(engine, "engine"):  # a GX execution engine
+                engine.close()
+            elif hasattr(engine, "dispose"):  # a SQLAlchemy engine
+                engine.dispose()
+
+
+def _failure(suite: Suite, res) -> FailedExpectation:
+    cfg = res.expectation_config
+    severity = (cfg.meta or {}).get("severity") or suite.severity({})
+    column = cfg.kwargs.get("column") or (",".join(cfg.kwargs["column_list"]) if cfg.kwargs.get("column_list") else None)
+    detail = res.result or {}
+    count = detail.get("unexpected_count")
+    if detail.get("partial_unexpected_index_list"):
+        sample = [{k: _plain(v) for k, v in row.items()} for row in detail["partial_unexpected_index_list"]][:SAMPLE_ROWS]
+    else:
+        sample = [_plain(v) for v in (detail.get("partial_unexpected_list") or [])][:SAMPLE_ROWS]
+    observed = _plain(detail.get("observed_value"))
+    where = f"{cfg.type}({column or ''}) on {suite.table}"
+    if res.exception_info and _raised(res.exception_info):
+        message = f"{where} raised {_exception_message(res.exception_info)}"
+    elif count is not None:
+        message = f"{where} failed [{severity}]: {count} unexpected, e.g. {sample}"
+    else:
+        message = f"{where} failed [{severity}]: observed {observed!r}"
+        if detail.get("details"):
+            message += f" ({_plain(detail['details'])})"
+    return FailedExpectation(cfg.type, column, count, sample, message, severity, observed)
+
+
+def _raised(info: dict) -> bool:
+    if info.get("raised_exception"):
+        return True
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
+
+
+def _exception_message(info: dict) -> str:
+    if info.get("exception_message"):
+        return str(info["exception_message"])
+    return "; ".join(str(v.get("exception_message")) for v in info.values() if isinstance(v, dict))[:500]
+
+
+def _lit(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+# --- pandas path (kept for in-memory frames; the checks use validate_partition) -------------
+
+def validate_frame(suite: Suite, frame) -> SuiteResult:
+    """Run the suite's expectations over a pandas DataFrame (no derived `query` columns)."""
+    context = _context()
+    source_name = f"frame_{suite.name}_{uuid.uuid4().hex[:8]}"
+    source = context.data_sources.add_pandas(source_name)
+    try:
+        batch = source.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("partition").get_batch(
+            batch_parameters={"dataframe": frame})
+        outcome = batch.validate(_gx_suite(suite.name, suite.expectations, suite),
+                                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS})
+    finally:
+        context.data_sources.delete(source_name)
+    failures = [_failure(suite, res) for res in outcome.results if not res.success]
+    return SuiteResult(suite=suite, rows=len(frame), evaluated=len(outcome.results), failures=failures)

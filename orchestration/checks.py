@@ -1,11 +1,54 @@
-"""GX suites as Dagster asset checks: one check per suite, blocking where the suite says so."""
+"""GX suites as Dagster asset checks: one check per suite, blocking where the suite says so.
+
+A blocking check blocks downstream assets only when an error-level expectation fails
+(severity ERROR); failures of expectations marked "severity": "warn" report WARN and never block.
+"""
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 from dagster_duckdb import DuckDBResource
 
-from expectations.runner import load_suite, validate_partition
+from expectations.runner import SuiteResult, load_suite, suite_names, validate_partition
 
 from .partitions import window_days
+
+# suite name -> the asset it checks (every suite in expectations/suites/ must be listed here)
+SUITE_ASSETS: dict[str, AssetKey] = {
+    **{f"raw_{n}_{t}": AssetKey(["raw", f"{n}_{t}"]) for n in ("mastodon", "bluesky") for t in ("posts", "reactions", "accounts")},
+    "fct_engagement_daily": AssetKey(["marts", "fct_engagement_daily"]),
+    "fct_features_90d": AssetKey(["marts", "fct_features_90d"]),
+    "scores": AssetKey(["marts", "scores"]),
+    "topic_leaderboards": AssetKey(["marts", "topic_leaderboards"]),
+    "perk_eligibility": AssetKey(["marts", "perk_eligibility"]),
+}
+
+
+def check_result(result: SuiteResult) -> AssetCheckResult:
+    """The Dagster verdict for a suite result: each failed expectation in the metadata."""
+    metadata = {
+        "table": result.suite.table,
+        "rows": result.rows,
+        "expectations": result.evaluated,
+        "failed": len(result.failures),
+        "seconds": round(result.seconds, 3),
+        "summary": MetadataValue.text(result.summary()),
+    }
+    for failure in result.failures:
+        metadata[f"failed: {failure.expectation}({failure.column or ''})"] = MetadataValue.json(
+            {
+                "table": result.suite.table,
+                "severity": failure.severity,
+                "unexpected_count": failure.unexpected_count,
+                "observed": failure.observed,
+                "sample": failure.sample,
+                "message": failure.message,
+            }
+        )
+    return AssetCheckResult(
+        passed=result.success,
+        severity=AssetCheckSeverity.ERROR if result.severity == "error" else AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=result.summary()[:2000],
+    )
 
 
 def suite_check(suite_name: str, asset_key: AssetKey):
@@ -19,23 +62,17 @@ def suite_check(suite_name: str, asset_key: AssetKey):
         pool="duckdb",
     )
     def _check(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> AssetCheckResult:
-        days = window_days(*context.partition_time_window) if context.has_partition_key_range or context.has_partition_key else None
-        with duckdb.get_connection() as conn:
-            result = validate_partition(conn, suite.name, days)
-        metadata = {
-            "rows": result.rows,
-            "expectations": result.evaluated,
-            "summary": MetadataValue.text(result.summary()),
-        }
-        for failure in result.failures:
-            metadata[f"failed: {failure.expectation}({failure.column or ''})"] = MetadataValue.json(
-                {"unexpected_count": failure.unexpected_count, "sample": failure.sample, "message": failure.message}
-            )
-        return AssetCheckResult(
-            passed=result.success,
-            severity=AssetCheckSeverity.ERROR if suite.blocking else AssetCheckSeverity.WARN,
-            metadata=metadata,
-            description=result.summary(),
-        )
+        partitioned = context.has_partition_key_range or context.has_partition_key
+        days = window_days(*context.partition_time_window) if partitioned else None
+        # GX opens its own read-only DuckDB connection on the resource's file and closes it before returning.
+        return check_result(validate_partition(duckdb.database, suite.name, days))
 
     return _check
+
+
+def all_gx_checks() -> list:
+    """One asset check per suite in expectations/suites/, on the asset it validates."""
+    missing = sorted(set(suite_names()) - set(SUITE_ASSETS))
+    if missing:
+        raise ValueError(f"suites without an asset in SUITE_ASSETS: {missing}")
+    return [suite_check(name, SUITE_ASSETS[name]) for name in suite_names()]

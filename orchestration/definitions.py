@@ -22,7 +22,7 @@ from .assets.raw import raw_network_assets, raw_platform
 from .assets.scoring import influence_graph_asset, leaderboard, score_changes_asset, scores
 from .assets.comparison import REVIEW_GROUP, formula_comparison
 from .assets.topics import kplus, perk_eligibility, person_topics, topic_leaderboards
-from .checks import suite_check
+from .checks import all_gx_checks
 from .partitions import PARTITIONS_START, daily_partitions
 from .schedules import build_daily_schedule
 from .resources import SocialNetworks
@@ -46,10 +46,7 @@ daily_job = define_asset_job(
 # Every morning (06:00 UTC): yesterday, plus any day of the last month that was missed.
 daily_schedule = build_daily_schedule(daily_job, date.fromisoformat(PARTITIONS_START))
 
-gx_checks = [
-    *(suite_check(f"raw_{n}_{t}", AssetKey(["raw", f"{n}_{t}"])) for n in ("mastodon", "bluesky") for t in ("posts", "reactions")),
-    suite_check("scores", AssetKey(["marts", "scores"])),
-]
+gx_checks = all_gx_checks()
 
 def social_from_env() -> SocialNetworks:
     """Connector settings from env vars; secrets stay EnvVar references, never values."""

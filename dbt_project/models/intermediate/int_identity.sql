@@ -1,16 +1,9 @@
--- Every network account we know of (tracked, or seen reacting) and the person it belongs to:
--- the registered profile that linked it, else the account itself.
-with known as (
-    select network, account_key, handle from ({{ union_networks('accounts') }})
-    union all
-    select network, reactor_account_key, reactor_handle from ({{ union_networks('reactions') }})
-    union all
-    -- mentioned accounts may be neither tracked nor reactors; their handle is unknown
-    select network, target_account_key, null from ({{ union_networks('reactions') }})
-),
-accounts as (
+-- Every tracked network account and the person it belongs to: the registered profile that linked
+-- it, else the account itself. Accounts only seen reacting (or mentioned) are their own person;
+-- downstream models fall back to the account key for them, so nothing here scans reactions.
+with accounts as (
     select network, account_key, max(handle) as handle
-    from known
+    from ({{ union_networks('accounts') }})
     group by all
 ),
 links as (

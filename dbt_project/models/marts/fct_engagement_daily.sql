@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['day']) }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ replace_window('day') }}") }}
 -- person x network x day: what they posted and the reactions they received, for the persons we
 -- measure (those with a tracked account); everyone else only appears as a reactor.
 with identity as (
@@ -20,7 +20,7 @@ posts as (
     select i.person_id, p.network, p.post_day as day, count(*) as posts_made
     from ({{ union_networks('posts') }}) as p
     join identity as i using (account_key)
-    where p.post_day between {{ min_date() }} and {{ max_date() }}
+    where p.partition_day between {{ min_date() }} and {{ max_date() }}  -- = post_day: posts land on their day
     group by all
 ),
 events as (

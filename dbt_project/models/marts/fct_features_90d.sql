@@ -1,61 +1,78 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['as_of_day']) }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ replace_window('as_of_day') }}") }}
 -- person x network x as-of day: the rolling window, weighted to recent days by a half-life decay.
+-- Linear in the window's rows: decayed sums are range-window sums of lifted values
+-- (see macros/window.sql: lift), and the exact distinct audience is a running sum of +1/-1 at
+-- the days each reactor enters and leaves a person's window (never a sum of daily uniques).
 {% set window = var('window_days') %}
-with as_of as (
-    select distinct day as as_of_day
+with daily as (
+    select *, {{ lift('day') }} as lift
     from {{ ref('fct_engagement_daily') }}
-    where day between {{ min_date() }} and {{ max_date() }}
-),
-daily as (
-    select * from {{ ref('fct_engagement_daily') }}
     where day between {{ min_date() }} - {{ window - 1 }} and {{ max_date() }}
 ),
 windowed as (
     select
-        a.as_of_day,
-        d.person_id,
-        d.network,
-        round(sum({{ decay_weight('a.as_of_day - d.day') }} * d.reactions_received), 9) as decayed_reactions,
-        round(sum({{ decay_weight('a.as_of_day - d.day') }} * d.posts_made), 9) as decayed_posts,
-        round(sum({{ decay_weight('a.as_of_day - d.day') }} * d.selectivity_weighted_reactions), 9) as selectivity_weighted_engagement,
-        sum(d.posts_made) as posts_90d,
-        arg_max(d.followers, d.day) filter (where d.followers is not null) as audience_size,
-        max(d.day) filter (where d.posts_made > 0 or d.reactions_received > 0) as last_active_day
-    from as_of as a
-    join daily as d on d.day between a.as_of_day - {{ window - 1 }} and a.as_of_day
+        person_id,
+        network,
+        day as as_of_day,
+        {{ lift('day') }} as as_of_lift,
+        sum(reactions_received * lift) over w as lifted_reactions,
+        sum(posts_made * lift) over w as lifted_posts,
+        sum(selectivity_weighted_reactions * lift) over w as lifted_selective,
+        sum(posts_made) over w as posts_90d,
+        last_value(followers ignore nulls) over w as audience_size,
+        max(case when posts_made > 0 or reactions_received > 0 then day end) over w as last_active_day
+    from daily
+    window w as (partition by person_id, network order by day range between interval {{ window - 1 }} days preceding and current row)
+    qualify day between {{ min_date() }} and {{ max_date() }}
+),
+reactor_days as (
+    select target_person_id as person_id, network, reactor_person_id, event_day, count(*) as reactions
+    from {{ ref('int_engagement_events') }}
+    where event_day between {{ min_date() }} - {{ window - 1 }} and {{ max_date() }}
     group by all
 ),
-events as (
-    select * from {{ ref('int_engagement_events') }}
-    where event_day between {{ min_date() }} - {{ window - 1 }} and {{ max_date() }}
+stints as (
+    -- a reactor counts for a person from each day they react until their next reaction day, or
+    -- until the window has passed; the decayed audience weighs them by that latest reaction day
+    select *, least(
+        coalesce(lead(event_day) over (partition by person_id, network, reactor_person_id order by event_day), event_day + {{ window }}),
+        event_day + {{ window }}
+    ) as until_day
+    from reactor_days
+),
+deltas as (
+    select person_id, network, event_day as day, 1 as audience, {{ lift('event_day') }} as lifted_audience, reactions from stints
+    union all
+    select person_id, network, until_day, -1, -{{ lift('event_day') }}, 0 from stints
+    union all
+    select person_id, network, event_day + {{ window }}, 0, 0.0, -reactions from reactor_days
+),
+running as (
+    select person_id, network, day,
+        sum(sum(audience)) over r as engaged_audience_90d,
+        sum(sum(lifted_audience)) over r as lifted_audience,
+        sum(sum(reactions)) over r as reactions_90d
+    from deltas
+    group by person_id, network, day
+    window r as (partition by person_id, network order by day rows unbounded preceding)
 ),
 audience as (
-    -- exact distinct reactors over the window (never a sum of daily uniques), and the same
-    -- audience with each reactor weighted by how recently they last engaged.
-    select as_of_day, person_id, network, count(*) as engaged_audience_90d,
-        round(sum({{ decay_weight('as_of_day - last_day') }}), 9) as decayed_engaged_audience,
-        sum(reactions) as reactions_90d
-    from (
-        select a.as_of_day, e.target_person_id as person_id, e.network, e.reactor_person_id,
-            max(e.event_day) as last_day, count(*) as reactions
-        from as_of as a
-        join events as e on e.event_day between a.as_of_day - {{ window - 1 }} and a.as_of_day
-        group by all
-    )
-    group by all
+    select w.as_of_day, w.person_id, w.network, r.engaged_audience_90d, r.lifted_audience, r.reactions_90d
+    from windowed as w
+    asof join running as r on r.person_id = w.person_id and r.network = w.network and r.day <= w.as_of_day
 )
 select
     w.person_id,
     w.network,
     w.as_of_day,
     coalesce(au.engaged_audience_90d, 0) as engaged_audience_90d,
-    coalesce(au.decayed_engaged_audience, 0.0) as decayed_engaged_audience,
-    w.decayed_reactions,
-    w.decayed_posts,
-    case when w.decayed_posts > 0 then w.decayed_reactions / w.decayed_posts else 0.0 end as reactions_per_post,
+    round(coalesce(au.lifted_audience / w.as_of_lift, 0.0), 9) as decayed_engaged_audience,
+    round(w.lifted_reactions / w.as_of_lift, 9) as decayed_reactions,
+    round(w.lifted_posts / w.as_of_lift, 9) as decayed_posts,
+    case when w.lifted_posts > 0 then round(w.lifted_reactions / w.lifted_posts, 9) else 0.0 end as reactions_per_post,
     case when au.reactions_90d > 0 then au.engaged_audience_90d / au.reactions_90d else 0.0 end as unique_reactor_share,
-    w.selectivity_weighted_engagement,
-    w.decayed_posts as activity,
+    round(w.lifted_selective / w.as_of_lift, 9) as selectivity_weighted_engagement,
+    round(w.lifted_posts / w.as_of_lift, 9) as activity,
     coalesce(au.reactions_90d, 0) as reactions_90d,
     w.posts_90d,
     coalesce(w.audience_size, 0) as audience_size,

@@ -1,6 +1,7 @@
--- Posts from getAuthorFeed (postView with an app.bsky.feed.post record).
+-- Posts from getAuthorFeed (postView with an app.bsky.feed.post record). A post lands only on the day
+-- it was created, so deduping within the landing day lets a filter on partition_day reach the scan.
 with ranked as (
-    select *, row_number() over (partition by post_id order by partition_day, fetched_at desc) as rn
+    select *, row_number() over (partition by partition_day, post_id order by fetched_at desc) as rn
     from {{ source('raw', 'bluesky_posts') }}
 )
 select

@@ -1,7 +1,8 @@
--- Favourites, reblogs, replies and mentions in the shared vocabulary; counted once (first landing wins).
+-- Favourites, reblogs, replies and mentions in the shared vocabulary, one row per key and landing day.
+-- Partitioned by the landing day so a filter on it reaches the scan; int_engagement_events dedupes across days.
 with ranked as (
     select *, row_number() over (
-        partition by post_id, reactor_account_id, reaction_type, target_account_id order by partition_day, fetched_at
+        partition by partition_day, post_id, reactor_account_id, reaction_type, target_account_id order by fetched_at
     ) as rn
     from {{ source('raw', 'mastodon_reactions') }}
 )
