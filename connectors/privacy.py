@@ -43,19 +43,19 @@ def purge_excluded(conn: duckdb.DuckDBPyConnection, gate: PrivacyGate) -> dict[s
     counts = {}
     conn.begin()
     try:
-        counts["posts"] = conn.execute(f"delete from raw.{n}_posts where account_id in (select unnest(?))", [ids]).fetchone()[0]
-        counts["accounts"] = conn.execute(f"delete from raw.{n}_accounts where account_id in (select unnest(?))", [ids]).fetchone()[0]
+        counts["posts"] = conn.execute(f"delete from raw.{n}_posts where account_id in (select unnest(?))", [ids]).fetchall()[0][0]
+        counts["accounts"] = conn.execute(f"delete from raw.{n}_accounts where account_id in (select unnest(?))", [ids]).fetchall()[0][0]
         counts["reactions_to"] = conn.execute(
             f"delete from raw.{n}_reactions where target_account_id in (select unnest(?)) or source_account_id in (select unnest(?))",
             [ids, ids],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         pseudonyms = [(i, gate.pseudonym(i)) for i in ids]
         conn.execute("create or replace temp table _pseudonyms (account_id varchar, pseudonym varchar)")
         conn.executemany("insert into _pseudonyms values (?, ?)", pseudonyms)
         counts["reactions_by"] = conn.execute(
             f"""update raw.{n}_reactions as r set reactor_account_id = p.pseudonym, payload = '{{}}'
                 from _pseudonyms as p where r.reactor_account_id = p.account_id"""
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         conn.commit()
     except Exception:
         conn.rollback()

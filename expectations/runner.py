@@ -176,14 +176,19 @@ def _gx_suite(name: str, expectations: Iterable[dict[str, Any]], suite: Suite | 
     return gx_suite
 
 
-def _check_readable(database: str) -> None:
-    """Fail clearly when the file cannot be opened read-only: another process holds the write
-    lock, or this process holds a read-write connection (DuckDB refuses to mix configurations in
-    one process). The checks share pool "duckdb" with every writer, so neither should happen."""
+def _check_readable(database: str, table: str) -> bool:
+    """Whether `table` exists yet (a partition that landed no rows creates none). Fails clearly
+    when the file cannot be opened read-only: another process holds the write lock, or this
+    process holds a read-write connection (DuckDB refuses to mix configurations in one process).
+    The checks share pool "duckdb" with every writer, so neither should happen."""
     import duckdb
 
+    schema, name = table.split(".")
     try:
-        duckdb.connect(database, read_only=True).close()
+        with duckdb.connect(database, read_only=True) as conn:
+            return conn.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+            ).fetchall()[0][0] > 0
     except (duckdb.ConnectionException, duckdb.IOException) as exc:
         raise RuntimeError(f"cannot open {database} read-only for validation; is a writer connection still open? ({exc})") from exc
 
@@ -203,7 +208,8 @@ def validate_partition(database: str | os.PathLike, suite_name: str, days: list[
         "query": [e for e in suite.expectations if e.get("on", "query") == "query"],
         "table": [e for e in suite.expectations if e.get("on") == "table"],
     }
-    _check_readable(database)
+    if not _check_readable(database, suite.table):
+        return SuiteResult(suite=suite, rows=0, evaluated=0, seconds=time.perf_counter() - started)
     context = _context()
     source_name = f"warehouse_{suite.name}_{uuid.uuid4().hex[:8]}"
     source = context.data_sources.add_sql(

@@ -33,8 +33,13 @@ def replace_rows(
 
     Re-running a partition therefore gives identical rows, never duplicates.
     """
-    schema = table.split(".")[0]
+    schema, name = table.split(".")
     conn.execute(f"create schema if not exists {schema}")
+    exists = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchall()[0][0]
+    if frame.empty and not exists:
+        return 0  # an empty frame has no column types to create the table from; the first rows will
     conn.register("incoming_rows", frame)
     try:
         conn.execute("begin transaction")
@@ -45,7 +50,8 @@ def replace_rows(
             where.append(f"{column} = ?")
             params.append(value)
         conn.execute(f"delete from {table} where {' and '.join(where)}", params)
-        conn.execute(f"insert into {table} by name select * from incoming_rows")
+        if not frame.empty:
+            conn.execute(f"insert into {table} by name select * from incoming_rows")
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")

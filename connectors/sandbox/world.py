@@ -186,6 +186,7 @@ def build_world(cfg: WorldConfig) -> World:
     campaigns = pd.concat([p[3] for p in day_parts], ignore_index=True)
     topic_edits = pd.concat([p[4] for p in day_parts], ignore_index=True)
 
+    persons = _alternate_private_consent(persons, accounts)
     links = _profile_links(persons, accounts)
     follows = _follows(cfg, accounts)
     persons = persons.drop(columns=["_first", "_last"])
@@ -296,6 +297,16 @@ def _accounts(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
             "_person_idx": sel,
         }))
     return pd.concat(frames, ignore_index=True)
+
+
+def _alternate_private_consent(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Registered owners of private accounts alternate consenting and refusing (by person order),
+    so every world with two of them exercises both privacy cases."""
+    private_owners = set(accounts.loc[accounts.is_private, "person_id"])
+    owners = persons.index[persons.registered & persons.person_id.isin(private_owners)]
+    persons = persons.copy()
+    persons.loc[owners, "private_consent"] = [i % 2 == 0 for i in range(len(owners))]
+    return persons
 
 
 def _profile_links(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:

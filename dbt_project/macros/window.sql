@@ -26,8 +26,3 @@ trim(regexp_replace(
 {# 2^((day - decay_epoch) / half_life): a fixed lift, so decayed window sums are plain window sums
    (0.5^((as_of - d)/h) = lift(d) / lift(as_of)) and every run does the same arithmetic. #}
 {% macro lift(day) %}power(2.0, ({{ day }} - cast('{{ var("decay_epoch") }}' as date)) / {{ var("half_life_days") }}::double){% endmacro %}
-
-{# replace_window, reaching `days` back before the window (for rows a later day can still change). #}
-{% macro replace_window_minus(column, days) %}
-{% if is_incremental() %}delete from {{ this }} where {{ column }} between {{ min_date() }} - {{ days }} and {{ max_date() }}{% endif %}
-{% endmacro %}

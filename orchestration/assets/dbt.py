@@ -1,7 +1,6 @@
 """dbt models as partitioned assets: the partition window goes to dbt as --vars."""
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,5 +38,4 @@ class KloutDbtTranslator(DagsterDbtTranslator):
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     window = context.partition_time_window
-    dbt_vars = {**dbt_window_vars(window.start, window.end), "lookback_days": int(os.getenv("KLOUT_LOOKBACK_DAYS", "7"))}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_window_vars(window.start, window.end))], context=context).stream()

@@ -37,6 +37,15 @@ def read(conn, sql: str, params: list | None = None) -> pd.DataFrame:
     return conn.execute(sql, params or []).df()
 
 
+def read_optional(conn, table: str, sql: str, params: list, columns: list[str]) -> pd.DataFrame:
+    """`sql` over `table`, or no rows when nothing has ever been written to it (an empty first day)."""
+    schema, name = table.split(".")
+    exists = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchall()[0][0]
+    return read(conn, sql, params) if exists else pd.DataFrame(columns=columns)
+
+
 def read_profiles(conn) -> pd.DataFrame:
     return read(conn, "select person_id, birth_date from staging.stg_platform__profiles order by person_id")
 
@@ -53,10 +62,11 @@ def window_events(conn, days, formula: Formula) -> pd.DataFrame:
 
 
 def accepted_kplus(conn, days, window_days_: int) -> pd.DataFrame:
-    return read(
-        conn,
+    return read_optional(
+        conn, "marts.kplus_ledger",
         "select recipient_person_id, topic_slug, given_at from marts.kplus_ledger where given_day between ? and ? order by all",
         [days[0] - timedelta(days=window_days_ - 1), days[-1]],
+        ["recipient_person_id", "topic_slug", "given_at"],
     )
 
 
@@ -100,8 +110,7 @@ def scores(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDB
             scored = score_day(todays, events, day, formula)
             frames.append(with_kplus(scored, kplus, day, formula) if kplus is not None else scored)
         result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if not result.empty:
-            write_versioned(conn, "marts.scores", result, days, formula)
+        write_versioned(conn, "marts.scores", result, days, formula)
     return MaterializeResult(
         metadata={
             "rows": len(result),
@@ -135,8 +144,7 @@ def score_changes_asset(context: AssetExecutionContext, config: FormulaConfig, d
             if (history["day"] == day).any()
         ]
         result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if not result.empty:
-            write_versioned(conn, "marts.score_changes", result, days, formula)
+        write_versioned(conn, "marts.score_changes", result, days, formula)
     return MaterializeResult(metadata={"rows": len(result), "formula_version": formula.version})
 
 

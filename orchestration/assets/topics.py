@@ -14,7 +14,7 @@ from ..domain.privacy import minors_on
 from ..domain.topics import apply_profile_edits, assign_topics, topic_evidence
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
-from .scoring import VERSIONED, FormulaConfig, accepted_kplus, read, read_profiles, scores, write_versioned
+from .scoring import VERSIONED, FormulaConfig, accepted_kplus, read, read_optional, read_profiles, scores, write_versioned
 
 PRODUCT = load_product()
 WINDOW_DAYS = feature_knobs()["window_days"]
@@ -41,8 +41,12 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
     cfg = PRODUCT["topics"]
     with duckdb.get_connection() as conn:
         since = days[0] - timedelta(days=window - 1)
-        posts = read(conn, "select person_id, post_key, post_day, text, reactions from intermediate.int_post_engagement"
-                            " where post_day between ? and ? order by post_key", [since, days[-1]])
+        posts = read(conn, "select person_id, post_key, post_day, text from intermediate.int_post_engagement"
+                           " where post_day between ? and ? order by post_key", [since, days[-1]])
+        reactions = read(conn, "select post_key, event_day, count(*) as reactions from intermediate.int_engagement_events"
+                               " where reaction_type <> 'mention' and event_day between ? and ? group by all order by all",
+                         [since, days[-1]])
+        reactions["event_day"] = pd.to_datetime(reactions["event_day"]).dt.date
         mentions = read(conn, "select post_key, target_person_id as person_id, event_day from intermediate.int_engagement_events"
                                " where reaction_type = 'mention' and event_day between ? and ? order by all", [since, days[-1]])
         profiles = read_profiles(conn)
@@ -51,7 +55,9 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
         frames = []
         for day in days:
             in_window = lambda f, col: f[(pd.to_datetime(f[col]).dt.date > day - timedelta(days=window)) & (pd.to_datetime(f[col]).dt.date <= day)]
-            evidence = topic_evidence(in_window(posts, "post_day"), ONTOLOGY, in_window(mentions, "event_day"), **_evidence_knobs())
+            earned = reactions[reactions["event_day"] <= day].groupby("post_key")["reactions"].sum()  # as of `day`
+            todays_posts = in_window(posts, "post_day").assign(reactions=lambda f: f["post_key"].map(earned).fillna(0).astype(int))
+            evidence = topic_evidence(todays_posts, ONTOLOGY, in_window(mentions, "event_day"), **_evidence_knobs())
             assigned = assign_topics(evidence, cfg["expert_top_pct"], cfg["min_evidence"])
             assigned = assigned[~assigned["person_id"].isin(minors_on(profiles, day))]  # minors are never ranked
             todays_edits = edits[pd.to_datetime(edits["edited_day"]).dt.date <= day]
@@ -82,7 +88,8 @@ def kplus(context: AssetExecutionContext, duckdb: DuckDBResource):
         for day in days:  # in order: each day's cooldowns see the days before it
             gives = read(conn, "select give_id, giver_person_id, recipient_person_id, topic_slug, given_at"
                                 " from staging.stg_platform__kplus where given_day = ? order by give_id", [day])
-            profile_topics = read(conn, "select person_id, topic_slug from marts.person_topics where day = ?", [day])
+            profile_topics = read_optional(conn, "marts.person_topics", "select person_id, topic_slug from marts.person_topics"
+                                           " where day = ? order by all", [day], ["person_id", "topic_slug"])
             history = _history(conn, day, cfg["cooldown_days"])
             accepted, rejected = apply_kplus_rules(
                 gives, profile_topics, max_per_giver_per_day=cfg["max_per_giver_per_day"],
@@ -96,12 +103,12 @@ def kplus(context: AssetExecutionContext, duckdb: DuckDBResource):
     yield MaterializeResult(asset_key=["marts", "kplus_rejected"], metadata={"rejected": rejected_total})
 
 
-def _history(conn, day, cooldown_days) -> pd.DataFrame:
-    exists = conn.execute("select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'kplus_ledger'").fetchone()[0]
-    if not exists:
-        return None
-    history = read(conn, "select give_id, giver_person_id, recipient_person_id, topic_slug, given_at from marts.kplus_ledger"
-                          " where given_day between ? and ? order by give_id", [day - timedelta(days=int(cooldown_days) + 1), day - timedelta(days=1)])
+def _history(conn, day, cooldown_days) -> pd.DataFrame | None:
+    """Gives accepted on the days a cooldown can reach back to."""
+    columns = ["give_id", "giver_person_id", "recipient_person_id", "topic_slug", "given_at"]
+    history = read_optional(conn, "marts.kplus_ledger", f"select {', '.join(columns)} from marts.kplus_ledger"
+                            " where given_day between ? and ? order by give_id",
+                            [day - timedelta(days=int(cooldown_days) + 1), day - timedelta(days=1)], columns)
     return history if len(history) else None
 
 
@@ -117,13 +124,13 @@ def topic_leaderboards(context: AssetExecutionContext, config: FormulaConfig, du
         frames = []
         profiles = read_profiles(conn)
         for day in days:
-            influence = read(conn, """
+            influence = read_optional(conn, "marts.person_topics", """
                 select t.person_id, t.topic_slug,
                        s.score * t.evidence / max(t.evidence) over (partition by t.person_id) as topic_score
                 from marts.person_topics as t
                 join marts.scores as s on s.person_id = t.person_id and s.day = t.day and s.formula_version = ?
                 where t.day = ? and t.evidence is not null
-                order by all""", [formula.version, day])
+                order by all""", [formula.version, day], ["person_id", "topic_slug", "topic_score"])
             accepted = accepted_kplus(conn, [day], kplus_window)
             accepted = accepted[~accepted["recipient_person_id"].isin(minors_on(profiles, day))]
             board = build_topic_leaderboards(influence, accepted, day, board_size=board_size, kplus_window_days=kplus_window)
@@ -148,7 +155,8 @@ def perk_eligibility(context: AssetExecutionContext, config: FormulaConfig, duck
         for day in days:
             day_scores = read(conn, "select person_id, score from marts.scores where day = ? and formula_version = ? order by person_id",
                                [day, formula.version])
-            profile_topics = read(conn, "select person_id, topic_slug from marts.person_topics where day = ? order by all", [day])
+            profile_topics = read_optional(conn, "marts.person_topics", "select person_id, topic_slug from marts.person_topics"
+                                           " where day = ? order by all", [day], ["person_id", "topic_slug"])
             eligible = select_perk_eligible(campaigns, persons, day_scores, profile_topics, day)
             frames.append(eligible[["campaign_id", "person_id", "display_name", "rank"]].assign(day=day))
         result = pd.concat(frames, ignore_index=True).assign(formula_version=formula.version)

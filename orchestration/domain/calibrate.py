@@ -20,7 +20,7 @@ from .score import calibrate, fit_calibration
 
 
 def reference_strength(conn, version: str, day: str | None) -> tuple[str, np.ndarray]:
-    day = day or conn.execute("select max(day) from marts.scores where formula_version = ?", [version]).fetchone()[0]
+    day = day or conn.execute("select max(day) from marts.scores where formula_version = ?", [version]).fetchall()[0][0]
     values = conn.execute(
         "select strength from marts.scores where formula_version = ? and day = ?", [version, day]
     ).fetchnumpy()["strength"]

@@ -186,4 +186,6 @@ def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
                 "top_reasons": "; ".join(f"{name} {value:+.2f}" for name, value in top if value != 0) or "no change",
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    # nullable floats, not objects: a first day (no yesterday) must still create DOUBLE columns
+    return out.astype({"previous_score": "Float64", "delta": "Float64"}) if len(out) else out

@@ -158,7 +158,7 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
         first = spec.start_date
         for i in range(spec.days):
             day = first + timedelta(days=i)
-            posts, reactions, _, _ = w._Day(cfg, persons, person_topics, accounts, day).build()
+            posts, reactions, *_ = w._Day(cfg, persons, person_topics, accounts, day).build()
             posts = posts.drop(columns=["mentions", "topic_slug"])
             reactions = reactions[["network", "post_id", "target_account_id", "reactor_account_id",
                                    "reaction_type", "created_at", "carrier_post_id"]]
