@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlencode
 
 from connectors.sandbox.index import WorldIndex
@@ -33,6 +33,13 @@ def iso_ms(ms: int) -> str:
     """Mastodon/atproto timestamp style: 2019-12-08T03:48:33.901Z."""
     dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _date_param(query: dict) -> date:
+    try:
+        return datetime.strptime(query.get("date", ""), "%Y-%m-%d").date()
+    except ValueError:
+        raise BadRequest("date=YYYY-MM-DD is required") from None
 
 
 def _int_param(query: dict, name: str, default: int, lo: int, hi: int) -> int:
@@ -487,19 +494,13 @@ class Platform:
         if path == "/platform/v1/profiles":
             items = self.profiles
         elif path == "/platform/v1/kplus":
-            try:
-                day = datetime.strptime(query.get("date", ""), "%Y-%m-%d").date()
-            except ValueError:
-                raise BadRequest("date=YYYY-MM-DD is required") from None
+            day = _date_param(query)
             g = self.gives[(self.gives.day == day) & (self.gives.ms <= clock_ms)]
             items = [{"give_id": r.give_id, "giver_person_id": r.giver_person_id,
                       "recipient_person_id": r.recipient_person_id, "topic_slug": r.topic_slug,
                       "given_at": iso_ms(int(r.ms))} for r in g.itertuples()]
         elif path == "/platform/v1/topic_edits":
-            try:
-                day = datetime.strptime(query.get("date", ""), "%Y-%m-%d").date()
-            except ValueError:
-                raise BadRequest("date=YYYY-MM-DD is required") from None
+            day = _date_param(query)
             e = self.edits[(self.edits.day == day) & (self.edits.ms <= clock_ms)]
             items = [{"edit_id": r.edit_id, "person_id": r.person_id, "editor_person_id": r.editor_person_id,
                       "topic_slug": r.topic_slug, "action": r.action, "edited_at": iso_ms(int(r.ms))}

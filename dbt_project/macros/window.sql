@@ -26,3 +26,9 @@ trim(regexp_replace(
 {# 2^((day - decay_epoch) / half_life): a fixed lift, so decayed window sums are plain window sums
    (0.5^((as_of - d)/h) = lift(d) / lift(as_of)) and every run does the same arithmetic. #}
 {% macro lift(day) %}power(2.0, ({{ day }} - cast('{{ var("decay_epoch") }}' as date)) / {{ var("half_life_days") }}::double){% endmacro %}
+
+{# The rows of `relation` that win per `partition_by` (first by `order_by`): the one dedupe every
+   staging model needs, written once. #}
+{% macro first_per(relation, partition_by, order_by) -%}
+(select * from {{ relation }} qualify row_number() over (partition by {{ partition_by }} order by {{ order_by }}) = 1)
+{%- endmacro %}

@@ -1,8 +1,4 @@
 -- One profile snapshot per account per ingested day (app.bsky.actor.defs#profileViewDetailed).
-with ranked as (
-    select *, row_number() over (partition by account_id, partition_day order by fetched_at desc) as rn
-    from {{ source('raw', 'bluesky_accounts') }}
-)
 select
     'bluesky' as network,
     'bluesky:' || account_id as account_key,
@@ -13,5 +9,4 @@ select
     cast(payload ->> 'followsCount' as bigint) as following_count,
     cast(payload ->> 'postsCount' as bigint) as posts_count,
     false as is_private
-from ranked
-where rn = 1
+from {{ first_per(source('raw', 'bluesky_accounts'), 'account_id, partition_day', 'fetched_at desc') }}

@@ -1,9 +1,5 @@
 -- Posts from getAuthorFeed (postView with an app.bsky.feed.post record). A post lands only on the day
 -- it was created, so deduping within the landing day lets a filter on partition_day reach the scan.
-with ranked as (
-    select *, row_number() over (partition by partition_day, post_id order by fetched_at desc) as rn
-    from {{ source('raw', 'bluesky_posts') }}
-)
 select
     'bluesky' as network,
     'bluesky:' || post_id as post_key,
@@ -18,5 +14,4 @@ select
     end as post_kind,
     {{ strip_html("payload -> 'record' ->> 'text'") }} as text,
     payload -> 'record' -> 'langs' ->> 0 as language
-from ranked
-where rn = 1
+from {{ first_per(source('raw', 'bluesky_posts'), 'partition_day, post_id', 'fetched_at desc') }}

@@ -1,11 +1,5 @@
 -- Likes, reposts, replies, quotes and mentions in the shared vocabulary, one row per key and landing day.
 -- Partitioned by the landing day so a filter on it reaches the scan; int_engagement_events dedupes across days.
-with ranked as (
-    select *, row_number() over (
-        partition by partition_day, post_id, reactor_account_id, reaction_type, target_account_id order by fetched_at
-    ) as rn
-    from {{ source('raw', 'bluesky_reactions') }}
-)
 select
     'bluesky' as network,
     'bluesky:' || post_id as post_key,
@@ -16,5 +10,4 @@ select
     reacted_at,
     partition_day as first_seen_day,
     coalesce(cast(timezone('UTC', reacted_at) as date), partition_day) as event_day
-from ranked
-where rn = 1
+from {{ first_per(source('raw', 'bluesky_reactions'), 'partition_day, post_id, reactor_account_id, reaction_type, target_account_id', 'fetched_at') }}

@@ -1,8 +1,4 @@
 -- One profile snapshot per account per ingested day (Mastodon Account entity).
-with ranked as (
-    select *, row_number() over (partition by account_id, partition_day order by fetched_at desc) as rn
-    from {{ source('raw', 'mastodon_accounts') }}
-)
 select
     'mastodon' as network,
     'mastodon:' || account_id as account_key,
@@ -13,5 +9,4 @@ select
     cast(payload ->> 'following_count' as bigint) as following_count,
     cast(payload ->> 'statuses_count' as bigint) as posts_count,
     coalesce(cast(payload ->> 'locked' as boolean), false) as is_private
-from ranked
-where rn = 1
+from {{ first_per(source('raw', 'mastodon_accounts'), 'account_id, partition_day', 'fetched_at desc') }}

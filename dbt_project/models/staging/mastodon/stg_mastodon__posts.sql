@@ -1,9 +1,5 @@
 -- Statuses, one row per status, HTML stripped from `content`. A post lands only on the day it was
 -- created, so deduping within the landing day lets a filter on partition_day reach the scan.
-with ranked as (
-    select *, row_number() over (partition by partition_day, post_id order by fetched_at desc) as rn
-    from {{ source('raw', 'mastodon_posts') }}
-)
 select
     'mastodon' as network,
     'mastodon:' || post_id as post_key,
@@ -18,5 +14,4 @@ select
     end as post_kind,
     {{ strip_html("payload ->> 'content'") }} as text,
     payload ->> 'language' as language
-from ranked
-where rn = 1
+from {{ first_per(source('raw', 'mastodon_posts'), 'partition_day, post_id', 'fetched_at desc') }}

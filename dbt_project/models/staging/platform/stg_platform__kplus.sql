@@ -1,8 +1,4 @@
 -- +K gives as the platform recorded them, one row per give (rules are applied downstream).
-with ranked as (
-    select *, row_number() over (partition by give_id order by partition_day desc, fetched_at desc) as rn
-    from {{ source('raw', 'platform_kplus') }}
-)
 select
     give_id,
     giver_person_id,
@@ -10,5 +6,4 @@ select
     topic_slug,
     given_at,
     cast(timezone('UTC', given_at) as date) as given_day
-from ranked
-where rn = 1
+from {{ first_per(source('raw', 'platform_kplus'), 'give_id', 'partition_day desc, fetched_at desc') }}

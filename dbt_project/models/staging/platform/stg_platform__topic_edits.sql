@@ -1,8 +1,4 @@
 -- Profile topic edits: owners add or remove their topics, friends add (rules applied downstream).
-with ranked as (
-    select *, row_number() over (partition by edit_id order by partition_day desc, fetched_at desc) as rn
-    from {{ source('raw', 'platform_topic_edits') }}
-)
 select
     edit_id,
     person_id,
@@ -11,5 +7,4 @@ select
     action,
     edited_at,
     cast(timezone('UTC', edited_at) as date) as edited_day
-from ranked
-where rn = 1
+from {{ first_per(source('raw', 'platform_topic_edits'), 'edit_id', 'partition_day desc, fetched_at desc') }}
