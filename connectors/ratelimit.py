@@ -37,7 +37,7 @@ class RateBudget:
 
     def __init__(self, *, max_requests: int | None = None, per_seconds: float | None = None,
                  daily_units: int | None = None, quota_timezone: str = "America/Los_Angeles",
-                 safety_margin: int = 1, unknown_reset_wait: float = 60.0,
+                 safety_margin: int = 1, unknown_reset_wait: float = 60.0, reset_slack: float = 1.0,
                  max_wait: float | None = 3600.0, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep):
         if (max_requests is None) != (per_seconds is None):
@@ -45,6 +45,9 @@ class RateBudget:
         self.max_requests, self.per_seconds = max_requests, per_seconds
         self.daily_units, self.quota_zone = daily_units, ZoneInfo(quota_timezone)
         self.safety_margin, self.unknown_reset_wait, self.max_wait = safety_margin, unknown_reset_wait, max_wait
+        # Servers round their reset times (to the second, or the millisecond) and clocks drift:
+        # a window is only taken as renewed this long after its announced reset.
+        self.reset_slack = reset_slack
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self._limit: int | None = None
@@ -87,7 +90,7 @@ class RateBudget:
         waits = [self._backoff_until - now]
         if self._remaining is not None:
             if self._remaining - self.safety_margin < 1:
-                waits.append(self._reset_at - now if self._reset_at else self.unknown_reset_wait)
+                waits.append(self._reset_at + self.reset_slack - now if self._reset_at else self.unknown_reset_wait)
             elif self._remaining - self.safety_margin - self._in_flight < 1:
                 waits.append(_POLL)
         elif self.max_requests is not None:
@@ -103,7 +106,7 @@ class RateBudget:
 
     def _roll(self, now: float) -> None:
         """Start a new window once the announced reset has passed."""
-        if self._reset_at is not None and now >= self._reset_at:
+        if self._reset_at is not None and now >= self._reset_at + self.reset_slack:
             self._remaining, self._reset_at = self._limit, None
         day = datetime.fromtimestamp(now, self.quota_zone).date()
         if day != self._units_day:
@@ -127,7 +130,7 @@ class RateBudget:
             reset_at = self._parse_reset(lower.get(prefix + "reset"), now)
             if reset_at is None:
                 reset_at = self._policy_window(lower.get(prefix + "policy"), now)
-            self._observe(remaining_n, reset_at)
+            self._observe(remaining_n, reset_at, now)
             return True
         return False
 
@@ -138,11 +141,15 @@ class RateBudget:
             return False
         if body.get("quota_max") is not None:
             self._limit = int(body["quota_max"])
-        self._observe(int(body["quota_remaining"]), self._next_midnight(now, timezone.utc))
+        self._observe(int(body["quota_remaining"]), self._next_midnight(now, timezone.utc), now)
         return True
 
-    def _observe(self, remaining: int, reset_at: float | None) -> None:
-        """Responses of one window can arrive out of order: keep the lowest remaining."""
+    def _observe(self, remaining: int, reset_at: float | None, now: float) -> None:
+        """Responses of one window can arrive out of order: keep the lowest remaining. A response
+        about a window that is already over (it was in flight across the reset) says nothing about
+        the current one; adopting its past reset would refill the budget early."""
+        if reset_at is not None and (reset_at <= now or (self._reset_at is not None and reset_at < self._reset_at - 1)):
+            return
         same_window = reset_at is None or self._reset_at is None or abs(reset_at - self._reset_at) < 1
         if same_window and self._remaining is not None:
             remaining = min(remaining, self._remaining)

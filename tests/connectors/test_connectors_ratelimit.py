@@ -144,8 +144,11 @@ def test_budget_is_thread_safe(rsps):
     clock_lock = threading.Lock()
 
     def sleep(seconds):
+        """Concurrent sleepers overlap, as in real time: the clock moves to the latest wake-up
+        instead of adding every thread's wait."""
+        wake = clock.time() + seconds
         with clock_lock:
-            clock.sleep(seconds)
+            clock.now = max(clock.now, wake)
 
     server = FakeServer(clock, limit=10, window=60)
     rsps.add_callback("GET", "https://m.test/api/v1/x", callback=server)
@@ -166,3 +169,25 @@ def test_budget_is_thread_safe(rsps):
     for thread in threads:
         thread.join()
     assert errors == [] and server.refused == 0 and server.served == 40
+
+
+def test_a_window_is_renewed_only_after_its_reset_plus_slack(clock):
+    """Servers round their resets (a Mastodon reset is an ISO time in milliseconds): refilling at
+    the announced instant can land requests in the old window."""
+    rb = RateBudget(clock=clock.time, sleep=clock.sleep, reset_slack=1.0)
+    rb.acquire()
+    rb.settle({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.now) + 10)})
+    rb.acquire()
+    assert clock.sleeps == [pytest.approx(11.0)]  # the clock starts on a whole second
+
+
+def test_a_response_from_a_finished_window_does_not_refill_the_budget(clock):
+    rb = RateBudget(clock=clock.time, sleep=clock.sleep)
+    start = clock.now
+    rb.acquire()
+    rb.settle({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": str(start + 100)})
+    clock.now = start + 50  # a late answer from a window that ended at start + 40
+    rb.acquire()
+    rb.settle({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "9", "X-RateLimit-Reset": str(start + 40)})
+    rb.acquire()
+    assert clock.sleeps and clock.sleeps[-1] >= 50  # still waits for the current window's reset
