@@ -16,8 +16,7 @@ A suite file (expectations/suites/<name>.json) names:
 
 Validation runs IN DUCKDB through GX's SQL datasource (duckdb-engine SQLAlchemy dialect), on a
 read-only connection that is disposed before returning. GX runs in an ephemeral context with
-analytics off, so it writes no state anywhere. `validate_frame` keeps the in-memory pandas path
-for callers that already hold a DataFrame (not used by the checks).
+analytics off, so it writes no state anywhere.
 """
 from __future__ import annotations
 
@@ -306,21 +305,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
-
-
-# --- pandas path (kept for in-memory frames; the checks use validate_partition) -------------
-
-def validate_frame(suite: Suite, frame) -> SuiteResult:
-    """Run the suite's expectations over a pandas DataFrame (no derived `query` columns)."""
-    context = _context()
-    source_name = f"frame_{suite.name}_{uuid.uuid4().hex[:8]}"
-    source = context.data_sources.add_pandas(source_name)
-    try:
-        batch = source.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("partition").get_batch(
-            batch_parameters={"dataframe": frame})
-        outcome = batch.validate(_gx_suite(suite.name, suite.expectations, suite),
-                                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS})
-    finally:
-        context.data_sources.delete(source_name)
-    failures = [_failure(suite, res) for res in outcome.results if not res.success]
-    return SuiteResult(suite=suite, rows=len(frame), evaluated=len(outcome.results), failures=failures)
