@@ -19,8 +19,11 @@ def last_partitions(days: int, today: date | None = None) -> tuple[date, date]:
     return today - timedelta(days=days), today - timedelta(days=1)
 
 
-# Assets keyed by formula version: what a new version re-scores (its op names, for run config).
-VERSIONED_OPS = ("marts__scores", "marts__score_changes", "marts__leaderboard", "marts__influence_graph",
+# Tables keyed by formula version, and the ops that write them (run config goes to ops):
+# what `rescore` backfills for a new version. tests/orchestration checks both against the definitions.
+VERSIONED_TABLES = ("marts.scores", "marts.influence_graph", "marts.score_changes", "marts.leaderboard",
+                    "marts.topic_leaderboards", "marts.perk_eligibility")
+VERSIONED_OPS = ("marts__scores_and_influence_graph", "marts__score_changes", "marts__leaderboard",
                  "marts__topic_leaderboards", "marts__perk_eligibility")
 
 
@@ -45,7 +48,7 @@ def materialize(first: date, last: date, select: str = "not group:formula_review
 
 def rescore(version: str, first: date, last: date) -> None:
     """Backfill a formula version beside the active one: only rows keyed by `version` change."""
-    select = " or ".join(f'key:"{op.replace("__", "/")}"' for op in VERSIONED_OPS)
+    select = " or ".join(f'key:"{table.replace(".", "/")}"' for table in VERSIONED_TABLES)
     materialize(first, last, select, {op: {"config": {"formula_version": version}} for op in VERSIONED_OPS})
 
 

@@ -19,7 +19,7 @@ from dagster_duckdb import DuckDBResource
 
 from .assets.dbt import dbt_models, dbt_project
 from .assets.raw import raw_network_assets, raw_platform
-from .assets.scoring import influence_graph_asset, leaderboard, score_changes_asset, scores
+from .assets.scoring import leaderboard, score_changes_asset, scores_and_influence_graph
 from .assets.comparison import REVIEW_GROUP, formula_comparison
 from .assets.topics import kplus, perk_eligibility, person_topics, topic_leaderboards
 from .checks import all_gx_checks
@@ -76,7 +76,7 @@ def dbt_executable() -> str:
 def build_definitions(social: SocialNetworks | None = None) -> Definitions:
     """The warehouse path comes from KLOUT_WAREHOUSE for both DuckDB and dbt (profiles.yml)."""
     return Definitions(
-        assets=[raw_platform, *raw_network_assets, dbt_models, scores, score_changes_asset, leaderboard, influence_graph_asset,
+        assets=[raw_platform, *raw_network_assets, dbt_models, scores_and_influence_graph, score_changes_asset, leaderboard,
                 person_topics, kplus, topic_leaderboards, perk_eligibility, formula_comparison],
         asset_checks=gx_checks,
         jobs=[daily_job],

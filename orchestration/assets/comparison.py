@@ -7,7 +7,7 @@ from ..domain.compare import compare_versions
 from ..domain.formula import active_version
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
-from .scoring import read, scores
+from .scoring import SCORES, read
 
 
 REVIEW_GROUP = "formula_review"
@@ -21,9 +21,9 @@ class ComparisonConfig(Config):
 
 @multi_asset(
     specs=[
-        AssetSpec(["marts", "formula_comparison"], deps=[scores], group_name=REVIEW_GROUP,
+        AssetSpec(["marts", "formula_comparison"], deps=[SCORES], group_name=REVIEW_GROUP,
                   description="Per day: rank correlation and both score distributions of two formula versions."),
-        AssetSpec(["marts", "formula_movers"], deps=[scores], group_name=REVIEW_GROUP,
+        AssetSpec(["marts", "formula_movers"], deps=[SCORES], group_name=REVIEW_GROUP,
                   description="Per day: the biggest movers between two formula versions and why."),
     ],
     partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb",

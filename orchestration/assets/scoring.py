@@ -6,13 +6,13 @@ version) lets a new version be backfilled beside the active one without touching
 from datetime import timedelta
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, MaterializeResult, MetadataValue, asset, multi_asset
 from dagster_duckdb import DuckDBResource
 
 from ..domain.formula import Formula, load_formula, load_product
 from ..domain.kplus import kplus_points
 from ..domain.privacy import minors_on
-from ..domain.score import day_flows, influence_graph, score_changes, score_day
+from ..domain.score import EngagementEvents, influence_graph, score_changes, score_day
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
 
@@ -20,6 +20,8 @@ FEATURES = AssetKey(["marts", "fct_features_90d"])
 EVENTS = AssetKey(["intermediate", "int_engagement_events"])
 PROFILES = AssetKey(["staging", "stg_platform__profiles"])
 KPLUS_LEDGER = AssetKey(["marts", "kplus_ledger"])
+SCORES = AssetKey(["marts", "scores"])
+INFLUENCE_GRAPH = AssetKey(["marts", "influence_graph"])
 ACTIVE = load_formula()
 INFLUENCE_TOP_N = 5
 # Materialising these assets means "score with the active formula"; the UI flags them when it changes.
@@ -56,7 +58,7 @@ def window_events(conn, days, formula: Formula) -> pd.DataFrame:
     return read(
         conn,
         "select reactor_person_id, target_person_id, network, event_day from intermediate.int_engagement_events"
-        " where event_day between ? and ? order by all",
+        " where event_day between ? and ?",  # no order needed: EngagementEvents sorts what it uses
         [days[0] - timedelta(days=window - 1), days[-1]],
     )
 
@@ -82,14 +84,18 @@ def write_versioned(conn, table: str, frame: pd.DataFrame, days, formula: Formul
     replace_rows(conn, table, frame, day_column="day", days=days, extra_keys={"formula_version": formula.version})
 
 
-@asset(
-    key=["marts", "scores"],
-    deps=[FEATURES, EVENTS, PROFILES, KPLUS_LEDGER],
-    group_name="scores",
-    description="Daily 1-100 influence score per person and formula version, with network subscores and contributions.",
-    **VERSIONED,
+@multi_asset(
+    name="marts__scores_and_influence_graph",
+    specs=[
+        AssetSpec(SCORES, deps=[FEATURES, EVENTS, PROFILES, KPLUS_LEDGER], group_name="scores", code_version=ACTIVE.content_hash,
+                  description="Daily 1-100 influence score per person and formula version, with network subscores and contributions."),
+        AssetSpec(INFLUENCE_GRAPH, deps=[EVENTS], group_name="scores", code_version=ACTIVE.content_hash,
+                  description="For each person, the top people they influence and the top people who influence them."),
+    ],
+    partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb",
 )
-def scores(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:
+def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource):
+    """One asset step for both: the day's PageRank flows feed the score and the influence graph."""
     formula = config.formula()
     days = window_days(*context.partition_time_window)
     with duckdb.get_connection() as conn:
@@ -97,33 +103,45 @@ def scores(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDB
             conn, "select * from marts.fct_features_90d where as_of_day between ? and ? order by as_of_day, person_id, network",
             [days[0], days[-1]],
         )
-        events = window_events(conn, days, formula)
+        events = EngagementEvents(window_events(conn, days, formula), formula)
         profiles = read_profiles(conn)
         kplus_cfg = formula.section("kplus")
         kplus = accepted_kplus(conn, days, kplus_cfg["window_days"]) if kplus_cfg["enabled"] else None
-        frames = []
+        features_by_day = {day.date(): frame for day, frame in features.groupby("as_of_day", sort=True)}
+        scored_days, graphs = [], []
         for day in days:
-            todays = features[features["as_of_day"] == pd.Timestamp(day)]
+            flows = events.flows(day)
+            graph = influence_graph(flows, top_n=INFLUENCE_TOP_N)
+            graph.insert(1, "day", day)
+            graph.insert(2, "formula_version", formula.version)
+            graphs.append(graph)
+            todays = features_by_day.get(day)
+            if todays is None:
+                continue
             todays = todays[~todays["person_id"].isin(minors_on(profiles, day))]  # minors are never scored
             if todays.empty:
                 continue
-            scored = score_day(todays, events, day, formula)
-            frames.append(with_kplus(scored, kplus, day, formula) if kplus is not None else scored)
-        result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            scored = score_day(todays, flows, day, formula)
+            scored_days.append(with_kplus(scored, kplus, day, formula) if kplus is not None else scored)
+        result = pd.concat(scored_days, ignore_index=True) if scored_days else pd.DataFrame()
+        graph = pd.concat(graphs, ignore_index=True)
         write_versioned(conn, "marts.scores", result, days, formula)
-    return MaterializeResult(
+        write_versioned(conn, "marts.influence_graph", graph, days, formula)
+    yield MaterializeResult(
+        asset_key=SCORES,
         metadata={
             "rows": len(result),
             "formula_version": formula.version,
             "mean_score": float(result["score"].mean()) if len(result) else 0.0,
             "p95_score": float(result["score"].quantile(0.95)) if len(result) else 0.0,
-        }
+        },
     )
+    yield MaterializeResult(asset_key=INFLUENCE_GRAPH, metadata={"rows": len(graph), "formula_version": formula.version})
 
 
 @asset(
     key=["marts", "score_changes"],
-    deps=[scores],
+    deps=[SCORES],
     group_name="scores",
     description="Delta since yesterday and the top reasons: why your score changed.",
     **VERSIONED,
@@ -150,7 +168,7 @@ def score_changes_asset(context: AssetExecutionContext, config: FormulaConfig, d
 
 @asset(
     key=["marts", "leaderboard"],
-    deps=[scores],
+    deps=[SCORES],
     group_name="scores",
     description="The top influencers per day and formula version.",
     **VERSIONED,
@@ -179,26 +197,3 @@ def leaderboard(context: AssetExecutionContext, config: FormulaConfig, duckdb: D
     return MaterializeResult(
         metadata={"rows": len(board), "latest": MetadataValue.md(latest.to_markdown(index=False) if len(latest) else "empty")}
     )
-
-
-@asset(
-    key=["marts", "influence_graph"],
-    deps=[FEATURES, EVENTS],
-    group_name="scores",
-    description="For each person, the top people they influence and the top people who influence them.",
-    **VERSIONED,
-)
-def influence_graph_asset(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:
-    formula = config.formula()
-    days = window_days(*context.partition_time_window)
-    with duckdb.get_connection() as conn:
-        events = window_events(conn, days, formula)
-        frames = []
-        for day in days:
-            graph = influence_graph(day_flows(events, day, formula), top_n=INFLUENCE_TOP_N)
-            graph.insert(1, "day", day)
-            graph.insert(2, "formula_version", formula.version)
-            frames.append(graph)
-        result = pd.concat(frames, ignore_index=True)
-        write_versioned(conn, "marts.influence_graph", result, days, formula)
-    return MaterializeResult(metadata={"rows": len(result)})

@@ -14,7 +14,7 @@ from ..domain.privacy import minors_on
 from ..domain.topics import apply_profile_edits, assign_topics, topic_evidence
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
-from .scoring import VERSIONED, FormulaConfig, accepted_kplus, read, read_optional, read_profiles, scores, write_versioned
+from .scoring import VERSIONED, FormulaConfig, accepted_kplus, read, read_optional, read_profiles, SCORES, write_versioned
 
 PRODUCT = load_product()
 WINDOW_DAYS = feature_knobs()["window_days"]
@@ -112,7 +112,7 @@ def _history(conn, day, cooldown_days) -> pd.DataFrame | None:
     return history if len(history) else None
 
 
-@asset(key=["marts", "topic_leaderboards"], deps=[scores, person_topics, AssetKey(["marts", "kplus_ledger"])],
+@asset(key=["marts", "topic_leaderboards"], deps=[SCORES, person_topics, AssetKey(["marts", "kplus_ledger"])],
        group_name="topics", **VERSIONED,
        description="Per topic per day: top influencers (gold sash), top +K recipients (blue), both (blue_and_gold).")
 def topic_leaderboards(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:
@@ -141,7 +141,7 @@ def topic_leaderboards(context: AssetExecutionContext, config: FormulaConfig, du
     return MaterializeResult(metadata={"rows": len(result), "topics": int(result["topic_slug"].nunique())})
 
 
-@asset(key=["marts", "perk_eligibility"], deps=[scores, person_topics, CAMPAIGNS, PROFILES],
+@asset(key=["marts", "perk_eligibility"], deps=[SCORES, person_topics, CAMPAIGNS, PROFILES],
        group_name="topics", **VERSIONED,
        description="Who each running perk campaign may offer to: person id and display name only.")
 def perk_eligibility(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:

@@ -6,6 +6,7 @@ is logarithmic in strength: each further point needs proportionally more influen
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -26,24 +27,25 @@ def selectivity_weight(reactions_given: np.ndarray | pd.Series, exponent: float)
     return 1.0 / np.power(np.maximum(np.asarray(reactions_given, dtype=float), 1.0), exponent)
 
 
-def engagement_edges(events: pd.DataFrame, as_of: date, formula: Formula) -> pd.DataFrame:
-    """reactor -> author edges of the window ending `as_of`, weighted by selectivity and recency.
+def _day_numbers(days) -> np.ndarray:
+    """Dates (date objects, strings or datetime64) -> days since 1970-01-01."""
+    return pd.to_datetime(pd.Series(days)).to_numpy().astype("datetime64[D]").astype(np.int64)
 
-    `events` has reactor_person_id, target_person_id, network, event_day.
-    """
-    f = formula.section("features")
-    as_of_ts = pd.Timestamp(as_of)
-    days = pd.to_datetime(events["event_day"])
-    age = (as_of_ts - days).dt.days
-    window = events.loc[(age >= 0) & (age < f["window_days"])].copy()
-    if window.empty:
-        return pd.DataFrame(columns=["reactor_person_id", "target_person_id", "network", "weight"])
-    window["age"] = age[window.index]
-    given = window.groupby(["reactor_person_id", "event_day"])["target_person_id"].transform("size")
-    window["weight"] = selectivity_weight(given, f["selectivity_exponent"]) * decay(window["age"], f["half_life_days"])
-    return (
-        window.groupby(["reactor_person_id", "target_person_id", "network"], as_index=False)["weight"].sum()
-    )
+
+def _pagerank(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int, damping: float, tolerance: float,
+              max_iterations: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unnormalised PageRank over edges src -> dst of persons 0..n-1: (rank, each edge's share of its source)."""
+    out_weight = np.bincount(src, weights=weight, minlength=n)
+    share = weight / out_weight[src]
+    transition_t = sparse.csr_matrix((share, (dst, src)), shape=(n, n))
+    rank = np.ones(n)
+    for _ in range(max_iterations):
+        updated = (1.0 - damping) + damping * (transition_t @ rank)
+        converged = np.abs(updated - rank).sum() < tolerance * n
+        rank = updated
+        if converged:
+            break
+    return rank, share
 
 
 def network_influence(edges: pd.DataFrame, damping: float, tolerance: float, max_iterations: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -55,42 +57,122 @@ def network_influence(edges: pd.DataFrame, damping: float, tolerance: float, max
     """
     if edges.empty:
         return pd.DataFrame(columns=["reactor_person_id", "target_person_id", "network", "flow"]), pd.Series(dtype=float)
-    persons = pd.Index(pd.unique(pd.concat([edges["reactor_person_id"], edges["target_person_id"]])))
-    src = persons.get_indexer(edges["reactor_person_id"])
-    dst = persons.get_indexer(edges["target_person_id"])
-    w = edges["weight"].to_numpy(dtype=float)
-    n = len(persons)
-    out_weight = np.bincount(src, weights=w, minlength=n)
-    share = w / out_weight[src]
-    transition_t = sparse.csr_matrix((share, (dst, src)), shape=(n, n))
-    rank = np.ones(n)
-    for _ in range(max_iterations):
-        updated = (1.0 - damping) + damping * (transition_t @ rank)
-        converged = np.abs(updated - rank).sum() < tolerance * n
-        rank = updated
-        if converged:
-            break
+    codes, persons = pd.factorize(pd.concat([edges["reactor_person_id"], edges["target_person_id"]], ignore_index=True))
+    src, dst = codes[: len(edges)], codes[len(edges):]
+    rank, share = _pagerank(src, dst, edges["weight"].to_numpy(dtype=float), len(persons), damping, tolerance, max_iterations)
     flows = edges[["reactor_person_id", "target_person_id", "network"]].copy()
     flows["flow"] = damping * share * rank[src]
     return flows, pd.Series(rank, index=persons, name="rank")
 
 
-def influence_graph(flows: pd.DataFrame, top_n: int = 5) -> pd.DataFrame:
+@dataclass(frozen=True)
+class DayFlows:
+    """Influence flow along each reactor -> author edge of one as-of day's window.
+
+    Persons and networks are integer codes into `persons` / `networks` (both sorted), edges in
+    (reactor, target, network) order.
+    """
+
+    persons: np.ndarray
+    networks: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    net: np.ndarray
+    flow: np.ndarray
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "reactor_person_id": self.persons[self.src], "target_person_id": self.persons[self.dst],
+            "network": self.networks[self.net], "flow": self.flow,
+        })
+
+    def inflow(self) -> pd.DataFrame:
+        """Flow into each (person, network): the network-impact term of a subscore."""
+        n_networks = max(len(self.networks), 1)
+        keys, which = np.unique(self.dst.astype(np.int64) * n_networks + self.net, return_inverse=True)
+        return pd.DataFrame({
+            "person_id": self.persons[keys // n_networks], "network": self.networks[keys % n_networks],
+            "network_flow": np.bincount(which, weights=self.flow, minlength=len(keys)),
+        })
+
+
+class EngagementEvents:
+    """A run's engagement events encoded once, so each as-of day's window is a slice, not a re-scan.
+
+    Events collapse to one row per (reactor -> target edge, network, day) carrying that day's
+    selectivity-weighted count; a window then only rescales them by recency and sums per edge.
+    Persons and edges are numbered in sorted order, so one day's flows come out bit-identical
+    whatever span of days the run covers: a backfill equals its daily runs.
+
+    `events` has reactor_person_id, target_person_id, network, event_day.
+    """
+
+    def __init__(self, events: pd.DataFrame, formula: Formula):
+        f = formula.section("features")
+        self.window = int(f["window_days"])
+        self.decay_by_age = decay(np.arange(self.window), f["half_life_days"])
+        self.pagerank = {k: formula.section("network_influence")[k] for k in ("damping", "tolerance", "max_iterations")}
+        codes, persons = pd.factorize(
+            pd.concat([events["reactor_person_id"], events["target_person_id"]], ignore_index=True), sort=True
+        )
+        self.persons = np.asarray(persons, dtype=object)
+        net, networks = pd.factorize(events["network"], sort=True)
+        self.networks = np.asarray(networks, dtype=object)
+        src, dst, day = codes[: len(events)].astype(np.int64), codes[len(events):].astype(np.int64), _day_numbers(events["event_day"])
+        # a reactor who hands out many reactions in a day gives each one less weight
+        _, reactor_day, given = np.unique(src * (1 << 32) + day, return_inverse=True, return_counts=True)
+        selectivity = selectivity_weight(given[reactor_day], f["selectivity_exponent"])
+        n_persons, n_networks = max(len(self.persons), 1), max(len(self.networks), 1)
+        edge_keys, edge = np.unique((src * n_persons + dst) * n_networks + net, return_inverse=True)
+        self.edge_src = edge_keys // n_networks // n_persons
+        self.edge_dst = edge_keys // n_networks % n_persons
+        self.edge_net = edge_keys % n_networks
+        edge_days, which = np.unique(day * len(edge_keys) + edge, return_inverse=True)
+        self.day = edge_days // max(len(edge_keys), 1)
+        self.edge = edge_days % max(len(edge_keys), 1)
+        self.selectivity = np.bincount(which, weights=selectivity, minlength=len(edge_days))
+
+    def edge_weights(self, as_of: date) -> np.ndarray:
+        """Each edge's selectivity- and recency-weighted engagement in the window ending `as_of` (0: none)."""
+        today = _day_numbers([as_of])[0]
+        lo = np.searchsorted(self.day, today - self.window + 1, side="left")
+        hi = np.searchsorted(self.day, today, side="right")
+        weight = self.selectivity[lo:hi] * self.decay_by_age[today - self.day[lo:hi]]
+        return np.bincount(self.edge[lo:hi], weights=weight, minlength=len(self.edge_src))
+
+    def flows(self, as_of: date) -> DayFlows:
+        """PageRank over the window's reactor -> author graph, as the flow along each edge."""
+        weight = self.edge_weights(as_of)
+        live = np.flatnonzero(weight > 0)
+        src, dst, w = self.edge_src[live], self.edge_dst[live], weight[live]
+        in_window = np.zeros(len(self.persons), dtype=bool)
+        in_window[src] = in_window[dst] = True
+        local = np.cumsum(in_window) - 1
+        rank, share = _pagerank(local[src], local[dst], w, int(in_window.sum()), **self.pagerank)
+        flow = self.pagerank["damping"] * share * rank[local[src]]
+        return DayFlows(self.persons, self.networks, src, dst, self.edge_net[live], flow)
+
+
+def influence_graph(flows: DayFlows, top_n: int = 5) -> pd.DataFrame:
     """For each person, the top people they influence (whose reactions carry their influence
     onward) and the top people who influence them, by influence flow across all networks."""
-    pair = flows.groupby(["reactor_person_id", "target_person_id"], as_index=False)["flow"].sum()
-    influences = pair.rename(columns={"target_person_id": "person_id", "reactor_person_id": "other_person_id"})
-    influenced_by = pair.rename(columns={"reactor_person_id": "person_id", "target_person_id": "other_person_id"})
+    n_persons = max(len(flows.persons), 1)
+    pairs, which = np.unique(flows.src.astype(np.int64) * n_persons + flows.dst, return_inverse=True)
+    flow = np.bincount(which, weights=flows.flow, minlength=len(pairs))
+    reactor, target = pairs // n_persons, pairs % n_persons
     parts = []
-    for direction, frame in (("influences", influences), ("influenced_by", influenced_by)):
-        frame = frame.sort_values(["person_id", "flow", "other_person_id"], ascending=[True, False, True])
-        frame["rank"] = frame.groupby("person_id").cumcount() + 1
-        frame = frame[frame["rank"] <= top_n]
-        frame.insert(1, "direction", direction)
-        parts.append(frame)
-    out = pd.concat(parts, ignore_index=True)
-    out["flow"] = out["flow"].round(9)
-    return out[["person_id", "direction", "rank", "other_person_id", "flow"]]
+    for direction, person, other in (("influences", target, reactor), ("influenced_by", reactor, target)):
+        order = np.lexsort((other, -flow, person))
+        person_o, other_o, flow_o = person[order], other[order], flow[order]
+        position = np.arange(len(order))
+        starts = np.r_[True, person_o[1:] != person_o[:-1]] if len(order) else np.zeros(0, dtype=bool)
+        rank = position - np.maximum.accumulate(np.where(starts, position, 0)) + 1
+        keep = rank <= top_n
+        parts.append(pd.DataFrame({
+            "person_id": flows.persons[person_o[keep]], "direction": direction, "rank": rank[keep],
+            "other_person_id": flows.persons[other_o[keep]], "flow": flow_o[keep].round(9),
+        }))
+    return pd.concat(parts, ignore_index=True)
 
 
 def network_subscores(features: pd.DataFrame, flows: pd.DataFrame, formula: Formula) -> pd.DataFrame:
@@ -131,22 +213,13 @@ def fit_calibration(strength: np.ndarray, target_mean: float, target_p95: float,
     return {"intercept": float(fit.x[0]), "slope": float(fit.x[1]), "soft_cap_from": soft_cap_from}
 
 
-def day_flows(events: pd.DataFrame, as_of: date, formula: Formula) -> pd.DataFrame:
-    """Influence flow along each reactor -> author edge of the window ending `as_of`."""
-    ni = formula.section("network_influence")
-    flows, _ = network_influence(engagement_edges(events, as_of, formula), ni["damping"], ni["tolerance"], ni["max_iterations"])
-    return flows
-
-
-def score_day(features: pd.DataFrame, events: pd.DataFrame, as_of: date, formula: Formula) -> pd.DataFrame:
+def score_day(features: pd.DataFrame, flows: DayFlows, as_of: date, formula: Formula) -> pd.DataFrame:
     """Scores for one as-of day: one row per person, with per-network subscores and contributions.
 
-    `features` are fct_features_90d rows for `as_of`; `events` are engagement events covering
-    the window ending `as_of`.
+    `features` are fct_features_90d rows for `as_of`; `flows` the influence flows of the window
+    ending `as_of` (`EngagementEvents.flows`).
     """
-    flows = day_flows(events, as_of, formula)
-    inflow = flows.groupby(["target_person_id", "network"], as_index=False)["flow"].sum()
-    inflow = inflow.rename(columns={"target_person_id": "person_id", "flow": "network_flow"})
+    inflow = flows.inflow()
     per_network = network_subscores(features, inflow, formula)
     strength = per_network.groupby("person_id")["strength"].sum()
     score = pd.Series(calibrate(strength.to_numpy(), formula.section("calibration")), index=strength.index)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orchestration.domain.formula import load_formula
-from orchestration.domain.score import calibrate, fit_calibration, score_day
+from orchestration.domain.score import EngagementEvents, calibrate, fit_calibration, score_day
 
 from .scenario import AS_OF, events_frame, features_from
 
@@ -20,7 +20,8 @@ days_ago = st.integers(min_value=0, max_value=89)
 
 
 def score_of(person: str, events: pd.DataFrame, posts: dict) -> float:
-    scores = score_day(features_from(events, posts), events, AS_OF, FORMULA)
+    flows = EngagementEvents(events, FORMULA).flows(AS_OF)
+    scores = score_day(features_from(events, posts), flows, AS_OF, FORMULA)
     row = scores[scores["person_id"] == person]
     return float(row["score"].iloc[0]) if len(row) else 1.0
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from dagster import AssetKey
 
-from orchestration.cli import VERSIONED_OPS
+from orchestration.cli import VERSIONED_OPS, VERSIONED_TABLES
 from orchestration.definitions import build_definitions
 from orchestration.domain.formula import FORMULAS_DIR
 
@@ -16,7 +16,6 @@ from .pipeline import WORLD_END, days, materialize_range, small_social, snapshot
 
 FIRST = WORLD_END - pd.Timedelta(days=13).to_pytimedelta()
 FORTNIGHT = days(FIRST, 14)
-VERSIONED_TABLES = [op.replace("__", ".") for op in VERSIONED_OPS]
 
 
 def warehouse(tmp_path_factory, name, run):
@@ -69,7 +68,7 @@ def test_a_new_version_is_backfilled_beside_the_active_one_and_compared(backfill
     (tmp_path / "v2.yaml").write_text(yaml.safe_dump(draft))
     mp.setenv("KLOUT_FORMULAS_DIR", str(tmp_path))
 
-    versioned = [AssetKey(op.split("__")) for op in VERSIONED_OPS]
+    versioned = [AssetKey(table.split(".")) for table in VERSIONED_TABLES]
     materialize_range(defs, FIRST, WORLD_END, selection=versioned,
                       run_config={"ops": {op: {"config": {"formula_version": "v2"}} for op in VERSIONED_OPS}})
     review = [AssetKey(["marts", "formula_comparison"]), AssetKey(["marts", "formula_movers"])]

@@ -4,7 +4,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import pytest
+from dagster import AssetKey
 
+from orchestration.cli import VERSIONED_OPS, VERSIONED_TABLES
 from orchestration.definitions import build_definitions
 
 from .pipeline import WORLD_END, days, materialize_range, small_social, snapshot
@@ -32,6 +34,25 @@ def test_definitions_load(dbt_manifest):
     assert {"raw/mastodon_posts", "raw/bluesky_reactions", "marts/fct_engagement_daily", "marts/fct_features_90d",
             "marts/scores", "marts/leaderboard"} <= keys
     assert defs.resolve_schedule_def("daily_influence_schedule") is not None
+
+
+def test_rescore_covers_every_versioned_table_through_its_op(dbt_manifest):
+    """`rescore` selects VERSIONED_TABLES and configures VERSIONED_OPS: both must name the real graph."""
+    graph = build_definitions(small_social()).resolve_asset_graph()
+    writers = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable and node.assets_def.node_def is not None:
+            writers[".".join(key.path)] = node.assets_def.node_def.name
+    versioned = {table: op for table, op in writers.items() if "formula_version" in _config_fields(graph, table)}
+    assert set(versioned) == set(VERSIONED_TABLES)
+    assert set(versioned.values()) == set(VERSIONED_OPS)
+
+
+def _config_fields(graph, table: str) -> set[str]:
+    node_def = graph.get(AssetKey(table.split("."))).assets_def.node_def
+    schema = node_def.config_schema
+    return set(schema.config_type.fields) if schema and hasattr(schema.config_type, "fields") else set()
 
 
 def test_three_partitions_land_every_stage(warehouse):
