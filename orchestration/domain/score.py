@@ -73,27 +73,23 @@ class DayFlows:
     (reactor, target, network) order.
     """
 
-    persons: np.ndarray
+    persons: pd.Index
     networks: np.ndarray
     src: np.ndarray
     dst: np.ndarray
     net: np.ndarray
     flow: np.ndarray
 
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({
-            "reactor_person_id": self.persons[self.src], "target_person_id": self.persons[self.dst],
-            "network": self.networks[self.net], "flow": self.flow,
-        })
-
-    def inflow(self) -> pd.DataFrame:
-        """Flow into each (person, network): the network-impact term of a subscore."""
+    def network_flow(self, person_id: pd.Series, network: pd.Series) -> np.ndarray:
+        """Flow into each given (person, network), 0 where none flows: the network-impact input."""
+        if not len(self.flow):
+            return np.zeros(len(person_id))
         n_networks = max(len(self.networks), 1)
-        keys, which = np.unique(self.dst.astype(np.int64) * n_networks + self.net, return_inverse=True)
-        return pd.DataFrame({
-            "person_id": self.persons[keys // n_networks], "network": self.networks[keys % n_networks],
-            "network_flow": np.bincount(which, weights=self.flow, minlength=len(keys)),
-        })
+        inflow = np.bincount(self.dst.astype(np.int64) * n_networks + self.net, weights=self.flow,
+                             minlength=len(self.persons) * n_networks)
+        person, net = self.persons.get_indexer(person_id), pd.Index(self.networks).get_indexer(network)
+        known = (person >= 0) & (net >= 0)
+        return np.where(known, inflow[np.where(known, person * n_networks + net, 0)], 0.0)
 
 
 class EngagementEvents:
@@ -115,7 +111,7 @@ class EngagementEvents:
         codes, persons = pd.factorize(
             pd.concat([events["reactor_person_id"], events["target_person_id"]], ignore_index=True), sort=True
         )
-        self.persons = np.asarray(persons, dtype=object)
+        self.persons = pd.Index(persons)
         net, networks = pd.factorize(events["network"], sort=True)
         self.networks = np.asarray(networks, dtype=object)
         src, dst, day = codes[: len(events)].astype(np.int64), codes[len(events):].astype(np.int64), _day_numbers(events["event_day"])
@@ -153,33 +149,57 @@ class EngagementEvents:
         return DayFlows(self.persons, self.networks, src, dst, self.edge_net[live], flow)
 
 
+def top_per_group(group: np.ndarray, key: np.ndarray, tie: np.ndarray, top_n: int) -> np.ndarray:
+    """Rank 1..top_n of each element within its group by `key` descending, then `tie` ascending
+    (0: not in the top). Arrays sorted by group; (group, tie) unique. O(top_n x n), no sort."""
+    starts_here = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+    starts, member = np.flatnonzero(starts_here), np.cumsum(starts_here) - 1
+    rank = np.zeros(len(group), dtype=np.int64)
+    remaining = np.ones(len(group), dtype=bool)
+    for r in range(1, top_n + 1):
+        if not remaining.any():
+            break
+        k = np.where(remaining, key, -np.inf)
+        candidate = remaining & (k == np.maximum.reduceat(k, starts)[member])
+        t = np.where(candidate, tie, np.iinfo(np.int64).max)
+        chosen = candidate & (t == np.minimum.reduceat(t, starts)[member])
+        rank[chosen] = r
+        remaining &= ~chosen
+    return rank
+
+
+def _sum_by_key(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct keys ascending, the sum of `values` per key); no sort when `keys` already are."""
+    if len(keys) and (keys[1:] >= keys[:-1]).all():
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        return keys[starts], np.add.reduceat(values, starts)
+    distinct, which = np.unique(keys, return_inverse=True)
+    return distinct, np.bincount(which, weights=values, minlength=len(distinct))
+
+
 def influence_graph(flows: DayFlows, top_n: int = 5) -> pd.DataFrame:
     """For each person, the top people they influence (whose reactions carry their influence
     onward) and the top people who influence them, by influence flow across all networks."""
     n_persons = max(len(flows.persons), 1)
-    pairs, which = np.unique(flows.src.astype(np.int64) * n_persons + flows.dst, return_inverse=True)
-    flow = np.bincount(which, weights=flows.flow, minlength=len(pairs))
-    reactor, target = pairs // n_persons, pairs % n_persons
     parts = []
-    for direction, person, other in (("influences", target, reactor), ("influenced_by", reactor, target)):
-        order = np.lexsort((other, -flow, person))
-        person_o, other_o, flow_o = person[order], other[order], flow[order]
-        position = np.arange(len(order))
-        starts = np.r_[True, person_o[1:] != person_o[:-1]] if len(order) else np.zeros(0, dtype=bool)
-        rank = position - np.maximum.accumulate(np.where(starts, position, 0)) + 1
-        keep = rank <= top_n
+    for direction, person_side, other_side in (("influences", flows.dst, flows.src), ("influenced_by", flows.src, flows.dst)):
+        pairs, flow = _sum_by_key(person_side.astype(np.int64) * n_persons + other_side, flows.flow)
+        flow = flow.round(9)  # ranked on the published flow: a tie below 1e-9 is a tie, broken by the other's id
+        person, other = pairs // n_persons, pairs % n_persons
+        rank = top_per_group(person, flow, other, top_n)
+        kept = np.flatnonzero(rank)
+        kept = kept[np.argsort(person[kept] * (top_n + 1) + rank[kept], kind="stable")]
         parts.append(pd.DataFrame({
-            "person_id": flows.persons[person_o[keep]], "direction": direction, "rank": rank[keep],
-            "other_person_id": flows.persons[other_o[keep]], "flow": flow_o[keep].round(9),
+            "person_id": flows.persons.take(person[kept]), "direction": direction, "rank": rank[kept],
+            "other_person_id": flows.persons.take(other[kept]), "flow": flow[kept],
         }))
     return pd.concat(parts, ignore_index=True)
 
 
-def network_subscores(features: pd.DataFrame, flows: pd.DataFrame, formula: Formula) -> pd.DataFrame:
+def network_subscores(features: pd.DataFrame, network_flow: np.ndarray, formula: Formula) -> pd.DataFrame:
     """Reach, amplification and network subscores per (person, network) for one day."""
     weights = formula.section("subscores")
-    df = features.merge(flows, on=["person_id", "network"], how="left")
-    df["network_flow"] = df["network_flow"].fillna(0.0)
+    df = features.assign(network_flow=network_flow)
     rpp = df["reactions_per_post"].astype(float).clip(lower=0)
     df["reach"] = weights["reach"] * df["decayed_engaged_audience"].astype(float).clip(lower=0)
     # ratio beats volume: the same engagement spread over fewer posts counts more
@@ -219,23 +239,22 @@ def score_day(features: pd.DataFrame, flows: DayFlows, as_of: date, formula: For
     `features` are fct_features_90d rows for `as_of`; `flows` the influence flows of the window
     ending `as_of` (`EngagementEvents.flows`).
     """
-    inflow = flows.inflow()
-    per_network = network_subscores(features, inflow, formula)
-    strength = per_network.groupby("person_id")["strength"].sum()
-    score = pd.Series(calibrate(strength.to_numpy(), formula.section("calibration")), index=strength.index)
-    per_network["contribution"] = (
-        per_network["strength"] / per_network["person_id"].map(strength).replace(0.0, np.nan)
-    ).fillna(0.0) * per_network["person_id"].map(score)
-    wide = per_network.pivot_table(
-        index="person_id", columns="network", values=[*SUBSCORES, "contribution"], aggfunc="sum", fill_value=0.0
-    )
-    wide.columns = [f"{network}_{metric}" for metric, network in wide.columns]
-    out = wide.round(9).reset_index()
-    out.insert(1, "day", pd.Timestamp(as_of).date())
-    out.insert(2, "formula_version", formula.version)
-    out.insert(3, "score", out["person_id"].map(score).round(2))
-    out.insert(4, "strength", out["person_id"].map(strength).round(9))
-    return out.sort_values("person_id", ignore_index=True)
+    per_network = network_subscores(features, flows.network_flow(features["person_id"], features["network"]), formula)
+    person, persons = pd.factorize(per_network["person_id"], sort=True)
+    row_strength = per_network["strength"].to_numpy(dtype=float)
+    strength = np.bincount(person, weights=row_strength, minlength=len(persons))
+    score = calibrate(strength, formula.section("calibration"))
+    share = np.divide(row_strength, strength[person], out=np.zeros(len(person)), where=strength[person] != 0)
+    per_network["contribution"] = share * score[person]
+    out = pd.DataFrame({"person_id": persons, "day": pd.Timestamp(as_of).date(), "formula_version": formula.version,
+                        "score": score.round(2), "strength": strength.round(9)})
+    networks = per_network["network"].to_numpy(dtype=object)
+    for metric in sorted([*SUBSCORES, "contribution"]):  # e.g. bluesky_amplification, mastodon_amplification, ...
+        values = per_network[metric].to_numpy(dtype=float)
+        for network in sorted(set(networks)):
+            mine = networks == network
+            out[f"{network}_{metric}"] = np.bincount(person[mine], weights=values[mine], minlength=len(persons)).round(9)
+    return out
 
 
 def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
