@@ -17,12 +17,20 @@ A suite file (expectations/suites/<name>.json) names:
 Validation runs IN DUCKDB through GX's SQL datasource (duckdb-engine SQLAlchemy dialect), on a
 read-only connection that is disposed before returning. GX runs in an ephemeral context with
 analytics off, so it writes no state anywhere.
+
+Per-check overhead is kept small, with the same results: one GX datasource (and its engines) per
+process and database, reused by every suite but with its connections closed after each
+validation; one query asset per suite and target, re-pointed at each window's SQL; and two
+passes, a cheap BOOLEAN_ONLY pass over every expectation (no sample-row queries) and a SUMMARY
+pass, for the samples and counts, over only the expectations that failed.
 """
 from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -165,37 +173,135 @@ def _context():
 
 
 def _gx_suite(name: str, expectations: Iterable[dict[str, Any]], suite: Suite | None = None):
+    """A GX suite of `expectations`; each one's meta holds its severity and its position in the list."""
+    expectations = list(expectations)
+    spec = json.dumps([[e["type"], e["kwargs"], suite.severity(e) if suite else None] for e in expectations],
+                      sort_keys=True, default=str)
+    return _gx_suite_from_spec(name, spec)
+
+
+@lru_cache(maxsize=512)
+def _gx_suite_from_spec(name: str, spec: str):
+    """Built once per process and spec: validating a suite does not change it."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     gx_suite = gx.ExpectationSuite(name=name)
-    for exp in expectations:
-        meta = {"severity": suite.severity(exp)} if suite else {}
-        gx_suite.add_expectation_configuration(ExpectationConfiguration(type=exp["type"], kwargs=exp["kwargs"], meta=meta))
+    for position, (type_, kwargs, severity) in enumerate(json.loads(spec)):
+        meta = {"severity": severity} if severity else {}
+        gx_suite.add_expectation_configuration(
+            ExpectationConfiguration(type=type_, kwargs=kwargs, meta={**meta, "position": position}))
     return gx_suite
 
 
-def _check_readable(database: str, table: str) -> bool:
-    """Whether `table` exists yet (a partition that landed no rows creates none). Fails clearly
-    when the file cannot be opened read-only: another process holds the write lock, or this
-    process holds a read-write connection (DuckDB refuses to mix configurations in one process).
-    The checks share pool "duckdb" with every writer, so neither should happen."""
+# One GX SQL datasource per (process, database), and one query asset per (suite, target) on it;
+# the least recently used are dropped beyond _MAX_SOURCES databases (a test session opens many).
+# Validations in a process run one at a time (GX contexts are not thread-safe).
+_MAX_SOURCES = 4
+_SOURCES: OrderedDict[str, Any] = OrderedDict()
+_ASSETS: dict[tuple[str, str, str], Any] = {}
+_LOCK = threading.RLock()
+
+
+def _lock_error(exc: BaseException) -> BaseException | None:
+    """The DuckDB error, if `exc` (or what it wraps) is DuckDB refusing to open the file."""
     import duckdb
 
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (duckdb.ConnectionException, duckdb.IOException)):
+            return exc
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return None
+
+
+def _unreadable(database: str, exc: BaseException) -> RuntimeError:
+    """The file cannot be opened read-only: another process holds the write lock, or this process
+    holds a read-write connection (DuckDB refuses to mix configurations in one process). The checks
+    share pool "duckdb" with every writer, so neither should happen."""
+    return RuntimeError(f"cannot open {database} read-only for validation; is a writer connection still open? ({exc})")
+
+
+def _datasource(database: str):
+    """The datasource on `database`, created (and its connection test's engine closed) on first use."""
+    source = _SOURCES.get(database)
+    if source is not None:
+        _SOURCES.move_to_end(database)
+    else:
+        context = _context()
+        name = f"warehouse_{uuid.uuid4().hex[:8]}"
+        try:
+            source = context.data_sources.add_sql(
+                name,
+                connection_string=f"duckdb+gxread:///{database}",
+                kwargs={"connect_args": {"read_only": True}},
+            )
+        except Exception as exc:
+            if name in context.data_sources.all():
+                _dispose([context.data_sources.get(name)])
+                context.data_sources.delete(name)
+            error = _lock_error(exc)
+            if error is not None:
+                raise _unreadable(database, error) from exc
+            raise
+        _dispose([source])  # add_sql tested the connection with the datasource's own engine
+        _SOURCES[database] = source
+        while len(_SOURCES) > _MAX_SOURCES:
+            _, old = _SOURCES.popitem(last=False)
+            for key in [k for k in _ASSETS if k[0] == old.name]:
+                del _ASSETS[key]
+            _dispose([old])
+            context.data_sources.delete(old.name)
+    return source
+
+
+def _batch(source, suite_name: str, target: str, sql: str):
+    """A batch of `sql`'s rows, from the suite's query asset re-pointed at this window's SQL."""
+    key = (source.name, suite_name, target)
+    asset = _ASSETS.get(key)
+    if asset is None:
+        asset = source.add_query_asset(f"{suite_name}__{target}", query=sql)
+        asset.add_batch_definition_whole_table("partition")
+        _ASSETS[key] = asset
+    asset.query = sql
+    return asset.get_batch_definition("partition").get_batch()
+
+
+def _table_exists(engine, table: str) -> bool:
+    """Whether `table` exists yet (a partition that landed no rows creates none)."""
+    import sqlalchemy as sa
+
     schema, name = table.split(".")
-    try:
-        with duckdb.connect(database, read_only=True) as conn:
-            return conn.execute(
-                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-            ).fetchall()[0][0] > 0
-    except (duckdb.ConnectionException, duckdb.IOException) as exc:
-        raise RuntimeError(f"cannot open {database} read-only for validation; is a writer connection still open? ({exc})") from exc
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("select count(*) from information_schema.tables where table_schema = :schema and table_name = :name"),
+            {"schema": schema, "name": name},
+        ).scalar() > 0
+
+
+def _row_count(engine, sql: str) -> int:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(f"select count(*) from ({sql}) as validated_rows")).scalar())
+
+
+@lru_cache(maxsize=None)
+def _reports_element_count(expectation_type: str) -> bool:
+    """Whether a SUMMARY result of this expectation type carries `element_count` (map expectations)."""
+    from great_expectations.expectations.expectation import (ColumnMapExpectation, ColumnPairMapExpectation,
+                                                           MulticolumnMapExpectation)
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    return issubclass(get_expectation_impl(expectation_type),
+                      (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation))
 
 
 def validate_partition(database: str | os.PathLike, suite_name: str, days: list[date] | None) -> SuiteResult:
     """Validate the partition window `days` (None: the whole table) of `database` against a suite.
 
-    Runs in DuckDB; the connection is closed and its engine disposed before returning.
+    Runs in DuckDB; every connection is closed before returning, so a writer can open the file.
     """
     import time
 
@@ -207,45 +313,55 @@ def validate_partition(database: str | os.PathLike, suite_name: str, days: list[
         "query": [e for e in suite.expectations if e.get("on", "query") == "query"],
         "table": [e for e in suite.expectations if e.get("on") == "table"],
     }
-    if not _check_readable(database, suite.table):
-        return SuiteResult(suite=suite, rows=0, evaluated=0, seconds=time.perf_counter() - started)
-    context = _context()
-    source_name = f"warehouse_{suite.name}_{uuid.uuid4().hex[:8]}"
-    source = context.data_sources.add_sql(
-        source_name,
-        connection_string=f"duckdb+gxread:///{database}",
-        kwargs={"connect_args": {"read_only": True}},
-    )
     failures: list[FailedExpectation] = []
     evaluated = rows = 0
-    holders = [source]  # every GX object that may hold a SQLAlchemy engine on the file
-    try:
-        for target, exps in groups.items():
-            if not exps:
-                continue
-            sql = suite.rows_query(min_date, max_date) if target == "query" else suite.table_query(min_date, max_date)
-            asset = source.add_query_asset(target, query=sql)
-            holders.append(asset.datasource)
-            batch = asset.add_batch_definition_whole_table("partition").get_batch()
-            holders.append(batch.data.execution_engine)
-            result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
-            if suite.row_id and target == "query":
-                result_format["unexpected_index_column_names"] = list(suite.row_id)
-                result_format["return_unexpected_index_query"] = False
-            outcome = batch.validate(_gx_suite(f"{suite.name}_{target}", exps, suite), result_format=result_format)
-            evaluated += len(outcome.results)
-            if target == "query":
-                rows = max([(r.result or {}).get("element_count") or 0 for r in outcome.results] + [rows])
-            failures += [_failure(suite, res) for res in outcome.results if not res.success]
-    finally:
-        context.data_sources.delete(source_name)
-        _dispose(holders)
+    with _LOCK:
+        source = _datasource(database)
+        engine = source.get_execution_engine()
+        try:
+            try:
+                exists = _table_exists(engine.engine, suite.table)
+            except Exception as exc:
+                error = _lock_error(exc)
+                if error is not None:
+                    raise _unreadable(database, error) from exc
+                raise
+            if not exists:
+                return SuiteResult(suite=suite, rows=0, evaluated=0, seconds=time.perf_counter() - started)
+            for target, exps in groups.items():
+                if not exps:
+                    continue
+                sql = suite.rows_query(min_date, max_date) if target == "query" else suite.table_query(min_date, max_date)
+                batch = _batch(source, suite.name, target, sql)
+                # pass 1: pass/fail only
+                outcome = batch.validate(_gx_suite(f"{suite.name}_{target}", exps, suite),
+                                         result_format={"result_format": "BOOLEAN_ONLY"})
+                evaluated += len(outcome.results)
+                failed = [res for res in outcome.results if not res.success]
+                counted = [res for res in outcome.results if res.success and _reports_element_count(res.expectation_config.type)]
+                if target == "query" and counted:
+                    rows = max(rows, _row_count(engine.engine, sql))
+                if not failed:
+                    continue
+                # pass 2: the failed expectations with their counts and sample rows
+                result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
+                if suite.row_id and target == "query":
+                    result_format["unexpected_index_column_names"] = list(suite.row_id)
+                    result_format["return_unexpected_index_query"] = False
+                again = [exps[res.expectation_config.meta["position"]] for res in failed]
+                detail = batch.validate(_gx_suite(f"{suite.name}_{target}_failed", again, suite), result_format=result_format)
+                if target == "query":
+                    rows = max([(r.result or {}).get("element_count") or 0 for r in detail.results] + [rows])
+                failures += [_failure(suite, res) for res in detail.results if not res.success]
+        finally:
+            _dispose([source, engine])
     return SuiteResult(suite=suite, rows=rows, evaluated=evaluated, failures=failures, seconds=time.perf_counter() - started)
 
 
 def _dispose(holders: list) -> None:
-    """Close every engine GX created (the datasource's test-connection engine, each execution
-    engine), so no DuckDB connection outlives the validation and a writer can open the file."""
+    """Close every connection GX opened (the datasource's test-connection engine, the execution
+    engine's pool), so no DuckDB connection outlives the validation and a writer can open the file.
+    The engines stay usable: they reconnect on the next validation."""
     seen: set[int] = set()
     for holder in holders:
         for engine in (holder, getattr(holder, "_execution_engine", None), getattr(holder, "_engine", None)):

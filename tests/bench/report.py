@@ -8,14 +8,16 @@ import sys
 from pathlib import Path
 
 TARGETS = {
-    "throughput": ">= 1M interactions/s end to end (facts -> features -> score), 90-day backfill",
+    "throughput": ">= 1M interactions/s end to end (facts -> features -> score -> topics/leaderboards/perks), 90-day backfill",
     "flat_history": "a day's cost flat as history grows (90-day / 7-day history <= 1.5x)",
     "persons_linear": "a day's cost grows linearly or better with persons (cost ratio <= persons ratio)",
     "vs_bare_scan": "<= 3x the bare DuckDB scan (daily and backfill)",
     "vs_pandas": ">= 10x faster than the pandas peer (daily and backfill)",
     "backfill_vs_daily": "90-day backfill <= 0.2x ninety daily runs (estimated from one measured daily run)",
     "peak_rss": "peak RSS <= 4 GB on large",
+    "gx_share": "the GX checks add little time to a day's run (issue 7; read here as <= 10% of the daily run with its checks)",
 }
+GX_SHARE_LIMIT = 0.10
 
 
 def machine() -> dict:
@@ -69,6 +71,12 @@ def summarise(r: dict) -> dict:
         "backfill_over_ninety_daily": _ratio(bf["wall_s"] * 90 / bf["days"], 90 * dl["wall_s"]),
         "peak_rss_mb": max(v.get("peak_rss_mb", 0) for k, v in s.items() if isinstance(v, dict)),
     }
+    gd, gb = s["gx_daily"], s["gx_backfill"]
+    out["gx_daily_s"], out["gx_backfill_s"] = gd["wall_s"], gb["wall_s"]  # GX start-up + suites, in-process
+    out["gx_share_daily"] = round(gd["wall_s"] / (dl["wall_s"] + gd["wall_s"]), 3)
+    out["gx_share_backfill"] = round(gb["wall_s"] / (bf["wall_s"] + gb["wall_s"]), 3)
+    out["gx_suites_failed"] = {"daily": sorted(k for k, v in gd["suites"].items() if not v["passed"]),
+                               "backfill": sorted(k for k, v in gb["suites"].items() if not v["passed"])}
     hist = s["growth_history"]
     out["history_cost_ratio"] = _ratio(hist[-1]["wall_s"], hist[0]["wall_s"]) if len(hist) > 1 else None
     pers = s["growth_persons"]
@@ -83,6 +91,7 @@ def summarise(r: dict) -> dict:
         "vs_pandas": out["pandas_over_daily"] >= 10 and out["pandas_over_backfill"] >= 10,
         "backfill_vs_daily": out["backfill_over_ninety_daily"] <= 0.2,
         "peak_rss": (out["peak_rss_mb"] <= 4096) if r["size"] == "large" else None,
+        "gx_share": out["gx_share_daily"] <= GX_SHARE_LIMIT,
     }
     out["targets"] = {k: {"target": TARGETS[k], "pass": v} for k, v in verdict.items()}
     return out
@@ -94,7 +103,7 @@ def _v(ok) -> str:
 
 def summary_table(r: dict) -> str:
     s, sm = r["stages"], r["summary"]
-    bf, dl = s["backfill"], s["daily"]
+    bf, dl, gb, gd = s["backfill"], s["daily"], s["gx_backfill"], s["gx_daily"]
     rows = [
         ("stage", "wall s", "interactions", "interactions/s", "peak RSS MB"),
         ("---", "---:", "---:", "---:", "---:"),
@@ -102,14 +111,18 @@ def summary_table(r: dict) -> str:
          s["generate"]["peak_rss_mb"]),
         (f"backfill: dbt build ({bf['days']} days, one invocation)", bf["dbt"]["wall_s"], bf["interactions"],
          round(bf["interactions"] / bf["dbt"]["wall_s"]), bf["dbt"]["peak_rss_mb"]),
-        (f"backfill: scoring {bf['days']} days", bf["score"]["process_wall_s"], bf["interactions"],
-         round(bf["interactions"] / bf["score"]["process_wall_s"]), bf["score"]["peak_rss_mb"]),
+        (f"backfill: downstream assets ({bf['days']} days, one run)", bf["assets"]["process_wall_s"], bf["interactions"],
+         round(bf["interactions"] / bf["assets"]["process_wall_s"]), bf["assets"]["peak_rss_mb"]),
         ("**backfill end to end**", bf["wall_s"], bf["interactions"], sm["backfill_interactions_per_s"], bf["peak_rss_mb"]),
+        (f"backfill: GX checks ({len(gb['suites'])} suites on {gb['days']} days; {sm['gx_share_backfill']:.1%} of"
+         " backfill + checks)", gb["wall_s"], bf["interactions"], "", gb["peak_rss_mb"]),
         ("daily: dbt build (1 day)", dl["dbt"]["wall_s"], dl["interactions"],
          round(dl["interactions"] / dl["dbt"]["wall_s"]), dl["dbt"]["peak_rss_mb"]),
-        ("daily: scoring 1 day", dl["score"]["process_wall_s"], dl["interactions"],
-         round(dl["interactions"] / dl["score"]["process_wall_s"]), dl["score"]["peak_rss_mb"]),
+        ("daily: downstream assets (1 day)", dl["assets"]["process_wall_s"], dl["interactions"],
+         round(dl["interactions"] / dl["assets"]["process_wall_s"]), dl["assets"]["peak_rss_mb"]),
         ("**daily end to end**", dl["wall_s"], dl["interactions"], sm["daily_interactions_per_s"], dl["peak_rss_mb"]),
+        (f"daily: GX checks ({len(gd['suites'])} suites on 1 day; {sm['gx_share_daily']:.1%} of the day's run"
+         " + checks)", gd["wall_s"], dl["interactions"], "", gd["peak_rss_mb"]),
         ("lower bound: bare scan, 1 day", s["bare_scan_day"]["wall_s"], dl["interactions"], "", s["bare_scan_day"]["peak_rss_mb"]),
         ("lower bound: bare scan, whole window", s["bare_scan_backfill"]["wall_s"], bf["interactions"], "",
          s["bare_scan_backfill"]["peak_rss_mb"]),
@@ -123,9 +136,13 @@ def summary_table(r: dict) -> str:
     return "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
 
 
+def _steps(stage: dict) -> dict[str, float]:
+    return {", ".join(f"`{a}`" for a in st["assets"]) or st["step"]: st["seconds"] for st in stage["assets"]["steps"]}
+
+
 def markdown(r: dict, json_path) -> str:
     m, s, sm, w = r["machine"], r["stages"], r["summary"], r["world"]
-    bf, dl = s["backfill"], s["daily"]
+    bf, dl, gb, gd = s["backfill"], s["daily"], s["gx_backfill"], s["gx_daily"]
     lines = [
         "# Benchmarks",
         "",
@@ -138,18 +155,30 @@ def markdown(r: dict, json_path) -> str:
         "- **World**: the sandbox generator itself (`connectors/sandbox/world.py`: `_persons`, `_accounts` and the",
         "  per-day `_Day` draws that `build_world` concatenates), streamed one day at a time straight into the raw",
         "  tables of `docs/contracts.md` (payload JSON built in DuckDB with `json_object`), bypassing HTTP. Every",
-        "  account is tracked and snapshotted daily; registered persons get `platform_profiles` and `platform_links`,",
-        "  so identity resolves. Sizes: small 10k persons (~1M interactions / 90 days), medium 100k (~10M),",
-        "  large 1M (~100M), `posts_per_day=0.3`.",
+        "  account is tracked and snapshotted daily except those the privacy gate excludes (opted-out persons,",
+        "  private accounts without consent: their reactions land pseudonymised, as `connectors/privacy.py` lands",
+        "  them); registered persons get `platform_profiles` and `platform_links`, so identity resolves; +K gives,",
+        "  profile topic edits and perk campaigns land in `raw.platform_*` by day. Sizes: small 10k persons (~1M",
+        "  interactions / 90 days), medium 100k (~10M), large 1M (~100M), `posts_per_day=0.3`.",
         "- **Backfill**: one `dbt build --vars {min_date, max_date}` over the whole window (what the single-run",
-        "  backfill policy launches), then scoring every day as `orchestration/assets/scoring.py` does (same",
-        "  reads, `score_day` per day, `replace_rows` into `marts.scores`).",
+        "  backfill policy launches), then the real Dagster assets downstream of dbt (the `daily_influence` job",
+        "  minus raw landing and dbt, selected by asset key: scores, score changes, leaderboard, influence graph,",
+        "  person topics, +K ledger, topic leaderboards, perk eligibility) materialised in-process as ONE run over",
+        "  the window (partition-range tags, in-process executor, `DuckDBResource` on the bench warehouse, checks",
+        "  left out). Per-asset seconds are the run's step durations.",
         "- **Daily**: then one partition (the last day) the same way on the backfilled warehouse.",
+        "- **GX checks**: every suite in `expectations/suites/` through `expectations.runner.validate_partition`,",
+        "  exactly what each `@asset_check` of `orchestration/checks.py` runs, in one process per run (GX import",
+        "  and context start-up once, timed apart): on the backfill window after the backfill, and on the daily",
+        "  partition after the daily run. The process first loads the code location untimed (a run worker has",
+        "  it loaded before its first check), so the checks' cost is GX start-up + suites, and their share is",
+        "  that / (end to end + that).",
         "- **Lower bound**: one DuckDB scan + group-by of raw reactions (count and distinct reactors per target",
         "  account per day). **Peer**: a notebook-style pandas implementation (load raw, dedupe, resolve",
         "  identity, daily facts, 90-day distinct reactors / decayed reactions per as-of day).",
-        "- **Growth**: the daily run on copies of the backfilled warehouse truncated to 7/30/90 days of",
-        "  history; and on fresh worlds at 1x/4x/16x persons (14 days of history, backfilled untimed first).",
+        "- **Growth**: the daily run (dbt + downstream assets) on copies of the backfilled warehouse truncated to",
+        "  7/30/90 days of history; and on fresh worlds at 1x/4x/16x persons (14 days of history, backfilled",
+        "  untimed first).",
         "- Every stage runs in its own child process; peak RSS is that child's `ru_maxrss` from `os.wait4`.",
         "  Wall times include process start-up (dbt start-up and parse is several seconds of every dbt stage).",
         "",
@@ -182,20 +211,24 @@ def markdown(r: dict, json_path) -> str:
         f" {sm['ninety_daily_runs_estimate_s']}s -> {sm['backfill_over_ninety_daily']}x |"
         f" {_v(sm['targets']['backfill_vs_daily']['pass'])} |",
         f"| {TARGETS['peak_rss']} | {sm['peak_rss_mb']} MB at `{r['size']}` | {_v(sm['targets']['peak_rss']['pass'])} |",
+        f"| {TARGETS['gx_share']} | GX checks' share of a day's run: {sm['gx_share_daily']:.1%} ({gd['wall_s']}s of"
+        f" {round(dl['wall_s'] + gd['wall_s'], 3)}s); of the backfill: {sm['gx_share_backfill']:.1%}"
+        f" ({gb['wall_s']}s of {round(bf['wall_s'] + gb['wall_s'], 3)}s) |"
+        f" {_v(sm['targets']['gx_share']['pass'])} |",
         "",
         "### Growth: one day's cost",
         "",
-        "| history days | interactions that day | end to end s | dbt s | dbt node time s | scoring s |",
+        "| history days | interactions that day | end to end s | dbt s | dbt node time s | assets s |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for g in s["growth_history"]:
         lines.append(f"| {g['history_days']} | {g['interactions']:,} | {g['wall_s']} | {g['dbt']['wall_s']} |"
-                     f" {g['dbt']['node_time_s']} | {g['score']['process_wall_s']} |")
-    lines += ["", "| persons | interactions that day | end to end s | dbt s | dbt node time s | scoring s |",
+                     f" {g['dbt']['node_time_s']} | {g['assets']['process_wall_s']} |")
+    lines += ["", "| persons | interactions that day | end to end s | dbt s | dbt node time s | assets s |",
               "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for g in s["growth_persons"]:
         lines.append(f"| {g['persons']:,} | {g['interactions']:,} | {g['wall_s']} | {g['dbt']['wall_s']} |"
-                     f" {g['dbt']['node_time_s']} | {g['score']['process_wall_s']} |")
+                     f" {g['dbt']['node_time_s']} | {g['assets']['process_wall_s']} |")
     lines += ["", "### Where the dbt time goes (node execution seconds, slowest first)", "",
               "| node | backfill s | daily s |", "| --- | ---: | ---: |"]
     daily_nodes = dict(dl["dbt"]["slowest_nodes"])
@@ -204,9 +237,33 @@ def markdown(r: dict, json_path) -> str:
     lines += ["", f"Backfill dbt: {bf['dbt']['node_time_s']}s in nodes ({bf['dbt']['test_time_s']}s in tests) of"
               f" {bf['dbt']['wall_s']}s wall; daily dbt: {dl['dbt']['node_time_s']}s in nodes"
               f" ({dl['dbt']['test_time_s']}s in tests) of {dl['dbt']['wall_s']}s wall.",
-              f"Scoring, backfill: read {bf['score']['read_s']}s, score {bf['score']['score_s']}s,"
-              f" write {bf['score']['write_s']}s; daily: read {dl['score']['read_s']}s,"
-              f" score {dl['score']['score_s']}s, write {dl['score']['write_s']}s.", ""]
+              ""]
+    lines += ["### Where the downstream assets' time goes (step seconds of the one Dagster run, slowest first)", "",
+              "| asset(s) | backfill s | daily s |", "| --- | ---: | ---: |"]
+    bf_steps, dl_steps = _steps(bf), _steps(dl)
+    for name, t in sorted(bf_steps.items(), key=lambda kv: -kv[1]):
+        lines.append(f"| {name} | {t} | {dl_steps.get(name, '')} |")
+    lines.append("")
+    for label, st in (("Backfill", bf["assets"]), ("daily", dl["assets"])):
+        lines.append(f"{label} assets: {st['steps_s']}s in steps, {st['run_overhead_s']}s Dagster run overhead,"
+                     f" {st['setup_s']}s imports and definitions, of {st['process_wall_s']}s process wall"
+                     + ("; " if label == "Backfill" else "."))
+    lines += ["", "### GX checks (issue 7)", "",
+              "| suite | table | daily s | daily rows | daily | backfill s | backfill rows | backfill |",
+              "| --- | --- | ---: | ---: | --- | ---: | ---: | --- |",
+              f"| GX import + context start-up | | {gd['startup_s']} | | | {gb['startup_s']} | | |"]
+    for name, d in gd["suites"].items():
+        b = gb["suites"].get(name, {})
+        verdict = lambda x: "" if not x else ("pass" if x["passed"] else f"**FAIL** ({x['severity']})")  # noqa: E731
+        lines.append(f"| `{name}` | `{d['table']}` | {d['seconds']} | {d['rows']:,} | {verdict(d)} |"
+                     f" {b.get('seconds', '')} | {b.get('rows', 0):,} | {verdict(b)} |")
+    lines.append(f"| **total** (start-up + suites) | | {gd['wall_s']} | | {gd['passed']} pass, {gd['failed']} fail |"
+                 f" {gb['wall_s']} | | {gb['passed']} pass, {gb['failed']} fail |")
+    failures = [(when, name, msg) for when, g in (("daily", gd), ("backfill", gb))
+                for name, v in g["suites"].items() for msg in v["failures"]]
+    if failures:
+        lines += ["", "Failed expectations:", ""] + [f"- {when} `{name}`: {msg}" for when, name, msg in failures]
+    lines.append("")
     extra = Path(__file__).with_name("FINDINGS.md")
     if extra.exists():
         lines += [extra.read_text().rstrip(), ""]

@@ -1,4 +1,5 @@
-"""Benchmark harness: scale worlds -> dbt (facts, features) -> score, against a bare scan and a pandas peer.
+"""Benchmark harness: scale worlds -> dbt (facts, features) -> the Dagster assets downstream (score, topics,
+leaderboards, perks) -> the GX checks, against a bare scan and a pandas peer.
 
     .venv/bin/python -m tests.bench.run                      # small (10k persons, ~1M interactions)
     .venv/bin/python -m tests.bench.run --size medium        # 100k persons, ~10M interactions
@@ -52,12 +53,23 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+def pipeline_run(warehouse: Path, first: date, last: date, workdir: Path) -> dict:
+    """One run of the daily job over [first, last] minus raw landing and the checks: one dbt build
+    (what the dbt asset runs), then the Dagster assets downstream of dbt as one run."""
+    dbt = run_dbt(str(warehouse), first, last, workdir)
+    assets = run_child("assets", {"warehouse": str(warehouse), "first": first, "last": last}, workdir)
+    return {"dbt": dbt, "assets": assets, "wall_s": round(dbt["wall_s"] + assets["process_wall_s"], 3),
+            "peak_rss_mb": max(dbt["peak_rss_mb"], assets["peak_rss_mb"])}
+
+
 def daily_run(warehouse: Path, day: date, work: Path, tag: str) -> dict:
-    """One daily partition: dbt build for [day, day], then scoring that day."""
-    dbt = run_dbt(str(warehouse), day, day, work / tag)
-    score = run_child("score", {"warehouse": str(warehouse), "first": day, "last": day}, work / tag)
-    return {"dbt": dbt, "score": score, "wall_s": round(dbt["wall_s"] + score["process_wall_s"], 3),
-            "peak_rss_mb": max(dbt["peak_rss_mb"], score["peak_rss_mb"])}
+    """One daily partition: dbt build for [day, day], then the downstream assets for that day."""
+    return pipeline_run(warehouse, day, day, work / tag)
+
+
+def gx_run(warehouse: Path, first: date, last: date, workdir: Path) -> dict:
+    """Every GX suite on [first, last], in one process (GX start-up once, as in one Dagster run)."""
+    return run_child("gx", {"warehouse": str(warehouse), "first": first, "last": last}, workdir)
 
 
 def main(argv=None) -> dict:
@@ -88,18 +100,20 @@ def main(argv=None) -> dict:
     results["world"].update(interactions=total, interactions_last_day=day_n)
     log(f"  {total:,} interactions ({day_n:,} on {end}) in {stages['generate']['wall_s']}s")
 
-    log("backfill: one dbt build over the whole window, then scoring every day")
-    bf_dbt = run_dbt(str(wh), start, end, work / "backfill")
-    bf_score = run_child("score", {"warehouse": str(wh), "first": start, "last": end}, work / "backfill")
-    stages["backfill"] = {"dbt": bf_dbt, "score": bf_score, "days": size["days"], "interactions": total,
-                          "wall_s": round(bf_dbt["wall_s"] + bf_score["process_wall_s"], 3),
-                          "peak_rss_mb": max(bf_dbt["peak_rss_mb"], bf_score["peak_rss_mb"])}
-    log(f"  dbt {bf_dbt['wall_s']}s, score {bf_score['process_wall_s']}s")
+    log("backfill: one dbt build over the whole window, then the downstream assets as one run")
+    stages["backfill"] = {**pipeline_run(wh, start, end, work / "backfill"), "days": size["days"], "interactions": total}
+    log(f"  dbt {stages['backfill']['dbt']['wall_s']}s, assets {stages['backfill']['assets']['process_wall_s']}s")
+    log("backfill: the GX checks on the whole window")
+    stages["gx_backfill"] = gx_run(wh, start, end, work / "gx_backfill")
+    log(f"  {stages['gx_backfill']['wall_s']}s in process (start-up + suites), {stages['gx_backfill']['failed']} suites failed")
     shutil.copyfile(wh, work / "backfilled.duckdb")
 
     log(f"daily: one partition ({end}) on the backfilled warehouse")
     stages["daily"] = {**daily_run(wh, end, work, "daily"), "interactions": day_n}
-    log(f"  dbt {stages['daily']['dbt']['wall_s']}s, score {stages['daily']['score']['process_wall_s']}s")
+    log(f"  dbt {stages['daily']['dbt']['wall_s']}s, assets {stages['daily']['assets']['process_wall_s']}s")
+    log("daily: the GX checks on that partition")
+    stages["gx_daily"] = gx_run(wh, end, end, work / "gx_daily")
+    log(f"  {stages['gx_daily']['wall_s']}s in process (start-up + suites), {stages['gx_daily']['failed']} suites failed")
 
     log("lower bound (bare DuckDB scan) and peer (pandas), same data")
     stages["bare_scan_day"] = run_child("bare_scan", {"warehouse": str(wh), "first": end, "last": end}, work / "bare_day")
@@ -144,8 +158,8 @@ def main(argv=None) -> dict:
         gwh = work / f"persons_{persons}.duckdb"
         gen = run_child("generate", {"warehouse": str(gwh), "end_date": end, "persons": persons, "days": gdays,
                                      "posts_per_day": size["posts_per_day"]}, work / f"persons_{persons}")
-        if gdays > 1:  # history before the measured day: setup, not measured
-            run_dbt(str(gwh), end - timedelta(days=gdays - 1), end - timedelta(days=1), work / f"persons_{persons}")
+        if gdays > 1:  # history before the measured day (dbt and the assets, one run): setup, not measured
+            pipeline_run(gwh, end - timedelta(days=gdays - 1), end - timedelta(days=1), work / f"persons_{persons}")
         run = daily_run(gwh, end, work, f"persons_{persons}")
         curve.append({"factor": k, "persons": persons, "history_days": gdays,
                       "interactions": interactions_between(str(gwh), end, end),

@@ -85,45 +85,101 @@ def run_dbt(warehouse: str, first: date, last: date, workdir: Path, command: str
 # ---------------------------------------------------------------------------------------------
 # in-process stages (run in the child)
 
-def stage_score(args: dict) -> dict:
-    """Read features and events exactly as orchestration/assets/scoring.py does, score each day, write."""
-    import duckdb
-    import pandas as pd
+ASSET_RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
-    from orchestration.domain.formula import load_formula
-    from orchestration.domain.score import score_day
-    from orchestration.warehouse import replace_rows
 
-    formula = load_formula()
-    window = formula.section("features")["window_days"]
+def downstream_asset_keys(defs) -> list:
+    """The daily job's assets downstream of dbt: everything in `daily_influence` except the raw
+    landing assets and the dbt models, resolved by asset KEY (op names may change)."""
+    from dagster import AssetSelection
+
+    from orchestration.assets.dbt import dbt_models
+    from orchestration.assets.raw import RAW_GROUP
+    from orchestration.definitions import daily_job
+
+    selection = daily_job.selection - AssetSelection.groups(RAW_GROUP) - AssetSelection.assets(dbt_models)
+    return sorted(selection.resolve(defs.resolve_asset_graph()), key=lambda k: k.to_user_string())
+
+
+def stage_assets(args: dict) -> dict:
+    """The real Dagster assets downstream of dbt (scores, score changes, leaderboard, influence graph,
+    topics, +K, topic leaderboards, perks), materialised in-process as ONE run over [first, last]: the
+    single-run backfill the CLI and the UI launch (partition-range tags), on a DuckDBResource on the
+    bench warehouse. Asset checks are left out (the `gx` stage measures them)."""
+    os.environ["KLOUT_WAREHOUSE"] = args["warehouse"]  # what dbt and warehouse_path() would read
+    t0 = time.perf_counter()
+    from dagster import DagsterInstance
+    from dagster_duckdb import DuckDBResource
+
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions()
+    keys = downstream_asset_keys(defs)
+    job = defs.resolve_job_def("daily_influence").get_subset(asset_selection=set(keys), asset_check_selection=set())
+    t_setup = time.perf_counter()
+    result = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        instance=DagsterInstance.ephemeral(),
+        resources={"duckdb": DuckDBResource(database=args["warehouse"])},
+        tags=dict(zip(ASSET_RANGE_TAGS, (args["first"], args["last"]))),
+        raise_on_error=True,
+    )
+    t_run = time.perf_counter()
+    step_assets: dict[str, list[str]] = {}
+    rows: dict[str, int] = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        key = mat.asset_key.to_user_string()
+        if key not in step_assets.setdefault(event.step_key, []):
+            step_assets[event.step_key].append(key)
+            value = (mat.metadata or {}).get("rows")
+            if value is not None:
+                rows[key] = int(getattr(value, "value", value))
+    steps = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_SUCCESS":
+            steps.append({"step": event.step_key, "assets": sorted(step_assets.get(event.step_key, [])),
+                          "seconds": round(event.event_specific_data.duration_ms / 1000, 3)})
+    in_steps = sum(st["seconds"] for st in steps)
+    return {"wall_s": round(t_run - t_setup, 3), "setup_s": round(t_setup - t0, 3),
+            "steps_s": round(in_steps, 3), "run_overhead_s": round(t_run - t_setup - in_steps, 3),
+            "selected": [k.to_user_string() for k in keys], "steps": steps, "rows": rows,
+            "days": (date.fromisoformat(args["last"]) - date.fromisoformat(args["first"])).days + 1}
+
+
+def stage_gx(args: dict) -> dict:
+    """Every GX suite on the partition window [first, last], exactly as orchestration/checks.py runs each
+    `@asset_check` (`validate_partition(database, suite, days)`), in one process as the in-process
+    executor runs a job's checks. A run worker has loaded the code location (dagster, pandas, scipy,
+    ...) before its first check, so that is loaded first, untimed; then the GX import and context
+    start-up are timed apart from the suites. The checks' cost is start-up + suites."""
+    t_pre = time.perf_counter()
+    if args.get("preload", True):
+        os.environ["KLOUT_WAREHOUSE"] = args["warehouse"]
+        import orchestration.definitions  # noqa: F401 - what the run worker has imported already
+    t0 = time.perf_counter()
+    from expectations import runner
+
     first, last = date.fromisoformat(args["first"]), date.fromisoformat(args["last"])
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    t0 = time.perf_counter()
-    with duckdb.connect(args["warehouse"]) as conn:
-        features = conn.execute(
-            "select * from marts.fct_features_90d where as_of_day between ? and ? order by as_of_day, person_id, network",
-            [days[0], days[-1]]).df()
-        events = conn.execute(
-            "select reactor_person_id, target_person_id, network, event_day from intermediate.int_engagement_events"
-            " where event_day between ? and ? order by all", [days[0] - timedelta(days=window - 1), days[-1]]).df()
-        t_read = time.perf_counter()
-        per_day = []
-        frames = []
-        for day in days:
-            s = time.perf_counter()
-            today = features[features["as_of_day"] == pd.Timestamp(day)]
-            if len(today):
-                frames.append(score_day(today, events, day, formula))
-            per_day.append(round(time.perf_counter() - s, 4))
-        result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        t_score = time.perf_counter()
-        if not result.empty:
-            replace_rows(conn, "marts.scores", result, day_column="day", days=days,
-                         extra_keys={"formula_version": formula.version})
-        t_write = time.perf_counter()
-    return {"wall_s": round(t_write - t0, 3), "read_s": round(t_read - t0, 3), "score_s": round(t_score - t_read, 3),
-            "write_s": round(t_write - t_score, 3), "rows": len(result), "feature_rows": len(features),
-            "event_rows": len(events), "per_day_score_s": per_day}
+    import great_expectations  # noqa: F401 - the import is part of the start-up cost
+
+    if hasattr(runner, "_context"):
+        runner._context()
+    t_start = time.perf_counter()
+    suites = {}
+    for name in runner.suite_names():
+        s = time.perf_counter()
+        res = runner.validate_partition(args["warehouse"], name, days)
+        suites[name] = {"seconds": round(time.perf_counter() - s, 3), "table": res.suite.table, "rows": res.rows,
+                        "expectations": res.evaluated, "passed": res.success,
+                        "severity": None if res.success else res.severity,
+                        "failures": [f.message[:500] for f in res.failures]}
+    t_end = time.perf_counter()
+    return {"wall_s": round(t_end - t0, 3), "preload_s": round(t0 - t_pre, 3), "startup_s": round(t_start - t0, 3),
+            "suites_s": round(t_end - t_start, 3), "suites": suites,
+            "passed": sum(v["passed"] for v in suites.values()), "failed": sum(not v["passed"] for v in suites.values()),
+            "days": len(days)}
 
 
 def _reaction_union(columns: str) -> str:
@@ -237,8 +293,8 @@ def stage_generate(args: dict) -> dict:
     return {"wall_s": counts["seconds"], **counts}
 
 
-STAGES = {"generate": stage_generate, "score": stage_score, "bare_scan": stage_bare_scan, "pandas_peer": stage_pandas_peer,
-          "network": stage_network}
+STAGES = {"generate": stage_generate, "assets": stage_assets, "gx": stage_gx, "bare_scan": stage_bare_scan,
+          "pandas_peer": stage_pandas_peer, "network": stage_network}
 
 
 if __name__ == "__main__":

@@ -4,15 +4,20 @@ from __future__ import annotations
 import json
 import time
 
-from tests.bench import run
+from expectations.runner import suite_names
+from tests.bench import report, run
 
-STAGES = {"generate", "backfill", "daily", "bare_scan_day", "bare_scan_backfill", "pandas_day", "pandas_backfill",
-          "growth_history", "growth_persons", "network_influence"}
+STAGES = {"generate", "backfill", "gx_backfill", "daily", "gx_daily", "bare_scan_day", "bare_scan_backfill",
+          "pandas_day", "pandas_backfill", "growth_history", "growth_persons", "network_influence"}
+# the daily job's assets downstream of dbt, by key (op names may change; keys do not)
+DOWNSTREAM = {"marts/scores", "marts/score_changes", "marts/leaderboard", "marts/influence_graph", "marts/person_topics",
+              "marts/kplus_ledger", "marts/kplus_rejected", "marts/topic_leaderboards", "marts/perk_eligibility"}
 
 
-def test_bench_smoke(tmp_path):
+def test_bench_smoke(tmp_path, dbt_manifest):
     t0 = time.perf_counter()
-    # Growth points equal to the main world reuse the daily run, so this is two dbt invocations.
+    # Growth points equal to the main world reuse the daily run, so this is two dbt invocations,
+    # two asset runs and two GX runs.
     results = run.main(["--persons", "300", "--days", "10", "--growth-history", "10", "--growth-persons", "1",
                         "--growth-base", "300", "--growth-days", "10", "--nx-nodes", "2000", "--nx-edges", "20000",
                         "--out-dir", str(tmp_path), "--no-docs"])
@@ -22,12 +27,30 @@ def test_bench_smoke(tmp_path):
     saved = json.loads(files[0].read_text())
     assert STAGES <= set(saved["stages"]), STAGES - set(saved["stages"])
     assert saved["world"]["interactions"] > 1000
+    gen = saved["stages"]["generate"]
+    assert gen["kplus_gives"] > 0 and gen["topic_edits"] > 0 and gen["campaigns"] > 0 and gen["excluded_accounts"] > 0
     for name in ("backfill", "daily"):
         stage = saved["stages"][name]
         assert stage["wall_s"] > 0 and stage["peak_rss_mb"] > 0
-        assert stage["score"]["rows"] > 0
-    assert saved["stages"]["backfill"]["score"]["rows"] > saved["stages"]["daily"]["score"]["rows"]
-    assert set(saved["summary"]["targets"]) == {"throughput", "flat_history", "persons_linear", "vs_bare_scan",
-                                                "vs_pandas", "backfill_vs_daily", "peak_rss"}
+        assets = stage["assets"]
+        assert DOWNSTREAM <= set(assets["selected"]), DOWNSTREAM - set(assets["selected"])
+        assert not {k for k in assets["selected"] if not k.startswith("marts/")}  # no raw, staging, intermediate
+        stepped = {a for st in assets["steps"] for a in st["assets"]}
+        assert DOWNSTREAM <= stepped, DOWNSTREAM - stepped
+        assert all(st["seconds"] >= 0 for st in assets["steps"])
+        assert assets["rows"]["marts/scores"] > 0 and assets["rows"]["marts/person_topics"] > 0
+    assert saved["stages"]["backfill"]["assets"]["rows"]["marts/scores"] > saved["stages"]["daily"]["assets"]["rows"]["marts/scores"]
+    for name, days in (("gx_backfill", 10), ("gx_daily", 1)):
+        gx = saved["stages"][name]
+        assert set(gx["suites"]) == set(suite_names()) and gx["days"] == days
+        assert gx["startup_s"] > 0 and gx["peak_rss_mb"] > 0
+        failed = {k: v["failures"] for k, v in gx["suites"].items() if not v["passed"]}
+        assert not failed, failed  # the bench world is valid data: every suite passes on it
+        assert all(v["rows"] > 0 for v in gx["suites"].values() if v["table"] != "marts.perk_eligibility")
+    summary = saved["summary"]
+    assert set(summary["targets"]) == set(report.TARGETS)
+    assert 0 < summary["gx_share_daily"] < 1 and 0 < summary["gx_share_backfill"] < 1
     assert results["summary"] == saved["summary"]
-    assert elapsed < 120, f"smoke bench took {elapsed:.0f}s"  # < 40s on an idle 2-core machine
+    markdown = report.markdown(saved, files[0])
+    assert "GX checks' share of a day's run" in markdown and "`marts/scores`" in markdown
+    assert elapsed < 150, f"smoke bench took {elapsed:.0f}s"  # ~70s on an idle 2-core machine
