@@ -1,6 +1,7 @@
 """Topics, +K, topic leaderboards and perks: thin assets over orchestration.domain."""
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
 from dagster_duckdb import DuckDBResource
@@ -11,7 +12,8 @@ from ..domain.leaderboards import topic_leaderboards as build_topic_leaderboards
 from ..domain.ontology import load_default_ontology
 from ..domain.perks import perk_eligibility as select_perk_eligible
 from ..domain.privacy import minors_on
-from ..domain.topics import apply_profile_edits, assign_topics, topic_evidence
+from ..domain.score import day_numbers
+from ..domain.topics import apply_profile_edits, assign_topics, engagement_factor, evidence_from_weights, post_topic_matches
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
 from .scoring import VERSIONED, FormulaConfig, accepted_kplus, read, read_optional, read_profiles, SCORES, write_versioned
@@ -44,24 +46,39 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
         posts = read(conn, "select person_id, post_key, post_day, text from intermediate.int_post_engagement"
                            " where post_day between ? and ? order by post_key", [since, days[-1]])
         reactions = read(conn, "select post_key, event_day, count(*) as reactions from intermediate.int_engagement_events"
-                               " where reaction_type <> 'mention' and event_day between ? and ? group by all order by all",
+                               " where reaction_type <> 'mention' and event_day between ? and ? group by all",
                          [since, days[-1]])
-        reactions["event_day"] = pd.to_datetime(reactions["event_day"]).dt.date
         mentions = read(conn, "select post_key, target_person_id as person_id, event_day from intermediate.int_engagement_events"
                                " where reaction_type = 'mention' and event_day between ? and ? order by all", [since, days[-1]])
         profiles = read_profiles(conn)
         edits = read(conn, "select person_id, editor_person_id, topic_slug, action, edited_day from staging.stg_platform__topic_edits"
                            " where edited_day <= ? order by edited_at, edit_id", [days[-1]])
+        knobs = _evidence_knobs()
+        # each post is matched once; a day only re-weighs its window's matches by what they earned so far
+        matches = post_topic_matches(posts, ONTOLOGY, hashtag_weight=knobs["hashtag_weight"], word_weight=knobs["word_weight"])
+        post_index = pd.Index(posts["post_key"])
+        match_post = post_index.get_indexer(matches["post_key"])
+        match_day = day_numbers(posts["post_day"])[match_post]
+        reacted = reactions.assign(post=post_index.get_indexer(reactions["post_key"]), day=day_numbers(reactions["event_day"]))
+        reacted = reacted[reacted["post"] >= 0].sort_values("day", kind="stable")
+        mention_day, edit_day = day_numbers(mentions["event_day"]), day_numbers(edits["edited_day"])
         frames = []
         for day in days:
-            in_window = lambda f, col: f[(pd.to_datetime(f[col]).dt.date > day - timedelta(days=window)) & (pd.to_datetime(f[col]).dt.date <= day)]
-            earned = reactions[reactions["event_day"] <= day].groupby("post_key")["reactions"].sum()  # as of `day`
-            todays_posts = in_window(posts, "post_day").assign(reactions=lambda f: f["post_key"].map(earned).fillna(0).astype(int))
-            evidence = topic_evidence(todays_posts, ONTOLOGY, in_window(mentions, "event_day"), **_evidence_knobs())
+            today = day_numbers([day])[0]
+            through_today = int(np.searchsorted(reacted["day"].to_numpy(), today, side="right"))
+            earned = np.bincount(reacted["post"].to_numpy()[:through_today], weights=reacted["reactions"].to_numpy(dtype=float)[:through_today],
+                                 minlength=len(posts))
+            in_window = (match_day > today - window) & (match_day <= today)
+            weights = matches[in_window].assign(
+                weight=lambda f: f["strength"] * engagement_factor(earned[match_post[in_window]], knobs["engagement_floor"]))
+            todays_mentions = mentions[(mention_day > today - window) & (mention_day <= today)]
+            evidence = evidence_from_weights(weights, ONTOLOGY, todays_mentions, mention_weight=knobs["mention_weight"],
+                                             rollup_decay=knobs["rollup_decay"])
             assigned = assign_topics(evidence, cfg["expert_top_pct"], cfg["min_evidence"])
-            assigned = assigned[~assigned["person_id"].isin(minors_on(profiles, day))]  # minors are never ranked
-            todays_edits = edits[pd.to_datetime(edits["edited_day"]).dt.date <= day]
-            todays_edits = todays_edits[~todays_edits["person_id"].isin(minors_on(profiles, day))]
+            minors = minors_on(profiles, day)
+            assigned = assigned[~assigned["person_id"].isin(minors)]  # minors are never ranked
+            todays_edits = edits[edit_day <= today]
+            todays_edits = todays_edits[~todays_edits["person_id"].isin(minors)]
             profile = apply_profile_edits(assigned, todays_edits)
             frames.append(assigned.merge(profile, on=["person_id", "topic_slug"], how="right").assign(day=day))
         result = pd.concat(frames, ignore_index=True)

@@ -42,7 +42,6 @@ def perk_eligibility(
     people = persons[~persons["opted_out"].astype(bool)]
     people = people[np.array([is_adult(_as_date(b), day) for b in people["birth_date"]], dtype=bool)]
     people = people.merge(scores[["person_id", "score"]], on="person_id")
-    topics_by_person = profile_topics.groupby("person_id")["topic_slug"].agg(frozenset)
 
     out = []
     for c in campaigns.itertuples(index=False):
@@ -51,7 +50,8 @@ def perk_eligibility(
         ok = people["score"] >= c.min_score
         wanted_topics = set(_as_list(c.topics))
         if wanted_topics:
-            ok &= np.array([bool(wanted_topics & topics_by_person.get(p, frozenset())) for p in people["person_id"]], dtype=bool)
+            on_topic = profile_topics.loc[profile_topics["topic_slug"].isin(wanted_topics), "person_id"]
+            ok &= people["person_id"].isin(on_topic)
         wanted_places = set(_as_list(c.locations))
         if wanted_places:
             ok &= people["location"].isin(wanted_places)

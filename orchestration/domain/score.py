@@ -27,7 +27,7 @@ def selectivity_weight(reactions_given: np.ndarray | pd.Series, exponent: float)
     return 1.0 / np.power(np.maximum(np.asarray(reactions_given, dtype=float), 1.0), exponent)
 
 
-def _day_numbers(days) -> np.ndarray:
+def day_numbers(days) -> np.ndarray:
     """Dates (date objects, strings or datetime64) -> days since 1970-01-01."""
     return pd.to_datetime(pd.Series(days)).to_numpy().astype("datetime64[D]").astype(np.int64)
 
@@ -114,7 +114,7 @@ class EngagementEvents:
         self.persons = pd.Index(persons)
         net, networks = pd.factorize(events["network"], sort=True)
         self.networks = np.asarray(networks, dtype=object)
-        src, dst, day = codes[: len(events)].astype(np.int64), codes[len(events):].astype(np.int64), _day_numbers(events["event_day"])
+        src, dst, day = codes[: len(events)].astype(np.int64), codes[len(events):].astype(np.int64), day_numbers(events["event_day"])
         # a reactor who hands out many reactions in a day gives each one less weight
         _, reactor_day, given = np.unique(src * (1 << 32) + day, return_inverse=True, return_counts=True)
         selectivity = selectivity_weight(given[reactor_day], f["selectivity_exponent"])
@@ -130,7 +130,7 @@ class EngagementEvents:
 
     def edge_weights(self, as_of: date) -> np.ndarray:
         """Each edge's selectivity- and recency-weighted engagement in the window ending `as_of` (0: none)."""
-        today = _day_numbers([as_of])[0]
+        today = day_numbers([as_of])[0]
         lo = np.searchsorted(self.day, today - self.window + 1, side="left")
         hi = np.searchsorted(self.day, today, side="right")
         weight = self.selectivity[lo:hi] * self.decay_by_age[today - self.day[lo:hi]]
@@ -258,26 +258,27 @@ def score_day(features: pd.DataFrame, flows: DayFlows, as_of: date, formula: For
 
 
 def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
-    """Delta since yesterday and the contributions that moved most: "why your score changed"."""
+    """Delta since yesterday and the contributions that moved most: "why your score changed".
+
+    A subscore someone did not have yesterday (a new person, a new network) moved from 0.
+    """
     reasons_cols = [c for c in today.columns if any(c.endswith(f"_{s}") for s in SUBSCORES)]
-    merged = today.merge(yesterday, on=["person_id", "formula_version"], how="left", suffixes=("", "_prev"))
-    merged["score_prev"] = merged["score_prev"].astype(float)
-    rows = []
-    for rec in merged.itertuples(index=False):
-        rec = rec._asdict()
-        moves = {c: rec[c] - (rec.get(f"{c}_prev") or 0.0) for c in reasons_cols}
-        top = sorted(moves.items(), key=lambda kv: -abs(kv[1]))[:top_n]
-        rows.append(
-            {
-                "person_id": rec["person_id"],
-                "day": rec["day"],
-                "formula_version": rec["formula_version"],
-                "score": rec["score"],
-                "previous_score": rec["score_prev"],
-                "delta": None if pd.isna(rec["score_prev"]) else round(rec["score"] - rec["score_prev"], 2),
-                "top_reasons": "; ".join(f"{name} {value:+.2f}" for name, value in top if value != 0) or "no change",
-            }
-        )
-    out = pd.DataFrame(rows)
+    before_cols = [c for c in reasons_cols if c in yesterday.columns]
+    before = yesterday[["person_id", "formula_version", "score", *before_cols]]
+    merged = today.merge(before, on=["person_id", "formula_version"], how="left", suffixes=("", "_prev"))
+    previous = merged[[f"{c}_prev" if c in before_cols else "score_prev" for c in reasons_cols]].to_numpy(dtype=float, copy=True)
+    previous[:, [c not in before_cols for c in reasons_cols]] = 0.0
+    moves = merged[reasons_cols].astype(float).to_numpy() - np.nan_to_num(previous, nan=0.0)
+    top = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :top_n]  # ties keep column order
+    names, values = np.asarray(reasons_cols, dtype=object)[top], np.take_along_axis(moves, top, axis=1)
+    reasons = ["; ".join(f"{n} {v:+.2f}" for n, v in zip(row_names, row_values) if v != 0) or "no change"
+               for row_names, row_values in zip(names, values)]
+    previous_score = merged["score_prev"].astype("Float64")
+    out = pd.DataFrame({
+        "person_id": merged["person_id"], "day": merged["day"], "formula_version": merged["formula_version"],
+        "score": merged["score"], "previous_score": previous_score,
+        "delta": (merged["score"].astype("Float64") - previous_score).round(2),
+        "top_reasons": pd.Series(reasons, index=merged.index, dtype=object),
+    })
     # nullable floats, not objects: a first day (no yesterday) must still create DOUBLE columns
-    return out.astype({"previous_score": "Float64", "delta": "Float64"}) if len(out) else out
+    return out

@@ -7,7 +7,6 @@ the owner's edits: anyone may add a topic to a friend, only the owner may remove
 """
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -47,6 +46,25 @@ def match_topics(
     return found
 
 
+def post_topic_matches(
+    posts: pd.DataFrame, ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5
+) -> pd.DataFrame:
+    """post_key, person_id, topic_slug, strength: what each post is about. A post's text never
+    changes, so a run matches each post once, however many days' windows it falls in."""
+    index = ontology.keyword_index()
+    rows = [
+        (key, author, slug, strength)
+        for key, author, text in zip(posts["post_key"], posts["person_id"], posts["text"])
+        for slug, strength in match_topics(text, index, hashtag_weight=hashtag_weight, word_weight=word_weight).items()
+    ]
+    return pd.DataFrame(rows, columns=["post_key", "person_id", "topic_slug", "strength"])
+
+
+def engagement_factor(reactions, engagement_floor: float) -> np.ndarray:
+    """How much a post's topics count: log1p of the reactions it earned, plus a floor."""
+    return np.log1p(np.maximum(np.asarray(reactions, dtype=float), 0.0)) + engagement_floor
+
+
 def topic_evidence(
     posts: pd.DataFrame,
     ontology: Ontology,
@@ -67,13 +85,21 @@ def topic_evidence(
     `direct_evidence` is the topic's own; `evidence` adds every descendant's direct evidence x
     rollup_decay ** distance, each ancestor once even when reached through several parents.
     """
-    index = ontology.keyword_index()
-    rows = []
-    for key, author, text, reactions in zip(posts["post_key"], posts["person_id"], posts["text"], posts["reactions"]):
-        engagement = math.log1p(max(float(reactions), 0.0)) + engagement_floor
-        for slug, strength in match_topics(text, index, hashtag_weight=hashtag_weight, word_weight=word_weight).items():
-            rows.append((key, author, slug, strength * engagement))
-    weights = pd.DataFrame(rows, columns=["post_key", "person_id", "topic_slug", "weight"])
+    matches = post_topic_matches(posts, ontology, hashtag_weight=hashtag_weight, word_weight=word_weight)
+    earned = matches["post_key"].map(posts.drop_duplicates("post_key").set_index("post_key")["reactions"])
+    weights = matches.assign(weight=matches["strength"] * engagement_factor(earned, engagement_floor))
+    return evidence_from_weights(weights, ontology, mentions, mention_weight=mention_weight, rollup_decay=rollup_decay)
+
+
+def evidence_from_weights(
+    weights: pd.DataFrame,
+    ontology: Ontology,
+    mentions: pd.DataFrame | None = None,
+    *,
+    mention_weight: float = 0.5,
+    rollup_decay: float = 0.5,
+) -> pd.DataFrame:
+    """`topic_evidence` from each (post_key, person_id, topic_slug)'s weight, already computed."""
     parts = [weights[["person_id", "topic_slug", "weight"]]]
     if mentions is not None and len(mentions) and len(weights):
         mentioned = mentions[["post_key", "person_id"]].drop_duplicates().rename(columns={"person_id": "mentioned_id"})
@@ -113,6 +139,8 @@ def assign_topics(evidence: pd.DataFrame, expert_top_pct: float = 0.1, min_evide
     """
     cols = ["person_id", "topic_slug", "evidence", "percentile", "is_expert", "person_rank"]
     a = evidence.loc[evidence["evidence"] >= min_evidence, ["person_id", "topic_slug", "evidence"]]
+    # ranked on the published evidence: a difference below 1e-9 is float noise, so a tie
+    a = a.assign(evidence=a["evidence"].astype(float).round(9))
     if a.empty:
         return pd.DataFrame(columns=cols)
     a = a.sort_values(["topic_slug", "evidence", "person_id"], ascending=[True, False, True], ignore_index=True)

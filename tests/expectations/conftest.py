@@ -23,6 +23,7 @@ TABLES = """
 create table staging.stg_platform__profiles (person_id varchar, display_name varchar, birth_date date, location varchar, opted_out boolean,
     is_private boolean, private_consent boolean, snapshot_day date);
 create table intermediate.int_identity (network varchar, account_key varchar, handle varchar, person_id varchar, is_registered boolean);
+create table marts.dim_persons (person_id varchar, display_name varchar, is_registered boolean, networks bigint);
 create table marts.fct_engagement_daily (person_id varchar, network varchar, day date, posts_made bigint, likes bigint, replies bigint, reshares bigint,
     quotes bigint, mentions bigint, reactions_received bigint, unique_reactors bigint, selectivity_weighted_reactions double, followers hugeint);
 create table marts.fct_features_90d (person_id varchar, network varchar, as_of_day date, engaged_audience_90d bigint, decayed_engaged_audience double,
@@ -56,6 +57,7 @@ insert into staging.stg_platform__profiles values
   ('p_out', null, null, null, true, false, false, '2026-11-20');
 insert into intermediate.int_identity values
   ('mastodon', 'mastodon:101', 'ada', 'p_ada', true), ('mastodon', 'mastodon:102', 'bob', 'p_bob', true), ('bluesky', 'bluesky:did:plc:a', 'ada.bsky.social', 'p_ada', true);
+insert into marts.dim_persons values ('p_ada', 'Ada', true, 2), ('p_bob', 'Bob', true, 1);
 insert into marts.fct_engagement_daily values
   ('p_ada', 'mastodon', '2026-11-20', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 137),
   ('p_bob', 'mastodon', '2026-11-20', 1, 0, 0, 0, 0, 0, 0, 0, 0.0, 0);

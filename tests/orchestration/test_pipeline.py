@@ -34,6 +34,7 @@ def test_definitions_load(dbt_manifest):
     assert {"raw/mastodon_posts", "raw/bluesky_reactions", "marts/fct_engagement_daily", "marts/fct_features_90d",
             "marts/scores", "marts/leaderboard"} <= keys
     assert defs.resolve_schedule_def("daily_influence_schedule") is not None
+    assert defs.resolve_job_def("daily_influence").executor_def.name == "in_process"  # no process per step
 
 
 def test_rescore_covers_every_versioned_table_through_its_op(dbt_manifest):
