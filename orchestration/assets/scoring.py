@@ -5,6 +5,7 @@ version) lets a new version be backfilled beside the active one without touching
 """
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, MaterializeResult, MetadataValue, asset, multi_asset
 from dagster_duckdb import DuckDBResource
@@ -95,38 +96,35 @@ def write_versioned(conn, table: str, frame: pd.DataFrame, days, formula: Formul
     partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb",
 )
 def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource):
-    """One asset step for both: the day's PageRank flows feed the score and the influence graph."""
+    """One asset step for both: the day's PageRank flows feed the score and the influence graph.
+
+    Each day is written as soon as it is scored (atomically, per day), so memory holds one day's
+    output, not the whole backfill's.
+    """
     formula = config.formula()
     days = window_days(*context.partition_time_window)
+    scores_seen, graph_rows = [], 0
     with duckdb.get_connection() as conn:
-        features = read(
-            conn, "select * from marts.fct_features_90d where as_of_day between ? and ? order by as_of_day, person_id, network",
-            [days[0], days[-1]],
-        )
         events = EngagementEvents(window_events(conn, days, formula), formula)
         profiles = read_profiles(conn)
         kplus_cfg = formula.section("kplus")
         kplus = accepted_kplus(conn, days, kplus_cfg["window_days"]) if kplus_cfg["enabled"] else None
-        features_by_day = {day.date(): frame for day, frame in features.groupby("as_of_day", sort=True)}
-        scored_days, graphs = [], []
         for day in days:
             flows = events.flows(day)
             graph = influence_graph(flows, top_n=INFLUENCE_TOP_N)
             graph.insert(1, "day", day)
             graph.insert(2, "formula_version", formula.version)
-            graphs.append(graph)
-            todays = features_by_day.get(day)
-            if todays is None:
-                continue
+            write_versioned(conn, "marts.influence_graph", graph, [day], formula)
+            graph_rows += len(graph)
+            todays = read(conn, "select * from marts.fct_features_90d where as_of_day = ? order by person_id, network", [day])
             todays = todays[~todays["person_id"].isin(minors_on(profiles, day))]  # minors are never scored
-            if todays.empty:
-                continue
-            scored = score_day(todays, flows, day, formula)
-            scored_days.append(with_kplus(scored, kplus, day, formula) if kplus is not None else scored)
-        result = pd.concat(scored_days, ignore_index=True) if scored_days else pd.DataFrame()
-        graph = pd.concat(graphs, ignore_index=True)
-        write_versioned(conn, "marts.scores", result, days, formula)
-        write_versioned(conn, "marts.influence_graph", graph, days, formula)
+            scored = score_day(todays, flows, day, formula) if len(todays) else pd.DataFrame()
+            if kplus is not None and len(scored):
+                scored = with_kplus(scored, kplus, day, formula)
+            write_versioned(conn, "marts.scores", scored, [day], formula)
+            if len(scored):
+                scores_seen.append(scored["score"].to_numpy())
+    result = pd.DataFrame({"score": np.concatenate(scores_seen) if scores_seen else np.zeros(0)})
     yield MaterializeResult(
         asset_key=SCORES,
         metadata={
@@ -136,7 +134,7 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
             "p95_score": float(result["score"].quantile(0.95)) if len(result) else 0.0,
         },
     )
-    yield MaterializeResult(asset_key=INFLUENCE_GRAPH, metadata={"rows": len(graph), "formula_version": formula.version})
+    yield MaterializeResult(asset_key=INFLUENCE_GRAPH, metadata={"rows": graph_rows, "formula_version": formula.version})
 
 
 @asset(

@@ -62,7 +62,7 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
         reacted = reactions.assign(post=post_index.get_indexer(reactions["post_key"]), day=day_numbers(reactions["event_day"]))
         reacted = reacted[reacted["post"] >= 0].sort_values("day", kind="stable")
         mention_day, edit_day = day_numbers(mentions["event_day"]), day_numbers(edits["edited_day"])
-        frames = []
+        rows = experts = 0
         for day in days:
             today = day_numbers([day])[0]
             through_today = int(np.searchsorted(reacted["day"].to_numpy(), today, side="right"))
@@ -80,11 +80,12 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
             todays_edits = edits[edit_day <= today]
             todays_edits = todays_edits[~todays_edits["person_id"].isin(minors)]
             profile = apply_profile_edits(assigned, todays_edits)
-            frames.append(assigned.merge(profile, on=["person_id", "topic_slug"], how="right").assign(day=day))
-        result = pd.concat(frames, ignore_index=True)
-        result["evidence"] = result["evidence"].astype(float).round(9)
-        replace_rows(conn, "marts.person_topics", result, day_column="day", days=days)
-    return MaterializeResult(metadata={"rows": len(result), "experts": int(result["is_expert"].fillna(False).sum())})
+            todays = assigned.merge(profile, on=["person_id", "topic_slug"], how="right").assign(day=day)
+            todays["evidence"] = todays["evidence"].astype(float).round(9)
+            replace_rows(conn, "marts.person_topics", todays, day_column="day", days=[day])  # one day in memory at a time
+            rows += len(todays)
+            experts += int(todays["is_expert"].fillna(False).astype(bool).sum())
+    return MaterializeResult(metadata={"rows": rows, "experts": experts})
 
 
 @multi_asset(
