@@ -147,21 +147,22 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
 def score_changes_asset(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:
     formula = config.formula()
     days = window_days(*context.partition_time_window)
+    rows = 0
     with duckdb.get_connection() as conn:
-        history = read(
-            conn,
-            "select * from marts.scores where formula_version = ? and day between ? and ? order by day, person_id",
-            [formula.version, days[0] - timedelta(days=1), days[-1]],
-        )
-        history["day"] = pd.to_datetime(history["day"]).dt.date
-        frames = [
-            score_changes(history[history["day"] == day], history[history["day"] == day - timedelta(days=1)])
-            for day in days
-            if (history["day"] == day).any()
-        ]
-        result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        write_versioned(conn, "marts.score_changes", result, days, formula)
-    return MaterializeResult(metadata={"rows": len(result), "formula_version": formula.version})
+        yesterday = day_scores(conn, formula, days[0] - timedelta(days=1))
+        for day in days:  # one day in memory at a time, each written atomically
+            today = day_scores(conn, formula, day)
+            changes = score_changes(today, yesterday) if len(today) else pd.DataFrame()
+            write_versioned(conn, "marts.score_changes", changes, [day], formula)
+            rows += len(changes)
+            yesterday = today
+    return MaterializeResult(metadata={"rows": rows, "formula_version": formula.version})
+
+
+def day_scores(conn, formula: Formula, day) -> pd.DataFrame:
+    scores = read(conn, "select * from marts.scores where formula_version = ? and day = ? order by person_id",
+                  [formula.version, day])
+    return scores.assign(day=day)  # a date, as written, so a new table gets a DATE column
 
 
 @asset(

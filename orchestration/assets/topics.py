@@ -11,9 +11,11 @@ from ..domain.kplus import kplus_ledger as apply_kplus_rules
 from ..domain.leaderboards import topic_leaderboards as build_topic_leaderboards
 from ..domain.ontology import load_default_ontology
 from ..domain.perks import perk_eligibility as select_perk_eligible
+from ..domain.perks import running_on, wanted_topics
 from ..domain.privacy import minors_on
 from ..domain.score import day_numbers
-from ..domain.topics import apply_profile_edits, assign_topics, engagement_factor, evidence_from_weights, post_topic_matches
+from ..domain.topics import (WindowEvidence, apply_profile_edits, assign_topics, engagement_factor, matcher_fingerprint,
+                             text_topic_matches)
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
 from .scoring import VERSIONED, FormulaConfig, accepted_kplus, read, read_optional, read_profiles, SCORES, write_versioned
@@ -27,6 +29,8 @@ PROFILES = AssetKey(["staging", "stg_platform__profiles"])
 KPLUS_GIVES = AssetKey(["staging", "stg_platform__kplus"])
 CAMPAIGNS = AssetKey(["staging", "stg_platform__campaigns"])
 EDITS = AssetKey(["staging", "stg_platform__topic_edits"])
+POST_TOPIC_MATCHES = "marts.post_topic_matches"
+NO_TOPICS = pd.DataFrame({"person_id": pd.Series(dtype="str"), "topic_slug": pd.Series(dtype="str")})
 COMMON = dict(partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb", group_name="topics")
 
 
@@ -35,45 +39,102 @@ def _evidence_knobs() -> dict:
     return {k: cfg[k] for k in ("hashtag_weight", "word_weight", "engagement_floor", "mention_weight", "rollup_decay")}
 
 
+def window_matches(conn, since, until, hashtag_weight: float, word_weight: float) -> pd.DataFrame:
+    """post_id, person_id, post_day, topic_slug, strength for the posts of [since, until] that
+    match a topic, ordered. `post_id` is an integer unique per post_key; the rows are also left
+    in the connection as temp table `window_topic_matches` (with post_key), for joins.
+
+    A post's matches depend only on its text and the matcher, so they are kept in
+    `marts.post_topic_matches` by text hash under the matcher's fingerprint: a daily run matches
+    only the texts it has never seen, not its whole 90-day window. Rows under any other
+    fingerprint are dropped, so a change of keywords, weights or matching code re-matches.
+    """
+    matcher = matcher_fingerprint(ONTOLOGY, hashtag_weight=hashtag_weight, word_weight=word_weight)
+    conn.execute("create schema if not exists marts")
+    conn.execute(f"create table if not exists {POST_TOPIC_MATCHES}"
+                 " (matcher varchar, text_hash varchar, topic_slug varchar, strength double)")
+    conn.execute(f"delete from {POST_TOPIC_MATCHES} where matcher <> ?", [matcher])
+    unseen = read(conn, f"""
+        select distinct md5(coalesce(text, '')) as text_hash, coalesce(text, '') as text
+        from intermediate.int_post_engagement as p
+        where post_day between ? and ?
+          and not exists (select 1 from {POST_TOPIC_MATCHES} as m where m.text_hash = md5(coalesce(p.text, '')))
+        order by text_hash""", [since, until])
+    found = text_topic_matches(unseen["text"], ONTOLOGY, hashtag_weight=hashtag_weight, word_weight=word_weight)
+    hashes = unseen["text_hash"].to_numpy(dtype=object)
+    hit = found["text_index"].to_numpy(dtype=np.int64)
+    missed = np.setdiff1d(np.arange(len(unseen)), hit)
+    rows = pd.DataFrame({  # a text that matches nothing is kept too (no topic), so it is not matched again
+        "matcher": matcher,
+        "text_hash": np.concatenate([hashes[hit], hashes[missed]]),
+        "topic_slug": pd.array(list(found["topic_slug"]) + [None] * len(missed), dtype="str"),
+        "strength": np.concatenate([found["strength"].to_numpy(dtype=float), np.full(len(missed), np.nan)]),
+    })
+    if len(rows):
+        replace_matches(conn, rows)
+    conn.execute(f"""
+        create or replace temp table window_topic_matches as
+        select p.post_key, hash(p.post_key) as post_id, p.person_id, p.post_day, m.topic_slug, m.strength
+        from intermediate.int_post_engagement as p
+        join {POST_TOPIC_MATCHES} as m on m.text_hash = md5(coalesce(p.text, ''))
+        where p.post_day between ? and ? and m.topic_slug is not null""", [since, until])
+    # an integer id orders and joins far faster than the key; if two keys ever share a hash, number them instead
+    if conn.execute("select count(distinct post_key) <> count(distinct post_id) from window_topic_matches").fetchall()[0][0]:
+        conn.execute("create or replace temp table window_topic_matches as select * replace"
+                     " (cast(dense_rank() over (order by post_key) as ubigint) as post_id) from window_topic_matches")
+    return read(conn, "select post_id, person_id, post_day, topic_slug, strength from window_topic_matches"
+                      " order by post_id, topic_slug")
+
+
+def replace_matches(conn, rows: pd.DataFrame) -> None:
+    conn.register("new_matches", rows)
+    try:
+        conn.execute(f"insert into {POST_TOPIC_MATCHES} by name select * from new_matches as n"
+                     f" where not exists (select 1 from {POST_TOPIC_MATCHES} as m where m.text_hash = n.text_hash)")
+    finally:
+        conn.unregister("new_matches")
+
+
 @asset(key=["marts", "person_topics"], deps=[POSTS, EVENTS, PROFILES, EDITS], **COMMON,
-       description="Each person's topics and expertise, from what they post and the engagement it earns.")
+       description="Each person's topics and expertise, from what they post and the engagement it earns."
+                   " Keeps each post text's topic matches in marts.post_topic_matches, so a day matches only new texts.")
 def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     days = window_days(*context.partition_time_window)
     window = WINDOW_DAYS
     cfg = PRODUCT["topics"]
     with duckdb.get_connection() as conn:
         since = days[0] - timedelta(days=window - 1)
-        posts = read(conn, "select person_id, post_key, post_day, text from intermediate.int_post_engagement"
-                           " where post_day between ? and ? order by post_key", [since, days[-1]])
-        reactions = read(conn, "select post_key, event_day, count(*) as reactions from intermediate.int_engagement_events"
-                               " where reaction_type <> 'mention' and event_day between ? and ? group by all",
-                         [since, days[-1]])
-        mentions = read(conn, "select post_key, target_person_id as person_id, event_day from intermediate.int_engagement_events"
-                               " where reaction_type = 'mention' and event_day between ? and ? order by all", [since, days[-1]])
+        knobs = _evidence_knobs()
+        # each text is matched once ever; a day only re-weighs its window's matches by what they earned so far
+        matches = window_matches(conn, since, days[-1], knobs["hashtag_weight"], knobs["word_weight"])
+        matched_posts = "(select distinct post_key, post_id from window_topic_matches)"
+        reacted = read(conn, f"select w.post_id, e.event_day, count(*) as reactions from intermediate.int_engagement_events as e"
+                             f" join {matched_posts} as w using (post_key)"
+                             " where e.reaction_type <> 'mention' and e.event_day between ? and ? group by all",
+                       [since, days[-1]])
+        mentions = read(conn, f"select w.post_id, e.target_person_id as person_id, e.event_day"
+                              f" from intermediate.int_engagement_events as e join {matched_posts} as w using (post_key)"
+                              " where e.reaction_type = 'mention' and e.event_day between ? and ? order by all", [since, days[-1]])
         profiles = read_profiles(conn)
         edits = read(conn, "select person_id, editor_person_id, topic_slug, action, edited_day from staging.stg_platform__topic_edits"
                            " where edited_day <= ? order by edited_at, edit_id", [days[-1]])
-        knobs = _evidence_knobs()
-        # each post is matched once; a day only re-weighs its window's matches by what they earned so far
-        matches = post_topic_matches(posts, ONTOLOGY, hashtag_weight=knobs["hashtag_weight"], word_weight=knobs["word_weight"])
-        post_index = pd.Index(posts["post_key"])
-        match_post = post_index.get_indexer(matches["post_key"])
-        match_day = day_numbers(posts["post_day"])[match_post]
-        reacted = reactions.assign(post=post_index.get_indexer(reactions["post_key"]), day=day_numbers(reactions["event_day"]))
-        reacted = reacted[reacted["post"] >= 0].sort_values("day", kind="stable")
-        mention_day, edit_day = day_numbers(mentions["event_day"]), day_numbers(edits["edited_day"])
+        match_post, post_ids = pd.factorize(matches["post_id"].to_numpy())
+        post_ids, match_day, n_posts = pd.Index(post_ids), day_numbers(matches["post_day"]), len(post_ids)
+        reacted = reacted.assign(post=post_ids.get_indexer(reacted["post_id"]), day=day_numbers(reacted["event_day"]))
+        reacted = reacted.sort_values("day", kind="stable")
+        mentions = mentions.assign(post_key=post_ids.get_indexer(mentions["post_id"]))
+        edit_day = day_numbers(edits["edited_day"])
+        engine = WindowEvidence(matches.assign(post_key=match_post), match_day, mentions, day_numbers(mentions["event_day"]), ONTOLOGY,
+                                mention_weight=knobs["mention_weight"], rollup_decay=knobs["rollup_decay"])
+        strength = matches["strength"].to_numpy(dtype=float)
         rows = experts = 0
         for day in days:
             today = day_numbers([day])[0]
             through_today = int(np.searchsorted(reacted["day"].to_numpy(), today, side="right"))
             earned = np.bincount(reacted["post"].to_numpy()[:through_today], weights=reacted["reactions"].to_numpy(dtype=float)[:through_today],
-                                 minlength=len(posts))
-            in_window = (match_day > today - window) & (match_day <= today)
-            weights = matches[in_window].assign(
-                weight=lambda f: f["strength"] * engagement_factor(earned[match_post[in_window]], knobs["engagement_floor"]))
-            todays_mentions = mentions[(mention_day > today - window) & (mention_day <= today)]
-            evidence = evidence_from_weights(weights, ONTOLOGY, todays_mentions, mention_weight=knobs["mention_weight"],
-                                             rollup_decay=knobs["rollup_decay"])
+                                 minlength=n_posts)
+            weight = strength * engagement_factor(earned[match_post], knobs["engagement_floor"])
+            evidence = engine.evidence(today, window, weight)
             assigned = assign_topics(evidence, cfg["expert_top_pct"], cfg["min_evidence"])
             minors = minors_on(profiles, day)
             assigned = assigned[~assigned["person_id"].isin(minors)]  # minors are never ranked
@@ -103,11 +164,17 @@ def kplus(context: AssetExecutionContext, duckdb: DuckDBResource):
     accepted_total = rejected_total = 0
     with duckdb.get_connection() as conn:
         conn.execute("create schema if not exists marts")
+        every_give = read(conn, "select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, given_day"
+                                " from staging.stg_platform__kplus where given_day between ? and ? order by give_id",
+                          [days[0], days[-1]])
+        give_day = day_numbers(every_give["given_day"])
+        every_give = every_give.drop(columns="given_day")
         for day in days:  # in order: each day's cooldowns see the days before it
-            gives = read(conn, "select give_id, giver_person_id, recipient_person_id, topic_slug, given_at"
-                                " from staging.stg_platform__kplus where given_day = ? order by give_id", [day])
+            gives = every_give[give_day == day_numbers([day])[0]].reset_index(drop=True)
+            recipients = sorted(set(gives["recipient_person_id"]))  # only their profiles matter, not everyone's
             profile_topics = read_optional(conn, "marts.person_topics", "select person_id, topic_slug from marts.person_topics"
-                                           " where day = ? order by all", [day], ["person_id", "topic_slug"])
+                                           " where day = ? and person_id in (select unnest(?::varchar[])) order by all",
+                                           [day, recipients], ["person_id", "topic_slug"]) if recipients else NO_TOPICS
             history = _history(conn, day, cfg["cooldown_days"])
             accepted, rejected = apply_kplus_rules(
                 gives, profile_topics, max_per_giver_per_day=cfg["max_per_giver_per_day"],
@@ -141,6 +208,7 @@ def topic_leaderboards(context: AssetExecutionContext, config: FormulaConfig, du
     with duckdb.get_connection() as conn:
         frames = []
         profiles = read_profiles(conn)
+        every_accepted = accepted_kplus(conn, days, kplus_window)  # each day's board keeps its own window
         for day in days:
             influence = read_optional(conn, "marts.person_topics", """
                 select t.person_id, t.topic_slug,
@@ -149,8 +217,7 @@ def topic_leaderboards(context: AssetExecutionContext, config: FormulaConfig, du
                 join marts.scores as s on s.person_id = t.person_id and s.day = t.day and s.formula_version = ?
                 where t.day = ? and t.evidence is not null
                 order by all""", [formula.version, day], ["person_id", "topic_slug", "topic_score"])
-            accepted = accepted_kplus(conn, [day], kplus_window)
-            accepted = accepted[~accepted["recipient_person_id"].isin(minors_on(profiles, day))]
+            accepted = every_accepted[~every_accepted["recipient_person_id"].isin(minors_on(profiles, day))]
             board = build_topic_leaderboards(influence, accepted, day, board_size=board_size, kplus_window_days=kplus_window)
             frames.append(board[board["sash"] != "none"])
         result = pd.concat(frames, ignore_index=True).assign(formula_version=formula.version)
@@ -171,12 +238,19 @@ def perk_eligibility(context: AssetExecutionContext, config: FormulaConfig, duck
                               " where birth_date is not null order by person_id", [])
         frames = []
         for day in days:
+            running = running_on(campaigns, day)
+            if running.empty:
+                continue
             day_scores = read(conn, "select person_id, score from marts.scores where day = ? and formula_version = ? order by person_id",
                                [day, formula.version])
+            # only the topics a running campaign asks for: a day has millions of profile topics
+            wanted = wanted_topics(running)
             profile_topics = read_optional(conn, "marts.person_topics", "select person_id, topic_slug from marts.person_topics"
-                                           " where day = ? order by all", [day], ["person_id", "topic_slug"])
-            eligible = select_perk_eligible(campaigns, persons, day_scores, profile_topics, day)
+                                           " where day = ? and list_contains(?, topic_slug) order by all",
+                                           [day, wanted], ["person_id", "topic_slug"]) if wanted else NO_TOPICS
+            eligible = select_perk_eligible(running, persons, day_scores, profile_topics, day)
             frames.append(eligible[["campaign_id", "person_id", "display_name", "rank"]].assign(day=day))
-        result = pd.concat(frames, ignore_index=True).assign(formula_version=formula.version)
+        columns = ["campaign_id", "person_id", "display_name", "rank", "day"]
+        result = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)).assign(formula_version=formula.version)
         write_versioned(conn, "marts.perk_eligibility", result, days, formula)
     return MaterializeResult(metadata={"rows": len(result), "campaigns": int(result["campaign_id"].nunique())})

@@ -107,8 +107,9 @@ def in_window(given_at: pd.Series, day: date, window_days: int) -> pd.Series:
     if given_at.empty:
         return pd.Series(False, index=given_at.index)
     _require_tz(given_at, "given_at")
-    days = given_at.dt.tz_convert("UTC").dt.date
-    return (days <= day) & (days > day - timedelta(days=window_days))
+    days = given_at.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    last = pd.Timestamp(day)
+    return (days <= last) & (days > last - pd.Timedelta(days=window_days))
 
 
 def _require_tz(ts: pd.Series, name: str) -> None:

@@ -43,17 +43,26 @@ def topic_leaderboards(
     if board.empty:
         return pd.DataFrame(columns=COLUMNS)
     board["kplus_count"] = board["kplus_count"].fillna(0).astype(int)
-    board["rank_influence"] = _rank(board, "topic_score", board["topic_score"].notna())
-    board["rank_kplus"] = _rank(board, "kplus_count", board["kplus_count"] > 0)
+    # strings ordered once as sorted integer codes: a day's board has a row per person and topic
+    topic, person = (pd.factorize(board[c], sort=True)[0] for c in ("topic_slug", "person_id"))
+    board["rank_influence"] = _rank(topic, person, board["topic_score"], board["topic_score"].notna())
+    board["rank_kplus"] = _rank(topic, person, board["kplus_count"], board["kplus_count"] > 0)
     gold = (board["rank_influence"] <= board_size).fillna(False).to_numpy(dtype=bool)
     blue = (board["rank_kplus"] <= board_size).fillna(False).to_numpy(dtype=bool)
     board["sash"] = np.select([gold & blue, gold, blue], ["blue_and_gold", "gold", "blue"], "none")
     board["day"] = day
-    return board[COLUMNS].sort_values(["topic_slug", "person_id"], ignore_index=True)
+    return board[COLUMNS].iloc[np.lexsort((person, topic))].reset_index(drop=True)
 
 
-def _rank(board: pd.DataFrame, column: str, eligible: pd.Series) -> pd.Series:
-    """1.. within each topic by `column` descending, ties by person_id; null when not eligible."""
-    ranked = board[eligible].sort_values(["topic_slug", column, "person_id"], ascending=[True, False, True])
-    ranks = ranked.groupby("topic_slug").cumcount() + 1
-    return ranks.reindex(board.index).astype("Int64")
+def _rank(topic: np.ndarray, person: np.ndarray, value: pd.Series, eligible: pd.Series) -> pd.array:
+    """1.. within each topic by `value` descending, ties by person_id; null when not eligible.
+    `topic` and `person` are codes in sorted order of the slugs and ids."""
+    rows = np.flatnonzero(eligible.to_numpy(dtype=bool))
+    values = value.to_numpy(dtype=float)[rows]
+    ordered = rows[np.lexsort((person[rows], -values, topic[rows]))]
+    position = np.arange(len(ordered))
+    new_topic = np.r_[True, topic[ordered][1:] != topic[ordered][:-1]] if len(ordered) else np.zeros(0, dtype=bool)
+    first_of_topic = np.maximum.accumulate(np.where(new_topic, position, 0)) if len(ordered) else position
+    ranks = np.zeros(len(topic), dtype=np.int64)
+    ranks[ordered] = position - first_of_topic + 1
+    return pd.arrays.IntegerArray(ranks, ranks == 0)  # 0: not ranked, so null

@@ -25,6 +25,21 @@ def is_adult(birth_date: date, day: date) -> bool:
     return age_on(birth_date, day) >= ADULT_AGE
 
 
+def ages_on(birth_dates, day: date) -> np.ndarray:
+    """`age_on` for a whole column at once (float, NaN where the birth date is unknown): a
+    backfill asks this of every person on every day."""
+    born = pd.Series(birth_dates).reset_index(drop=True)
+    born = pd.to_datetime(born if len(born) else born.astype("datetime64[s]"))
+    month, dom = born.dt.month.to_numpy(dtype=float), born.dt.day.to_numpy(dtype=float)
+    birthday_to_come = (month > day.month) | ((month == day.month) & (dom > day.day))
+    return day.year - born.dt.year.to_numpy(dtype=float) - birthday_to_come
+
+
+def adults_on(birth_dates, day: date) -> np.ndarray:
+    """`is_adult` for a whole column; an unknown birth date is not an adult."""
+    return ages_on(birth_dates, day) >= ADULT_AGE
+
+
 def perk_eligibility(
     campaigns: pd.DataFrame,
     persons: pd.DataFrame,
@@ -40,13 +55,11 @@ def perk_eligibility(
     out. The top `capacity` by score (ties by person_id) are kept, ranked 1..capacity.
     """
     people = persons[~persons["opted_out"].astype(bool)]
-    people = people[np.array([is_adult(_as_date(b), day) for b in people["birth_date"]], dtype=bool)]
+    people = people[adults_on(people["birth_date"], day)]
     people = people.merge(scores[["person_id", "score"]], on="person_id")
 
     out = []
-    for c in campaigns.itertuples(index=False):
-        if not _as_date(c.starts_on) <= day <= _as_date(c.ends_on):
-            continue
+    for c in running_on(campaigns, day).itertuples(index=False):
         ok = people["score"] >= c.min_score
         wanted_topics = set(_as_list(c.topics))
         if wanted_topics:
@@ -64,6 +77,17 @@ def perk_eligibility(
     if not out:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(out, ignore_index=True)[COLUMNS]
+
+
+def running_on(campaigns: pd.DataFrame, day: date) -> pd.DataFrame:
+    """The campaigns whose [starts_on, ends_on] includes `day`."""
+    running = [_as_date(start) <= day <= _as_date(end) for start, end in zip(campaigns["starts_on"], campaigns["ends_on"])]
+    return campaigns[np.asarray(running, dtype=bool)]
+
+
+def wanted_topics(campaigns: pd.DataFrame) -> list[str]:
+    """Every topic any of `campaigns` asks for."""
+    return sorted({topic for topics in campaigns["topics"] for topic in _as_list(topics)})
 
 
 def _as_date(value) -> date:

@@ -5,10 +5,10 @@ from datetime import date
 
 import pandas as pd
 
-from .perks import is_adult
+from .perks import ADULT_AGE, ages_on
 
 
 def minors_on(profiles: pd.DataFrame, day: date) -> set[str]:
     """Persons under 18 on `day` (profiles: person_id, birth_date). Unknown birth dates are not minors."""
-    known = profiles.dropna(subset=["birth_date"])
-    return {p for p, born in zip(known["person_id"], known["birth_date"]) if not is_adult(pd.Timestamp(born).date(), day)}
+    under_age = ages_on(profiles["birth_date"], day) < ADULT_AGE  # NaN (unknown) compares false
+    return set(profiles.loc[under_age, "person_id"])

@@ -7,6 +7,9 @@ the owner's edits: anyone may add a topic to a friend, only the owner may remove
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
 import re
 
 import numpy as np
@@ -51,13 +54,30 @@ def post_topic_matches(
 ) -> pd.DataFrame:
     """post_key, person_id, topic_slug, strength: what each post is about. A post's text never
     changes, so a run matches each post once, however many days' windows it falls in."""
+    found = text_topic_matches(posts["text"], ontology, hashtag_weight=hashtag_weight, word_weight=word_weight)
+    taken = posts.iloc[found["text_index"].to_numpy(dtype=np.int64)]
+    return pd.DataFrame({"post_key": taken["post_key"].to_numpy(), "person_id": taken["person_id"].to_numpy(),
+                         "topic_slug": found["topic_slug"].to_numpy(), "strength": found["strength"].to_numpy()})
+
+
+def matcher_fingerprint(ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5) -> str:
+    """What a post's matches depend on besides its text: the keyword index, the weights and the
+    matching code itself. Stored matches are reused only under the same fingerprint."""
+    parts = [sorted(ontology.keyword_index().items()), hashtag_weight, word_weight, _TOKEN_RE.pattern,
+             inspect.getsource(match_topics)]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def text_topic_matches(texts: pd.Series, ontology: Ontology, *, hashtag_weight: float = 1.0,
+                       word_weight: float = 0.5) -> pd.DataFrame:
+    """text_index, topic_slug, strength: `match_topics` of each text (by position), one row per topic."""
     index = ontology.keyword_index()
     rows = [
-        (key, author, slug, strength)
-        for key, author, text in zip(posts["post_key"], posts["person_id"], posts["text"])
+        (i, slug, strength)
+        for i, text in enumerate(texts)
         for slug, strength in match_topics(text, index, hashtag_weight=hashtag_weight, word_weight=word_weight).items()
     ]
-    return pd.DataFrame(rows, columns=["post_key", "person_id", "topic_slug", "strength"])
+    return pd.DataFrame(rows, columns=["text_index", "topic_slug", "strength"])
 
 
 def engagement_factor(reactions, engagement_floor: float) -> np.ndarray:
@@ -115,6 +135,83 @@ def evidence_from_weights(
     return rollup(direct, ontology, rollup_decay)
 
 
+class WindowEvidence:
+    """A run's topic matches encoded once, so each day's `evidence_from_weights` is array
+    arithmetic over its window instead of a string group-by: a backfill asks for it ninety times.
+
+    Every (person, topic) any day of the run can produce, and every ancestor it rolls up to, is
+    numbered once, in sorted order; a day is then a few `bincount`s over those numbers.
+    `matches`: post_key, person_id (author), topic_slug, strength; `match_day`: each match's post
+    day number. `mentions`: post_key, person_id (mentioned); `mention_day`: their day numbers.
+    """
+
+    def __init__(self, matches: pd.DataFrame, match_day, mentions: pd.DataFrame, mention_day, ontology: Ontology, *,
+                 mention_weight: float = 0.5, rollup_decay: float = 0.5):
+        n_rows = len(matches)
+        people = pd.concat([matches["person_id"], mentions["person_id"]], ignore_index=True).astype("str")
+        person_code, persons = pd.factorize(people, sort=True)
+        self.persons = pd.Index(persons)
+        self.topics = pd.Index(sorted(ontology.slugs))
+        n_topics = len(self.topics)
+        author, topic = person_code[:n_rows], self.topics.get_indexer(matches["topic_slug"])
+        self.day = np.asarray(match_day, dtype=np.int64)
+        self.mention_weight = mention_weight
+        post_code, _ = pd.factorize(pd.concat([matches["post_key"], mentions["post_key"]], ignore_index=True))
+        rows = pd.DataFrame({"post": post_code[:n_rows], "row": np.arange(n_rows)})
+        said = pd.DataFrame({"post": post_code[n_rows:], "mentioned": person_code[n_rows:],
+                             "mention_day": np.asarray(mention_day, dtype=np.int64)})
+        pairs = rows.merge(said, on="post").sort_values(["row", "mentioned", "mention_day"], kind="stable")
+        pairs = pairs[pairs["mentioned"].to_numpy() != author[pairs["row"].to_numpy()]]  # being the author is not a mention
+        self.pair_row, pair_person, self.pair_day = (pairs[c].to_numpy(dtype=np.int64) for c in ("row", "mentioned", "mention_day"))
+        # every (person, topic) the run can produce, numbered in sorted order
+        key_number, keys = pd.factorize(np.concatenate([author * n_topics + topic, pair_person * n_topics + topic[self.pair_row]]),
+                                        sort=True)
+        self.row_key, self.pair_key = key_number[:n_rows], key_number[n_rows:]
+        # and every ancestor each of them rolls up to, in the ancestor table's order
+        up = ontology.ancestor_table()
+        up = up.assign(topic=self.topics.get_indexer(up["slug"]), ancestor=self.topics.get_indexer(up["ancestor_slug"]))
+        up = up.sort_values("topic", kind="stable")
+        up_count = np.bincount(up["topic"].to_numpy(), minlength=n_topics)
+        key_person, key_topic = np.divmod(keys, n_topics)
+        count = up_count[key_topic]
+        self.up_source = np.repeat(np.arange(len(keys)), count)
+        entry = np.repeat((np.cumsum(up_count) - up_count)[key_topic], count) + (
+            np.arange(len(self.up_source)) - np.repeat(np.cumsum(count) - count, count))
+        up_keys = key_person[self.up_source] * n_topics + up["ancestor"].to_numpy(dtype=np.int64)[entry]
+        self.up_factor = np.power(rollup_decay, up["distance"].to_numpy(dtype=float))[entry]
+        self.shown_keys = np.union1d(keys, up_keys)
+        self.key_at, self.up_at = np.searchsorted(self.shown_keys, keys), np.searchsorted(self.shown_keys, up_keys)
+        self.n_keys = len(keys)
+
+    def evidence(self, today: int, window: int, weight: np.ndarray) -> pd.DataFrame:
+        """`evidence_from_weights` of the matches posted in the `window` days ending `today` (a day
+        number), with `weight` per match row, and the mentions made in that window."""
+        in_window = (self.day > today - window) & (self.day <= today)
+        rows = np.flatnonzero(in_window)
+        said = np.flatnonzero((self.pair_day > today - window) & (self.pair_day <= today) & in_window[self.pair_row])
+        pair_row, pair_key = self.pair_row[said], self.pair_key[said]
+        once = np.r_[True, (pair_row[1:] != pair_row[:-1]) | (pair_key[1:] != pair_key[:-1])] if len(said) else said.astype(bool)
+        pair_row, pair_key = pair_row[once], pair_key[once]  # a person mentioned in a post counts once, however often
+        keys = np.concatenate([self.row_key[rows], pair_key])
+        if not len(keys):
+            return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+        values = np.concatenate([weight[rows], weight[pair_row] * self.mention_weight])
+        direct = np.bincount(keys, weights=values, minlength=self.n_keys)
+        present = np.bincount(keys, minlength=self.n_keys) > 0
+        live = present[self.up_source]  # roll up only what has evidence today
+        n_shown = len(self.shown_keys)
+        direct_shown = np.zeros(n_shown)
+        direct_shown[self.key_at] = direct
+        inherited = np.bincount(self.up_at[live], weights=direct[self.up_source[live]] * self.up_factor[live], minlength=n_shown)
+        shown = np.zeros(n_shown, dtype=bool)
+        shown[self.key_at[present]] = True
+        shown[self.up_at[live]] = True
+        at = np.flatnonzero(shown)
+        person, topic = np.divmod(self.shown_keys[at], len(self.topics))
+        return pd.DataFrame({"person_id": self.persons[person], "topic_slug": self.topics[topic],
+                             "direct_evidence": direct_shown[at], "evidence": direct_shown[at] + inherited[at]})
+
+
 def rollup(direct: pd.DataFrame, ontology: Ontology, decay: float = 0.5) -> pd.DataFrame:
     """Add each topic's direct evidence to every ancestor at decay ** distance (once per ancestor)."""
     up = direct.merge(ontology.ancestor_table(), left_on="topic_slug", right_on="slug")
@@ -138,9 +235,10 @@ def assign_topics(evidence: pd.DataFrame, expert_top_pct: float = 0.1, min_evide
     strongest topic.
     """
     cols = ["person_id", "topic_slug", "evidence", "percentile", "is_expert", "person_rank"]
-    a = evidence.loc[evidence["evidence"] >= min_evidence, ["person_id", "topic_slug", "evidence"]]
-    # ranked on the published evidence: a difference below 1e-9 is float noise, so a tie
-    a = a.assign(evidence=a["evidence"].astype(float).round(9))
+    # judged and ranked on the published evidence: a difference below 1e-9 is float noise, so a
+    # sum that lands a hair under min_evidence (or under a rival) only by summation order is not
+    published = evidence["evidence"].astype(float).round(9)
+    a = evidence.loc[published >= min_evidence, ["person_id", "topic_slug"]].assign(evidence=published[published >= min_evidence])
     if a.empty:
         return pd.DataFrame(columns=cols)
     a = a.sort_values(["topic_slug", "evidence", "person_id"], ascending=[True, False, True], ignore_index=True)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestration.domain.perks import age_on, is_adult, perk_eligibility
+from orchestration.domain.perks import adults_on, age_on, ages_on, is_adult, perk_eligibility
 
 DAY = date(2026, 11, 20)
 
@@ -118,3 +119,22 @@ def test_age_grows_by_one_on_each_birthday(born, offset):
     assert is_adult(born, day) == (age >= 18)
     if day.year > born.year and not (born.month == 2 and born.day == 29):
         assert age_on(born, born.replace(year=day.year)) == day.year - born.year
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.dates(min_value=date(1950, 1, 1), max_value=date(2030, 12, 31))), max_size=30),
+       st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)))
+def test_column_ages_match_one_by_one(births, day):
+    ages = ages_on(births, day)
+    adults = adults_on(births, day)
+    for born, age, adult in zip(births, ages, adults):
+        if born is None:
+            assert np.isnan(age) and not adult
+        else:
+            assert age == age_on(born, day) and adult == is_adult(born, day)
+
+
+def test_column_ages_take_duckdb_dates_and_leap_days():
+    births = pd.Series(pd.to_datetime(["2008-02-29", "2004-02-29", None]))
+    assert adults_on(births, date(2026, 2, 28)).tolist() == [False, True, False]
+    assert adults_on(births, date(2026, 3, 1)).tolist() == [True, True, False]
