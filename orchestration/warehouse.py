@@ -40,10 +40,12 @@ def replace_rows(
     ).fetchall()[0][0]
     if frame.empty and not exists:
         return 0  # an empty frame has no column types to create the table from; the first rows will
-    conn.register("incoming_rows", frame)
+    if not frame.empty:
+        conn.register("incoming_rows", frame)
     try:
         conn.execute("begin transaction")
-        conn.execute(f"create table if not exists {table} as select * from incoming_rows limit 0")
+        if not exists:
+            conn.execute(f"create table {table} as select * from incoming_rows limit 0")
         where = [f"{day_column} between ? and ?"]
         params: list = [min(days), max(days)]
         for column, value in (extra_keys or {}).items():
@@ -57,5 +59,6 @@ def replace_rows(
         conn.execute("rollback")
         raise
     finally:
-        conn.unregister("incoming_rows")
+        if not frame.empty:
+            conn.unregister("incoming_rows")
     return len(frame)

@@ -29,7 +29,9 @@ PROFILES = AssetKey(["staging", "stg_platform__profiles"])
 KPLUS_GIVES = AssetKey(["staging", "stg_platform__kplus"])
 CAMPAIGNS = AssetKey(["staging", "stg_platform__campaigns"])
 EDITS = AssetKey(["staging", "stg_platform__topic_edits"])
-POST_TOPIC_MATCHES = "marts.post_topic_matches"
+POST_TOPIC_MATCHES = "cache.post_topic_matches"  # a memo of person_topics, not a product table
+TEXT_HASH = "sha256(coalesce({}.text, ''))"  # what a post's matches depend on, besides the matcher
+POST_ID = "hash(p.post_key)"  # an integer orders and joins far faster than the key
 NO_TOPICS = pd.DataFrame({"person_id": pd.Series(dtype="str"), "topic_slug": pd.Series(dtype="str")})
 COMMON = dict(partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb", group_name="topics")
 
@@ -45,21 +47,21 @@ def window_matches(conn, since, until, hashtag_weight: float, word_weight: float
     in the connection as temp table `window_topic_matches` (with post_key), for joins.
 
     A post's matches depend only on its text and the matcher, so they are kept in
-    `marts.post_topic_matches` by text hash under the matcher's fingerprint: a daily run matches
+    `cache.post_topic_matches` by text hash (sha256) under the matcher's fingerprint: a daily run matches
     only the texts it has never seen, not its whole 90-day window. Rows under any other
     fingerprint are dropped, so a change of keywords, weights or matching code re-matches.
     """
     matcher = matcher_fingerprint(ONTOLOGY, hashtag_weight=hashtag_weight, word_weight=word_weight)
-    conn.execute("create schema if not exists marts")
+    conn.execute(f"create schema if not exists {POST_TOPIC_MATCHES.split('.')[0]}")
     conn.execute(f"create table if not exists {POST_TOPIC_MATCHES}"
                  " (matcher varchar, text_hash varchar, topic_slug varchar, strength double)")
     conn.execute(f"delete from {POST_TOPIC_MATCHES} where matcher <> ?", [matcher])
     unseen = read(conn, f"""
-        select distinct md5(coalesce(text, '')) as text_hash, coalesce(text, '') as text
+        select distinct {TEXT_HASH.format('p')} as text_hash, coalesce(p.text, '') as text
         from intermediate.int_post_engagement as p
-        where post_day between ? and ?
-          and not exists (select 1 from {POST_TOPIC_MATCHES} as m where m.text_hash = md5(coalesce(p.text, '')))
-        order by text_hash""", [since, until])
+        where p.post_day between ? and ? and not exists (
+            select 1 from {POST_TOPIC_MATCHES} as m where m.matcher = ? and m.text_hash = {TEXT_HASH.format('p')})
+        order by text_hash""", [since, until, matcher])
     found = text_topic_matches(unseen["text"], ONTOLOGY, hashtag_weight=hashtag_weight, word_weight=word_weight)
     hashes = unseen["text_hash"].to_numpy(dtype=object)
     hit = found["text_index"].to_numpy(dtype=np.int64)
@@ -74,11 +76,11 @@ def window_matches(conn, since, until, hashtag_weight: float, word_weight: float
         replace_matches(conn, rows)
     conn.execute(f"""
         create or replace temp table window_topic_matches as
-        select p.post_key, hash(p.post_key) as post_id, p.person_id, p.post_day, m.topic_slug, m.strength
+        select p.post_key, {POST_ID} as post_id, p.person_id, p.post_day, m.topic_slug, m.strength
         from intermediate.int_post_engagement as p
-        join {POST_TOPIC_MATCHES} as m on m.text_hash = md5(coalesce(p.text, ''))
-        where p.post_day between ? and ? and m.topic_slug is not null""", [since, until])
-    # an integer id orders and joins far faster than the key; if two keys ever share a hash, number them instead
+        join {POST_TOPIC_MATCHES} as m on m.matcher = ? and m.text_hash = {TEXT_HASH.format('p')}
+        where p.post_day between ? and ? and m.topic_slug is not null""", [matcher, since, until])
+    # if two keys ever share a hash, number them by key instead (slower, same result)
     if conn.execute("select count(distinct post_key) <> count(distinct post_id) from window_topic_matches").fetchall()[0][0]:
         conn.execute("create or replace temp table window_topic_matches as select * replace"
                      " (cast(dense_rank() over (order by post_key) as ubigint) as post_id) from window_topic_matches")
@@ -89,15 +91,15 @@ def window_matches(conn, since, until, hashtag_weight: float, word_weight: float
 def replace_matches(conn, rows: pd.DataFrame) -> None:
     conn.register("new_matches", rows)
     try:
-        conn.execute(f"insert into {POST_TOPIC_MATCHES} by name select * from new_matches as n"
-                     f" where not exists (select 1 from {POST_TOPIC_MATCHES} as m where m.text_hash = n.text_hash)")
+        conn.execute(f"insert into {POST_TOPIC_MATCHES} by name select * from new_matches as n where not exists"
+                     f" (select 1 from {POST_TOPIC_MATCHES} as m where m.matcher = n.matcher and m.text_hash = n.text_hash)")
     finally:
         conn.unregister("new_matches")
 
 
 @asset(key=["marts", "person_topics"], deps=[POSTS, EVENTS, PROFILES, EDITS], **COMMON,
        description="Each person's topics and expertise, from what they post and the engagement it earns."
-                   " Keeps each post text's topic matches in marts.post_topic_matches, so a day matches only new texts.")
+                   " Keeps each post text's topic matches in cache.post_topic_matches, so a day matches only new texts.")
 def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     days = window_days(*context.partition_time_window)
     window = WINDOW_DAYS
@@ -142,7 +144,7 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
             todays_edits = todays_edits[~todays_edits["person_id"].isin(minors)]
             profile = apply_profile_edits(assigned, todays_edits)
             todays = assigned.merge(profile, on=["person_id", "topic_slug"], how="right").assign(day=day)
-            todays["evidence"] = todays["evidence"].astype(float).round(9)
+            todays["evidence"] = todays["evidence"].astype(float)  # assign_topics rounded it; an added topic has none
             replace_rows(conn, "marts.person_topics", todays, day_column="day", days=[day])  # one day in memory at a time
             rows += len(todays)
             experts += int(todays["is_expert"].fillna(False).astype(bool).sum())
@@ -244,7 +246,7 @@ def perk_eligibility(context: AssetExecutionContext, config: FormulaConfig, duck
             day_scores = read(conn, "select person_id, score from marts.scores where day = ? and formula_version = ? order by person_id",
                                [day, formula.version])
             # only the topics a running campaign asks for: a day has millions of profile topics
-            wanted = wanted_topics(running)
+            wanted = wanted_topics(running["topics"])
             profile_topics = read_optional(conn, "marts.person_topics", "select person_id, topic_slug from marts.person_topics"
                                            " where day = ? and list_contains(?, topic_slug) order by all",
                                            [day, wanted], ["person_id", "topic_slug"]) if wanted else NO_TOPICS

@@ -61,9 +61,9 @@ def perk_eligibility(
     out = []
     for c in running_on(campaigns, day).itertuples(index=False):
         ok = people["score"] >= c.min_score
-        wanted_topics = set(_as_list(c.topics))
-        if wanted_topics:
-            on_topic = profile_topics.loc[profile_topics["topic_slug"].isin(wanted_topics), "person_id"]
+        wanted = wanted_topics([c.topics])
+        if wanted:
+            on_topic = profile_topics.loc[profile_topics["topic_slug"].isin(wanted), "person_id"]
             ok &= people["person_id"].isin(on_topic)
         wanted_places = set(_as_list(c.locations))
         if wanted_places:
@@ -85,9 +85,9 @@ def running_on(campaigns: pd.DataFrame, day: date) -> pd.DataFrame:
     return campaigns[np.asarray(running, dtype=bool)]
 
 
-def wanted_topics(campaigns: pd.DataFrame) -> list[str]:
-    """Every topic any of `campaigns` asks for."""
-    return sorted({topic for topics in campaigns["topics"] for topic in _as_list(topics)})
+def wanted_topics(topic_lists) -> list[str]:
+    """Every topic in campaigns' `topics` lists (a campaign that lists none wants any topic)."""
+    return sorted({topic for topics in topic_lists for topic in _as_list(topics)})
 
 
 def _as_date(value) -> date:

@@ -63,8 +63,11 @@ def post_topic_matches(
 def matcher_fingerprint(ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5) -> str:
     """What a post's matches depend on besides its text: the keyword index, the weights and the
     matching code itself. Stored matches are reused only under the same fingerprint."""
-    parts = [sorted(ontology.keyword_index().items()), hashtag_weight, word_weight, _TOKEN_RE.pattern,
-             inspect.getsource(match_topics)]
+    try:
+        code = inspect.getsource(match_topics)
+    except OSError:  # deployed without sources
+        code = match_topics.__code__.co_code.hex()
+    parts = [sorted(ontology.keyword_index().items()), float(hashtag_weight), float(word_weight), _TOKEN_RE.pattern, code]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
@@ -107,37 +110,17 @@ def topic_evidence(
     """
     matches = post_topic_matches(posts, ontology, hashtag_weight=hashtag_weight, word_weight=word_weight)
     earned = matches["post_key"].map(posts.drop_duplicates("post_key").set_index("post_key")["reactions"])
-    weights = matches.assign(weight=matches["strength"] * engagement_factor(earned, engagement_floor))
-    return evidence_from_weights(weights, ontology, mentions, mention_weight=mention_weight, rollup_decay=rollup_decay)
-
-
-def evidence_from_weights(
-    weights: pd.DataFrame,
-    ontology: Ontology,
-    mentions: pd.DataFrame | None = None,
-    *,
-    mention_weight: float = 0.5,
-    rollup_decay: float = 0.5,
-) -> pd.DataFrame:
-    """`topic_evidence` from each (post_key, person_id, topic_slug)'s weight, already computed."""
-    parts = [weights[["person_id", "topic_slug", "weight"]]]
-    if mentions is not None and len(mentions) and len(weights):
-        mentioned = mentions[["post_key", "person_id"]].drop_duplicates().rename(columns={"person_id": "mentioned_id"})
-        via = weights.merge(mentioned, on="post_key")
-        via = via[via["mentioned_id"] != via["person_id"]]
-        parts.append(pd.DataFrame({
-            "person_id": via["mentioned_id"], "topic_slug": via["topic_slug"], "weight": via["weight"] * mention_weight,
-        }))
-    direct = pd.concat(parts, ignore_index=True).groupby(["person_id", "topic_slug"], as_index=False)["weight"].sum()
-    if direct.empty:
-        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    direct = direct.rename(columns={"weight": "direct_evidence"})
-    return rollup(direct, ontology, rollup_decay)
+    weight = matches["strength"].to_numpy(dtype=float) * engagement_factor(earned, engagement_floor)
+    mentions = mentions if mentions is not None else pd.DataFrame({"post_key": [], "person_id": []})
+    every_day = WindowEvidence(matches, np.zeros(len(matches)), mentions, np.zeros(len(mentions)), ontology,
+                               mention_weight=mention_weight, rollup_decay=rollup_decay)
+    return every_day.evidence(0, 1, weight)  # one window holding every post and mention
 
 
 class WindowEvidence:
-    """A run's topic matches encoded once, so each day's `evidence_from_weights` is array
-    arithmetic over its window instead of a string group-by: a backfill asks for it ninety times.
+    """`topic_evidence` for each day of a run: the run's topic matches are encoded once, so a
+    day's evidence is array arithmetic over its window, not a string group-by (a backfill asks
+    ninety times).
 
     Every (person, topic) any day of the run can produce, and every ancestor it rolls up to, is
     numbered once, in sorted order; a day is then a few `bincount`s over those numbers.
@@ -154,6 +137,8 @@ class WindowEvidence:
         self.topics = pd.Index(sorted(ontology.slugs))
         n_topics = len(self.topics)
         author, topic = person_code[:n_rows], self.topics.get_indexer(matches["topic_slug"])
+        # a match without a known author or topic counts for no one (code -1 would index the last person)
+        self.known = (author >= 0) & (topic >= 0)
         self.day = np.asarray(match_day, dtype=np.int64)
         self.mention_weight = mention_weight
         post_code, _ = pd.factorize(pd.concat([matches["post_key"], mentions["post_key"]], ignore_index=True))
@@ -161,12 +146,15 @@ class WindowEvidence:
         said = pd.DataFrame({"post": post_code[n_rows:], "mentioned": person_code[n_rows:],
                              "mention_day": np.asarray(mention_day, dtype=np.int64)})
         pairs = rows.merge(said, on="post").sort_values(["row", "mentioned", "mention_day"], kind="stable")
-        pairs = pairs[pairs["mentioned"].to_numpy() != author[pairs["row"].to_numpy()]]  # being the author is not a mention
+        mentioned, row = pairs["mentioned"].to_numpy(), pairs["row"].to_numpy()
+        pairs = pairs[(mentioned != author[row]) & (mentioned >= 0) & self.known[row]]  # being the author is not a mention
         self.pair_row, pair_person, self.pair_day = (pairs[c].to_numpy(dtype=np.int64) for c in ("row", "mentioned", "mention_day"))
         # every (person, topic) the run can produce, numbered in sorted order
-        key_number, keys = pd.factorize(np.concatenate([author * n_topics + topic, pair_person * n_topics + topic[self.pair_row]]),
-                                        sort=True)
-        self.row_key, self.pair_key = key_number[:n_rows], key_number[n_rows:]
+        known = np.flatnonzero(self.known)
+        key_number, keys = pd.factorize(np.concatenate([author[known] * n_topics + topic[known],
+                                                        pair_person * n_topics + topic[self.pair_row]]), sort=True)
+        self.row_key = np.full(n_rows, -1, dtype=np.int64)  # never read: unknown rows are never in a window
+        self.row_key[known], self.pair_key = key_number[:len(known)], key_number[len(known):]
         # and every ancestor each of them rolls up to, in the ancestor table's order
         up = ontology.ancestor_table()
         up = up.assign(topic=self.topics.get_indexer(up["slug"]), ancestor=self.topics.get_indexer(up["ancestor_slug"]))
@@ -184,9 +172,10 @@ class WindowEvidence:
         self.n_keys = len(keys)
 
     def evidence(self, today: int, window: int, weight: np.ndarray) -> pd.DataFrame:
-        """`evidence_from_weights` of the matches posted in the `window` days ending `today` (a day
-        number), with `weight` per match row, and the mentions made in that window."""
-        in_window = (self.day > today - window) & (self.day <= today)
+        """Evidence per (person_id, topic_slug) from the matches posted in the `window` days ending
+        `today` (a day number), with `weight` per match row, and the mentions made in that window
+        (each person once per post; not the post's author). Columns as `topic_evidence`."""
+        in_window = (self.day > today - window) & (self.day <= today) & self.known
         rows = np.flatnonzero(in_window)
         said = np.flatnonzero((self.pair_day > today - window) & (self.pair_day <= today) & in_window[self.pair_row])
         pair_row, pair_key = self.pair_row[said], self.pair_key[said]
@@ -210,20 +199,6 @@ class WindowEvidence:
         person, topic = np.divmod(self.shown_keys[at], len(self.topics))
         return pd.DataFrame({"person_id": self.persons[person], "topic_slug": self.topics[topic],
                              "direct_evidence": direct_shown[at], "evidence": direct_shown[at] + inherited[at]})
-
-
-def rollup(direct: pd.DataFrame, ontology: Ontology, decay: float = 0.5) -> pd.DataFrame:
-    """Add each topic's direct evidence to every ancestor at decay ** distance (once per ancestor)."""
-    up = direct.merge(ontology.ancestor_table(), left_on="topic_slug", right_on="slug")
-    inherited = pd.DataFrame({
-        "person_id": up["person_id"],
-        "topic_slug": up["ancestor_slug"],
-        "inherited": up["direct_evidence"] * np.power(decay, up["distance"].astype(float)),
-    }).groupby(["person_id", "topic_slug"], as_index=False)["inherited"].sum()
-    out = direct.merge(inherited, on=["person_id", "topic_slug"], how="outer")
-    out["direct_evidence"] = out["direct_evidence"].fillna(0.0)
-    out["evidence"] = out["direct_evidence"] + out["inherited"].fillna(0.0)
-    return out[EVIDENCE_COLUMNS].sort_values(["person_id", "topic_slug"], ignore_index=True)
 
 
 def assign_topics(evidence: pd.DataFrame, expert_top_pct: float = 0.1, min_evidence: float = 1.0) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """The +K rules, one at a time, and the ledger's bookkeeping as properties."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
@@ -145,3 +145,13 @@ def test_ledger_partitions_gives_and_respects_the_limits(rows):
         assert (accepted["giver_person_id"] != accepted["recipient_person_id"]).all()
         for _, grp in accepted.groupby(["giver_person_id", "recipient_person_id", "topic_slug"]):
             assert (grp["given_at"].sort_values().diff().dropna() >= pd.Timedelta(days=1)).all()
+
+
+def test_the_window_is_of_utc_days_whatever_the_timezone():
+    from orchestration.domain.kplus import in_window
+
+    late_evening_in_new_york = pd.Series(pd.to_datetime(["2026-03-01 23:30"]).tz_localize("America/New_York"))
+    assert in_window(late_evening_in_new_york, date(2026, 3, 2), 1).tolist() == [True]  # 04:30 UTC on 2 March
+    assert in_window(late_evening_in_new_york, date(2026, 3, 1), 1).tolist() == [False]
+    assert in_window(late_evening_in_new_york, date(2026, 3, 31), 30).tolist() == [True]
+    assert in_window(late_evening_in_new_york, date(2026, 4, 1), 30).tolist() == [False]

@@ -127,6 +127,7 @@ def test_age_grows_by_one_on_each_birthday(born, offset):
 def test_column_ages_match_one_by_one(births, day):
     ages = ages_on(births, day)
     adults = adults_on(births, day)
+    assert len(ages) == len(adults) == len(births)
     for born, age, adult in zip(births, ages, adults):
         if born is None:
             assert np.isnan(age) and not adult

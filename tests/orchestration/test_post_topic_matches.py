@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from orchestration.assets import topics as topics_asset
+from orchestration.domain.ontology import Ontology
 from orchestration.domain.topics import post_topic_matches
 
 POSTS = pd.DataFrame({
@@ -70,7 +71,6 @@ def test_reads_back_what_matching_afresh_gives_and_matches_each_text_once(conn, 
     assert sorted(seen) == ["", "#cooking recipes"]  # only the new day's texts; the no-match text is not redone
     pd.testing.assert_frame_equal(keyed(conn, again), expected(LAST), check_dtype=False)
     assert len(again) == 7 and set(again["topic_slug"]) >= {"python", "data-science", "cooking", "food"}
-    assert again["post_id"].is_monotonic_increasing
 
     seen.clear()
     assert topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5).equals(again)  # identical on a re-run
@@ -84,5 +84,25 @@ def test_a_different_matcher_rematches_everything(conn, monkeypatch):
     assert len(seen) == POSTS["text"].fillna("").nunique()
     heavier = keyed(conn, heavier)
     assert heavier.loc[heavier["post_key"] == "m:1", "strength"].tolist() == [2.0]
-    kept = conn.execute("select count(distinct matcher) from marts.post_topic_matches").fetchall()[0][0]
+    kept = conn.execute(f"select count(distinct matcher) from {topics_asset.POST_TOPIC_MATCHES}").fetchall()[0][0]
     assert kept == 1  # the old matcher's rows are dropped, not left to grow
+
+
+def test_new_keywords_rematch_everything(conn, monkeypatch):
+    topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5)
+    records = [{"slug": "food", "name": "Food", "keywords": ["food", "cooking"]},
+               {"slug": "tips", "name": "Tips", "keywords": ["tips"]}]
+    monkeypatch.setattr(topics_asset, "ONTOLOGY", Ontology.from_records(records))
+    seen = matched_texts(monkeypatch)
+    found = keyed(conn, topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5))
+    assert len(seen) == POSTS["text"].fillna("").nunique()
+    assert sorted(set(found["topic_slug"])) == ["food", "tips"]
+
+
+def test_posts_whose_ids_collide_are_numbered_by_key_instead(conn, monkeypatch):
+    """post_id is a hash of post_key; should two keys share one, the posts must stay apart."""
+    honest = topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5)
+    monkeypatch.setattr(topics_asset, "POST_ID", "hash(p.post_key) % 2")  # forces collisions
+    colliding = topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5)
+    assert colliding["post_id"].nunique() == honest["post_id"].nunique() == 4
+    pd.testing.assert_frame_equal(keyed(conn, colliding), expected(LAST), check_dtype=False)
