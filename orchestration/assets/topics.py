@@ -116,7 +116,7 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
                        [since, days[-1]])
         mentions = read(conn, f"select w.post_id, e.target_person_id as person_id, e.event_day"
                               f" from intermediate.int_engagement_events as e join {matched_posts} as w using (post_key)"
-                              " where e.reaction_type = 'mention' and e.event_day between ? and ? order by all", [since, days[-1]])
+                              " where e.reaction_type = 'mention' and e.event_day between ? and ?", [since, days[-1]])  # WindowEvidence orders them
         profiles = read_profiles(conn)
         edits = read(conn, "select person_id, editor_person_id, topic_slug, action, edited_day from staging.stg_platform__topic_edits"
                            " where edited_day <= ? order by edited_at, edit_id", [days[-1]])
@@ -174,9 +174,7 @@ def kplus(context: AssetExecutionContext, duckdb: DuckDBResource):
         for day in days:  # in order: each day's cooldowns see the days before it
             gives = every_give[give_day == day_numbers([day])[0]].reset_index(drop=True)
             recipients = sorted(set(gives["recipient_person_id"]))  # only their profiles matter, not everyone's
-            profile_topics = read_optional(conn, "marts.person_topics", "select person_id, topic_slug from marts.person_topics"
-                                           " where day = ? and person_id in (select unnest(?::varchar[])) order by all",
-                                           [day, recipients], ["person_id", "topic_slug"]) if recipients else NO_TOPICS
+            profile_topics = profile_topics_on(conn, day, "person_id", recipients)
             history = _history(conn, day, cfg["cooldown_days"])
             accepted, rejected = apply_kplus_rules(
                 gives, profile_topics, max_per_giver_per_day=cfg["max_per_giver_per_day"],
@@ -188,6 +186,16 @@ def kplus(context: AssetExecutionContext, duckdb: DuckDBResource):
             rejected_total += len(rejected)
     yield MaterializeResult(asset_key=["marts", "kplus_ledger"], metadata={"accepted": accepted_total})
     yield MaterializeResult(asset_key=["marts", "kplus_rejected"], metadata={"rejected": rejected_total})
+
+
+def profile_topics_on(conn, day, column: str, among: list[str]) -> pd.DataFrame:
+    """person_id, topic_slug on the profiles of `day` whose `column` is one of `among`: a day
+    has millions of profile topics and the caller needs only a few people's or topics'."""
+    if not among:
+        return NO_TOPICS
+    return read_optional(conn, "marts.person_topics", "select person_id, topic_slug from marts.person_topics"
+                         f" where day = ? and {column} in (select unnest(?::varchar[])) order by all",
+                         [day, among], ["person_id", "topic_slug"])
 
 
 def _history(conn, day, cooldown_days) -> pd.DataFrame | None:
@@ -245,11 +253,8 @@ def perk_eligibility(context: AssetExecutionContext, config: FormulaConfig, duck
                 continue
             day_scores = read(conn, "select person_id, score from marts.scores where day = ? and formula_version = ? order by person_id",
                                [day, formula.version])
-            # only the topics a running campaign asks for: a day has millions of profile topics
-            wanted = wanted_topics(running["topics"])
-            profile_topics = read_optional(conn, "marts.person_topics", "select person_id, topic_slug from marts.person_topics"
-                                           " where day = ? and list_contains(?, topic_slug) order by all",
-                                           [day, wanted], ["person_id", "topic_slug"]) if wanted else NO_TOPICS
+            wanted = wanted_topics(running["topics"])  # only the topics a running campaign asks for
+            profile_topics = profile_topics_on(conn, day, "topic_slug", wanted)
             eligible = select_perk_eligible(running, persons, day_scores, profile_topics, day)
             frames.append(eligible[["campaign_id", "person_id", "display_name", "rank"]].assign(day=day))
         columns = ["campaign_id", "person_id", "display_name", "rank", "day"]
