@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DAYS ?= 14
+UI_PORT ?= 3000
+
+# `dagster dev` runs dagster-dbt's prepare_if_dev(), which calls `dbt` from PATH: the venv's comes first,
+# so nothing needs activating.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export KLOUT_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
@@ -11,7 +16,7 @@ export GX_ANALYTICS_ENABLED := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: run test ui bench bootstrap manifest clean rescore compare
+.PHONY: run test ui bench bootstrap manifest clean rescore compare logs
 
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml manifest
 
@@ -36,7 +41,11 @@ test: bootstrap
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ui: bootstrap
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/dagster dev -w workspace.yaml -p $(UI_PORT)
+
+# The full event log of a run (default: the latest): make logs [RUN=<run id>]
+logs: bootstrap
+	$(BIN)/python -m orchestration.cli logs $(RUN)
 
 bench: bootstrap
 	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
 
 import duckdb
+from dagster import AssetKey, AssetSelection, DagsterInstance
 
+from .assets.comparison import REVIEW_GROUP
+from .console import format_event
+from .runs import launch
 from .warehouse import warehouse_path
 
 
@@ -27,34 +29,40 @@ VERSIONED_OPS = ("marts__scores_and_influence_graph", "marts__score_changes", "m
                  "marts__topic_leaderboards", "marts__perk_eligibility")
 
 
-def materialize(first: date, last: date, select: str = "not group:formula_review", op_config: dict | None = None) -> None:
-    """One single-run backfill of `select` over [first, last], recorded in $DAGSTER_HOME.
+def run_and_report(selection: AssetSelection, first: date, last: date, op_config: dict | None = None) -> None:
+    """Launch a single-run backfill, print its lines and summary; exit 1 if it failed."""
+    outcome = launch(selection, first, last, op_config)
+    print(outcome.summary, flush=True)
+    if not outcome.success:
+        sys.exit(1)
 
-    By default the whole graph but the version review, which needs a candidate to compare.
-    """
-    if not os.getenv("DAGSTER_HOME"):
-        sys.exit("DAGSTER_HOME is not set: run through `make` (it keeps run history in ./.dagster_home)")
-    # one process for the whole run: no per-step interpreter start-up on a 2-core machine
-    run_config = {"execution": {"config": {"in_process": {}}}, **({"ops": op_config} if op_config else {})}
-    cmd = [
-        sys.executable, "-m", "dagster", "asset", "materialize",
-        "-m", "orchestration.definitions",
-        "--select", select,
-        "--partition-range", f"{first.isoformat()}...{last.isoformat()}",
-        "--config-json", json.dumps(run_config),
-    ]
-    subprocess.run(cmd, check=True)
+
+def versioned_selection() -> AssetSelection:
+    return AssetSelection.assets(*(AssetKey(table.split(".")) for table in VERSIONED_TABLES))
 
 
 def rescore(version: str, first: date, last: date) -> None:
     """Backfill a formula version beside the active one: only rows keyed by `version` change."""
-    select = " or ".join(f'key:"{table.replace(".", "/")}"' for table in VERSIONED_TABLES)
-    materialize(first, last, select, {op: {"config": {"formula_version": version}} for op in VERSIONED_OPS})
+    run_and_report(versioned_selection(), first, last, {op: {"config": {"formula_version": version}} for op in VERSIONED_OPS})
 
 
 def compare(candidate: str, first: date, last: date, baseline: str = "") -> None:
-    materialize(first, last, "group:formula_review",
-                {"formula_comparison": {"config": {"candidate": candidate, "baseline": baseline}}})
+    run_and_report(AssetSelection.groups(REVIEW_GROUP), first, last,
+                   {"formula_comparison": {"config": {"candidate": candidate, "baseline": baseline}}})
+
+
+def print_logs(run_id: str | None) -> None:
+    """The full event log of a run (default: the latest), tracebacks included."""
+    instance = DagsterInstance.get()
+    if not run_id:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            sys.exit(f"no runs in {os.getenv('DAGSTER_HOME')}")
+        run_id = runs[0].run_id
+    if instance.get_run_by_id(run_id) is None:
+        sys.exit(f"no run {run_id!r} in {os.getenv('DAGSTER_HOME')}")
+    for entry in instance.all_logs(run_id):
+        print(format_event(entry))
 
 
 def leaderboard(limit: int = 10) -> str:
@@ -97,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     run = sub.add_parser("run", help="materialise the last N daily partitions and print the leaderboard")
     run.add_argument("--days", type=int, default=14)
     sub.add_parser("leaderboard", help="print the latest top-10 leaderboard")
+    logs = sub.add_parser("logs", help="print the full event log of a run (default: the latest)")
+    logs.add_argument("run_id", nargs="?", default="")
     for name, text in (("rescore", "backfill a formula version beside the active one"),
                        ("compare", "compare a candidate formula version with the active one")):
         cmd = sub.add_parser(name, help=text)
@@ -107,9 +117,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "run":
         first, last = last_partitions(args.days)
         print(f"Materialising {args.days} daily partitions {first}...{last} into {warehouse_path()}", flush=True)
-        materialize(first, last)
+        from .definitions import daily_selection
+
+        run_and_report(daily_selection, first, last)
     elif args.command == "rescore":
         rescore(args.version, args.first, args.last)
+        return
+    elif args.command == "logs":
+        print_logs(args.run_id)
         return
     elif args.command == "compare":
         compare(args.version, args.first, args.last)

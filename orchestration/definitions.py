@@ -4,14 +4,8 @@ from __future__ import annotations
 import os
 from datetime import date
 import shutil
-import warnings
 import sys
 from pathlib import Path
-
-from dagster import BetaWarning
-
-# backfill_policy is "beta" in 1.13; single-run backfills are the point of this project.
-warnings.filterwarnings("ignore", category=BetaWarning)
 
 from dagster import AssetKey, AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 from dagster_dbt import DbtCliResource
@@ -39,9 +33,8 @@ def _env(name: str, default: str) -> str:
 
 
 # Everything but the version review, which needs a candidate version as run config.
-daily_job = define_asset_job(
-    "daily_influence", selection=AssetSelection.all() - AssetSelection.groups(REVIEW_GROUP), partitions_def=daily_partitions
-)
+daily_selection = AssetSelection.all() - AssetSelection.groups(REVIEW_GROUP)
+daily_job = define_asset_job("daily_influence", selection=daily_selection, partitions_def=daily_partitions)
 
 # Every morning (06:00 UTC): yesterday, plus any day of the last month that was missed.
 daily_schedule = build_daily_schedule(daily_job, date.fromisoformat(PARTITIONS_START))

@@ -7,6 +7,7 @@ from ..domain.compare import compare_versions
 from ..domain.formula import active_version
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
+from ..progress import each_day
 from .scoring import SCORES, read
 
 
@@ -36,7 +37,7 @@ def formula_comparison(context: AssetExecutionContext, config: ComparisonConfig,
         rows = read(conn, "select * from marts.scores where formula_version in (?, ?) and day between ? and ? order by day, person_id",
                     [baseline, config.candidate, days[0], days[-1]])
         rows["day"] = pd.to_datetime(rows["day"]).dt.date
-        for day in days:
+        for day in each_day(context, days):
             todays = rows[rows["day"] == day]
             base, cand = (todays[todays["formula_version"] == v].drop(columns=["day", "formula_version"]) for v in (baseline, config.candidate))
             if base.empty or cand.empty:

@@ -9,6 +9,7 @@ from connectors.privacy import PrivacyGate, purge_excluded, purge_platform
 
 from ..partitions import daily_partitions, single_run, window_days
 from ..resources import SocialNetworks
+from ..progress import each_day
 
 RAW_GROUP = "raw"
 NETWORK_TABLES = ("accounts", "posts", "reactions")
@@ -28,7 +29,7 @@ def raw_platform(context: AssetExecutionContext, duckdb: DuckDBResource, social:
     totals: dict[str, int] = {t: 0 for t in PLATFORM_TABLES}
     with duckdb.get_connection() as conn:
         ensure_raw_tables(conn, social.networks)
-        for day in window_days(*context.partition_time_window):
+        for day in each_day(context, window_days(*context.partition_time_window)):
             social.observe_day(day)
             report = land_platform(conn, social.platform(), day)
             purge_platform(conn)
@@ -105,7 +106,7 @@ def network_raw_asset(network: str):
         with duckdb.get_connection() as conn:
             ensure_raw_tables(conn, social.networks)
             client = social.client(network)
-            for day in window_days(*context.partition_time_window):
+            for day in each_day(context, window_days(*context.partition_time_window)):
                 social.observe_day(day)
                 handles = tracked_handles(conn, network, day, social.public_handles(network))
                 gate = privacy_gate(client, network, excluded_handles(conn, network, day), social.pseudonym_salt)

@@ -16,6 +16,7 @@ from ..domain.privacy import minors_on
 from ..domain.score import EngagementEvents, influence_graph, score_changes, score_day
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
+from ..progress import each_day
 
 FEATURES = AssetKey(["marts", "fct_features_90d"])
 EVENTS = AssetKey(["intermediate", "int_engagement_events"])
@@ -109,7 +110,7 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
         profiles = read_profiles(conn)
         kplus_cfg = formula.section("kplus")
         kplus = accepted_kplus(conn, days, kplus_cfg["window_days"]) if kplus_cfg["enabled"] else None
-        for day in days:
+        for day in each_day(context, days):
             flows = events.flows(day)
             graph = influence_graph(flows, top_n=INFLUENCE_TOP_N)
             graph.insert(1, "day", day)
@@ -150,7 +151,7 @@ def score_changes_asset(context: AssetExecutionContext, config: FormulaConfig, d
     rows = 0
     with duckdb.get_connection() as conn:
         yesterday = day_scores(conn, formula, days[0] - timedelta(days=1))
-        for day in days:  # one day in memory at a time, each written atomically
+        for day in each_day(context, days):  # one day in memory at a time, each written atomically
             today = day_scores(conn, formula, day)
             changes = score_changes(today, yesterday) if len(today) else pd.DataFrame()
             write_versioned(conn, "marts.score_changes", changes, [day], formula)

@@ -18,6 +18,7 @@ from ..domain.topics import (WindowEvidence, apply_profile_edits, assign_topics,
                              text_topic_matches)
 from ..partitions import daily_partitions, single_run, window_days
 from ..warehouse import replace_rows
+from ..progress import each_day
 from .scoring import VERSIONED, FormulaConfig, accepted_kplus, read, read_optional, read_profiles, SCORES, write_versioned
 
 PRODUCT = load_product()
@@ -130,7 +131,7 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
                                 mention_weight=knobs["mention_weight"], rollup_decay=knobs["rollup_decay"])
         strength = matches["strength"].to_numpy(dtype=float)
         rows = experts = 0
-        for day in days:
+        for day in each_day(context, days):
             today = day_numbers([day])[0]
             through_today = int(np.searchsorted(reacted["day"].to_numpy(), today, side="right"))
             earned = np.bincount(reacted["post"].to_numpy()[:through_today], weights=reacted["reactions"].to_numpy(dtype=float)[:through_today],
@@ -171,7 +172,7 @@ def kplus(context: AssetExecutionContext, duckdb: DuckDBResource):
                           [days[0], days[-1]])
         give_day = day_numbers(every_give["given_day"])
         every_give = every_give.drop(columns="given_day")
-        for day in days:  # in order: each day's cooldowns see the days before it
+        for day in each_day(context, days):  # in order: each day's cooldowns see the days before it
             gives = every_give[give_day == day_numbers([day])[0]].reset_index(drop=True)
             recipients = sorted(set(gives["recipient_person_id"]))  # only their profiles matter, not everyone's
             profile_topics = profile_topics_on(conn, day, "person_id", recipients)
@@ -184,8 +185,8 @@ def kplus(context: AssetExecutionContext, duckdb: DuckDBResource):
             replace_rows(conn, "marts.kplus_rejected", rejected.assign(given_day=day), day_column="given_day", days=[day])
             accepted_total += len(accepted)
             rejected_total += len(rejected)
-    yield MaterializeResult(asset_key=["marts", "kplus_ledger"], metadata={"accepted": accepted_total})
-    yield MaterializeResult(asset_key=["marts", "kplus_rejected"], metadata={"rejected": rejected_total})
+    yield MaterializeResult(asset_key=["marts", "kplus_ledger"], metadata={"rows": accepted_total})
+    yield MaterializeResult(asset_key=["marts", "kplus_rejected"], metadata={"rows": rejected_total})
 
 
 def profile_topics_on(conn, day, column: str, among: list[str]) -> pd.DataFrame:
@@ -219,7 +220,7 @@ def topic_leaderboards(context: AssetExecutionContext, config: FormulaConfig, du
         frames = []
         profiles = read_profiles(conn)
         every_accepted = accepted_kplus(conn, days, kplus_window)  # each day's board keeps its own window
-        for day in days:
+        for day in each_day(context, days):
             influence = read_optional(conn, "marts.person_topics", """
                 select t.person_id, t.topic_slug,
                        s.score * t.evidence / max(t.evidence) over (partition by t.person_id) as topic_score
@@ -247,7 +248,7 @@ def perk_eligibility(context: AssetExecutionContext, config: FormulaConfig, duck
         persons = read(conn, "select person_id, display_name, birth_date, location, opted_out from staging.stg_platform__profiles"
                               " where birth_date is not null order by person_id", [])
         frames = []
-        for day in days:
+        for day in each_day(context, days):
             running = running_on(campaigns, day)
             if running.empty:
                 continue

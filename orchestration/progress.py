@@ -1,0 +1,20 @@
+"""Progress messages from long steps, which `make run` shows while the step runs.
+
+They are ordinary Dagster log lines (so the UI shows them too), marked with a prefix the CLI's
+run reporter looks for.
+"""
+from __future__ import annotations
+
+PROGRESS_PREFIX = "progress: "
+
+
+def log_progress(context, done: int, total: int, what: str) -> None:
+    """Log `what` as item `done` of `total` (e.g. the day just finished of a partition range)."""
+    context.log.info(f"{PROGRESS_PREFIX}{what} ({done}/{total})")
+
+
+def each_day(context, days: list, what: str = "day"):
+    """The days of a step's window, oldest first, logging progress as each one starts."""
+    for done, day in enumerate(days, 1):
+        log_progress(context, done, len(days), f"{what} {day}")
+        yield day
