@@ -7,7 +7,7 @@ import sys
 from datetime import date, datetime, timedelta, timezone
 
 import duckdb
-from dagster import AssetKey, AssetSelection, DagsterInstance
+from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance
 
 from .assets.comparison import REVIEW_GROUP
 from .console import format_event
@@ -31,7 +31,10 @@ VERSIONED_OPS = ("marts__scores_and_influence_graph", "marts__score_changes", "m
 
 def run_and_report(selection: AssetSelection, first: date, last: date, op_config: dict | None = None) -> None:
     """Launch a single-run backfill, print its lines and summary; exit 1 if it failed."""
-    outcome = launch(selection, first, last, op_config)
+    try:
+        outcome = launch(selection, first, last, op_config)
+    except DagsterError as exc:  # refused before it started: bad config or selection
+        sys.exit(f"The run could not start: {type(exc).__name__}: {exc}")
     print(outcome.summary, flush=True)
     if not outcome.success:
         sys.exit(1)
