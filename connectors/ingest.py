@@ -48,6 +48,7 @@ class Reaction:
     reactor_account_id: str
     reacted_at: datetime | None  # None when the API gives no time
     payload: dict[str, Any]
+    reactor_is_private: bool = False  # the network's own flag (Mastodon `locked`)
 
 
 class NetworkClient(Protocol):
@@ -59,6 +60,10 @@ class NetworkClient(Protocol):
         """The account's own posts, newest first."""
 
     def reactions(self, post: Post, reaction_type: str) -> Iterator[Reaction]: ...
+
+    def account_is_private(self, account_id: str) -> bool:
+        """The network's own privacy flag of any account (a mentioned one, say); optional: a
+        client without it has no private accounts."""
 
 
 @dataclass(frozen=True)
@@ -133,18 +138,25 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
     stamp = {"partition_day": day, "fetched_at": fetched_at}
 
     account = client.resolve_account(handle)
+    flag = getattr(client, "account_is_private", None)
+
+    def is_private(account_id: str) -> bool:
+        return bool(flag and not privacy.allows(account_id) and flag(account_id))
+
     account_row = {"network": network, "account_id": account.account_id, "handle": account.handle,
                    **stamp, "payload": to_json(account.payload)}
     posts: list[dict[str, Any]] = []
     reactions: dict[tuple[str, ...], dict[str, Any]] = {}
 
     def add_reaction(post: Post, reaction_type: str, reactor: str, reacted_at: datetime | None,
-                     payload: dict[str, Any], target: str) -> None:
+                     payload: dict[str, Any], target: str, *, reactor_is_private: bool = False,
+                     target_is_private: bool = False) -> None:
         row = {"network": network, "post_id": post.post_id, "target_account_id": target,
                "reactor_account_id": reactor, "reaction_type": reaction_type,
                "reacted_at": reacted_at, "source_account_id": account.account_id,
                **stamp, "payload": to_json(payload)}
-        row = privacy.gate_reaction(row)  # before the seen check: stored keys are gated keys
+        # before the seen check: stored keys are gated keys
+        row = privacy.gate_reaction(row, reactor_is_private=reactor_is_private, target_is_private=target_is_private)
         if row is None or reaction_key(row) in seen:
             return
         identity = (*reaction_key(row), target)  # a post may mention several accounts
@@ -162,14 +174,16 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
                           "account_id": post.account_id, "created_at": post.created_at,
                           **stamp, "payload": to_json(post.payload)})
             for mentioned in post.mentioned_account_ids:
-                add_reaction(post, "mention", post.account_id, post.created_at, post.payload, mentioned)
+                add_reaction(post, "mention", post.account_id, post.created_at, post.payload, mentioned,
+                             target_is_private=is_private(mentioned))
         for reaction_type, count in post.reaction_counts.items():
             if count <= seen_per_post[(post.post_id, reaction_type)]:
                 continue  # the post's own counter shows nothing new: spare the API call
             for reaction in client.reactions(post, reaction_type):
                 if reaction.reacted_at is None or reaction.reacted_at < day_end:
                     add_reaction(post, reaction_type, reaction.reactor_account_id,
-                                 reaction.reacted_at, reaction.payload, post.account_id)
+                                 reaction.reacted_at, reaction.payload, post.account_id,
+                                 reactor_is_private=reaction.reactor_is_private)
     return account_row, posts, list(reactions.values())
 
 

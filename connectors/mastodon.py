@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from connectors.http import HttpClient
+from connectors.http import HttpClient, HttpStatusError
 from connectors.ingest import AccountSnapshot, Post, Reaction, parse_time
 from connectors.pagination import LinkHeaderPaginator
 
@@ -21,6 +21,7 @@ class MastodonClient:
 
     def __init__(self, http: HttpClient):
         self.http = http
+        self._locked: dict[str, bool] = {}
 
     # --- native endpoints ---
 
@@ -78,7 +79,19 @@ class MastodonClient:
             people = self.reblogged_by(post.post_id, account=account)
         else:
             for reply in self.context(post.post_id, account=account):
-                yield Reaction(reply["account"]["id"], parse_time(reply["created_at"]), reply)
+                yield Reaction(reply["account"]["id"], parse_time(reply["created_at"]), reply,
+                               reactor_is_private=bool(reply["account"].get("locked")))
             return
         for person in people:  # Mastodon gives no time for favourites and reblogs
-            yield Reaction(person["id"], None, person)
+            yield Reaction(person["id"], None, person, reactor_is_private=bool(person.get("locked")))
+
+    def account_is_private(self, account_id: str) -> bool:
+        """`locked`, asked once per account and client; an account that cannot be read counts as private."""
+        if account_id not in self._locked:
+            try:
+                self._locked[account_id] = bool(self.account(account_id).get("locked"))
+            except HttpStatusError as exc:
+                if exc.status not in (404, 410):
+                    raise
+                self._locked[account_id] = True
+        return self._locked[account_id]

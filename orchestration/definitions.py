@@ -12,6 +12,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from .assets.dbt import dbt_models, dbt_project
+from .assets.privacy import no_unmeasured_person_outside_registry, privacy_audit, unmeasured_persons
 from .assets.raw import raw_network_assets, raw_platform
 from .assets.scoring import leaderboard, score_changes_asset, scores_and_influence_graph
 from .assets.comparison import REVIEW_GROUP, formula_comparison
@@ -69,9 +70,9 @@ def dbt_executable() -> str:
 def build_definitions(social: SocialNetworks | None = None) -> Definitions:
     """The warehouse path comes from KLOUT_WAREHOUSE for both DuckDB and dbt (profiles.yml)."""
     return Definitions(
-        assets=[raw_platform, *raw_network_assets, dbt_models, scores_and_influence_graph, score_changes_asset, leaderboard,
-                person_topics, kplus, topic_leaderboards, perk_eligibility, formula_comparison],
-        asset_checks=gx_checks,
+        assets=[raw_platform, unmeasured_persons, *raw_network_assets, dbt_models, scores_and_influence_graph, score_changes_asset, leaderboard,
+                person_topics, kplus, topic_leaderboards, perk_eligibility, privacy_audit, formula_comparison],
+        asset_checks=[*gx_checks, no_unmeasured_person_outside_registry],
         jobs=[daily_job],
         schedules=[daily_schedule],
         # Every step writes or reads the one DuckDB file under a pool of 1, so steps never run in

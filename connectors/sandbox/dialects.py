@@ -468,7 +468,7 @@ class Platform:
         links = world.profile_links
         by_person = {pid: part for pid, part in links.groupby("person_id")}
         persons = world.persons[world.persons.registered].sort_values("person_id")
-        self.profiles = []
+        self.profiles, self.changes = [], []  # changes: (opted out on, consent withdrawn on) per profile
         for p in persons.itertuples():
             part = by_person.get(p.person_id)
             linked = [] if part is None else [{"network": n, "handle": h} for n, h in zip(part.network, part.handle)]
@@ -479,6 +479,7 @@ class Platform:
                 "opted_out": bool(p.opted_out), "is_private": is_private,
                 "private_consent": bool(is_private and p.private_consent), "linked_accounts": linked,
             })
+            self.changes.append((getattr(p, "opted_out_on", None), getattr(p, "consent_withdrawn_on", None)))
         self.gives = world.kplus_gives.assign(
             day=world.kplus_gives.given_at.dt.date,
             ms=world.kplus_gives.given_at.dt.as_unit("ms").astype("int64"))
@@ -487,12 +488,22 @@ class Platform:
             day=world.topic_edits.edited_at.dt.date,
             ms=world.topic_edits.edited_at.dt.as_unit("ms").astype("int64"))
 
+    @staticmethod
+    def _as_of(profile: dict, change: tuple, clock_day) -> dict:
+        """The profile as the platform shows it on `clock_day`: later opt-outs and withdrawals applied."""
+        opted_out_on, withdrawn_on = change
+        if opted_out_on is not None and opted_out_on <= clock_day:
+            profile = {**profile, "opted_out": True}
+        if withdrawn_on is not None and withdrawn_on <= clock_day:
+            profile = {**profile, "private_consent": False}
+        return profile
+
     def route(self, path: str, query: dict, clock_ms: int) -> Reply:
         page = _int_param(query, "page", 1, 1, 10**9)
         per_page = _int_param(query, "per_page", 100, 1, 1000)
         clock_day = datetime.fromtimestamp(clock_ms / 1000, tz=timezone.utc).date()
         if path == "/platform/v1/profiles":
-            items = self.profiles
+            items = [self._as_of(profile, change, clock_day) for profile, change in zip(self.profiles, self.changes)]
         elif path == "/platform/v1/kplus":
             day = _date_param(query)
             g = self.gives[(self.gives.day == day) & (self.gives.ms <= clock_ms)]

@@ -5,7 +5,8 @@
 - `persons`: person_id, display_name, birth_date (date), location, registered, opted_out,
   topics (list of slugs), audience (int, heavy-tailed), activity (post-rate multiplier),
   reactivity (0..1: how readily the person reacts; selective ... react-to-everything),
-  private_consent (bool: consents to tracking their private accounts).
+  private_consent (bool: consents to tracking their private accounts), opted_out_on and
+  consent_withdrawn_on (date or None: a change part-way through history; see the platform API).
 - `accounts`: network, account_id, handle, person_id, display_name, is_private,
   followers_count, following_count, created_at (UTC), base_statuses (posts made before the world).
 - `profile_links`: registered persons' linked accounts: person_id, network, handle, account_id,
@@ -85,6 +86,7 @@ class WorldConfig:
     registered_share: float = 0.70
     minor_share: float = 0.08
     opt_out_share: float = 0.05
+    late_opt_out_share: float = 0.03  # opt out (or withdraw consent) part-way through history
     private_share: float = 0.05
     reactions_per_post: float = 4.0
     mention_share: float = 0.15
@@ -136,8 +138,14 @@ class World:
         return sorted(ids)
 
     def ground_truth(self, network: str, start_day: date, end_day: date,
-                     tracked_account_ids, lookback_days: int = 7) -> GroundTruth:
-        """Expected landing of an in-order daily ingest of [start_day, end_day] (docs/contracts.md)."""
+                     tracked_account_ids, lookback_days: int = 7, privacy=None) -> GroundTruth:
+        """Expected landing of an in-order daily ingest of [start_day, end_day] (docs/contracts.md),
+        through `privacy` (a `connectors.privacy.PrivacyGate`) if given: the network's private
+        accounts are pseudonymised as reactors and dropped as mention targets; without it, what
+        the network serves."""
+        private = set() if privacy is None else set(
+            self.accounts.loc[(self.accounts.network == network) & self.accounts.is_private, "account_id"])
+        private -= set(privacy.consented_private_ids) if privacy is not None else set()
         tracked = set(tracked_account_ids)
         posts = self.posts[(self.posts.network == network) & self.posts.account_id.isin(tracked)]
         post_day = posts.created_at.dt.date
@@ -148,7 +156,10 @@ class World:
             "partition_day": landed_posts.created_at.dt.date.to_numpy(),
         })
 
-        reactions = self.reactions[self.reactions.network == network]
+        reactions = self.reactions[(self.reactions.network == network)
+                                   & ~((self.reactions.reaction_type == "mention") & self.reactions.target_account_id.isin(private))]
+        reactions = reactions.assign(reactor_account_id=[
+            privacy.pseudonym(r) if r in private else r for r in reactions.reactor_account_id])
         mentions = reactions[(reactions.reaction_type == "mention")
                              & reactions.post_id.isin(set(gt_posts.post_id))]
         mention_days = mentions.created_at.dt.date
@@ -187,6 +198,7 @@ def build_world(cfg: WorldConfig) -> World:
     topic_edits = pd.concat([p[4] for p in day_parts], ignore_index=True)
 
     persons = _alternate_private_consent(persons, accounts)
+    persons = _late_privacy_changes(cfg, persons, accounts)
     links = _profile_links(persons, accounts)
     follows = _follows(cfg, accounts)
     persons = persons.drop(columns=["_first", "_last"])
@@ -309,6 +321,28 @@ def _alternate_private_consent(persons: pd.DataFrame, accounts: pd.DataFrame) ->
     return persons
 
 
+def _late_privacy_changes(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Part-way through history (the world's later half), a few registered adults opt out
+    (`opted_out_on`) and a few owners of private accounts withdraw their consent
+    (`consent_withdrawn_on`): at least one of each where anyone qualifies. Drawn last, from an
+    RNG of its own, so nothing else in the world changes."""
+    rng = _rng(cfg, 9)
+    adult = pd.to_datetime(persons.birth_date) <= pd.Timestamp(cfg.start_date) - pd.DateOffset(years=18)
+    private_owners = persons.person_id.isin(set(accounts.loc[accounts.is_private, "person_id"]))
+    measured = persons.registered & ~persons.opted_out & adult
+    persons = persons.assign(opted_out_on=None, consent_withdrawn_on=None)
+    for column, eligible, share in (("opted_out_on", measured & ~private_owners, cfg.late_opt_out_share),
+                                    ("consent_withdrawn_on", measured & private_owners & persons.private_consent,
+                                     cfg.late_opt_out_share)):
+        idx = np.flatnonzero(eligible.to_numpy())
+        k = min(len(idx), max(1, round(share * len(idx)))) if len(idx) else 0
+        chosen = np.sort(rng.choice(idx, size=k, replace=False)) if k else np.array([], dtype=int)
+        offsets = rng.integers(0, max(cfg.days // 2, 1), size=k)
+        for i, back in zip(chosen, offsets):
+            persons.at[persons.index[i], column] = cfg.end_date - timedelta(days=int(back))
+    return persons
+
+
 def _profile_links(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
     reg = persons.loc[persons.registered, ["person_id", "private_consent"]]
     links = accounts.merge(reg, on="person_id")
@@ -317,9 +351,11 @@ def _profile_links(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFram
 
 
 def _public_handles(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
-    """The most-followed unregistered accounts per network: what a user lists as 'public accounts'."""
-    unreg = set(persons.loc[~persons.registered, "person_id"])
-    cand = accounts[accounts.person_id.isin(unreg)]
+    """The most-followed unregistered accounts per network: what a user lists as 'public accounts'
+    (public ones of adults: nobody lists a locked account or a child's)."""
+    adult = pd.to_datetime(persons.birth_date) <= pd.Timestamp(AGE_ANCHOR) - pd.DateOffset(years=18)
+    unreg = set(persons.loc[~persons.registered & adult, "person_id"])
+    cand = accounts[accounts.person_id.isin(unreg) & ~accounts.is_private]
     top = (cand.sort_values(["network", "followers_count"], ascending=[True, False])
            .groupby("network").head(cfg.public_handles_per_network))
     return top[["network", "handle", "account_id"]].reset_index(drop=True)

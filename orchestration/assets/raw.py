@@ -5,10 +5,12 @@ from dagster_duckdb import DuckDBResource
 
 from connectors.http import HttpStatusError
 from connectors.landing import PLATFORM_TABLES, ensure_raw_tables, ingest_day, land_platform
-from connectors.privacy import PrivacyGate, purge_excluded, purge_platform
+from connectors.privacy import PrivacyGate
 
+from ..forgetting import Unmeasured, WarehousePrivacy
 from ..partitions import daily_partitions, single_run, window_days
 from ..resources import SocialNetworks
+from .privacy import UNMEASURED
 from ..progress import each_day
 
 RAW_GROUP = "raw"
@@ -32,68 +34,54 @@ def raw_platform(context: AssetExecutionContext, duckdb: DuckDBResource, social:
         for day in each_day(context, window_days(*context.partition_time_window)):
             social.observe_day(day)
             report = land_platform(conn, social.platform(), day)
-            purge_platform(conn)
             for table, count in report.rows.items():
                 totals[table.removeprefix("platform_")] = totals.get(table.removeprefix("platform_"), 0) + count
     for table in PLATFORM_TABLES:
         yield MaterializeResult(asset_key=["raw", f"platform_{table}"], metadata={"rows": totals.get(table, 0)})
 
 
-def tracked_handles(conn, network: str, day, public_handles: list[str]) -> list[str]:
-    """Accounts to fetch: those linked by registered profiles as of `day`, plus public accounts.
-
-    Privacy gates, applied before anything is fetched: an opted-out person is not measured and a
-    private account is used only with its owner's explicit consent.
-    """
+def tracked_handles(conn, network: str, day, public_handles: list[str], unmeasured: Unmeasured) -> list[str]:
+    """Accounts to fetch: those linked by registered profiles as of `day`, plus public accounts,
+    less every unmeasured person's (the privacy gate applies before anything is fetched)."""
     linked = conn.execute(
         """
-        select distinct l.handle
-        from raw.platform_links as l
-        join raw.platform_profiles as p on p.person_id = l.person_id and p.partition_day = l.partition_day
-        where l.network = ? and l.partition_day = (select max(partition_day) from raw.platform_links where partition_day <= ?)
-          and not p.opted_out
-          and (not p.is_private or p.private_consent)
-        order by 1
+        select distinct handle from raw.platform_links
+        where network = ? and partition_day = (select max(partition_day) from raw.platform_links where partition_day <= ?)
         """,
         [network, day],
     ).fetchall()
-    return sorted({h for (h,) in linked} | set(public_handles))
+    excluded = {h for n, h in unmeasured.handles if n == network}
+    return sorted(({h for (h,) in linked} | set(public_handles)) - excluded)
 
 
-def excluded_handles(conn, network: str, day) -> list[str]:
-    """Accounts we must not measure: opted-out persons, private accounts without consent."""
-    rows = conn.execute(
-        """
-        select distinct l.handle
-        from raw.platform_links as l
-        join raw.platform_profiles as p on p.person_id = l.person_id and p.partition_day = l.partition_day
-        where l.network = ? and l.partition_day = (select max(partition_day) from raw.platform_links where partition_day <= ?)
-          and (p.opted_out or (p.is_private and not p.private_consent))
-        order by 1
-        """,
-        [network, day],
-    ).fetchall()
-    return [h for (h,) in rows]
+def resolved_id(client, handle: str) -> str | None:
+    """The handle's account id, or None when the account is gone. Any other failure fails the
+    partition: we do not land data we might not be allowed to keep."""
+    try:
+        return client.resolve_account(handle).account_id
+    except HttpStatusError as exc:
+        if exc.status not in (400, 404):  # XRPC answers unknown actors with 400
+            raise
+        return None
 
 
-def privacy_gate(client, network: str, handles: list[str], salt: str) -> PrivacyGate:
-    """Resolve excluded handles to account ids. An account that cannot be resolved for any reason
-    but "gone" fails the partition: we do not land data we might not be allowed to keep."""
-    ids = set()
-    for handle in handles:
-        try:
-            ids.add(client.resolve_account(handle).account_id)
-        except HttpStatusError as exc:
-            if exc.status not in (400, 404):  # XRPC answers unknown actors with 400
-                raise
-    return PrivacyGate(network, frozenset(ids), salt)
+def privacy_gate(client, network: str, unmeasured: Unmeasured, consenting_handles: list[str],
+                 salt: str) -> tuple[PrivacyGate, dict[str, str]]:
+    """The gate of `network`: unmeasured people's accounts (account id -> person id, also
+    returned for the registry) and the private accounts whose owners consented."""
+    owners = {a: p for n, a, p in unmeasured.accounts if n == network}
+    for (linked_network, handle), person in sorted(unmeasured.handles.items()):
+        if linked_network == network and (account_id := resolved_id(client, handle)):
+            owners[account_id] = person
+    consented = {i for i in (resolved_id(client, h) for h in consenting_handles) if i}
+    return PrivacyGate(network, frozenset(owners), salt, frozenset(consented - set(owners))), owners
 
 
 def network_raw_asset(network: str):
     @multi_asset(
         name=f"raw_{network}",
         specs=[
-            AssetSpec(["raw", f"{network}_{t}"], group_name=RAW_GROUP, deps=[PLATFORM_LINKS, PLATFORM_PROFILES])
+            AssetSpec(["raw", f"{network}_{t}"], group_name=RAW_GROUP, deps=[UNMEASURED])
             for t in NETWORK_TABLES
         ],
         partitions_def=daily_partitions,
@@ -106,12 +94,19 @@ def network_raw_asset(network: str):
         with duckdb.get_connection() as conn:
             ensure_raw_tables(conn, social.networks)
             client = social.client(network)
-            for day in each_day(context, window_days(*context.partition_time_window)):
+            registry = WarehousePrivacy(conn, social.pseudonym_salt)
+            days = window_days(*context.partition_time_window)
+            for day in each_day(context, days):
                 social.observe_day(day)
-                handles = tracked_handles(conn, network, day, social.public_handles(network))
-                gate = privacy_gate(client, network, excluded_handles(conn, network, day), social.pseudonym_salt)
+                # ages count on the day; opt-outs and withdrawn consents as of the run's last day
+                unmeasured = registry.unmeasured(day, registry_day=days[-1])
+                handles = tracked_handles(conn, network, day, social.public_handles(network), unmeasured)
+                gate, resolved = privacy_gate(client, network, unmeasured,
+                                              registry.consenting_private_handles(network, days[-1]), social.pseudonym_salt)
+                registry.record_accounts(network, resolved)
                 report = ingest_day(conn, client, handles, day, lookback_days=social.lookback_days, privacy=gate)
-                purge_excluded(conn, gate)
+                # what others' rows say of them (a post that mentions them): redacted before anyone reads it
+                registry.purge(unmeasured, tables=[f"raw.{network}_{t}" for t in NETWORK_TABLES])
                 for table, count in report.rows.items():
                     totals[table.removeprefix(f"{network}_")] += count
                 for failure in report.failures:

@@ -15,7 +15,7 @@ The platform tables are landed as `connectors/landing.py` lands them from the pl
 (`connectors/sandbox/dialects.py: Platform`): partition D holds the +K gives and profile topic
 edits made on D, and a snapshot of every perk campaign started by D. Registered profiles and
 their links are one snapshot on the first day; opted-out profiles keep only their id and the
-opt-out flag (what `purge_platform` leaves), and the generator never has them give, receive or
+opt-out flag (what the registry keeps of them), and the generator never has them give, receive or
 edit topics.
 """
 from __future__ import annotations
@@ -269,7 +269,7 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
             conn.execute(f"insert into raw.{net}_accounts {_ACCOUNTS_SQL[net]}", [all_days])
         conn.register("reg_df", registered)
         conn.register("links_df", links)
-        # opted-out profiles keep only their id and the opt-out (connectors.privacy.purge_platform)
+        # opted-out profiles keep only their id and the opt-out (orchestration.forgetting)
         conn.execute("""
             insert into raw.platform_profiles
             select person_id,

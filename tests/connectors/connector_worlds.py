@@ -34,6 +34,7 @@ class MastodonWorld:
                  match=[matchers.query_param_matcher({"acct": "alice"})])
         rsps.get(f"{MASTODON}/api/v1/accounts/lookup", status=503,
                  match=[matchers.query_param_matcher({"acct": "bob"})])
+        rsps.get(f"{MASTODON}/api/v1/accounts/9", json=m_account("9"))  # the mentioned account: public
         url = f"{MASTODON}/api/v1/accounts/1/statuses"
         rsps.get(url, json=[self.future, self.today],
                  headers={"Link": f'<{url}?limit=40&max_id={self.today["id"]}>; rel="next"'},

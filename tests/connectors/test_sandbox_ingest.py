@@ -9,6 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from connectors.privacy import PrivacyGate
+
 from connectors import make_client
 from connectors.http import HttpClient
 from connectors.landing import ensure_raw_tables, ingest_day, land_platform
@@ -72,7 +74,9 @@ def faulty_ingest():
 @pytest.mark.parametrize("network", NETWORKS)
 def test_fourteen_faulty_days_land_exactly_the_ground_truth(faulty_ingest, network):
     world, server, conn, tracked = faulty_ingest
-    truth = world.ground_truth(network, DAYS[0], DAYS[-1], tracked[network], lookback_days=7)
+    # the ingest's default gate knows no consents: every account the network marks private is gated
+    truth = world.ground_truth(network, DAYS[0], DAYS[-1], tracked[network], lookback_days=7,
+                               privacy=PrivacyGate(network))
     posts, reactions = raw_keys(conn, network)
     assert as_set(posts, ["post_id", "partition_day"]) == as_set(truth.posts, ["post_id", "partition_day"])
     key = ["post_id", "reactor_account_id", "reaction_type"]

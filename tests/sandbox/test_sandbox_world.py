@@ -37,7 +37,8 @@ def test_shifting_end_date_keeps_overlapping_days(config, world):
     pd.testing.assert_frame_equal(a.drop(columns="seq").sort_values(key, ignore_index=True),
                                   b.drop(columns="seq").sort_values(key, ignore_index=True))
     pd.testing.assert_frame_equal(days(world.kplus_gives, "given_at"), days(shifted.kplus_gives, "given_at"))
-    pd.testing.assert_frame_equal(world.persons, shifted.persons)
+    late = ["opted_out_on", "consent_withdrawn_on"]  # part-way changes fall in the world's later half, wherever it ends
+    pd.testing.assert_frame_equal(world.persons.drop(columns=late), shifted.persons.drop(columns=late))
 
 
 def test_default_world_builds_fast():

@@ -1,0 +1,175 @@
+"""Privacy end to end on a small world: people who opt out or withdraw consent part-way through
+history are forgotten in every table and every past day by the next run, without moving anyone
+else's history; the audit finds a leak wherever it is injected."""
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+import pytest
+from dagster import AssetKey, DagsterInstance
+
+from connectors.sandbox.world import WorldConfig, build_world
+from orchestration.definitions import build_definitions
+from orchestration.forgetting import REGISTRY_TABLES, SCHEMA, WarehousePrivacy
+
+from .pipeline import SMALL_WORLD, WORLD_END, materialize_range, small_social
+
+SALT = "open-klout"
+
+
+@pytest.fixture(scope="module")
+def world():
+    return build_world(WorldConfig(seed=7, persons=SMALL_WORLD["sandbox_persons"], days=SMALL_WORLD["sandbox_days"],
+                                   end_date=WORLD_END))
+
+
+@pytest.fixture(scope="module")
+def late(world):
+    """The world's part-way changes: who opts out and who withdraws consent, and when."""
+    p = world.persons
+    opted = p[p.opted_out_on.notna()].iloc[0]
+    withdrawn = p[p.consent_withdrawn_on.notna()].iloc[0]
+    return opted.person_id, opted.opted_out_on, withdrawn.person_id, withdrawn.consent_withdrawn_on
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory, dbt_manifest, late):
+    """Run 1 ends the day before the opt-out; run 2 covers it and the days up to the withdrawal."""
+    _, opt_out_day, _, withdrawal_day = late
+    first = opt_out_day - timedelta(days=5)
+    assert first <= withdrawal_day
+    path = str(tmp_path_factory.mktemp("privacy") / "warehouse.duckdb")
+    instance = DagsterInstance.ephemeral()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KLOUT_WAREHOUSE", path)
+        defs = build_definitions(small_social())
+        materialize_range(defs, first, opt_out_day - timedelta(days=1), instance=instance)
+        with duckdb.connect(path, read_only=True) as conn:
+            before = conn.execute("select * from marts.scores order by all").df()
+        last = max(withdrawal_day, opt_out_day)
+        result = materialize_range(defs, opt_out_day, last, instance=instance)
+    yield path, before, result, (first, opt_out_day, last)
+
+
+def identifiers(world, person_ids) -> set[str]:
+    accounts = world.accounts[world.accounts.person_id.isin(person_ids)]
+    return (set(person_ids) | set(accounts.account_id) | set(accounts.handle)
+            | {f"{n}:{a}" for n, a in zip(accounts.network, accounts.account_id)})
+
+
+def traces(path: str, needles: set[str]) -> list[tuple[str, str, int]]:
+    """Exact matches in every text column of every table and view outside the registry, and
+    quoted matches in JSON: searched independently of the code under test."""
+    found = []
+    with duckdb.connect(path, read_only=True) as conn:
+        columns = conn.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns"
+            " where data_type in ('VARCHAR', 'JSON') and table_schema not in ('information_schema', ?)",
+            [SCHEMA]).fetchall()
+        for schema, table, column, kind in columns:
+            if f"{schema}.{table}" in REGISTRY_TABLES:
+                continue
+            if kind == "JSON":
+                sql = f'select count(*) from "{schema}"."{table}" where list_has_any(?, regexp_extract_all("{column}"::varchar, \'"([^"]*)"\', 1))'
+            else:
+                sql = f'select count(*) from "{schema}"."{table}" where "{column}" in (select unnest(?))'
+            hits = conn.execute(sql, [sorted(needles)]).fetchone()[0]
+            if hits:
+                found.append((f"{schema}.{table}", column, hits))
+    return found
+
+
+def test_the_run_after_an_opt_out_forgets_them_in_every_table_and_day(history, world, late):
+    path, _, _, _ = history
+    opted, _, withdrawn, _ = late
+    assert traces(path, identifiers(world, [opted])) == []
+    assert traces(path, identifiers(world, [withdrawn])) == []
+    with duckdb.connect(path, read_only=True) as conn:
+        kept = conn.execute("select display_name, location, birth_date from raw.platform_profiles where person_id = ?",
+                            [opted]).df()
+        reasons = dict(conn.execute(f"select person_id, reason from {SCHEMA}.unmeasured_persons").fetchall())
+    assert len(kept) and kept.isna().all().all()  # the registry row: id and flags only
+    assert reasons[opted] == "opted_out" and reasons[withdrawn] == "private_without_consent"
+
+
+def test_everyone_elses_history_is_unchanged(history, late):
+    path, before, _, (first, opt_out_day, _) = history
+    opted, _, withdrawn, _ = late
+    with duckdb.connect(path, read_only=True) as conn:
+        after = conn.execute("select * from marts.scores where day < ? order by all", [opt_out_day]).df()
+    kept = before[~before.person_id.isin([opted, withdrawn])].reset_index(drop=True)
+    assert len(kept) and set(before.person_id) > set(kept.person_id)  # they were scored before
+    pd.testing.assert_frame_equal(kept, after[~after.person_id.isin([withdrawn])].reset_index(drop=True))
+
+
+def test_the_forgetting_is_reported_and_the_audit_passes(history):
+    _, _, result, _ = history
+    forget = result.asset_materializations_for_node("privacy__unmeasured_persons")[-1].metadata
+    assert forget["forgotten_rows"].value > 0
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["no_unmeasured_person_outside_registry"] is True
+
+
+def test_forgetting_again_changes_nothing(history, tmp_path, late):
+    path, _, _, (_, _, last) = history
+    copy = str(tmp_path / "w.duckdb")
+    shutil.copy(path, copy)
+    with duckdb.connect(copy) as conn:
+        registry = WarehousePrivacy(conn, SALT)
+        report = registry.purge(registry.unmeasured(last))
+    assert report.rows == {}
+
+
+def text_columns(conn) -> list[tuple[str, str, str]]:
+    return conn.execute(
+        "select c.table_schema, c.table_name, c.column_name from information_schema.columns as c"
+        " join information_schema.tables as t using (table_schema, table_name)"
+        " where t.table_type = 'BASE TABLE' and c.data_type = 'VARCHAR' and c.table_schema not in (?)"
+        " order by 1, 2, 3", [SCHEMA]).fetchall()
+
+
+def test_the_audit_finds_a_leak_injected_into_any_table(history, tmp_path, late):
+    path, _, _, (_, _, last) = history
+    opted = late[0]
+    copy = str(tmp_path / "w.duckdb")
+    shutil.copy(path, copy)
+    with duckdb.connect(copy) as conn:
+        registry = WarehousePrivacy(conn, SALT)
+        unmeasured = registry.unmeasured(last)
+        assert registry.audit(unmeasured) == []
+        injected = 0
+        for schema, table, column in text_columns(conn):
+            name = f"{schema}.{table}"
+            if name in REGISTRY_TABLES or not conn.execute(f"select count(*) from {name}").fetchone()[0]:
+                continue
+            conn.execute("begin transaction")
+            conn.execute(f"insert into {name} select * replace (? as {column}) from {name} limit 1", [opted])
+            found = {(f.table, f.column) for f in registry.audit(unmeasured)}
+            conn.execute("rollback")
+            assert (name, column) in found, name
+            injected += 1
+        conn.execute("create schema scratch")
+        conn.execute("create table scratch.notes as select ? as who", [opted])
+        assert [(f.table, f.column) for f in registry.audit(unmeasured)] == [("scratch.notes", "who")]
+    assert injected > 40
+
+
+def test_a_leak_fails_the_blocking_audit_check(history, tmp_path, late, dbt_manifest):
+    path, _, _, (_, _, last) = history
+    copy = str(tmp_path / "w.duckdb")
+    shutil.copy(path, copy)
+    with duckdb.connect(copy) as conn:
+        conn.execute("insert into marts.leaderboard select * replace (? as person_id) from marts.leaderboard limit 1",
+                     [late[0]])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KLOUT_WAREHOUSE", copy)
+        defs = build_definitions(small_social())
+        job = defs.resolve_implicit_global_asset_job_def()
+        result = job.execute_in_process(
+            asset_selection=[AssetKey(["privacy", "audit"])], instance=DagsterInstance.ephemeral(), raise_on_error=False,
+            partition_key=last.isoformat())
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.passed is False and evaluation.metadata["findings"].value == 1
