@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: run test ui bench bootstrap manifest clean rescore compare logs
+.PHONY: run test ui bench bootstrap manifest clean rescore compare logs export erase
 
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml manifest
 
@@ -58,6 +58,13 @@ rescore: bootstrap
 
 compare: bootstrap
 	$(BIN)/python -m orchestration.cli compare $(VERSION) --from $(FROM) --to $(TO)
+
+# Subject requests, audited in privacy.requests: make export PERSON=p000123 / make erase PERSON=p000123
+export: bootstrap
+	$(BIN)/python -m orchestration.cli export-person $(PERSON)
+
+erase: bootstrap
+	$(BIN)/python -m orchestration.cli erase-person $(PERSON)
 
 clean:
 	rm -rf data $(DAGSTER_HOME) dbt_project/target dbt_project/logs

@@ -122,6 +122,8 @@ def collect_day(network_client: NetworkClient, handles: Iterable[str], day: date
             log.warning("skipping %s account %s: %s", network, handle, exc)
             batch.failures.append(AccountFailure(network, handle, exc.endpoint, str(exc)))
             continue
+        if account is None:
+            continue  # an unmeasured account behind a handle we were asked to track
         batch.accounts.append(account)
         batch.posts.extend(posts)
         batch.reactions.extend(reactions)
@@ -138,6 +140,8 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
     stamp = {"partition_day": day, "fetched_at": fetched_at}
 
     account = client.resolve_account(handle)
+    if account.account_id in privacy.excluded_account_ids:
+        return None, [], []
     flag = getattr(client, "account_is_private", None)
 
     def is_private(account_id: str) -> bool:

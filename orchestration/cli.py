@@ -54,6 +54,27 @@ def compare(candidate: str, first: date, last: date, baseline: str = "") -> None
                    {"formula_comparison": {"config": {"candidate": candidate, "baseline": baseline}}})
 
 
+def subject_request(command: str, person_id: str) -> None:
+    """Subject access or erasure from the command line, audited like the Dagster jobs' requests."""
+    import getpass
+
+    from .forgetting import WarehousePrivacy
+    from .warehouse import exports_dir
+
+    salt = os.getenv("KLOUT_PSEUDONYM_SALT") or "open-klout"
+    requested_by = f"cli:{getpass.getuser()}"
+    with duckdb.connect(warehouse_path()) as conn:
+        privacy = WarehousePrivacy(conn, salt)
+        if command == "export-person":
+            request_id, path, counts = privacy.export_request(person_id, requested_by, exports_dir())
+            print(f"{request_id}: {sum(counts.values())} rows from {len(counts)} tables written to {path}")
+        else:
+            request_id, counts = privacy.erase_request(person_id, requested_by, datetime.now(timezone.utc).date())
+            print(f"{request_id}: {sum(counts.values())} rows forgotten in {len(counts)} tables")
+            for table, rows in sorted(counts.items()):
+                print(f"  {table}: {rows}")
+
+
 def print_logs(run_id: str | None) -> None:
     """The full event log of a run (default: the latest), tracebacks included."""
     instance = DagsterInstance.get()
@@ -108,6 +129,10 @@ def main(argv: list[str] | None = None) -> None:
     run = sub.add_parser("run", help="materialise the last N daily partitions and print the leaderboard")
     run.add_argument("--days", type=int, default=14)
     sub.add_parser("leaderboard", help="print the latest top-10 leaderboard")
+    for name, text in (("export-person", "write everything the warehouse holds about one person as JSON"),
+                       ("erase-person", "erase one person now and never measure them again")):
+        request = sub.add_parser(name, help=text)
+        request.add_argument("person_id", help="a person id (p000123) or an unregistered account (mastodon:123)")
     logs = sub.add_parser("logs", help="print the full event log of a run (default: the latest)")
     logs.add_argument("run_id", nargs="?", default="")
     for name, text in (("rescore", "backfill a formula version beside the active one"),
@@ -125,6 +150,9 @@ def main(argv: list[str] | None = None) -> None:
         run_and_report(daily_selection, first, last)
     elif args.command == "rescore":
         rescore(args.version, args.first, args.last)
+        return
+    elif args.command in ("export-person", "erase-person"):
+        subject_request(args.command, args.person_id)
         return
     elif args.command == "logs":
         print_logs(args.run_id)

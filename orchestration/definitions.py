@@ -12,7 +12,8 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from .assets.dbt import dbt_models, dbt_project
-from .assets.privacy import no_unmeasured_person_outside_registry, privacy_audit, unmeasured_persons
+from .assets.privacy import (erase_person, export_person, no_unmeasured_person_outside_registry, privacy_audit,
+                             unmeasured_persons)
 from .assets.raw import raw_network_assets, raw_platform
 from .assets.scoring import leaderboard, score_changes_asset, scores_and_influence_graph
 from .assets.comparison import REVIEW_GROUP, formula_comparison
@@ -73,7 +74,7 @@ def build_definitions(social: SocialNetworks | None = None) -> Definitions:
         assets=[raw_platform, unmeasured_persons, *raw_network_assets, dbt_models, scores_and_influence_graph, score_changes_asset, leaderboard,
                 person_topics, kplus, topic_leaderboards, perk_eligibility, privacy_audit, formula_comparison],
         asset_checks=[*gx_checks, no_unmeasured_person_outside_registry],
-        jobs=[daily_job],
+        jobs=[daily_job, export_person, erase_person],
         schedules=[daily_schedule],
         # Every step writes or reads the one DuckDB file under a pool of 1, so steps never run in
         # parallel anyway; one process per run saves a start-up (and a GX import per check) per step.

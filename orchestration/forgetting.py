@@ -23,6 +23,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -134,15 +135,27 @@ class WarehousePrivacy:
         (default `day`): an opt-out or a withdrawn consent reaches back over all history."""
         self.ensure_registry()
         reasons = unmeasured_on(self.profiles_on(registry_day or day), day, self.erased())
+        return self.identified(reasons, registry_day or day)
+
+    def identified(self, reasons: dict[str, str], registry_day: date | None = None) -> Unmeasured:
+        """`reasons`' persons with every account id and handle the warehouse knows them by."""
+        self.ensure_registry()
         people = list(reasons)
         handles: list[tuple[str, str, str]] = []
         if people and self._exists("raw.platform_links"):
             handles = self.conn.execute(
                 "select distinct network, handle, person_id from raw.platform_links"
-                " where person_id in (select unnest(?)) and partition_day <= ?", [people, registry_day or day]).fetchall()
+                " where person_id in (select unnest(?)) and partition_day <= coalesce(?, partition_day)",
+                [people, registry_day]).fetchall()
         accounts = set(self.conn.execute(
             f"select network, account_id, person_id from {SCHEMA}.unmeasured_accounts"
             " where person_id in (select unnest(?))", [people]).fetchall()) if people else set()
+        for person in people:  # an unregistered account is its own person: `network:account_id`
+            network, _, account = person.partition(":")
+            if account and self._exists(f"raw.{network}_accounts"):
+                accounts.add((network, account, person))
+                handles += [(network, h, person) for (h,) in self.conn.execute(
+                    f"select distinct handle from raw.{network}_accounts where account_id = ?", [account]).fetchall()]
         for network in {n for n, _, _ in handles}:  # accounts landed before they became unmeasured
             if self._exists(f"raw.{network}_accounts"):
                 by_handle = [(h, p) for n, h, p in handles if n == network]
@@ -303,6 +316,56 @@ class WarehousePrivacy:
                               [run_id, finding.table, finding.column, finding.rows])
 
     # ------------------------------------------------------------------ subject requests
+    def export_person(self, person_id: str) -> dict[str, list[dict]]:
+        """Everything the warehouse holds about one person, registry included: table -> rows."""
+        subject = self.identified({person_id: "subject"})
+        self._register_needles(subject)
+        pattern = _quoted_pattern(subject.needles())
+        rows = self.conn.execute(
+            """select c.table_schema || '.' || c.table_name, list(c.column_name order by c.ordinal_position),
+                      list(c.data_type order by c.ordinal_position)
+               from information_schema.columns as c
+               join information_schema.tables as t using (table_catalog, table_schema, table_name)
+               where t.table_type = 'BASE TABLE' and t.table_catalog = current_database()
+                 and c.table_schema not in (select unnest(?)) and c.data_type in (select unnest(?))
+                 and not (c.table_schema = ? and c.table_name = 'requests')
+               group by 1 order by 1""", [list(SYSTEM_SCHEMAS), list(_TEXT_TYPES), SCHEMA]).fetchall()
+        export: dict[str, list[dict]] = {}
+        for table, columns, kinds in rows:
+            where = " or ".join(f"regexp_matches({c}::varchar, ?)" if k == "JSON"
+                                else f"{c} in (select needle from _needles)" for c, k in zip(columns, kinds))
+            frame = self.conn.execute(f"select * from {table} where {where} order by all",
+                                      [pattern] * kinds.count("JSON")).df()
+            if len(frame):
+                export[table] = json.loads(frame.to_json(orient="records", date_format="iso"))
+        return export
+
+    def export_request(self, person_id: str, requested_by: str, out_dir: Path) -> tuple[str, Path, dict[str, int]]:
+        """Subject access: write everything held about the person as JSON; audit the request."""
+        export = self.export_person(person_id)
+        counts = {table: len(rows) for table, rows in export.items()}
+        request_id = self.log_request("export", requested_by, person_id, counts)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"{request_id}.json"
+        path.write_text(json.dumps({"request_id": request_id, "person_id": person_id, "tables": export},
+                                   indent=2, ensure_ascii=False, default=str))
+        return request_id, path, counts
+
+    def erase_request(self, person_id: str, requested_by: str, day: date) -> tuple[str, dict[str, int]]:
+        """Erasure on request, audited."""
+        counts = self.erase_person(person_id, day).rows
+        return self.log_request("erase", requested_by, person_id, counts), counts
+
+    def erase_person(self, person_id: str, day: date) -> PurgeReport:
+        """Erasure on request: the person joins the registry as erased and is forgotten now, the same
+        purge as an opt-out's; later runs never fetch them again."""
+        self.ensure_registry()
+        if person_id not in self.erased():
+            self.conn.execute(f"insert into {SCHEMA}.erasures values (?, ?)", [person_id, datetime.now(timezone.utc)])
+        unmeasured = self.unmeasured(day)
+        self.write_registry(unmeasured)
+        return self.purge(unmeasured)
+
     def log_request(self, kind: str, requested_by: str, person_id: str, row_counts: dict[str, int]) -> str:
         """Audit a subject request without personal data: the subject only as a salted hash."""
         self.ensure_registry()

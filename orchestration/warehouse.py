@@ -20,6 +20,11 @@ def warehouse_path() -> str:
     return str(path)
 
 
+def exports_dir() -> Path:
+    """Subject access exports, beside the warehouse (git-ignored with it)."""
+    return Path(warehouse_path()).parent / "exports"
+
+
 def replace_rows(
     conn: duckdb.DuckDBPyConnection,
     table: str,

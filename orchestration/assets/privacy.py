@@ -1,8 +1,16 @@
 """Privacy as assets: who is unmeasured (and forgetting them everywhere) before anything is
 fetched, and an audit of the whole warehouse after everything is written."""
 
+from datetime import datetime, timezone
+from pathlib import Path
+
 from dagster import (
     AssetCheckExecutionContext,
+    Config,
+    OpExecutionContext,
+    Output,
+    job,
+    op,
     AssetCheckResult,
     AssetExecutionContext,
     AssetKey,
@@ -16,6 +24,7 @@ from dagster_duckdb import DuckDBResource
 from ..forgetting import SCHEMA, WarehousePrivacy
 from ..partitions import daily_partitions, single_run, window_days
 from ..resources import SocialNetworks
+from ..warehouse import exports_dir
 
 PRIVACY_GROUP = "privacy"
 UNMEASURED = AssetKey(["privacy", "unmeasured_persons"])
@@ -75,3 +84,41 @@ def no_unmeasured_person_outside_registry(context: AssetCheckExecutionContext, d
     detail = "\n".join(f"- {table}.{column}: {rows} rows" for table, column, rows in found) or "none"
     return AssetCheckResult(passed=audit[1] == 0, metadata={"tables_searched": audit[0], "findings": audit[1],
                                                              "where": MetadataValue.md(detail)})
+
+
+# ---------------------------------------------------------------------------- subject requests
+class SubjectRequest(Config):
+    person_id: str
+    out_dir: str = ""  # exports: default <warehouse folder>/exports
+
+
+def _requested_by(context: OpExecutionContext) -> str:
+    return f"dagster:{context.run.tags.get('dagster/user', 'ui')}:{context.run_id}"
+
+
+@op(pool="duckdb", description="Everything the warehouse holds about one person, as JSON; audited in privacy.requests.")
+def export_subject(context: OpExecutionContext, config: SubjectRequest, duckdb: DuckDBResource,
+                   social: SocialNetworks) -> Output[str]:
+    with duckdb.get_connection() as conn:
+        request_id, path, counts = WarehousePrivacy(conn, social.pseudonym_salt).export_request(
+            config.person_id, _requested_by(context), Path(config.out_dir) if config.out_dir else exports_dir())
+    return Output(str(path), metadata={"request_id": request_id, "tables": len(counts), "rows": sum(counts.values())})
+
+
+@op(pool="duckdb", description="Erase one person now (the same purge as an opt-out); audited in privacy.requests.")
+def erase_subject(context: OpExecutionContext, config: SubjectRequest, duckdb: DuckDBResource,
+                  social: SocialNetworks) -> Output[str]:
+    with duckdb.get_connection() as conn:
+        request_id, counts = WarehousePrivacy(conn, social.pseudonym_salt).erase_request(
+            config.person_id, _requested_by(context), datetime.now(timezone.utc).date())
+    return Output(request_id, metadata={"rows_forgotten": sum(counts.values()), "forgotten": MetadataValue.json(counts)})
+
+
+@job(description="Subject access: export everything held about one person (config: person_id).")
+def export_person():
+    export_subject()
+
+
+@job(description="Erasure on request: forget one person now and never measure them again (config: person_id).")
+def erase_person():
+    erase_subject()

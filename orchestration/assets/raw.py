@@ -105,8 +105,10 @@ def network_raw_asset(network: str):
                                               registry.consenting_private_handles(network, days[-1]), social.pseudonym_salt)
                 registry.record_accounts(network, resolved)
                 report = ingest_day(conn, client, handles, day, lookback_days=social.lookback_days, privacy=gate)
-                # what others' rows say of them (a post that mentions them): redacted before anyone reads it
-                registry.purge(unmeasured, tables=[f"raw.{network}_{t}" for t in NETWORK_TABLES])
+                # what others' rows say of them (a post that mentions them), by every id the gate just
+                # resolved too: redacted before anyone reads it
+                registry.purge(registry.unmeasured(day, registry_day=days[-1]),
+                               tables=[f"raw.{network}_{t}" for t in NETWORK_TABLES])
                 for table, count in report.rows.items():
                     totals[table.removeprefix(f"{network}_")] += count
                 for failure in report.failures:

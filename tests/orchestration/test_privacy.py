@@ -173,3 +173,42 @@ def test_a_leak_fails_the_blocking_audit_check(history, tmp_path, late, dbt_mani
             partition_key=last.isoformat())
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.passed is False and evaluation.metadata["findings"].value == 1
+
+
+def measured_person(path: str) -> str:
+    with duckdb.connect(path, read_only=True) as conn:
+        return conn.execute("select person_id from marts.leaderboard order by day desc, rank limit 1").fetchone()[0]
+
+
+def test_subject_access_exports_their_rows_and_audits_without_personal_data(history, world, tmp_path):
+    path, _, _, _ = history
+    copy = str(tmp_path / "w.duckdb")
+    shutil.copy(path, copy)
+    person = measured_person(copy)
+    with duckdb.connect(copy) as conn:
+        request_id, out, counts = WarehousePrivacy(conn, SALT).export_request(person, "test", tmp_path / "exports")
+        requests = conn.execute(f"select * from {SCHEMA}.requests").df()
+    exported = __import__("json").loads(out.read_text())
+    assert exported["person_id"] == person and counts["marts.scores"] > 0 and counts["raw.platform_profiles"] > 0
+    assert all(row["person_id"] == person for row in exported["tables"]["marts.scores"])
+    assert list(requests.request_id) == [request_id] and requests.kind[0] == "export"
+    assert not requests.astype(str).isin(identifiers(world, [person])).any().any()  # a salted hash, not the id
+
+
+def test_erasure_by_the_dagster_job_forgets_them_now(history, world, tmp_path, dbt_manifest):
+    path, _, _, _ = history
+    copy = str(tmp_path / "w.duckdb")
+    shutil.copy(path, copy)
+    person = measured_person(copy)
+    assert traces(copy, identifiers(world, [person]))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KLOUT_WAREHOUSE", copy)
+        defs = build_definitions(small_social())
+        result = defs.resolve_job_def("erase_person").execute_in_process(
+            run_config={"ops": {"erase_subject": {"config": {"person_id": person}}}}, instance=DagsterInstance.ephemeral())
+    assert result.success
+    assert traces(copy, identifiers(world, [person])) == []
+    with duckdb.connect(copy, read_only=True) as conn:
+        kinds = [k for (k,) in conn.execute(f"select kind from {SCHEMA}.requests").fetchall()]
+        erased = [p for (p,) in conn.execute(f"select person_id from {SCHEMA}.erasures").fetchall()]
+    assert kinds == ["erase"] and erased == [person]
