@@ -130,14 +130,15 @@ class WarehousePrivacy:
     def erased(self) -> set[str]:
         return {p for (p,) in self.conn.execute(f"select person_id from {SCHEMA}.erasures").fetchall()}
 
-    def unmeasured(self, day: date, registry_day: date | None = None) -> Unmeasured:
-        """Unmeasured on `day` (age counts on that day) by the registry as of `registry_day`
-        (default `day`): an opt-out or a withdrawn consent reaches back over all history."""
+    def unmeasured(self, day: date) -> Unmeasured:
+        """Unmeasured on `day`: ages count on that day; opt-outs, withdrawn consents and erasures
+        by the latest registry, so they reach back over all history, and re-running an old
+        partition after someone left never brings them back."""
         self.ensure_registry()
-        reasons = unmeasured_on(self.profiles_on(registry_day or day), day, self.erased())
-        return self.identified(reasons, registry_day or day)
+        reasons = unmeasured_on(self.profiles_on(date.max), day, self.erased())
+        return self.identified(reasons)
 
-    def identified(self, reasons: dict[str, str], registry_day: date | None = None) -> Unmeasured:
+    def identified(self, reasons: dict[str, str]) -> Unmeasured:
         """`reasons`' persons with every account id and handle the warehouse knows them by."""
         self.ensure_registry()
         people = list(reasons)
@@ -145,8 +146,7 @@ class WarehousePrivacy:
         if people and self._exists("raw.platform_links"):
             handles = self.conn.execute(
                 "select distinct network, handle, person_id from raw.platform_links"
-                " where person_id in (select unnest(?)) and partition_day <= coalesce(?, partition_day)",
-                [people, registry_day]).fetchall()
+                " where person_id in (select unnest(?))", [people]).fetchall()
         accounts = set(self.conn.execute(
             f"select network, account_id, person_id from {SCHEMA}.unmeasured_accounts"
             " where person_id in (select unnest(?))", [people]).fetchall()) if people else set()
@@ -165,17 +165,18 @@ class WarehousePrivacy:
                     [[h for h, _ in by_handle], [p for _, p in by_handle]]).fetchall()}
         return Unmeasured(reasons, frozenset(accounts), {(n, h): p for n, h, p in handles})
 
-    def consenting_private_handles(self, network: str, registry_day: date) -> list[str]:
-        """Handles of private accounts whose owners consented: measurable despite the network's flag."""
-        profiles = self.profiles_on(registry_day)
+    def consenting_private_handles(self, network: str) -> list[str]:
+        """Handles of private accounts whose owners consent (latest registry): measurable despite
+        the network's flag."""
+        profiles = self.profiles_on(date.max)
         consenting = profiles.loc[profiles["is_private"].fillna(False).astype(bool)
                                   & profiles["private_consent"].fillna(False).astype(bool), "person_id"]
         if consenting.empty:
             return []
         return [h for (h,) in self.conn.execute(
             "select distinct handle from raw.platform_links where network = ? and person_id in (select unnest(?))"
-            " and partition_day = (select max(partition_day) from raw.platform_links where partition_day <= ?)"
-            " order by 1", [network, list(consenting), registry_day]).fetchall()]
+            " and partition_day = (select max(partition_day) from raw.platform_links)"
+            " order by 1", [network, list(consenting)]).fetchall()]
 
     def record_accounts(self, network: str, accounts: dict[str, str]) -> None:
         """Remember the account ids the gate resolved for unmeasured people (account_id -> person_id)."""

@@ -98,16 +98,15 @@ def network_raw_asset(network: str):
             days = window_days(*context.partition_time_window)
             for day in each_day(context, days):
                 social.observe_day(day)
-                # ages count on the day; opt-outs and withdrawn consents as of the run's last day
-                unmeasured = registry.unmeasured(day, registry_day=days[-1])
+                unmeasured = registry.unmeasured(day)  # ages on the day; opt-outs by the latest registry
                 handles = tracked_handles(conn, network, day, social.public_handles(network), unmeasured)
                 gate, resolved = privacy_gate(client, network, unmeasured,
-                                              registry.consenting_private_handles(network, days[-1]), social.pseudonym_salt)
+                                              registry.consenting_private_handles(network), social.pseudonym_salt)
                 registry.record_accounts(network, resolved)
                 report = ingest_day(conn, client, handles, day, lookback_days=social.lookback_days, privacy=gate)
                 # what others' rows say of them (a post that mentions them), by every id the gate just
                 # resolved too: redacted before anyone reads it
-                registry.purge(registry.unmeasured(day, registry_day=days[-1]),
+                registry.purge(registry.unmeasured(day),
                                tables=[f"raw.{network}_{t}" for t in NETWORK_TABLES])
                 for table, count in report.rows.items():
                     totals[table.removeprefix(f"{network}_")] += count
