@@ -263,6 +263,11 @@ class WarehousePrivacy:
         names = [c for c, _ in columns]
         key = next((c for c in ("reactor_account_key", "reactor_account_id") if c in names), None)
         reactor = [c for c in names if _PSEUDONYMISED.match(c)] if key else []
+        if reactor and "reaction_type" in names:
+            # a mention is part of the mentioner's post: their posts are forgotten, so are their mentions
+            report.add(f"{table} (deleted)", self.conn.execute(
+                f"delete from {table} where reaction_type = 'mention' and {key} in (select original from _pseudonyms)"
+            ).fetchone()[0])
         if reactor:
             # every reactor column takes the pseudonym of the reactor's account, the payload goes
             sets = ", ".join([f"{c} = p.pseudonym" for c in reactor] + (["payload = '{}'"] if "payload" in names else []))

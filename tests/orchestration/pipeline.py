@@ -7,6 +7,7 @@ import duckdb
 import pandas as pd
 from dagster import DagsterInstance
 
+from orchestration.forgetting import REGISTRY_TABLES, SCHEMA
 from orchestration.resources import SocialNetworks
 
 WORLD_END = date(2026, 3, 31)
@@ -59,3 +60,31 @@ def snapshot(path: str, schemas=("raw", "marts")) -> dict[str, pd.DataFrame]:
             frame = frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
             out[f"{schema}.{table}"] = frame
     return out
+
+
+def identifiers(world, person_ids) -> set[str]:
+    accounts = world.accounts[world.accounts.person_id.isin(person_ids)]
+    return (set(person_ids) | set(accounts.account_id) | set(accounts.handle)
+            | {f"{n}:{a}" for n, a in zip(accounts.network, accounts.account_id)})
+
+
+def traces(path: str, needles: set[str]) -> list[tuple[str, str, int]]:
+    """Exact matches in every text column of every table and view outside the registry, and
+    quoted matches in JSON: searched independently of the code under test."""
+    found = []
+    with duckdb.connect(path, read_only=True) as conn:
+        columns = conn.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns"
+            " where data_type in ('VARCHAR', 'JSON') and table_schema not in ('information_schema', ?)",
+            [SCHEMA]).fetchall()
+        for schema, table, column, kind in columns:
+            if f"{schema}.{table}" in REGISTRY_TABLES:
+                continue
+            if kind == "JSON":
+                sql = f'select count(*) from "{schema}"."{table}" where list_has_any(?, regexp_extract_all("{column}"::varchar, \'"([^"]*)"\', 1))'
+            else:
+                sql = f'select count(*) from "{schema}"."{table}" where "{column}" in (select unnest(?))'
+            hits = conn.execute(sql, [sorted(needles)]).fetchone()[0]
+            if hits:
+                found.append((f"{schema}.{table}", column, hits))
+    return found

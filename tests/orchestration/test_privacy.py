@@ -15,7 +15,7 @@ from connectors.sandbox.world import WorldConfig, build_world
 from orchestration.definitions import build_definitions
 from orchestration.forgetting import REGISTRY_TABLES, SCHEMA, WarehousePrivacy
 
-from .pipeline import SMALL_WORLD, WORLD_END, materialize_range, small_social
+from .pipeline import SMALL_WORLD, WORLD_END, identifiers, materialize_range, small_social, traces
 
 SALT = "open-klout"
 
@@ -52,34 +52,6 @@ def history(tmp_path_factory, dbt_manifest, late):
         last = max(withdrawal_day, opt_out_day)
         result = materialize_range(defs, opt_out_day, last, instance=instance)
     yield path, before, result, (first, opt_out_day, last)
-
-
-def identifiers(world, person_ids) -> set[str]:
-    accounts = world.accounts[world.accounts.person_id.isin(person_ids)]
-    return (set(person_ids) | set(accounts.account_id) | set(accounts.handle)
-            | {f"{n}:{a}" for n, a in zip(accounts.network, accounts.account_id)})
-
-
-def traces(path: str, needles: set[str]) -> list[tuple[str, str, int]]:
-    """Exact matches in every text column of every table and view outside the registry, and
-    quoted matches in JSON: searched independently of the code under test."""
-    found = []
-    with duckdb.connect(path, read_only=True) as conn:
-        columns = conn.execute(
-            "select table_schema, table_name, column_name, data_type from information_schema.columns"
-            " where data_type in ('VARCHAR', 'JSON') and table_schema not in ('information_schema', ?)",
-            [SCHEMA]).fetchall()
-        for schema, table, column, kind in columns:
-            if f"{schema}.{table}" in REGISTRY_TABLES:
-                continue
-            if kind == "JSON":
-                sql = f'select count(*) from "{schema}"."{table}" where list_has_any(?, regexp_extract_all("{column}"::varchar, \'"([^"]*)"\', 1))'
-            else:
-                sql = f'select count(*) from "{schema}"."{table}" where "{column}" in (select unnest(?))'
-            hits = conn.execute(sql, [sorted(needles)]).fetchone()[0]
-            if hits:
-                found.append((f"{schema}.{table}", column, hits))
-    return found
 
 
 def test_the_run_after_an_opt_out_forgets_them_in_every_table_and_day(history, world, late):

@@ -29,7 +29,7 @@ DAYS = 3
 PERSONS = "40"
 TODAY = datetime.now(timezone.utc).date()
 FIRST, LAST = TODAY - timedelta(days=DAYS), TODAY - timedelta(days=1)
-GROUPS = {"raw", "staging", "intermediate", "marts", "scores", "topics", "formula_review"}
+GROUPS = {"raw", "privacy", "staging", "intermediate", "marts", "scores", "topics", "formula_review"}
 
 
 def repo_copy(dest: Path) -> Path:
@@ -184,3 +184,22 @@ def stop_group(process: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     process.wait()
+
+
+def test_make_export_then_make_erase_a_person(repo, ran):
+    assert ran.returncode == 0, output(ran)
+    warehouse = str(repo / "data" / "warehouse.duckdb")
+    with duckdb.connect(warehouse, read_only=True) as conn:
+        person = conn.execute("select person_id from marts.leaderboard where day = ? and person_id like 'p%'"
+                              " order by rank limit 1", [LAST]).fetchone()[0]
+    exported = make(repo, "export", f"PERSON={person}")
+    assert exported.returncode == 0, output(exported)
+    path = Path(re.search(r"written to (\S+\.json)", exported.stdout).group(1))
+    assert json.loads(path.read_text())["tables"]["marts.scores"]
+    erased = make(repo, "erase", f"PERSON={person}")
+    assert erased.returncode == 0, output(erased)
+    assert re.search(r"erase-\S+: \d+ rows forgotten", erased.stdout), output(erased)
+    with duckdb.connect(warehouse, read_only=True) as conn:
+        left = conn.execute("select count(*) from marts.scores where person_id = ?", [person]).fetchone()[0]
+        audited = conn.execute("select list(kind order by requested_at) from privacy.requests").fetchone()[0]
+    assert left == 0 and audited == ["export", "erase"]

@@ -237,3 +237,29 @@ def test_kplus_rules_and_sashes_land_in_marts(reference):
     assert "gold" in sashes and sashes <= {"gold", "blue", "blue_and_gold"}
     perks = query(reference, "select * from marts.perk_eligibility limit 1")
     assert set(perks.columns) == {"campaign_id", "person_id", "display_name", "rank", "day", "formula_version"}
+
+
+def test_no_unmeasured_person_appears_anywhere_outside_the_registry(reference, world):
+    """Every schema, every table and view, every day: registered minors, people who opted out (from
+    the start or part-way), private accounts without consent, and private accounts nobody
+    registered (seen only reacting or mentioned)."""
+    from .pipeline import identifiers, traces
+
+    p, accounts = world.persons, world.accounts
+    minor = pd.to_datetime(p.birth_date) > pd.Timestamp(LAST) - pd.DateOffset(years=18)
+    late = p.opted_out_on.notna() & (p.opted_out_on <= LAST)
+    refused = world.profile_links[world.profile_links.is_private & ~world.profile_links.private_consent].person_id
+    withdrawn = p.consent_withdrawn_on.notna() & (p.consent_withdrawn_on <= LAST)
+    groups = {
+        "registered minors": set(p.person_id[minor & p.registered]),
+        "opted out": set(p.person_id[p.registered & (p.opted_out | late)]),
+        "private without consent": set(refused) | set(p.person_id[withdrawn]),
+    }
+    assert all(groups.values()) and late.any()
+    for name, persons in groups.items():
+        assert traces(reference, identifiers(world, persons)) == [], name
+    unregistered_private = accounts[accounts.is_private & ~accounts.person_id.isin(set(p.person_id[p.registered]))]
+    assert len(unregistered_private)
+    needles = set(unregistered_private.account_id) | {f"{n}:{a}" for n, a in zip(unregistered_private.network,
+                                                                                   unregistered_private.account_id)}
+    assert traces(reference, needles) == []
