@@ -41,6 +41,7 @@ class Post:
     payload: dict[str, Any]
     reaction_counts: dict[str, int]
     mentioned_account_ids: tuple[str, ...] = ()
+    replied_to_account_id: str | None = None  # the author of the post this one answers
 
 
 @dataclass(frozen=True)
@@ -174,12 +175,16 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
         if post.created_at >= day_end:
             continue  # newer than the partition (ingesting a past day)
         if post.created_at >= day_start:
+            named = [*post.mentioned_account_ids, *filter(None, [post.replied_to_account_id])]
+            private = {m: is_private(m) for m in named}
+            hidden = {m for m, flag in private.items() if privacy.excludes(m, flag)}
+            payload = without_accounts(post.payload, hidden)  # who it mentions is theirs to keep
             posts.append({"network": network, "post_id": post.post_id,
                           "account_id": post.account_id, "created_at": post.created_at,
-                          **stamp, "payload": to_json(post.payload)})
+                          **stamp, "payload": to_json(payload)})
             for mentioned in post.mentioned_account_ids:
-                add_reaction(post, "mention", post.account_id, post.created_at, post.payload, mentioned,
-                             target_is_private=is_private(mentioned))
+                add_reaction(post, "mention", post.account_id, post.created_at, payload, mentioned,
+                             target_is_private=private[mentioned])
         for reaction_type, count in post.reaction_counts.items():
             if count <= seen_per_post[(post.post_id, reaction_type)]:
                 continue  # the post's own counter shows nothing new: spare the API call
@@ -189,6 +194,20 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
                                  reaction.reacted_at, reaction.payload, post.account_id,
                                  reactor_is_private=reaction.reactor_is_private)
     return account_row, posts, list(reactions.values())
+
+
+def without_accounts(payload: Any, account_ids: set[str]) -> Any:
+    """The payload without what names `account_ids`: an object in a list that names one (a mention
+    entity, a facet feature) is dropped, any other field holding one is left out."""
+    if not account_ids:
+        return payload
+    if isinstance(payload, dict):
+        return {k: without_accounts(v, account_ids) for k, v in payload.items()
+                if not (isinstance(v, str) and v in account_ids)}
+    if isinstance(payload, list):
+        return [without_accounts(v, account_ids) for v in payload
+                if not (isinstance(v, dict) and any(isinstance(x, str) and x in account_ids for x in v.values()))]
+    return payload
 
 
 def _earlier(candidate: datetime | None, current: datetime | None) -> bool:

@@ -69,6 +69,7 @@ class MastodonClient:
                 created_at=parse_time(status["created_at"]), payload=status,
                 reaction_counts={word: status.get(field) or 0 for word, field in REACTION_COUNTS.items()},
                 mentioned_account_ids=tuple(m["id"] for m in status.get("mentions") or ()),
+                replied_to_account_id=status.get("in_reply_to_account_id"),
             )
 
     def reactions(self, post: Post, reaction_type: str) -> Iterator[Reaction]:
