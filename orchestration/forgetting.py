@@ -196,6 +196,21 @@ class WarehousePrivacy:
         finally:
             self.conn.unregister("_unmeasured")
 
+    # ------------------------------------------------------------------ a run's two steps
+    def forget(self, day: date) -> tuple[Unmeasured, PurgeReport]:
+        """Who is unmeasured on `day`, written to the registry, and forgotten everywhere."""
+        unmeasured = self.unmeasured(day)
+        self.write_registry(unmeasured)
+        return unmeasured, self.purge(unmeasured)
+
+    def audit_run(self, run_id: str, day: date) -> tuple[Unmeasured, list[Finding], int]:
+        """The audit of the whole warehouse as of `day`, recorded under `run_id`."""
+        unmeasured = self.unmeasured(day)
+        findings = self.audit(unmeasured)
+        searched = len(self.text_columns(base_tables_only=False))
+        self.record_audit(run_id, day, searched, findings)
+        return unmeasured, findings, searched
+
     # ------------------------------------------------------------------ forgetting
     def text_columns(self, base_tables_only: bool) -> dict[str, list[tuple[str, str]]]:
         """table -> [(column, type)] of its VARCHAR and JSON columns, outside the registry."""
@@ -368,9 +383,7 @@ class WarehousePrivacy:
         self.ensure_registry()
         if person_id not in self.erased():
             self.conn.execute(f"insert into {SCHEMA}.erasures values (?, ?)", [person_id, datetime.now(timezone.utc)])
-        unmeasured = self.unmeasured(day)
-        self.write_registry(unmeasured)
-        return self.purge(unmeasured)
+        return self.forget(day)[1]
 
     def log_request(self, kind: str, requested_by: str, person_id: str, row_counts: dict[str, int]) -> str:
         """Audit a subject request without personal data: the subject only as a salted hash."""

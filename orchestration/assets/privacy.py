@@ -41,10 +41,7 @@ COMMON = dict(group_name=PRIVACY_GROUP, partitions_def=daily_partitions, backfil
 def unmeasured_persons(context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks) -> MaterializeResult:
     last = window_days(*context.partition_time_window)[-1]
     with duckdb.get_connection() as conn:
-        registry = WarehousePrivacy(conn, social.pseudonym_salt)
-        unmeasured = registry.unmeasured(last)
-        registry.write_registry(unmeasured)
-        report = registry.purge(unmeasured)
+        unmeasured, report = WarehousePrivacy(conn, social.pseudonym_salt).forget(last)
     return MaterializeResult(metadata={
         "rows": len(unmeasured.reasons),
         **{f"unmeasured: {reason}": count for reason, count in unmeasured.counts().items()},
@@ -59,11 +56,7 @@ def unmeasured_persons(context: AssetExecutionContext, duckdb: DuckDBResource, s
 def privacy_audit(context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks) -> MaterializeResult:
     last = window_days(*context.partition_time_window)[-1]
     with duckdb.get_connection() as conn:
-        registry = WarehousePrivacy(conn, social.pseudonym_salt)
-        unmeasured = registry.unmeasured(last)
-        findings = registry.audit(unmeasured)
-        searched = len(registry.text_columns(base_tables_only=False))
-        registry.record_audit(context.run_id, last, searched, findings)
+        unmeasured, findings, searched = WarehousePrivacy(conn, social.pseudonym_salt).audit_run(context.run_id, last)
     return MaterializeResult(metadata={
         "rows": len(findings), "tables_searched": searched, "unmeasured_persons": len(unmeasured.reasons),
         "findings": MetadataValue.md("\n".join(f"- {f}" for f in findings) or "none"),
