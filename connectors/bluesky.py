@@ -82,6 +82,10 @@ class BlueskyClient:
                     for feature in facet.get("features") or () if feature.get("$type") == MENTION),
             )
 
+    def accounts_named(self, payload: dict[str, Any]) -> Iterator[str]:
+        """Every `did` field at any depth: authors, actors, facet mentions, quoted posts' authors."""
+        return _dids(payload)
+
     def reactions(self, post: Post, reaction_type: str) -> Iterator[Reaction]:
         uri, cid, account = post.post_id, post.payload.get("cid"), post.account_id
         if reaction_type == "like":
@@ -95,6 +99,17 @@ class BlueskyClient:
                 self.quotes(uri, cid, account=account)
             for other in found:
                 yield Reaction(other["author"]["did"], parse_time(other["record"]["createdAt"]), other)
+
+
+def _dids(payload: Any) -> Iterator[str]:
+    if isinstance(payload, dict):
+        if isinstance(payload.get("did"), str):
+            yield payload["did"]
+        for value in payload.values():
+            yield from _dids(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            yield from _dids(value)
 
 
 def _subject(uri: str, cid: str | None) -> dict[str, str]:

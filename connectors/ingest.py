@@ -66,6 +66,10 @@ class NetworkClient(Protocol):
         """The network's own privacy flag of any account (a mentioned one, say); optional: a
         client without it has no private accounts."""
 
+    def accounts_named(self, payload: dict[str, Any]) -> Iterator[str]:
+        """Every account id a native payload names (author, mentioned, replied to, quoted);
+        optional: without it, payloads are kept as fetched."""
+
 
 @dataclass(frozen=True)
 class AccountFailure:
@@ -146,7 +150,18 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
     flag = getattr(client, "account_is_private", None)
 
     def is_private(account_id: str) -> bool:
-        return bool(flag and not privacy.allows(account_id) and flag(account_id))
+        """The network's flag, asked only of accounts other than the one being fetched (it passed the gate)."""
+        return bool(flag and account_id != account.account_id and not privacy.allows(account_id) and flag(account_id))
+
+    named_in = getattr(client, "accounts_named", None)
+
+    def hidden_in(payload: dict[str, Any], exempt: str | None = None) -> set[str]:
+        """Accounts the payload names (mentioned, replied to, quoted) that we may not keep."""
+        named = set(named_in(payload)) if named_in else set()
+        return {a for a in named - {exempt} if privacy.excludes(a) or privacy.excludes(a, is_private(a))}
+
+    def keep_to_measured(payload: dict[str, Any], exempt: str | None = None) -> Any:
+        return without_accounts(payload, hidden_in(payload, exempt))
 
     account_row = {"network": network, "account_id": account.account_id, "handle": account.handle,
                    **stamp, "payload": to_json(account.payload)}
@@ -159,7 +174,7 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
         row = {"network": network, "post_id": post.post_id, "target_account_id": target,
                "reactor_account_id": reactor, "reaction_type": reaction_type,
                "reacted_at": reacted_at, "source_account_id": account.account_id,
-               **stamp, "payload": to_json(payload)}
+               **stamp, "payload": to_json(keep_to_measured(payload, exempt=reactor))}
         # before the seen check: stored keys are gated keys
         row = privacy.gate_reaction(row, reactor_is_private=reactor_is_private, target_is_private=target_is_private)
         if row is None or reaction_key(row) in seen:
@@ -175,16 +190,14 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
         if post.created_at >= day_end:
             continue  # newer than the partition (ingesting a past day)
         if post.created_at >= day_start:
-            named = [*post.mentioned_account_ids, *filter(None, [post.replied_to_account_id])]
-            private = {m: is_private(m) for m in named}
-            hidden = {m for m, flag in private.items() if privacy.excludes(m, flag)}
+            hidden = hidden_in(post.payload)
             payload = without_accounts(post.payload, hidden)  # who it mentions is theirs to keep
             posts.append({"network": network, "post_id": post.post_id,
                           "account_id": post.account_id, "created_at": post.created_at,
                           **stamp, "payload": to_json(payload)})
             for mentioned in post.mentioned_account_ids:
                 add_reaction(post, "mention", post.account_id, post.created_at, payload, mentioned,
-                             target_is_private=private[mentioned])
+                             target_is_private=mentioned in hidden)
         for reaction_type, count in post.reaction_counts.items():
             if count <= seen_per_post[(post.post_id, reaction_type)]:
                 continue  # the post's own counter shows nothing new: spare the API call
@@ -197,16 +210,20 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
 
 
 def without_accounts(payload: Any, account_ids: set[str]) -> Any:
-    """The payload without what names `account_ids`: an object in a list that names one (a mention
-    entity, a facet feature) is dropped, any other field holding one is left out."""
+    """The payload without what names `account_ids`: an object that names one directly (a mention
+    entity, a facet feature, a quoted post's author) is left out whole, handle and name with it,
+    and so is a field holding one."""
     if not account_ids:
         return payload
+
+    def names(value: Any) -> bool:
+        return (isinstance(value, str) and value in account_ids) or (
+            isinstance(value, dict) and any(isinstance(x, str) and x in account_ids for x in value.values()))
+
     if isinstance(payload, dict):
-        return {k: without_accounts(v, account_ids) for k, v in payload.items()
-                if not (isinstance(v, str) and v in account_ids)}
+        return {k: without_accounts(v, account_ids) for k, v in payload.items() if not names(v)}
     if isinstance(payload, list):
-        return [without_accounts(v, account_ids) for v in payload
-                if not (isinstance(v, dict) and any(isinstance(x, str) and x in account_ids for x in v.values()))]
+        return [without_accounts(v, account_ids) for v in payload if not names(v)]
     return payload
 
 

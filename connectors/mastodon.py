@@ -86,6 +86,19 @@ class MastodonClient:
         for person in people:  # Mastodon gives no time for favourites and reblogs
             yield Reaction(person["id"], None, person, reactor_is_private=bool(person.get("locked")))
 
+    def accounts_named(self, payload: Any) -> Iterator[str]:
+        """Account objects (they carry `acct`) and `in_reply_to_account_id`, at any depth."""
+        if isinstance(payload, dict):
+            if "acct" in payload and isinstance(payload.get("id"), str):
+                yield payload["id"]
+            if isinstance(payload.get("in_reply_to_account_id"), str):
+                yield payload["in_reply_to_account_id"]
+            for value in payload.values():
+                yield from self.accounts_named(value)
+        elif isinstance(payload, list):
+            for value in payload:
+                yield from self.accounts_named(value)
+
     def account_is_private(self, account_id: str) -> bool:
         """`locked`, asked once per account and client; an account that cannot be read counts as private."""
         if account_id not in self._locked:

@@ -1,6 +1,8 @@
 """Privacy gates at the front door, before anything reaches a table.
 
-Opted-out persons and private accounts without their owner's consent are not measured: nothing
+Opted-out persons, minors and private accounts without their owner's consent are not measured
+(nor, when the gate lists the measured accounts, anyone who neither registered nor was listed as
+a public account): nothing
 they post is fetched, reactions *to* them are dropped, and reactions *by* them still count for
 the people they reacted to, but under a salted pseudonym with no payload, so they stay
 countable (distinct, once) without being identifiable. Forgetting what was landed before someone
@@ -24,6 +26,10 @@ class PrivacyGate:
     excluded_account_ids: frozenset[str] = field(default_factory=frozenset)
     salt: str = ""
     consented_private_ids: frozenset[str] = field(default_factory=frozenset)
+    # when given, only these accounts are measured: anyone else is audience (pseudonymised as a
+    # reactor, not landed as a mention target), so nobody is measured who neither registered nor
+    # was listed as a public account
+    measured_account_ids: frozenset[str] | None = None
 
     def allows(self, account_id: str) -> bool:
         """Known to be measurable whatever the network's privacy flag says."""
@@ -34,7 +40,8 @@ class PrivacyGate:
         return PSEUDONYM_PREFIX + digest[:20]
 
     def excludes(self, account_id: str, is_private: bool = False) -> bool:
-        return account_id in self.excluded_account_ids or (is_private and not self.allows(account_id))
+        return (account_id in self.excluded_account_ids or (is_private and not self.allows(account_id))
+                or (self.measured_account_ids is not None and account_id not in self.measured_account_ids))
 
     def gate_reaction(self, row: dict, *, reactor_is_private: bool = False, target_is_private: bool = False) -> dict | None:
         """The row as it may be stored, or None when it is about an excluded account."""

@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Failure, MaterializeResult, MetadataValue, multi_asset
 from dagster_duckdb import DuckDBResource
 
-from connectors.http import HttpStatusError
+from connectors.http import ConnectorError, HttpStatusError
 from connectors.landing import PLATFORM_TABLES, ensure_raw_tables, ingest_day, land_platform
 from connectors.privacy import PrivacyGate
 
@@ -54,27 +54,41 @@ def tracked_handles(conn, network: str, day, public_handles: list[str], unmeasur
     return sorted(({h for (h,) in linked} | set(public_handles)) - excluded)
 
 
-def resolved_id(client, handle: str) -> str | None:
-    """The handle's account id, or None when the account is gone. Any other failure fails the
-    partition: we do not land data we might not be allowed to keep."""
+def resolved_id(client, handle: str, tolerate_failure: bool = True) -> str | None:
+    """The handle's account id, or None when the account is gone (or, if tolerated, cannot be
+    read now: the account's own fetch will fail and report it). An unmeasured person's handle
+    tolerates no failure: we do not land data we might not be allowed to keep."""
     try:
         return client.resolve_account(handle).account_id
     except HttpStatusError as exc:
-        if exc.status not in (400, 404):  # XRPC answers unknown actors with 400
+        if exc.status in (400, 404):  # XRPC answers unknown actors with 400
+            return None
+        if not tolerate_failure:
             raise
-        return None
+    except ConnectorError:
+        if not tolerate_failure:
+            raise
+    return None
 
 
-def privacy_gate(client, network: str, unmeasured: Unmeasured, consenting_handles: list[str],
-                 salt: str) -> tuple[PrivacyGate, dict[str, str]]:
+def privacy_gate(client, network: str, unmeasured: Unmeasured, tracked: list[str], consenting_handles: list[str],
+                 landed_ids: set[str], salt: str) -> tuple[PrivacyGate, dict[str, str]]:
     """The gate of `network`: unmeasured people's accounts (account id -> person id, also
-    returned for the registry) and the private accounts whose owners consented."""
+    returned for the registry), the private accounts whose owners consented, and the accounts
+    measured at all: the tracked ones (resolved now, or landed before), nobody else."""
     owners = {a: p for n, a, p in unmeasured.accounts if n == network}
     for (linked_network, handle), person in sorted(unmeasured.handles.items()):
-        if linked_network == network and (account_id := resolved_id(client, handle)):
+        if linked_network == network and (account_id := resolved_id(client, handle, tolerate_failure=False)):
             owners[account_id] = person
     consented = {i for i in (resolved_id(client, h) for h in consenting_handles) if i}
-    return PrivacyGate(network, frozenset(owners), salt, frozenset(consented - set(owners))), owners
+    measured = ({i for i in (resolved_id(client, h) for h in tracked) if i} | landed_ids) - set(owners)
+    return PrivacyGate(network, frozenset(owners), salt, frozenset(consented - set(owners)), frozenset(measured)), owners
+
+
+def landed_account_ids(conn, network: str) -> set[str]:
+    """Accounts measured before (unmeasured ones are purged from raw): still measured if today's
+    lookup of their handle fails."""
+    return {a for (a,) in conn.execute(f"select distinct account_id from raw.{network}_accounts").fetchall()}
 
 
 def network_raw_asset(network: str):
@@ -100,8 +114,9 @@ def network_raw_asset(network: str):
                 social.observe_day(day)
                 unmeasured = registry.unmeasured(day)  # ages on the day; opt-outs by the latest registry
                 handles = tracked_handles(conn, network, day, social.public_handles(network), unmeasured)
-                gate, resolved = privacy_gate(client, network, unmeasured,
-                                              registry.consenting_private_handles(network), social.pseudonym_salt)
+                gate, resolved = privacy_gate(client, network, unmeasured, handles,
+                                              registry.consenting_private_handles(network),
+                                              landed_account_ids(conn, network), social.pseudonym_salt)
                 registry.record_accounts(network, resolved)
                 report = ingest_day(conn, client, handles, day, lookback_days=social.lookback_days, privacy=gate)
                 # what others' rows say of them (a post that mentions them), by every id the gate just

@@ -32,3 +32,11 @@ def test_a_payload_keeps_nothing_that_names_a_hidden_account():
     assert kept == {"id": "9", "account": {"id": "1"}, "mentions": [{"id": "7", "acct": "open"}],
                     "facets": [{"features": []}]}
     assert without_accounts(status, set()) is status
+
+
+def test_a_quoted_posts_author_goes_whole_handle_and_name_with_it():
+    quote = {"uri": "at://did:plc:me/app.bsky.feed.post/1", "author": {"did": "did:plc:me"},
+             "embed": {"record": {"author": {"did": "did:plc:kid", "handle": "kid.bsky.social"}, "value": {"text": "hi"}}}}
+    assert without_accounts(quote, {"did:plc:kid"}) == {
+        "uri": "at://did:plc:me/app.bsky.feed.post/1", "author": {"did": "did:plc:me"},
+        "embed": {"record": {"value": {"text": "hi"}}}}

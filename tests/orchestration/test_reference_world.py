@@ -240,8 +240,8 @@ def test_kplus_rules_and_sashes_land_in_marts(reference):
 
 
 def test_no_unmeasured_person_appears_anywhere_outside_the_registry(reference, world):
-    """Every schema, every table and view, every day: registered minors, people who opted out (from
-    the start or part-way), private accounts without consent, and private accounts nobody
+    """Every schema, every table and view, every day: minors (registered or not), people who opted
+    out (from the start or part-way), private accounts without consent, and private accounts nobody
     registered (seen only reacting or mentioned)."""
     from .pipeline import identifiers, traces
 
@@ -252,6 +252,7 @@ def test_no_unmeasured_person_appears_anywhere_outside_the_registry(reference, w
     withdrawn = p.consent_withdrawn_on.notna() & (p.consent_withdrawn_on <= LAST)
     groups = {
         "registered minors": set(p.person_id[minor & p.registered]),
+        "minors nobody registered (seen only reacting or mentioned)": set(p.person_id[minor & ~p.registered]),
         "opted out": set(p.person_id[p.registered & (p.opted_out | late)]),
         "private without consent": set(refused) | set(p.person_id[withdrawn]),
     }
