@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: run test ui bench bootstrap manifest clean rescore compare logs export erase
+.PHONY: lint run test ui bench bootstrap manifest clean rescore compare logs export erase
 
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml manifest
 
@@ -39,7 +39,12 @@ manifest: $(VENV)/.installed
 run: bootstrap
 	$(BIN)/python -m orchestration.cli run --days $(DAYS)
 
-test: bootstrap
+# ruff: lint (pycodestyle, pyflakes, import order, pyupgrade, bugbear) and format, config in pyproject.toml
+lint: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: bootstrap lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ui: bootstrap

@@ -24,10 +24,12 @@ class NetworkSpec:
 
 
 NETWORKS: dict[str, NetworkSpec] = {
-    mastodon.NETWORK: NetworkSpec(mastodon.MastodonClient, mastodon.DEFAULT_BASE_URL, "MASTODON",
-                                  max_requests=300, per_seconds=300),
-    bluesky.NETWORK: NetworkSpec(bluesky.BlueskyClient, bluesky.DEFAULT_BASE_URL, "BLUESKY",
-                                 max_requests=3000, per_seconds=300),
+    mastodon.NETWORK: NetworkSpec(
+        mastodon.MastodonClient, mastodon.DEFAULT_BASE_URL, "MASTODON", max_requests=300, per_seconds=300
+    ),
+    bluesky.NETWORK: NetworkSpec(
+        bluesky.BlueskyClient, bluesky.DEFAULT_BASE_URL, "BLUESKY", max_requests=3000, per_seconds=300
+    ),
 }
 
 

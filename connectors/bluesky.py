@@ -28,11 +28,13 @@ class BlueskyClient:
     def get_profile(self, actor: str) -> dict[str, Any]:
         return self.http.get("/xrpc/app.bsky.actor.getProfile", params={"actor": actor}, account=actor)
 
-    def author_feed(self, actor: str, *, limit: int = 100,
-                    filter: str = "posts_with_replies") -> Iterator[dict[str, Any]]:
+    def author_feed(
+        self, actor: str, *, limit: int = 100, filter: str = "posts_with_replies"
+    ) -> Iterator[dict[str, Any]]:
         """feedViewPost items, newest first; lazy."""
-        yield from self._items("app.bsky.feed.getAuthorFeed", "feed", actor,
-                               {"actor": actor, "limit": limit, "filter": filter})
+        yield from self._items(
+            "app.bsky.feed.getAuthorFeed", "feed", actor, {"actor": actor, "limit": limit, "filter": filter}
+        )
 
     def likes(self, uri: str, cid: str | None = None, *, account: str | None = None) -> Iterator[dict[str, Any]]:
         """Like objects `{actor, createdAt, indexedAt}`."""
@@ -46,17 +48,21 @@ class BlueskyClient:
 
     def post_thread(self, uri: str, depth: int = 1, *, account: str | None = None) -> list[dict[str, Any]]:
         """postViews of the direct replies (blocked / not-found replies have no post)."""
-        body = self.http.get("/xrpc/app.bsky.feed.getPostThread",
-                             params={"uri": uri, "depth": depth, "parentHeight": 0}, account=account)
+        body = self.http.get(
+            "/xrpc/app.bsky.feed.getPostThread", params={"uri": uri, "depth": depth, "parentHeight": 0}, account=account
+        )
         replies = (body.get("thread") or {}).get("replies") or []
-        return [r["post"] for r in replies
-                if "post" in r and r["post"]["record"].get("reply", {}).get("parent", {}).get("uri") == uri]
+        return [
+            r["post"]
+            for r in replies
+            if "post" in r and r["post"]["record"].get("reply", {}).get("parent", {}).get("uri") == uri
+        ]
 
-    def _items(self, nsid: str, items_path: str, account: str | None,
-               params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _items(
+        self, nsid: str, items_path: str, account: str | None, params: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
         params = {"limit": 100, **params}
-        for page in self.http.paginate(f"/xrpc/{nsid}", _CURSOR, items_path=items_path,
-                                       params=params, account=account):
+        for page in self.http.paginate(f"/xrpc/{nsid}", _CURSOR, items_path=items_path, params=params, account=account):
             yield from page
 
     # --- ingest vocabulary ---
@@ -74,12 +80,17 @@ class BlueskyClient:
                 continue
             record = post["record"]
             yield Post(
-                post_id=post["uri"], account_id=post["author"]["did"],
-                created_at=parse_time(record["createdAt"]), payload=post,
+                post_id=post["uri"],
+                account_id=post["author"]["did"],
+                created_at=parse_time(record["createdAt"]),
+                payload=post,
                 reaction_counts={word: post.get(field) or 0 for word, field in REACTION_COUNTS.items()},
                 mentioned_account_ids=tuple(
-                    feature["did"] for facet in record.get("facets") or ()
-                    for feature in facet.get("features") or () if feature.get("$type") == MENTION),
+                    feature["did"]
+                    for facet in record.get("facets") or ()
+                    for feature in facet.get("features") or ()
+                    if feature.get("$type") == MENTION
+                ),
             )
 
     def accounts_named(self, payload: dict[str, Any]) -> Iterator[str]:
@@ -95,8 +106,11 @@ class BlueskyClient:
             for profile in self.reposted_by(uri, cid, account=account):
                 yield Reaction(profile["did"], None, profile)
         else:
-            found = self.post_thread(uri, account=account) if reaction_type == "reply" else \
-                self.quotes(uri, cid, account=account)
+            found = (
+                self.post_thread(uri, account=account)
+                if reaction_type == "reply"
+                else self.quotes(uri, cid, account=account)
+            )
             for other in found:
                 yield Reaction(other["author"]["did"], parse_time(other["record"]["createdAt"]), other)
 

@@ -108,8 +108,13 @@ class PacedRetry(Retry):
     doubles such as `responses` drive retries through `increment()` only.
     """
 
-    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.pause, self.clock = sleep, clock
 
@@ -118,14 +123,18 @@ class PacedRetry(Retry):
         fresh.pause, fresh.clock = self.pause, self.clock
         return fresh
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None,
-                  _stacktrace=None) -> PacedRetry:
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None) -> PacedRetry:
         fresh = super().increment(method, url, response, error, _pool, _stacktrace)
-        retry_after = (self.get_retry_after(response)
-                       if response is not None and self.respect_retry_after_header else None)
+        retry_after = (
+            self.get_retry_after(response) if response is not None and self.respect_retry_after_header else None
+        )
         delay = retry_after if retry_after is not None else fresh.get_backoff_time()
-        log.warning("retrying %s after %s; waiting %.2fs", method or "GET",
-                    getattr(response, "status", None) or type(error).__name__, delay)
+        log.warning(
+            "retrying %s after %s; waiting %.2fs",
+            method or "GET",
+            getattr(response, "status", None) or type(error).__name__,
+            delay,
+        )
         if delay > 0:
             self.pause(delay)
         return fresh
@@ -163,12 +172,23 @@ class HttpClient:
     budget (when none is given, one that learns from the server's headers), errors that name
     network / endpoint template / account and never carry the token or API key."""
 
-    def __init__(self, network: str, base_url: str, *, token: str | None = None,
-                 api_key: str | None = None, api_key_param: str | None = None,
-                 timeout: tuple[float, float] = (5, 30), retries: int = 5,
-                 backoff_factor: float = 0.5, budget: RateBudget | None = None,
-                 user_agent: str = USER_AGENT, max_pages: int = 1000,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        network: str,
+        base_url: str,
+        *,
+        token: str | None = None,
+        api_key: str | None = None,
+        api_key_param: str | None = None,
+        timeout: tuple[float, float] = (5, 30),
+        retries: int = 5,
+        backoff_factor: float = 0.5,
+        budget: RateBudget | None = None,
+        user_agent: str = USER_AGENT,
+        max_pages: int = 1000,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ):
         self.network = network
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -177,9 +197,15 @@ class HttpClient:
         self._secrets = frozenset(s for s in (token, api_key) if s)
         _REDACTOR.secrets.update(self._secrets)
         self.retry = PacedRetry(
-            total=retries, status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
-            backoff_factor=backoff_factor, backoff_jitter=backoff_factor,
-            respect_retry_after_header=True, raise_on_status=False, sleep=sleep, clock=clock,
+            total=retries,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            backoff_factor=backoff_factor,
+            backoff_jitter=backoff_factor,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            sleep=sleep,
+            clock=clock,
         )
         self.session = requests.Session()
         adapter = HTTPAdapter(max_retries=self.retry)
@@ -193,9 +219,15 @@ class HttpClient:
                 raise ValueError("api_key needs api_key_param (the query parameter that carries it)")
             self.session.params = {api_key_param: api_key}
 
-    def get(self, endpoint: str, *, path_params: Mapping[str, str] | None = None,
-            params: Mapping[str, Any] | None = None, account: str | None = None,
-            cost: int = 1) -> Any:
+    def get(
+        self,
+        endpoint: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        account: str | None = None,
+        cost: int = 1,
+    ) -> Any:
         """Decoded JSON of `GET endpoint`.
 
         `endpoint` is the path template (`/api/v1/accounts/:id`) that errors name; `path_params`
@@ -204,10 +236,17 @@ class HttpClient:
         target = self.base_url + _fill(endpoint, path_params or {})
         return self._fetch(target, params, endpoint, account, cost)[0]
 
-    def paginate(self, endpoint: str, paginator: Paginator, *, items_path: str | None,
-                 path_params: Mapping[str, str] | None = None,
-                 params: Mapping[str, Any] | None = None, account: str | None = None,
-                 cost: int = 1) -> Iterator[list[Any]]:
+    def paginate(
+        self,
+        endpoint: str,
+        paginator: Paginator,
+        *,
+        items_path: str | None,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        account: str | None = None,
+        cost: int = 1,
+    ) -> Iterator[list[Any]]:
         """Yield pages of items; a page is fully fetched and decoded before it is yielded, so a
         malformed page yields nothing."""
         target = self.base_url + _fill(endpoint, path_params or {})
@@ -216,8 +255,9 @@ class HttpClient:
             body, response = self._fetch(target, params, endpoint, account, cost)
             items = dig(body, items_path)
             if not isinstance(items, list):
-                raise MalformedResponse(self.network, endpoint, account,
-                                        f"expected a list at {items_path or 'the top level'}")
+                raise MalformedResponse(
+                    self.network, endpoint, account, f"expected a list at {items_path or 'the top level'}"
+                )
             yield items
             following = paginator.next_page(response, body, items, params)
             if following is None:
@@ -226,8 +266,9 @@ class HttpClient:
             target = next_url or target
         raise ConnectorError(self.network, endpoint, account, f"more than {self.max_pages} pages")
 
-    def _fetch(self, target: str, params: Mapping[str, Any] | None, endpoint: str,
-               account: str | None, cost: int) -> tuple[Any, requests.Response]:
+    def _fetch(
+        self, target: str, params: Mapping[str, Any] | None, endpoint: str, account: str | None, cost: int
+    ) -> tuple[Any, requests.Response]:
         """One logical GET. Transport errors urllib3 did not retry itself (e.g. a timeout while
         reading the body) and undecodable bodies get more attempts under the same policy."""
         policy = self.retry
@@ -240,8 +281,9 @@ class HttpClient:
                 except MaxRetryError:
                     raise transient.error from None
 
-    def _attempt(self, target: str, params: Mapping[str, Any] | None, endpoint: str,
-                 account: str | None, cost: int) -> tuple[Any, requests.Response]:
+    def _attempt(
+        self, target: str, params: Mapping[str, Any] | None, endpoint: str, account: str | None, cost: int
+    ) -> tuple[Any, requests.Response]:
         def fail(kind: type[ConnectorError], message: str, **extra: Any) -> ConnectorError:
             return kind(self.network, endpoint, account, redact(message, self._secrets), **extra)
 
@@ -261,8 +303,9 @@ class HttpClient:
                 raise _Transient(error) from None
             headers = response.headers
             if response.status_code >= 400:
-                raise fail(HttpStatusError, f"HTTP {response.status_code}: {response.text[:300]}",
-                           status=response.status_code)
+                raise fail(
+                    HttpStatusError, f"HTTP {response.status_code}: {response.text[:300]}", status=response.status_code
+                )
             try:
                 body = response.json()
             except ValueError as exc:

@@ -6,13 +6,12 @@ Network clients translate their native API into the small vocabulary below (`Acc
 
 from __future__ import annotations
 
-from collections import Counter
-
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from connectors.http import ConnectorError
@@ -97,7 +96,7 @@ class DayBatch:
 def parse_time(value: str) -> datetime:
     """ISO 8601 (`Z` or offset) -> aware UTC datetime."""
     parsed = datetime.fromisoformat(value)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def to_json(payload: Any) -> str:
@@ -108,21 +107,34 @@ def reaction_key(row: dict[str, Any]) -> ReactionKey:
     return row["network"], row["post_id"], row["reactor_account_id"], row["reaction_type"]
 
 
-def collect_day(network_client: NetworkClient, handles: Iterable[str], day: date, *,
-                lookback_days: int = 7, seen_reaction_keys: set[ReactionKey],
-                privacy: PrivacyGate | None = None) -> DayBatch:
+def collect_day(
+    network_client: NetworkClient,
+    handles: Iterable[str],
+    day: date,
+    *,
+    lookback_days: int = 7,
+    seen_reaction_keys: set[ReactionKey],
+    privacy: PrivacyGate | None = None,
+) -> DayBatch:
     """Fetch partition `day`: posts created on `day`, new reactions to posts of the lookback
     window, mentions of `day`'s posts. Each handle is all-or-nothing: a failing handle becomes an
     `AccountFailure` and contributes no rows, so landing keeps its previous rows."""
     network = network_client.network
     batch = DayBatch(network, day)
-    fetched_at = datetime.now(timezone.utc)
+    fetched_at = datetime.now(UTC)
     seen_per_post = Counter((post_id, reaction_type) for _, post_id, _, reaction_type in seen_reaction_keys)
     for handle in handles:
         try:
             account, posts, reactions = _collect_account(
-                network_client, handle, day, lookback_days, seen_reaction_keys, seen_per_post, fetched_at,
-                privacy or PrivacyGate(network))
+                network_client,
+                handle,
+                day,
+                lookback_days,
+                seen_reaction_keys,
+                seen_per_post,
+                fetched_at,
+                privacy or PrivacyGate(network),
+            )
         except ConnectorError as exc:
             log.warning("skipping %s account %s: %s", network, handle, exc)
             batch.failures.append(AccountFailure(network, handle, exc.endpoint, str(exc)))
@@ -135,12 +147,19 @@ def collect_day(network_client: NetworkClient, handles: Iterable[str], day: date
     return batch
 
 
-def _collect_account(client: NetworkClient, handle: str, day: date, lookback_days: int,
-                     seen: set[ReactionKey], seen_per_post: Counter, fetched_at: datetime,
-                     privacy: PrivacyGate):
+def _collect_account(
+    client: NetworkClient,
+    handle: str,
+    day: date,
+    lookback_days: int,
+    seen: set[ReactionKey],
+    seen_per_post: Counter,
+    fetched_at: datetime,
+    privacy: PrivacyGate,
+):
     network = client.network
-    window_start = datetime.combine(day - timedelta(days=lookback_days), time.min, timezone.utc)
-    day_start = datetime.combine(day, time.min, timezone.utc)
+    window_start = datetime.combine(day - timedelta(days=lookback_days), time.min, UTC)
+    day_start = datetime.combine(day, time.min, UTC)
     day_end = day_start + timedelta(days=1)  # exclusive: "<= end of day"
     stamp = {"partition_day": day, "fetched_at": fetched_at}
 
@@ -163,18 +182,38 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
     def keep_to_measured(payload: dict[str, Any], exempt: str | None = None) -> Any:
         return without_accounts(payload, hidden_in(payload, exempt))
 
-    account_row = {"network": network, "account_id": account.account_id, "handle": account.handle,
-                   **stamp, "payload": to_json(account.payload)}
+    account_row = {
+        "network": network,
+        "account_id": account.account_id,
+        "handle": account.handle,
+        **stamp,
+        "payload": to_json(account.payload),
+    }
     posts: list[dict[str, Any]] = []
     reactions: dict[tuple[str, ...], dict[str, Any]] = {}
 
-    def add_reaction(post: Post, reaction_type: str, reactor: str, reacted_at: datetime | None,
-                     payload: dict[str, Any], target: str, *, reactor_is_private: bool = False,
-                     target_is_private: bool = False) -> None:
-        row = {"network": network, "post_id": post.post_id, "target_account_id": target,
-               "reactor_account_id": reactor, "reaction_type": reaction_type,
-               "reacted_at": reacted_at, "source_account_id": account.account_id,
-               **stamp, "payload": to_json(keep_to_measured(payload, exempt=reactor))}
+    def add_reaction(
+        post: Post,
+        reaction_type: str,
+        reactor: str,
+        reacted_at: datetime | None,
+        payload: dict[str, Any],
+        target: str,
+        *,
+        reactor_is_private: bool = False,
+        target_is_private: bool = False,
+    ) -> None:
+        row = {
+            "network": network,
+            "post_id": post.post_id,
+            "target_account_id": target,
+            "reactor_account_id": reactor,
+            "reaction_type": reaction_type,
+            "reacted_at": reacted_at,
+            "source_account_id": account.account_id,
+            **stamp,
+            "payload": to_json(keep_to_measured(payload, exempt=reactor)),
+        }
         # before the seen check: stored keys are gated keys
         row = privacy.gate_reaction(row, reactor_is_private=reactor_is_private, target_is_private=target_is_private)
         if row is None or reaction_key(row) in seen:
@@ -192,20 +231,40 @@ def _collect_account(client: NetworkClient, handle: str, day: date, lookback_day
         if post.created_at >= day_start:
             hidden = hidden_in(post.payload)
             payload = without_accounts(post.payload, hidden)  # who it mentions is theirs to keep
-            posts.append({"network": network, "post_id": post.post_id,
-                          "account_id": post.account_id, "created_at": post.created_at,
-                          **stamp, "payload": to_json(payload)})
+            posts.append(
+                {
+                    "network": network,
+                    "post_id": post.post_id,
+                    "account_id": post.account_id,
+                    "created_at": post.created_at,
+                    **stamp,
+                    "payload": to_json(payload),
+                }
+            )
             for mentioned in post.mentioned_account_ids:
-                add_reaction(post, "mention", post.account_id, post.created_at, payload, mentioned,
-                             target_is_private=mentioned in hidden)
+                add_reaction(
+                    post,
+                    "mention",
+                    post.account_id,
+                    post.created_at,
+                    payload,
+                    mentioned,
+                    target_is_private=mentioned in hidden,
+                )
         for reaction_type, count in post.reaction_counts.items():
             if count <= seen_per_post[(post.post_id, reaction_type)]:
                 continue  # the post's own counter shows nothing new: spare the API call
             for reaction in client.reactions(post, reaction_type):
                 if reaction.reacted_at is None or reaction.reacted_at < day_end:
-                    add_reaction(post, reaction_type, reaction.reactor_account_id,
-                                 reaction.reacted_at, reaction.payload, post.account_id,
-                                 reactor_is_private=reaction.reactor_is_private)
+                    add_reaction(
+                        post,
+                        reaction_type,
+                        reaction.reactor_account_id,
+                        reaction.reacted_at,
+                        reaction.payload,
+                        post.account_id,
+                        reactor_is_private=reaction.reactor_is_private,
+                    )
     return account_row, posts, list(reactions.values())
 
 
@@ -218,7 +277,8 @@ def without_accounts(payload: Any, account_ids: set[str]) -> Any:
 
     def names(value: Any) -> bool:
         return (isinstance(value, str) and value in account_ids) or (
-            isinstance(value, dict) and any(isinstance(x, str) and x in account_ids for x in value.values()))
+            isinstance(value, dict) and any(isinstance(x, str) and x in account_ids for x in value.values())
+        )
 
     if isinstance(payload, dict):
         return {k: without_accounts(v, account_ids) for k, v in payload.items() if not names(v)}

@@ -10,43 +10,80 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from connectors.ingest import AccountFailure, DayBatch, NetworkClient, ReactionKey, collect_day, parse_time, to_json
+from connectors.platform import NETWORK as PLATFORM
+from connectors.platform import PlatformClient
 from connectors.privacy import PrivacyGate
-from connectors.ingest import (AccountFailure, DayBatch, NetworkClient, ReactionKey, collect_day,
-                              parse_time, to_json)
-from connectors.platform import NETWORK as PLATFORM, PlatformClient
 
 _STAMP = [("partition_day", "DATE"), ("fetched_at", "TIMESTAMPTZ"), ("payload", "JSON")]
 NETWORK_TABLES: dict[str, list[tuple[str, str]]] = {
     "accounts": [("network", "VARCHAR"), ("account_id", "VARCHAR"), ("handle", "VARCHAR"), *_STAMP],
-    "posts": [("network", "VARCHAR"), ("post_id", "VARCHAR"), ("account_id", "VARCHAR"),
-              ("created_at", "TIMESTAMPTZ"), *_STAMP],
+    "posts": [
+        ("network", "VARCHAR"),
+        ("post_id", "VARCHAR"),
+        ("account_id", "VARCHAR"),
+        ("created_at", "TIMESTAMPTZ"),
+        *_STAMP,
+    ],
     # source_account_id: the tracked account whose fetch produced the row (the target, except for
     # mentions); re-landing an account replaces exactly its rows.
-    "reactions": [("network", "VARCHAR"), ("post_id", "VARCHAR"), ("target_account_id", "VARCHAR"),
-                  ("reactor_account_id", "VARCHAR"), ("reaction_type", "VARCHAR"),
-                  ("reacted_at", "TIMESTAMPTZ"), ("source_account_id", "VARCHAR"), *_STAMP],
+    "reactions": [
+        ("network", "VARCHAR"),
+        ("post_id", "VARCHAR"),
+        ("target_account_id", "VARCHAR"),
+        ("reactor_account_id", "VARCHAR"),
+        ("reaction_type", "VARCHAR"),
+        ("reacted_at", "TIMESTAMPTZ"),
+        ("source_account_id", "VARCHAR"),
+        *_STAMP,
+    ],
 }
 # which column ties a row to the account whose fetch produced it
 _OWNER = {"accounts": "account_id", "posts": "account_id", "reactions": "source_account_id"}
 PLATFORM_TABLES: dict[str, list[tuple[str, str]]] = {
-    "profiles": [("person_id", "VARCHAR"), ("display_name", "VARCHAR"), ("birth_date", "DATE"),
-                 ("location", "VARCHAR"), ("opted_out", "BOOLEAN"), ("is_private", "BOOLEAN"),
-                 ("private_consent", "BOOLEAN"), *_STAMP],
+    "profiles": [
+        ("person_id", "VARCHAR"),
+        ("display_name", "VARCHAR"),
+        ("birth_date", "DATE"),
+        ("location", "VARCHAR"),
+        ("opted_out", "BOOLEAN"),
+        ("is_private", "BOOLEAN"),
+        ("private_consent", "BOOLEAN"),
+        *_STAMP,
+    ],
     "links": [("person_id", "VARCHAR"), ("network", "VARCHAR"), ("handle", "VARCHAR"), *_STAMP],
-    "kplus": [("give_id", "VARCHAR"), ("giver_person_id", "VARCHAR"), ("recipient_person_id", "VARCHAR"),
-              ("topic_slug", "VARCHAR"), ("given_at", "TIMESTAMPTZ"), *_STAMP],
+    "kplus": [
+        ("give_id", "VARCHAR"),
+        ("giver_person_id", "VARCHAR"),
+        ("recipient_person_id", "VARCHAR"),
+        ("topic_slug", "VARCHAR"),
+        ("given_at", "TIMESTAMPTZ"),
+        *_STAMP,
+    ],
     "campaigns": [("campaign_id", "VARCHAR"), *_STAMP],
-    "topic_edits": [("edit_id", "VARCHAR"), ("person_id", "VARCHAR"), ("editor_person_id", "VARCHAR"),
-                    ("topic_slug", "VARCHAR"), ("action", "VARCHAR"), ("edited_at", "TIMESTAMPTZ"), *_STAMP],
+    "topic_edits": [
+        ("edit_id", "VARCHAR"),
+        ("person_id", "VARCHAR"),
+        ("editor_person_id", "VARCHAR"),
+        ("topic_slug", "VARCHAR"),
+        ("action", "VARCHAR"),
+        ("edited_at", "TIMESTAMPTZ"),
+        *_STAMP,
+    ],
 }
-_ARROW = {"VARCHAR": pa.string(), "JSON": pa.string(), "DATE": pa.date32(),
-          "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "BOOLEAN": pa.bool_()}
+_ARROW = {
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "DATE": pa.date32(),
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "BOOLEAN": pa.bool_(),
+}
 
 
 @dataclass
@@ -66,12 +103,15 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, networks: Iterable[str]) 
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}' for c, t in columns)})")
 
 
-def seen_reaction_keys(conn: duckdb.DuckDBPyConnection, network: str, before_day: date,
-                       since_day: date) -> set[ReactionKey]:
+def seen_reaction_keys(
+    conn: duckdb.DuckDBPyConnection, network: str, before_day: date, since_day: date
+) -> set[ReactionKey]:
     """Keys of reactions landed in partitions [since_day, before_day)."""
     rows = conn.execute(
         f"SELECT DISTINCT network, post_id, reactor_account_id, reaction_type FROM {_table(network, 'reactions')}"
-        " WHERE partition_day >= ? AND partition_day < ?", [since_day, before_day]).fetchall()
+        " WHERE partition_day >= ? AND partition_day < ?",
+        [since_day, before_day],
+    ).fetchall()
     return set(rows)
 
 
@@ -85,41 +125,78 @@ def land_day(conn: duckdb.DuckDBPyConnection, batch: DayBatch) -> LandingReport:
         try:
             for kind, columns in NETWORK_TABLES.items():
                 table = _table(batch.network, kind)
-                conn.execute(f"DELETE FROM {table} WHERE partition_day = ? AND {_OWNER[kind]} IN "
-                             "(SELECT account_id FROM _landing_owners)", [batch.day])
+                conn.execute(
+                    f"DELETE FROM {table} WHERE partition_day = ? AND {_OWNER[kind]} IN "
+                    "(SELECT account_id FROM _landing_owners)",
+                    [batch.day],
+                )
                 report.rows[kind] = _insert(conn, table, columns, rows[kind])
         finally:
             conn.unregister("_landing_owners")
     return report
 
 
-def land_platform(conn: duckdb.DuckDBPyConnection, platform_client: PlatformClient,
-                  day: date) -> LandingReport:
+def land_platform(conn: duckdb.DuckDBPyConnection, platform_client: PlatformClient, day: date) -> LandingReport:
     """Fetch everything first, then replace the platform partition `day` in one transaction, so
     a failed fetch leaves the previous rows untouched (the ConnectorError propagates)."""
     ensure_raw_tables(conn, [])
-    stamp = {"partition_day": day, "fetched_at": datetime.now(timezone.utc)}
+    stamp = {"partition_day": day, "fetched_at": datetime.now(UTC)}
     profiles = list(platform_client.profiles())
     rows = {
-        "profiles": [{
-            "person_id": _text(p["person_id"]), "display_name": p.get("display_name"),
-            "birth_date": _day(p.get("birth_date")), "location": p.get("location"),
-            "opted_out": p.get("opted_out"), "is_private": p.get("is_private"),
-            "private_consent": p.get("private_consent"), **stamp, "payload": to_json(p)}
-            for p in profiles],
-        "links": [{"person_id": _text(p["person_id"]), "network": link["network"],
-                   "handle": link["handle"], **stamp, "payload": to_json(link)}
-                  for p in profiles for link in p.get("linked_accounts") or ()],
-        "kplus": [{"give_id": _text(g["give_id"]), "giver_person_id": _text(g["giver_person_id"]),
-                   "recipient_person_id": _text(g["recipient_person_id"]),
-                   "topic_slug": g.get("topic_slug"), "given_at": _parse(g.get("given_at")),
-                   **stamp, "payload": to_json(g)} for g in platform_client.kplus(day)],
-        "campaigns": [{"campaign_id": _text(c["campaign_id"]), **stamp, "payload": to_json(c)}
-                      for c in platform_client.campaigns()],
-        "topic_edits": [{"edit_id": _text(e["edit_id"]), "person_id": _text(e["person_id"]),
-                         "editor_person_id": _text(e["editor_person_id"]), "topic_slug": e.get("topic_slug"),
-                         "action": e.get("action"), "edited_at": _parse(e.get("edited_at")),
-                         **stamp, "payload": to_json(e)} for e in platform_client.topic_edits(day)],
+        "profiles": [
+            {
+                "person_id": _text(p["person_id"]),
+                "display_name": p.get("display_name"),
+                "birth_date": _day(p.get("birth_date")),
+                "location": p.get("location"),
+                "opted_out": p.get("opted_out"),
+                "is_private": p.get("is_private"),
+                "private_consent": p.get("private_consent"),
+                **stamp,
+                "payload": to_json(p),
+            }
+            for p in profiles
+        ],
+        "links": [
+            {
+                "person_id": _text(p["person_id"]),
+                "network": link["network"],
+                "handle": link["handle"],
+                **stamp,
+                "payload": to_json(link),
+            }
+            for p in profiles
+            for link in p.get("linked_accounts") or ()
+        ],
+        "kplus": [
+            {
+                "give_id": _text(g["give_id"]),
+                "giver_person_id": _text(g["giver_person_id"]),
+                "recipient_person_id": _text(g["recipient_person_id"]),
+                "topic_slug": g.get("topic_slug"),
+                "given_at": _parse(g.get("given_at")),
+                **stamp,
+                "payload": to_json(g),
+            }
+            for g in platform_client.kplus(day)
+        ],
+        "campaigns": [
+            {"campaign_id": _text(c["campaign_id"]), **stamp, "payload": to_json(c)}
+            for c in platform_client.campaigns()
+        ],
+        "topic_edits": [
+            {
+                "edit_id": _text(e["edit_id"]),
+                "person_id": _text(e["person_id"]),
+                "editor_person_id": _text(e["editor_person_id"]),
+                "topic_slug": e.get("topic_slug"),
+                "action": e.get("action"),
+                "edited_at": _parse(e.get("edited_at")),
+                **stamp,
+                "payload": to_json(e),
+            }
+            for e in platform_client.topic_edits(day)
+        ],
     }
     report = LandingReport(PLATFORM, day)
     with _transaction(conn):
@@ -130,14 +207,21 @@ def land_platform(conn: duckdb.DuckDBPyConnection, platform_client: PlatformClie
     return report
 
 
-def ingest_day(conn: duckdb.DuckDBPyConnection, network_client: NetworkClient, handles: Iterable[str],
-               day: date, lookback_days: int = 7, privacy: PrivacyGate | None = None) -> LandingReport:
+def ingest_day(
+    conn: duckdb.DuckDBPyConnection,
+    network_client: NetworkClient,
+    handles: Iterable[str],
+    day: date,
+    lookback_days: int = 7,
+    privacy: PrivacyGate | None = None,
+) -> LandingReport:
     """Seen keys of the lookback window + collect + land: partition `day` of one network."""
     network = network_client.network
     ensure_raw_tables(conn, [network])
     seen = seen_reaction_keys(conn, network, before_day=day, since_day=day - timedelta(days=lookback_days))
-    batch = collect_day(network_client, handles, day, lookback_days=lookback_days, seen_reaction_keys=seen,
-                        privacy=privacy)
+    batch = collect_day(
+        network_client, handles, day, lookback_days=lookback_days, seen_reaction_keys=seen, privacy=privacy
+    )
     return land_day(conn, batch)
 
 
@@ -157,8 +241,9 @@ class _transaction:
             self.conn.rollback()
 
 
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]],
-            rows: list[dict[str, Any]]) -> int:
+def _insert(
+    conn: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]], rows: list[dict[str, Any]]
+) -> int:
     if not rows:
         return 0
     schema = pa.schema([(name, _ARROW[kind]) for name, kind in columns])

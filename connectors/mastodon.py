@@ -31,12 +31,14 @@ class MastodonClient:
     def account(self, account_id: str) -> dict[str, Any]:
         return self.http.get("/api/v1/accounts/:id", path_params={"id": account_id}, account=account_id)
 
-    def statuses(self, account_id: str, *, since_id: str | None = None, max_id: str | None = None,
-                 limit: int = 40) -> Iterator[dict[str, Any]]:
+    def statuses(
+        self, account_id: str, *, since_id: str | None = None, max_id: str | None = None, limit: int = 40
+    ) -> Iterator[dict[str, Any]]:
         """Newest first; lazy, so a caller that stops early fetches no further pages."""
         params = {"limit": limit, "since_id": since_id, "max_id": max_id}
-        yield from self._items("/api/v1/accounts/:id/statuses", account_id, account_id,
-                               {k: v for k, v in params.items() if v is not None})
+        yield from self._items(
+            "/api/v1/accounts/:id/statuses", account_id, account_id, {k: v for k, v in params.items() if v is not None}
+        )
 
     def favourited_by(self, status_id: str, *, account: str | None = None) -> Iterator[dict[str, Any]]:
         yield from self._items("/api/v1/statuses/:id/favourited_by", status_id, account, {"limit": 80})
@@ -46,14 +48,15 @@ class MastodonClient:
 
     def context(self, status_id: str, *, account: str | None = None) -> list[dict[str, Any]]:
         """Direct replies to the status (descendants also hold replies to replies)."""
-        body = self.http.get("/api/v1/statuses/:id/context", path_params={"id": status_id},
-                             account=account)
+        body = self.http.get("/api/v1/statuses/:id/context", path_params={"id": status_id}, account=account)
         return [s for s in body.get("descendants", []) if s.get("in_reply_to_id") == status_id]
 
-    def _items(self, endpoint: str, object_id: str, account: str | None,
-               params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        for page in self.http.paginate(endpoint, _LINK, items_path=None, path_params={"id": object_id},
-                                       params=params, account=account):
+    def _items(
+        self, endpoint: str, object_id: str, account: str | None, params: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        for page in self.http.paginate(
+            endpoint, _LINK, items_path=None, path_params={"id": object_id}, params=params, account=account
+        ):
             yield from page
 
     # --- ingest vocabulary ---
@@ -65,8 +68,10 @@ class MastodonClient:
     def recent_posts(self, account: AccountSnapshot) -> Iterator[Post]:
         for status in self.statuses(account.account_id):
             yield Post(
-                post_id=status["id"], account_id=status["account"]["id"],
-                created_at=parse_time(status["created_at"]), payload=status,
+                post_id=status["id"],
+                account_id=status["account"]["id"],
+                created_at=parse_time(status["created_at"]),
+                payload=status,
                 reaction_counts={word: status.get(field) or 0 for word, field in REACTION_COUNTS.items()},
                 mentioned_account_ids=tuple(m["id"] for m in status.get("mentions") or ()),
                 replied_to_account_id=status.get("in_reply_to_account_id"),
@@ -80,8 +85,12 @@ class MastodonClient:
             people = self.reblogged_by(post.post_id, account=account)
         else:
             for reply in self.context(post.post_id, account=account):
-                yield Reaction(reply["account"]["id"], parse_time(reply["created_at"]), reply,
-                               reactor_is_private=bool(reply["account"].get("locked")))
+                yield Reaction(
+                    reply["account"]["id"],
+                    parse_time(reply["created_at"]),
+                    reply,
+                    reactor_is_private=bool(reply["account"].get("locked")),
+                )
             return
         for person in people:  # Mastodon gives no time for favourites and reblogs
             yield Reaction(person["id"], None, person, reactor_is_private=bool(person.get("locked")))

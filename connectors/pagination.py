@@ -23,8 +23,9 @@ def dig(body: Any, path: str | None) -> Any:
 
 
 class Paginator(Protocol):
-    def next_page(self, response: requests.Response, body: Any, items: list[Any],
-                  params: dict[str, Any]) -> NextPage: ...
+    def next_page(
+        self, response: requests.Response, body: Any, items: list[Any], params: dict[str, Any]
+    ) -> NextPage: ...
 
 
 class LinkHeaderPaginator:
@@ -59,8 +60,14 @@ class PageNumberPaginator:
     """`?page=N` until the body says there is no more (`has_more`: Stack Exchange, our platform
     API) or the page number reaches `total_path` (a total page count)."""
 
-    def __init__(self, page_param: str = "page", *, has_more_path: str | None = "has_more",
-                 total_path: str | None = None, base_page: int = 1):
+    def __init__(
+        self,
+        page_param: str = "page",
+        *,
+        has_more_path: str | None = "has_more",
+        total_path: str | None = None,
+        base_page: int = 1,
+    ):
         if (has_more_path is None) == (total_path is None):
             raise ValueError("give exactly one of has_more_path or total_path")
         self.page_param, self.has_more_path = page_param, has_more_path

@@ -35,6 +35,7 @@ class PlatformClient:
         return self._items("/platform/v1/campaigns")
 
     def _items(self, endpoint: str, **params: Any) -> Iterator[dict[str, Any]]:
-        for page in self.http.paginate(endpoint, _PAGES, items_path="items",
-                                       params={**params, "page": 1, "per_page": self.per_page}):
+        for page in self.http.paginate(
+            endpoint, _PAGES, items_path="items", params={**params, "page": 1, "per_page": self.per_page}
+        ):
             yield from page

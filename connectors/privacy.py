@@ -8,6 +8,7 @@ the people they reacted to, but under a salted pseudonym with no payload, so the
 countable (distinct, once) without being identifiable. Forgetting what was landed before someone
 became unmeasured is `orchestration.forgetting`'s job.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,10 +41,15 @@ class PrivacyGate:
         return PSEUDONYM_PREFIX + digest[:20]
 
     def excludes(self, account_id: str, is_private: bool = False) -> bool:
-        return (account_id in self.excluded_account_ids or (is_private and not self.allows(account_id))
-                or (self.measured_account_ids is not None and account_id not in self.measured_account_ids))
+        return (
+            account_id in self.excluded_account_ids
+            or (is_private and not self.allows(account_id))
+            or (self.measured_account_ids is not None and account_id not in self.measured_account_ids)
+        )
 
-    def gate_reaction(self, row: dict, *, reactor_is_private: bool = False, target_is_private: bool = False) -> dict | None:
+    def gate_reaction(
+        self, row: dict, *, reactor_is_private: bool = False, target_is_private: bool = False
+    ) -> dict | None:
         """The row as it may be stored, or None when it is about an excluded account."""
         if self.excludes(row["target_account_id"], target_is_private):
             return None

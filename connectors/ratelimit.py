@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,11 +35,20 @@ class BudgetExhausted(Exception):
 class RateBudget:
     """Call `acquire(cost)` before each request and `settle(headers, body)` once after it."""
 
-    def __init__(self, *, max_requests: int | None = None, per_seconds: float | None = None,
-                 daily_units: int | None = None, quota_timezone: str = "America/Los_Angeles",
-                 safety_margin: int = 1, unknown_reset_wait: float = 60.0, reset_slack: float = 1.0,
-                 max_wait: float | None = 3600.0, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        *,
+        max_requests: int | None = None,
+        per_seconds: float | None = None,
+        daily_units: int | None = None,
+        quota_timezone: str = "America/Los_Angeles",
+        safety_margin: int = 1,
+        unknown_reset_wait: float = 60.0,
+        reset_slack: float = 1.0,
+        max_wait: float | None = 3600.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if (max_requests is None) != (per_seconds is None):
             raise ValueError("max_requests and per_seconds go together")
         self.max_requests, self.per_seconds = max_requests, per_seconds
@@ -75,8 +84,7 @@ class RateBudget:
             log.info("rate budget: waiting %.2fs", wait)
             self._sleep(wait)
 
-    def settle(self, headers: Mapping[str, str] | None = None,
-               body: Mapping[str, Any] | None = None) -> None:
+    def settle(self, headers: Mapping[str, str] | None = None, body: Mapping[str, Any] | None = None) -> None:
         """Mark the reserved request done and learn from what the server said."""
         with self._lock:
             now = self._clock()
@@ -141,7 +149,7 @@ class RateBudget:
             return False
         if body.get("quota_max") is not None:
             self._limit = int(body["quota_max"])
-        self._observe(int(body["quota_remaining"]), self._next_midnight(now, timezone.utc), now)
+        self._observe(int(body["quota_remaining"]), self._next_midnight(now, UTC), now)
         return True
 
     def _observe(self, remaining: int, reset_at: float | None, now: float) -> None:

@@ -24,6 +24,7 @@ validation; one query asset per suite and target, re-pointed at each window's SQ
 passes, a cheap BOOLEAN_ONLY pass over every expectation (no sample-row queries) and a SUMMARY
 pass, for the samples and counts, over only the expectations that failed.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,11 +32,12 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -132,6 +134,7 @@ def suite_names() -> list[str]:
 
 # --- GX plumbing ---------------------------------------------------------------------------
 
+
 def _register_dialect() -> None:
     """`duckdb+gxread://`: duckdb-engine without transactions, for read-only validation.
 
@@ -175,8 +178,11 @@ def _context():
 def _gx_suite(name: str, expectations: Iterable[dict[str, Any]], suite: Suite | None = None):
     """A GX suite of `expectations`; each one's meta holds its severity and its position in the list."""
     expectations = list(expectations)
-    spec = json.dumps([[e["type"], e["kwargs"], suite.severity(e) if suite else None] for e in expectations],
-                      sort_keys=True, default=str)
+    spec = json.dumps(
+        [[e["type"], e["kwargs"], suite.severity(e) if suite else None] for e in expectations],
+        sort_keys=True,
+        default=str,
+    )
     return _gx_suite_from_spec(name, spec)
 
 
@@ -190,7 +196,8 @@ def _gx_suite_from_spec(name: str, spec: str):
     for position, (type_, kwargs, severity) in enumerate(json.loads(spec)):
         meta = {"severity": severity} if severity else {}
         gx_suite.add_expectation_configuration(
-            ExpectationConfiguration(type=type_, kwargs=kwargs, meta={**meta, "position": position}))
+            ExpectationConfiguration(type=type_, kwargs=kwargs, meta={**meta, "position": position})
+        )
     return gx_suite
 
 
@@ -274,10 +281,15 @@ def _table_exists(engine, table: str) -> bool:
 
     schema, name = table.split(".")
     with engine.connect() as conn:
-        return conn.execute(
-            sa.text("select count(*) from information_schema.tables where table_schema = :schema and table_name = :name"),
-            {"schema": schema, "name": name},
-        ).scalar() > 0
+        return (
+            conn.execute(
+                sa.text(
+                    "select count(*) from information_schema.tables where table_schema = :schema and table_name = :name"
+                ),
+                {"schema": schema, "name": name},
+            ).scalar()
+            > 0
+        )
 
 
 def _row_count(engine, sql: str) -> int:
@@ -287,15 +299,20 @@ def _row_count(engine, sql: str) -> int:
         return int(conn.execute(sa.text(f"select count(*) from ({sql}) as validated_rows")).scalar())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reports_element_count(expectation_type: str) -> bool:
     """Whether a SUMMARY result of this expectation type carries `element_count` (map expectations)."""
-    from great_expectations.expectations.expectation import (ColumnMapExpectation, ColumnPairMapExpectation,
-                                                           MulticolumnMapExpectation)
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
     from great_expectations.expectations.registry import get_expectation_impl
 
-    return issubclass(get_expectation_impl(expectation_type),
-                      (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation))
+    return issubclass(
+        get_expectation_impl(expectation_type),
+        (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation),
+    )
 
 
 def validate_partition(database: str | os.PathLike, suite_name: str, days: list[date] | None) -> SuiteResult:
@@ -331,14 +348,21 @@ def validate_partition(database: str | os.PathLike, suite_name: str, days: list[
             for target, exps in groups.items():
                 if not exps:
                     continue
-                sql = suite.rows_query(min_date, max_date) if target == "query" else suite.table_query(min_date, max_date)
+                sql = (
+                    suite.rows_query(min_date, max_date) if target == "query" else suite.table_query(min_date, max_date)
+                )
                 batch = _batch(source, suite.name, target, sql)
                 # pass 1: pass/fail only
-                outcome = batch.validate(_gx_suite(f"{suite.name}_{target}", exps, suite),
-                                         result_format={"result_format": "BOOLEAN_ONLY"})
+                outcome = batch.validate(
+                    _gx_suite(f"{suite.name}_{target}", exps, suite), result_format={"result_format": "BOOLEAN_ONLY"}
+                )
                 evaluated += len(outcome.results)
                 failed = [res for res in outcome.results if not res.success]
-                counted = [res for res in outcome.results if res.success and _reports_element_count(res.expectation_config.type)]
+                counted = [
+                    res
+                    for res in outcome.results
+                    if res.success and _reports_element_count(res.expectation_config.type)
+                ]
                 if target == "query" and counted:
                     rows = max(rows, _row_count(engine.engine, sql))
                 if not failed:
@@ -349,13 +373,17 @@ def validate_partition(database: str | os.PathLike, suite_name: str, days: list[
                     result_format["unexpected_index_column_names"] = list(suite.row_id)
                     result_format["return_unexpected_index_query"] = False
                 again = [exps[res.expectation_config.meta["position"]] for res in failed]
-                detail = batch.validate(_gx_suite(f"{suite.name}_{target}_failed", again, suite), result_format=result_format)
+                detail = batch.validate(
+                    _gx_suite(f"{suite.name}_{target}_failed", again, suite), result_format=result_format
+                )
                 if target == "query":
                     rows = max([(r.result or {}).get("element_count") or 0 for r in detail.results] + [rows])
                 failures += [_failure(suite, res) for res in detail.results if not res.success]
         finally:
             _dispose([source, engine])
-    return SuiteResult(suite=suite, rows=rows, evaluated=evaluated, failures=failures, seconds=time.perf_counter() - started)
+    return SuiteResult(
+        suite=suite, rows=rows, evaluated=evaluated, failures=failures, seconds=time.perf_counter() - started
+    )
 
 
 def _dispose(holders: list) -> None:
@@ -377,11 +405,15 @@ def _dispose(holders: list) -> None:
 def _failure(suite: Suite, res) -> FailedExpectation:
     cfg = res.expectation_config
     severity = (cfg.meta or {}).get("severity") or suite.severity({})
-    column = cfg.kwargs.get("column") or (",".join(cfg.kwargs["column_list"]) if cfg.kwargs.get("column_list") else None)
+    column = cfg.kwargs.get("column") or (
+        ",".join(cfg.kwargs["column_list"]) if cfg.kwargs.get("column_list") else None
+    )
     detail = res.result or {}
     count = detail.get("unexpected_count")
     if detail.get("partial_unexpected_index_list"):
-        sample = [{k: _plain(v) for k, v in row.items()} for row in detail["partial_unexpected_index_list"]][:SAMPLE_ROWS]
+        sample = [{k: _plain(v) for k, v in row.items()} for row in detail["partial_unexpected_index_list"]][
+            :SAMPLE_ROWS
+        ]
     else:
         sample = [_plain(v) for v in (detail.get("partial_unexpected_list") or [])][:SAMPLE_ROWS]
     observed = _plain(detail.get("observed_value"))

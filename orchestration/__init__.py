@@ -1,4 +1,5 @@
 """The Dagster code location: thin wiring of assets, resources, partitions, schedules and checks."""
+
 import warnings
 
 from dagster import BetaWarning

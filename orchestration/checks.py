@@ -4,7 +4,14 @@ A blocking check blocks downstream assets only when an error-level expectation f
 (severity ERROR); failures of expectations marked "severity": "warn" report WARN and never block.
 """
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetKey,
+    MetadataValue,
+    asset_check,
+)
 from dagster_duckdb import DuckDBResource
 
 from expectations.runner import SuiteResult, load_suite, suite_names, validate_partition
@@ -13,7 +20,11 @@ from .partitions import window_days
 
 # suite name -> the asset it checks (every suite in expectations/suites/ must be listed here)
 SUITE_ASSETS: dict[str, AssetKey] = {
-    **{f"raw_{n}_{t}": AssetKey(["raw", f"{n}_{t}"]) for n in ("mastodon", "bluesky") for t in ("posts", "reactions", "accounts")},
+    **{
+        f"raw_{n}_{t}": AssetKey(["raw", f"{n}_{t}"])
+        for n in ("mastodon", "bluesky")
+        for t in ("posts", "reactions", "accounts")
+    },
     "fct_engagement_daily": AssetKey(["marts", "fct_engagement_daily"]),
     "fct_features_90d": AssetKey(["marts", "fct_features_90d"]),
     "scores": AssetKey(["marts", "scores"]),

@@ -1,10 +1,11 @@
 """`python -m orchestration.cli run`: what `make run` does, through the same Dagster instance the UI uses."""
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance
@@ -17,16 +18,27 @@ from .warehouse import warehouse_path
 
 def last_partitions(days: int, today: date | None = None) -> tuple[date, date]:
     """The last `days` complete daily partitions: yesterday and the days before it."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     return today - timedelta(days=days), today - timedelta(days=1)
 
 
 # Tables keyed by formula version, and the ops that write them (run config goes to ops):
 # what `rescore` backfills for a new version. tests/orchestration checks both against the definitions.
-VERSIONED_TABLES = ("marts.scores", "marts.influence_graph", "marts.score_changes", "marts.leaderboard",
-                    "marts.topic_leaderboards", "marts.perk_eligibility")
-VERSIONED_OPS = ("marts__scores_and_influence_graph", "marts__score_changes", "marts__leaderboard",
-                 "marts__topic_leaderboards", "marts__perk_eligibility")
+VERSIONED_TABLES = (
+    "marts.scores",
+    "marts.influence_graph",
+    "marts.score_changes",
+    "marts.leaderboard",
+    "marts.topic_leaderboards",
+    "marts.perk_eligibility",
+)
+VERSIONED_OPS = (
+    "marts__scores_and_influence_graph",
+    "marts__score_changes",
+    "marts__leaderboard",
+    "marts__topic_leaderboards",
+    "marts__perk_eligibility",
+)
 
 
 def run_and_report(selection: AssetSelection, first: date, last: date, op_config: dict | None = None) -> None:
@@ -46,12 +58,18 @@ def versioned_selection() -> AssetSelection:
 
 def rescore(version: str, first: date, last: date) -> None:
     """Backfill a formula version beside the active one: only rows keyed by `version` change."""
-    run_and_report(versioned_selection(), first, last, {op: {"config": {"formula_version": version}} for op in VERSIONED_OPS})
+    run_and_report(
+        versioned_selection(), first, last, {op: {"config": {"formula_version": version}} for op in VERSIONED_OPS}
+    )
 
 
 def compare(candidate: str, first: date, last: date, baseline: str = "") -> None:
-    run_and_report(AssetSelection.groups(REVIEW_GROUP), first, last,
-                   {"formula_comparison": {"config": {"candidate": candidate, "baseline": baseline}}})
+    run_and_report(
+        AssetSelection.groups(REVIEW_GROUP),
+        first,
+        last,
+        {"formula_comparison": {"config": {"candidate": candidate, "baseline": baseline}}},
+    )
 
 
 def subject_request(command: str, person_id: str) -> None:
@@ -69,7 +87,7 @@ def subject_request(command: str, person_id: str) -> None:
             request_id, path, counts = privacy.export_request(person_id, requested_by, exports_dir())
             print(f"{request_id}: {sum(counts.values())} rows from {len(counts)} tables written to {path}")
         else:
-            request_id, counts = privacy.erase_request(person_id, requested_by, datetime.now(timezone.utc).date())
+            request_id, counts = privacy.erase_request(person_id, requested_by, datetime.now(UTC).date())
             print(f"{request_id}: {sum(counts.values())} rows forgotten in {len(counts)} tables")
             for table, rows in sorted(counts.items()):
                 print(f"  {table}: {rows}")
@@ -113,13 +131,19 @@ def leaderboard(limit: int = 10) -> str:
 def comparison_report(candidate: str) -> str:
     with duckdb.connect(warehouse_path(), read_only=True) as conn:
         summary = conn.execute(
-            "select day, baseline, candidate, persons, round(spearman, 3) as spearman, round(baseline_mean, 1) as baseline_mean,"
-            " round(candidate_mean, 1) as candidate_mean, round(baseline_p95, 1) as baseline_p95, round(candidate_p95, 1) as candidate_p95"
-            " from marts.formula_comparison where candidate = ? order by day", [candidate]).df()
+            "select day, baseline, candidate, persons, round(spearman, 3) as spearman,"
+            " round(baseline_mean, 1) as baseline_mean, round(candidate_mean, 1) as candidate_mean,"
+            " round(baseline_p95, 1) as baseline_p95, round(candidate_p95, 1) as candidate_p95"
+            " from marts.formula_comparison where candidate = ? order by day",
+            [candidate],
+        ).df()
         movers = conn.execute(
-            "select rank, person_id, score_baseline, score_candidate, round(delta, 2) as delta, reasons from marts.formula_movers"
-            " where candidate = ? and day = (select max(day) from marts.formula_movers where candidate = ?) order by rank",
-            [candidate, candidate]).df()
+            "select rank, person_id, score_baseline, score_candidate, round(delta, 2) as delta, reasons"
+            " from marts.formula_movers"
+            " where candidate = ? and day = (select max(day) from marts.formula_movers where candidate = ?)"
+            " order by rank",
+            [candidate, candidate],
+        ).df()
     return f"{summary.to_markdown(index=False)}\n\nBiggest movers on the latest day:\n{movers.to_markdown(index=False)}"
 
 
@@ -129,14 +153,18 @@ def main(argv: list[str] | None = None) -> None:
     run = sub.add_parser("run", help="materialise the last N daily partitions and print the leaderboard")
     run.add_argument("--days", type=int, default=14)
     sub.add_parser("leaderboard", help="print the latest top-10 leaderboard")
-    for name, text in (("export-person", "write everything the warehouse holds about one person as JSON"),
-                       ("erase-person", "erase one person now and never measure them again")):
+    for name, text in (
+        ("export-person", "write everything the warehouse holds about one person as JSON"),
+        ("erase-person", "erase one person now and never measure them again"),
+    ):
         request = sub.add_parser(name, help=text)
         request.add_argument("person_id", help="a person id (p000123) or an unregistered account (mastodon:123)")
     logs = sub.add_parser("logs", help="print the full event log of a run (default: the latest)")
     logs.add_argument("run_id", nargs="?", default="")
-    for name, text in (("rescore", "backfill a formula version beside the active one"),
-                       ("compare", "compare a candidate formula version with the active one")):
+    for name, text in (
+        ("rescore", "backfill a formula version beside the active one"),
+        ("compare", "compare a candidate formula version with the active one"),
+    ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("version", help="the formula version, e.g. v2")
         cmd.add_argument("--from", dest="first", type=date.fromisoformat, required=True)

@@ -1,6 +1,7 @@
 """What a person sees in the terminal during `make run`: a line per step as it finishes, progress
 while long steps run, and a summary. Dagster's full event stream stays in the run's event log in
 $DAGSTER_HOME (`make logs`, or the run's page in `make ui`)."""
+
 from __future__ import annotations
 
 import logging
@@ -155,13 +156,20 @@ class RunReporter:
             known = [r for r in state.rows.values() if r is not None]
             parts.append(f"{len(state.rows)} tables" + (f", {sum(known):,} rows" if known else ""))
         elif state.rows:
-            parts.append(", ".join(
-                f"{table} {rows:,} rows" if rows is not None else table for table, rows in state.rows.items()))
+            parts.append(
+                ", ".join(f"{table} {rows:,} rows" if rows is not None else table for table, rows in state.rows.items())
+            )
         checks = state.checks_passed + len(state.checks_failed)
         if checks and not state.rows and len(state.checks_failed) + state.checks_passed == 1:
-            parts.append(("passed" if state.checks_passed else "FAILED") + (f": {state.check_detail}" if state.check_detail else ""))
+            parts.append(
+                ("passed" if state.checks_passed else "FAILED")
+                + (f": {state.check_detail}" if state.check_detail else "")
+            )
         elif checks:
-            parts.append(f"{state.checks_passed} tests passed" + (f", {len(state.checks_failed)} failed" if state.checks_failed else ""))
+            parts.append(
+                f"{state.checks_passed} tests passed"
+                + (f", {len(state.checks_failed)} failed" if state.checks_failed else "")
+            )
         if state.warnings:
             parts.append(f"{state.warnings} warning{'s' if state.warnings > 1 else ''}")
         return "; ".join(parts)
@@ -173,9 +181,11 @@ class RunReporter:
         failed_checks = [c for s in self.steps.values() for c in s.checks_failed]
         warnings = sum(s.warnings for s in self.steps.values())
         tables = sum(len(s.rows) for s in self.steps.values())
-        counts = (f"{len(self.finished)} steps, {tables} tables written, {passed} checks passed"
-                  + (f", {len(failed_checks)} failed ({', '.join(failed_checks[:3])})" if failed_checks else "")
-                  + (f", {warnings} warnings" if warnings else ""))
+        counts = (
+            f"{len(self.finished)} steps, {tables} tables written, {passed} checks passed"
+            + (f", {len(failed_checks)} failed ({', '.join(failed_checks[:3])})" if failed_checks else "")
+            + (f", {warnings} warnings" if warnings else "")
+        )
         minutes, secs = divmod(round(seconds), 60)
         took = f"{minutes} min {secs} s" if minutes else f"{secs} s"
         if success:
@@ -183,8 +193,10 @@ class RunReporter:
         where = f" at step {self.failed_step}" if self.failed_step else ""
         lines = [f"Run {run_id} FAILED{where} after {took}: {self.failure or 'see the log'}", f"  {counts}"]
         if self.skipped:
-            lines.append(f"  {len(self.skipped)} steps not run because of it: {', '.join(self.skipped[:4])}"
-                         + (", ..." if len(self.skipped) > 4 else ""))
+            lines.append(
+                f"  {len(self.skipped)} steps not run because of it: {', '.join(self.skipped[:4])}"
+                + (", ..." if len(self.skipped) > 4 else "")
+            )
         lines.append(f"  Full log: make logs RUN={run_id}   (or open the run in `make ui`)")
         if console_log:
             lines.append(f"  Console output of the run: {console_log}")

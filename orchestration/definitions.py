@@ -1,27 +1,33 @@
 """The code location: one Definitions for every asset, check, resource and schedule."""
+
 from __future__ import annotations
 
 import os
-from datetime import date
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
 
-from dagster import AssetKey, AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
+from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
+from .assets.comparison import REVIEW_GROUP, formula_comparison
 from .assets.dbt import dbt_models, dbt_project
-from .assets.privacy import (erase_person, export_person, no_unmeasured_person_outside_registry, privacy_audit,
-                             unmeasured_persons)
+from .assets.privacy import (
+    erase_person,
+    export_person,
+    no_unmeasured_person_outside_registry,
+    privacy_audit,
+    unmeasured_persons,
+)
 from .assets.raw import raw_network_assets, raw_platform
 from .assets.scoring import leaderboard, score_changes_asset, scores_and_influence_graph
-from .assets.comparison import REVIEW_GROUP, formula_comparison
 from .assets.topics import kplus, perk_eligibility, person_topics, topic_leaderboards
 from .checks import all_gx_checks
 from .partitions import PARTITIONS_START, daily_partitions
-from .schedules import build_daily_schedule
 from .resources import SocialNetworks
+from .schedules import build_daily_schedule
 from .warehouse import warehouse_path
 
 
@@ -42,6 +48,7 @@ daily_job = define_asset_job("daily_influence", selection=daily_selection, parti
 daily_schedule = build_daily_schedule(daily_job, date.fromisoformat(PARTITIONS_START))
 
 gx_checks = all_gx_checks()
+
 
 def social_from_env() -> SocialNetworks:
     """Connector settings from env vars; secrets stay EnvVar references, never values."""
@@ -71,8 +78,21 @@ def dbt_executable() -> str:
 def build_definitions(social: SocialNetworks | None = None) -> Definitions:
     """The warehouse path comes from KLOUT_WAREHOUSE for both DuckDB and dbt (profiles.yml)."""
     return Definitions(
-        assets=[raw_platform, unmeasured_persons, *raw_network_assets, dbt_models, scores_and_influence_graph, score_changes_asset, leaderboard,
-                person_topics, kplus, topic_leaderboards, perk_eligibility, privacy_audit, formula_comparison],
+        assets=[
+            raw_platform,
+            unmeasured_persons,
+            *raw_network_assets,
+            dbt_models,
+            scores_and_influence_graph,
+            score_changes_asset,
+            leaderboard,
+            person_topics,
+            kplus,
+            topic_leaderboards,
+            perk_eligibility,
+            privacy_audit,
+            formula_comparison,
+        ],
         asset_checks=[*gx_checks, no_unmeasured_person_outside_registry],
         jobs=[daily_job, export_person, erase_person],
         schedules=[daily_schedule],

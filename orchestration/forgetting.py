@@ -17,12 +17,13 @@ The registry keeps what the gate needs to say "do not measure": profile ids with
 (birth dates only of minors, names of nobody unmeasured), linked handles, and the account ids the
 gate resolved, in schema `privacy`.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -33,8 +34,9 @@ from connectors.privacy import PrivacyGate
 from .domain.privacy import MINOR, unmeasured_on
 
 SCHEMA = "privacy"
-REGISTRY_TABLES = frozenset({"raw.platform_profiles", "raw.platform_links",
-                             "staging.stg_platform__profiles", "staging.stg_platform__links"})
+REGISTRY_TABLES = frozenset(
+    {"raw.platform_profiles", "raw.platform_links", "staging.stg_platform__profiles", "staging.stg_platform__links"}
+)
 SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
 REDACTED = "redacted"
 _IDENTIFIER = re.compile(r"^(?:.*_)?(person_id|account_id|account_key|handle)$")
@@ -61,8 +63,9 @@ class Unmeasured:
 
     def needles(self) -> set[str]:
         """Every string that names one of them: person ids, account ids and keys, handles."""
-        return (self.person_ids | {a for _, a, _ in self.accounts} | set(self.account_keys)
-                | {h for _, h in self.handles})
+        return (
+            self.person_ids | {a for _, a, _ in self.accounts} | set(self.account_keys) | {h for _, h in self.handles}
+        )
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -101,21 +104,33 @@ class WarehousePrivacy:
         c = self.conn
         c.execute(f"create schema if not exists {SCHEMA}")
         c.execute(f"create table if not exists {SCHEMA}.unmeasured_persons (person_id varchar, reason varchar)")
-        c.execute(f"create table if not exists {SCHEMA}.unmeasured_accounts"
-                  " (network varchar, account_id varchar, person_id varchar)")
+        c.execute(
+            f"create table if not exists {SCHEMA}.unmeasured_accounts"
+            " (network varchar, account_id varchar, person_id varchar)"
+        )
         c.execute(f"create table if not exists {SCHEMA}.erasures (person_id varchar, erased_at timestamptz)")
-        c.execute(f"create table if not exists {SCHEMA}.audits (run_id varchar, audited_at timestamptz,"
-                  " through_day date, tables_searched integer, findings integer)")
-        c.execute(f"create table if not exists {SCHEMA}.audit_findings (run_id varchar, table_name varchar,"
-                  " column_name varchar, rows bigint)")
+        c.execute(
+            f"create table if not exists {SCHEMA}.audits (run_id varchar, audited_at timestamptz,"
+            " through_day date, tables_searched integer, findings integer)"
+        )
+        c.execute(
+            f"create table if not exists {SCHEMA}.audit_findings (run_id varchar, table_name varchar,"
+            " column_name varchar, rows bigint)"
+        )
         # subject requests: who asked, when, how many rows; the subject only as a salted hash
-        c.execute(f"create table if not exists {SCHEMA}.requests (request_id varchar, kind varchar, requested_by varchar,"
-                  " requested_at timestamptz, subject_hash varchar, row_counts json)")
+        c.execute(
+            f"create table if not exists {SCHEMA}.requests (request_id varchar, kind varchar, requested_by varchar,"
+            " requested_at timestamptz, subject_hash varchar, row_counts json)"
+        )
 
     def _exists(self, table: str) -> bool:
         schema, name = table.split(".")
-        return bool(self.conn.execute("select count(*) from information_schema.tables where table_schema = ?"
-                                      " and table_name = ?", [schema, name]).fetchone()[0])
+        return bool(
+            self.conn.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchone()[0]
+        )
 
     def profiles_on(self, day: date) -> pd.DataFrame:
         """Each registered person's latest profile snapshot up to `day`."""
@@ -125,7 +140,9 @@ class WarehousePrivacy:
             """select person_id, birth_date, opted_out, is_private, private_consent
                from raw.platform_profiles where partition_day <= ?
                qualify row_number() over (partition by person_id order by partition_day desc, fetched_at desc) = 1
-               order by person_id""", [day]).df()
+               order by person_id""",
+            [day],
+        ).df()
 
     def erased(self) -> set[str]:
         return {p for (p,) in self.conn.execute(f"select person_id from {SCHEMA}.erasures").fetchall()}
@@ -146,37 +163,62 @@ class WarehousePrivacy:
         if people and self._exists("raw.platform_links"):
             handles = self.conn.execute(
                 "select distinct network, handle, person_id from raw.platform_links"
-                " where person_id in (select unnest(?))", [people]).fetchall()
-        accounts = set(self.conn.execute(
-            f"select network, account_id, person_id from {SCHEMA}.unmeasured_accounts"
-            " where person_id in (select unnest(?))", [people]).fetchall()) if people else set()
+                " where person_id in (select unnest(?))",
+                [people],
+            ).fetchall()
+        accounts = (
+            set(
+                self.conn.execute(
+                    f"select network, account_id, person_id from {SCHEMA}.unmeasured_accounts"
+                    " where person_id in (select unnest(?))",
+                    [people],
+                ).fetchall()
+            )
+            if people
+            else set()
+        )
         for person in people:  # an unregistered account is its own person: `network:account_id`
             network, _, account = person.partition(":")
             if account and self._exists(f"raw.{network}_accounts"):
                 accounts.add((network, account, person))
-                handles += [(network, h, person) for (h,) in self.conn.execute(
-                    f"select distinct handle from raw.{network}_accounts where account_id = ?", [account]).fetchall()]
+                handles += [
+                    (network, h, person)
+                    for (h,) in self.conn.execute(
+                        f"select distinct handle from raw.{network}_accounts where account_id = ?", [account]
+                    ).fetchall()
+                ]
         for network in {n for n, _, _ in handles}:  # accounts landed before they became unmeasured
             if self._exists(f"raw.{network}_accounts"):
                 by_handle = [(h, p) for n, h, p in handles if n == network]
-                accounts |= {(network, a, p) for a, p in self.conn.execute(
-                    f"select distinct a.account_id, h.person_id from raw.{network}_accounts as a"
-                    " join (select unnest(?) as handle, unnest(?) as person_id) as h on h.handle = a.handle",
-                    [[h for h, _ in by_handle], [p for _, p in by_handle]]).fetchall()}
+                accounts |= {
+                    (network, a, p)
+                    for a, p in self.conn.execute(
+                        f"select distinct a.account_id, h.person_id from raw.{network}_accounts as a"
+                        " join (select unnest(?) as handle, unnest(?) as person_id) as h on h.handle = a.handle",
+                        [[h for h, _ in by_handle], [p for _, p in by_handle]],
+                    ).fetchall()
+                }
         return Unmeasured(reasons, frozenset(accounts), {(n, h): p for n, h, p in handles})
 
     def consenting_private_handles(self, network: str) -> list[str]:
         """Handles of private accounts whose owners consent (latest registry): measurable despite
         the network's flag."""
         profiles = self.profiles_on(date.max)
-        consenting = profiles.loc[profiles["is_private"].fillna(False).astype(bool)
-                                  & profiles["private_consent"].fillna(False).astype(bool), "person_id"]
+        consenting = profiles.loc[
+            profiles["is_private"].fillna(False).astype(bool) & profiles["private_consent"].fillna(False).astype(bool),
+            "person_id",
+        ]
         if consenting.empty:
             return []
-        return [h for (h,) in self.conn.execute(
-            "select distinct handle from raw.platform_links where network = ? and person_id in (select unnest(?))"
-            " and partition_day = (select max(partition_day) from raw.platform_links)"
-            " order by 1", [network, list(consenting)]).fetchall()]
+        return [
+            h
+            for (h,) in self.conn.execute(
+                "select distinct handle from raw.platform_links where network = ? and person_id in (select unnest(?))"
+                " and partition_day = (select max(partition_day) from raw.platform_links)"
+                " order by 1",
+                [network, list(consenting)],
+            ).fetchall()
+        ]
 
     def record_accounts(self, network: str, accounts: dict[str, str]) -> None:
         """Remember the account ids the gate resolved for unmeasured people (account_id -> person_id)."""
@@ -185,7 +227,8 @@ class WarehousePrivacy:
             self.conn.execute(
                 f"insert into {SCHEMA}.unmeasured_accounts select ?, ?, ? where not exists (select 1 from"
                 f" {SCHEMA}.unmeasured_accounts where network = ? and account_id = ? and person_id = ?)",
-                [network, account_id, person_id, network, account_id, person_id])
+                [network, account_id, person_id, network, account_id, person_id],
+            )
 
     def write_registry(self, unmeasured: Unmeasured) -> None:
         frame = pd.DataFrame(sorted(unmeasured.reasons.items()), columns=["person_id", "reason"])
@@ -222,7 +265,8 @@ class WarehousePrivacy:
                 where t.table_type in {kinds} and c.table_schema not in (select unnest(?))
                   and c.data_type in (select unnest(?)) and t.table_catalog = current_database()
                 order by 1, c.ordinal_position""",
-            [[*SYSTEM_SCHEMAS, SCHEMA], list(_TEXT_TYPES)]).fetchall()
+            [[*SYSTEM_SCHEMAS, SCHEMA], list(_TEXT_TYPES)],
+        ).fetchall()
         tables: dict[str, list[tuple[str, str]]] = {}
         for table, column, kind in rows:
             if table not in REGISTRY_TABLES:
@@ -231,14 +275,19 @@ class WarehousePrivacy:
 
     def _register_needles(self, unmeasured: Unmeasured) -> None:
         """Temp tables: every needle, and each account's pseudonym in raw-id and key form."""
-        self.conn.execute("create or replace temp table _needles as select unnest(?::varchar[]) as needle",
-                          [sorted(unmeasured.needles())])
+        self.conn.execute(
+            "create or replace temp table _needles as select unnest(?::varchar[]) as needle",
+            [sorted(unmeasured.needles())],
+        )
         pairs = []
         for network, account, _ in sorted(unmeasured.accounts):
             pseudonym = PrivacyGate(network, frozenset(), self.salt).pseudonym(account)
             pairs += [(account, pseudonym), (f"{network}:{account}", f"{network}:{pseudonym}")]
-        self.conn.execute("create or replace temp table _pseudonyms as select unnest(?::varchar[]) as original,"
-                          " unnest(?::varchar[]) as pseudonym", [[o for o, _ in pairs], [p for _, p in pairs]])
+        self.conn.execute(
+            "create or replace temp table _pseudonyms as select unnest(?::varchar[]) as original,"
+            " unnest(?::varchar[]) as pseudonym",
+            [[o for o, _ in pairs], [p for _, p in pairs]],
+        )
 
     def purge(self, unmeasured: Unmeasured, tables: list[str] | None = None) -> PurgeReport:
         """Forget them everywhere, or in `tables` only (idempotent: a second purge changes nothing)."""
@@ -265,14 +314,18 @@ class WarehousePrivacy:
         if not self._exists("raw.platform_profiles"):
             return
         minors = [p for p, why in unmeasured.reasons.items() if why == MINOR]
-        report.add("raw.platform_profiles (reduced to the registry)", self.conn.execute(
-            """update raw.platform_profiles
+        report.add(
+            "raw.platform_profiles (reduced to the registry)",
+            self.conn.execute(
+                """update raw.platform_profiles
                set display_name = null, location = null, payload = '{}',
                    birth_date = case when person_id in (select unnest(?::varchar[])) then birth_date end
                where person_id in (select unnest(?::varchar[]))
                  and (display_name is not null or location is not null or payload::varchar <> '{}'
                       or (birth_date is not null and person_id not in (select unnest(?::varchar[]))))""",
-            [minors, sorted(unmeasured.person_ids), minors]).fetchone()[0])
+                [minors, sorted(unmeasured.person_ids), minors],
+            ).fetchone()[0],
+        )
 
     def _purge_table(self, table: str, columns: list[tuple[str, str]], pattern: str, report: PurgeReport) -> None:
         names = [c for c, _ in columns]
@@ -280,23 +333,38 @@ class WarehousePrivacy:
         reactor = [c for c in names if _PSEUDONYMISED.match(c)] if key else []
         if reactor and "reaction_type" in names:
             # a mention is part of the mentioner's post: their posts are forgotten, so are their mentions
-            report.add(f"{table} (deleted)", self.conn.execute(
-                f"delete from {table} where reaction_type = 'mention' and {key} in (select original from _pseudonyms)"
-            ).fetchone()[0])
+            report.add(
+                f"{table} (deleted)",
+                self.conn.execute(
+                    f"delete from {table} where reaction_type = 'mention'"
+                    f" and {key} in (select original from _pseudonyms)"
+                ).fetchone()[0],
+            )
         if reactor:
             # every reactor column takes the pseudonym of the reactor's account, the payload goes
-            sets = ", ".join([f"{c} = p.pseudonym" for c in reactor] + (["payload = '{}'"] if "payload" in names else []))
-            report.add(f"{table} (pseudonymised)", self.conn.execute(
-                f"update {table} as t set {sets} from _pseudonyms as p where t.{key} = p.original").fetchone()[0])
+            sets = ", ".join(
+                [f"{c} = p.pseudonym" for c in reactor] + (["payload = '{}'"] if "payload" in names else [])
+            )
+            report.add(
+                f"{table} (pseudonymised)",
+                self.conn.execute(
+                    f"update {table} as t set {sets} from _pseudonyms as p where t.{key} = p.original"
+                ).fetchone()[0],
+            )
         others = [c for c in names if _IDENTIFIER.match(c)]  # reactor columns too: whatever still names them
         if others:
             where = " or ".join(f"{c} in (select needle from _needles)" for c in others)
             report.add(f"{table} (deleted)", self.conn.execute(f"delete from {table} where {where}").fetchone()[0])
         for column, kind in columns:
             if kind == "JSON":
-                report.add(f"{table} (redacted)", self.conn.execute(
-                    f"update {table} set {column} = regexp_replace({column}::varchar, ?, ?, 'g')::json"
-                    f" where regexp_matches({column}::varchar, ?)", [pattern, f'"{REDACTED}"', pattern]).fetchone()[0])
+                report.add(
+                    f"{table} (redacted)",
+                    self.conn.execute(
+                        f"update {table} set {column} = regexp_replace({column}::varchar, ?, ?, 'g')::json"
+                        f" where regexp_matches({column}::varchar, ?)",
+                        [pattern, f'"{REDACTED}"', pattern],
+                    ).fetchone()[0],
+                )
 
     # ------------------------------------------------------------------ audit
     def audit(self, unmeasured: Unmeasured) -> list[Finding]:
@@ -314,13 +382,16 @@ class WarehousePrivacy:
                     hits = self.conn.execute(sql, [pattern]).fetchone()[0]
                 else:
                     hits = self.conn.execute(
-                        f"select count(*) from {table} where {column} in (select needle from _needles)").fetchone()[0]
+                        f"select count(*) from {table} where {column} in (select needle from _needles)"
+                    ).fetchone()[0]
                 if hits:
                     findings.append(Finding(table, column, hits))
         if self._exists("raw.platform_profiles"):
             named = self.conn.execute(
                 "select count(*) from raw.platform_profiles where person_id in (select unnest(?::varchar[]))"
-                " and (display_name is not null or location is not null)", [sorted(unmeasured.person_ids)]).fetchone()[0]
+                " and (display_name is not null or location is not null)",
+                [sorted(unmeasured.person_ids)],
+            ).fetchone()[0]
             if named:
                 findings.append(Finding("raw.platform_profiles", "display_name/location", named))
         return findings
@@ -330,11 +401,15 @@ class WarehousePrivacy:
         self.ensure_registry()
         self.conn.execute(f"delete from {SCHEMA}.audits where run_id = ?", [run_id])
         self.conn.execute(f"delete from {SCHEMA}.audit_findings where run_id = ?", [run_id])
-        self.conn.execute(f"insert into {SCHEMA}.audits values (?, ?, ?, ?, ?)",
-                          [run_id, datetime.now(timezone.utc), through_day, tables_searched, len(findings)])
+        self.conn.execute(
+            f"insert into {SCHEMA}.audits values (?, ?, ?, ?, ?)",
+            [run_id, datetime.now(UTC), through_day, tables_searched, len(findings)],
+        )
         for finding in findings:
-            self.conn.execute(f"insert into {SCHEMA}.audit_findings values (?, ?, ?, ?)",
-                              [run_id, finding.table, finding.column, finding.rows])
+            self.conn.execute(
+                f"insert into {SCHEMA}.audit_findings values (?, ?, ?, ?)",
+                [run_id, finding.table, finding.column, finding.rows],
+            )
 
     # ------------------------------------------------------------------ subject requests
     def export_person(self, person_id: str) -> dict[str, list[dict]]:
@@ -350,13 +425,18 @@ class WarehousePrivacy:
                where t.table_type = 'BASE TABLE' and t.table_catalog = current_database()
                  and c.table_schema not in (select unnest(?)) and c.data_type in (select unnest(?))
                  and not (c.table_schema = ? and c.table_name = 'requests')
-               group by 1 order by 1""", [list(SYSTEM_SCHEMAS), list(_TEXT_TYPES), SCHEMA]).fetchall()
+               group by 1 order by 1""",
+            [list(SYSTEM_SCHEMAS), list(_TEXT_TYPES), SCHEMA],
+        ).fetchall()
         export: dict[str, list[dict]] = {}
         for table, columns, kinds in rows:
-            where = " or ".join(f"regexp_matches({c}::varchar, ?)" if k == "JSON"
-                                else f"{c} in (select needle from _needles)" for c, k in zip(columns, kinds))
-            frame = self.conn.execute(f"select * from {table} where {where} order by all",
-                                      [pattern] * kinds.count("JSON")).df()
+            where = " or ".join(
+                f"regexp_matches({c}::varchar, ?)" if k == "JSON" else f"{c} in (select needle from _needles)"
+                for c, k in zip(columns, kinds)
+            )
+            frame = self.conn.execute(
+                f"select * from {table} where {where} order by all", [pattern] * kinds.count("JSON")
+            ).df()
             if len(frame):
                 export[table] = json.loads(frame.to_json(orient="records", date_format="iso"))
         return export
@@ -368,8 +448,14 @@ class WarehousePrivacy:
         request_id = self.log_request("export", requested_by, person_id, counts)
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / f"{request_id}.json"
-        path.write_text(json.dumps({"request_id": request_id, "person_id": person_id, "tables": export},
-                                   indent=2, ensure_ascii=False, default=str))
+        path.write_text(
+            json.dumps(
+                {"request_id": request_id, "person_id": person_id, "tables": export},
+                indent=2,
+                ensure_ascii=False,
+                default=str,
+            )
+        )
         return request_id, path, counts
 
     def erase_request(self, person_id: str, requested_by: str, day: date) -> tuple[str, dict[str, int]]:
@@ -382,17 +468,19 @@ class WarehousePrivacy:
         purge as an opt-out's; later runs never fetch them again."""
         self.ensure_registry()
         if person_id not in self.erased():
-            self.conn.execute(f"insert into {SCHEMA}.erasures values (?, ?)", [person_id, datetime.now(timezone.utc)])
+            self.conn.execute(f"insert into {SCHEMA}.erasures values (?, ?)", [person_id, datetime.now(UTC)])
         return self.forget(day)[1]
 
     def log_request(self, kind: str, requested_by: str, person_id: str, row_counts: dict[str, int]) -> str:
         """Audit a subject request without personal data: the subject only as a salted hash."""
         self.ensure_registry()
-        at = datetime.now(timezone.utc)
+        at = datetime.now(UTC)
         subject = PrivacyGate("subject", frozenset(), self.salt).pseudonym(person_id)
         request_id = f"{kind}-{at.strftime('%Y%m%dT%H%M%S%f')}"
-        self.conn.execute(f"insert into {SCHEMA}.requests values (?, ?, ?, ?, ?, ?)",
-                          [request_id, kind, requested_by, at, subject, json.dumps(row_counts, sort_keys=True)])
+        self.conn.execute(
+            f"insert into {SCHEMA}.requests values (?, ?, ?, ?, ?, ?)",
+            [request_id, kind, requested_by, at, subject, json.dumps(row_counts, sort_keys=True)],
+        )
         return request_id
 
 

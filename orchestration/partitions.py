@@ -1,4 +1,5 @@
 """Daily partitions and the pure functions that turn a partition window into dbt vars."""
+
 from __future__ import annotations
 
 import os

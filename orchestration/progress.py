@@ -3,6 +3,7 @@
 They are ordinary Dagster log lines (so the UI shows them too), marked with a prefix the CLI's
 run reporter looks for.
 """
+
 from __future__ import annotations
 
 PROGRESS_PREFIX = "progress: "

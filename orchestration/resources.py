@@ -1,17 +1,17 @@
 """Connector resources: the same production clients, pointed at the sandbox or at real networks."""
+
 from __future__ import annotations
 
 import threading
 from datetime import date
-from typing import Optional
 
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
+from connectors import NETWORKS, make_client
 from connectors.http import HttpClient
 from connectors.ingest import NetworkClient
 from connectors.platform import PlatformClient
-from connectors import NETWORKS, make_client
 
 _SANDBOXES: dict[tuple, object] = {}
 _SANDBOX_LOCK = threading.Lock()
@@ -25,7 +25,10 @@ def shared_sandbox(persons: int, seed: int, days: int, fault_rate: float, end_da
     with _SANDBOX_LOCK:
         if key not in _SANDBOXES:
             _SANDBOXES[key] = SandboxProcess(
-                persons=persons, days=days, seed=seed, fault_rate=fault_rate,
+                persons=persons,
+                days=days,
+                seed=seed,
+                fault_rate=fault_rate,
                 end_date=date.fromisoformat(end_date) if end_date else None,
             )
         return _SANDBOXES[key]
@@ -39,9 +42,9 @@ class SocialNetworks(ConfigurableResource):
     mastodon_base_url: str = NETWORKS["mastodon"].default_base_url
     bluesky_base_url: str = NETWORKS["bluesky"].default_base_url
     platform_base_url: str = ""
-    mastodon_token: Optional[str] = None
-    bluesky_token: Optional[str] = None
-    platform_token: Optional[str] = None
+    mastodon_token: str | None = None
+    bluesky_token: str | None = None
+    platform_token: str | None = None
     networks: list[str] = ["mastodon", "bluesky"]
     public_accounts: list[str] = []  # "network:handle", tracked besides registered profiles' links
     lookback_days: int = 7

@@ -4,6 +4,7 @@ The run executes in this process (the Definitions use the in-process executor) w
 thread reads its event log and hands each new entry to a `RunReporter`, so the terminal gets a
 few readable lines and the event log keeps everything.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,9 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 def global_asset_job(defs) -> ReconstructableJob:
     """The implicit job of every asset, reconstructable from this module's `defs`: the job
     `dagster asset materialize` runs (Dagster offers no public constructor for it)."""
-    repository = ReconstructableRepository.for_module("orchestration.definitions", "defs", working_directory=str(REPO_ROOT))
+    repository = ReconstructableRepository.for_module(
+        "orchestration.definitions", "defs", working_directory=str(REPO_ROOT)
+    )
     return repository.get_reconstructable_job(defs.resolve_implicit_global_asset_job_def().name)
 
 
@@ -101,8 +104,9 @@ class RunWatcher(threading.Thread):
         self.poll()
 
 
-def launch(selection: AssetSelection, first: date, last: date, op_config: dict | None = None,
-           progress_every: float = 20.0) -> RunOutcome:
+def launch(
+    selection: AssetSelection, first: date, last: date, op_config: dict | None = None, progress_every: float = 20.0
+) -> RunOutcome:
     """One single-run backfill of `selection` over [first, last]; the terminal gets a reporter's
     lines, and everything the run prints goes to $DAGSTER_HOME/logs/<run id>.log."""
     home = os.getenv("DAGSTER_HOME")

@@ -1,4 +1,5 @@
 """The daily schedule: yesterday, plus any missed days, as one single-run backfill."""
+
 from datetime import date, timedelta
 
 from dagster import AssetKey, RunRequest, ScheduleEvaluationContext, schedule

@@ -1,4 +1,5 @@
 """Where the embedded DuckDB warehouse lives, and small helpers to write partitioned tables."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Shared fixtures: the dbt manifest Dagster needs, and a throwaway warehouse per test module."""
+
 from __future__ import annotations
 
 import os

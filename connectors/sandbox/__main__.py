@@ -1,4 +1,5 @@
-"""`python -m connectors.sandbox serve [--port 8765] [--persons 200] [--days 30] [--seed 7] [--fault-rate 0] [--end-date YYYY-MM-DD]`."""
+"""`python -m connectors.sandbox serve [--port 8765] [--persons 200] [--days 30] [--seed 7] [--fault-rate 0]
+[--end-date YYYY-MM-DD]`."""
 
 import argparse
 import time
@@ -17,7 +18,9 @@ def main() -> None:
     serve.add_argument("--days", type=int, default=30)
     serve.add_argument("--seed", type=int, default=7)
     serve.add_argument("--fault-rate", type=float, default=0.0)
-    serve.add_argument("--end-date", type=date.fromisoformat, default=None, help="the world's last day (default: today UTC)")
+    serve.add_argument(
+        "--end-date", type=date.fromisoformat, default=None, help="the world's last day (default: today UTC)"
+    )
     args = parser.parse_args()
 
     dated = {"end_date": args.end_date} if args.end_date else {}

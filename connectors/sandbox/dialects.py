@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 from connectors.sandbox.index import WorldIndex
@@ -31,7 +31,7 @@ class BadRequest(Exception):
 
 def iso_ms(ms: int) -> str:
     """Mastodon/atproto timestamp style: 2019-12-08T03:48:33.901Z."""
-    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
@@ -54,6 +54,7 @@ def _int_param(query: dict, name: str, default: int, lo: int, hi: int) -> int:
 
 
 # --------------------------------------------------------------------------- Mastodon REST v1
+
 
 class Mastodon:
     def __init__(self, index: WorldIndex):
@@ -99,20 +100,35 @@ class Mastodon:
         avatar = f"{base}/avatars/{acc['account_id']}.png"
         header = f"{base}/headers/{acc['account_id']}.png"
         return {
-            "id": acc["account_id"], "username": username, "acct": username,
-            "display_name": acc["display_name"], "locked": bool(acc["is_private"]), "bot": False,
-            "discoverable": True, "group": False, "indexable": True, "hide_collections": False,
+            "id": acc["account_id"],
+            "username": username,
+            "acct": username,
+            "display_name": acc["display_name"],
+            "locked": bool(acc["is_private"]),
+            "bot": False,
+            "discoverable": True,
+            "group": False,
+            "indexable": True,
+            "hide_collections": False,
             "created_at": iso_ms(int(acc["created_at"].value // 1_000_000)),
             "note": f"<p>{html.escape(acc['display_name'])} on the sandbox.</p>",
-            "url": f"{base}/@{username}", "uri": f"{base}/users/{username}",
-            "avatar": avatar, "avatar_static": avatar, "avatar_description": "",
-            "header": header, "header_static": header, "header_description": "",
+            "url": f"{base}/@{username}",
+            "uri": f"{base}/users/{username}",
+            "avatar": avatar,
+            "avatar_static": avatar,
+            "avatar_description": "",
+            "header": header,
+            "header_static": header,
+            "header_description": "",
             "followers_count": int(acc["followers_count"]),
             "following_count": int(acc["following_count"]),
             "statuses_count": statuses,
             "last_status_at": iso_ms(last_ms)[:10] if last_ms is not None else None,
-            "show_media": True, "show_media_replies": True, "show_featured": True,
-            "roles": [], "emojis": [],
+            "show_media": True,
+            "show_media_replies": True,
+            "show_featured": True,
+            "roles": [],
+            "emojis": [],
             "fields": [{"name": "Sandbox", "value": "synthetic", "verified_at": None}],
             "feature_approval": {"automatic": ["public"], "manual": [], "current_user": "automatic"},
         }
@@ -123,10 +139,12 @@ class Mastodon:
         mentioned = [self.ix.account_by_id[m] for m in post["mentions"]]
         parent = self.ix.post(post["reply_to_post_id"], clock_ms) if post["reply_to_post_id"] else None
         return {
-            "id": pid, "created_at": iso_ms(post["ms"]),
+            "id": pid,
+            "created_at": iso_ms(post["ms"]),
             "in_reply_to_id": post["reply_to_post_id"],
             "in_reply_to_account_id": parent["account_id"] if parent else None,
-            "sensitive": False, "spoiler_text": "",
+            "sensitive": False,
+            "spoiler_text": "",
             "visibility": "private" if acc["is_private"] else "public",
             "language": "en",
             "uri": f"{base}/users/{acc['handle']}/statuses/{pid}",
@@ -135,16 +153,24 @@ class Mastodon:
             "reblogs_count": self.ix.count(pid, "reblog", clock_ms),
             "favourites_count": self.ix.count(pid, "favourite", clock_ms),
             "quotes_count": 0,
-            "favourited": False, "reblogged": False, "muted": False, "bookmarked": False,
+            "favourited": False,
+            "reblogged": False,
+            "muted": False,
+            "bookmarked": False,
             "content": self._content(post["text"], mentioned, base),
             "reblog": None,
             "application": {"name": "Web", "website": None},
             "account": self.account(acc, clock_ms, base),
             "media_attachments": [],
-            "mentions": [{"id": m["account_id"], "username": m["handle"], "acct": m["handle"],
-                          "url": f"{base}/@{m['handle']}"} for m in mentioned],
+            "mentions": [
+                {"id": m["account_id"], "username": m["handle"], "acct": m["handle"], "url": f"{base}/@{m['handle']}"}
+                for m in mentioned
+            ],
             "tags": [{"name": t.lower(), "url": f"{base}/tags/{t.lower()}"} for t in TAG_RE.findall(post["text"])],
-            "emojis": [], "quote": None, "card": None, "poll": None,
+            "emojis": [],
+            "quote": None,
+            "card": None,
+            "poll": None,
             "quote_approval": {"automatic": ["public"], "manual": [], "current_user": "automatic"},
         }
 
@@ -153,10 +179,17 @@ class Mastodon:
         out = html.escape(text, quote=False)
         for m in mentioned:
             user = m["handle"]
-            out = out.replace(f"@{user}", f'<span class="h-card"><a href="{base}/@{user}" class="u-url mention">'
-                                          f'@<span>{user}</span></a></span>')
-        out = TAG_RE.sub(lambda t: f'<a href="{base}/tags/{t.group(1).lower()}" class="mention hashtag" '
-                                   f'rel="tag">#<span>{t.group(1)}</span></a>', out)
+            out = out.replace(
+                f"@{user}",
+                f'<span class="h-card"><a href="{base}/@{user}" class="u-url mention">@<span>{user}</span></a></span>',
+            )
+        out = TAG_RE.sub(
+            lambda t: (
+                f'<a href="{base}/tags/{t.group(1).lower()}" class="mention hashtag" '
+                f'rel="tag">#<span>{t.group(1)}</span></a>'
+            ),
+            out,
+        )
         return f"<p>{out}</p>"
 
     def statuses(self, acc, query, clock_ms, base, path) -> Reply:
@@ -188,8 +221,8 @@ class Mastodon:
         hi = tl.visible(clock_ms)
         if query.get("max_id"):
             hi = min(hi, _bisect_left(tl.keys, _int_id(query["max_id"])))
-        rows = tl.rows[max(0, hi - limit):hi][::-1]
-        keys = tl.keys[max(0, hi - limit):hi][::-1]
+        rows = tl.rows[max(0, hi - limit) : hi][::-1]
+        keys = tl.keys[max(0, hi - limit) : hi][::-1]
         reactor_ids = self.ix.reactions.reactor_account_id.to_numpy()
         accounts = [self.account(self.ix.account_by_id[reactor_ids[r]], clock_ms, base) for r in rows]
         headers = {}
@@ -199,12 +232,15 @@ class Mastodon:
 
     def context(self, post, clock_ms, base) -> Reply:
         tl = self.ix.replies(post["post_id"])
-        rows = tl.rows[:tl.visible(clock_ms)]
+        rows = tl.rows[: tl.visible(clock_ms)]
         parent = self.ix.post(post["reply_to_post_id"], clock_ms) if post["reply_to_post_id"] else None
-        return Reply(200, {
-            "ancestors": [self.status(parent, clock_ms, base)] if parent else [],
-            "descendants": [self.status(self.ix.post_at(r), clock_ms, base) for r in rows],
-        })
+        return Reply(
+            200,
+            {
+                "ancestors": [self.status(parent, clock_ms, base)] if parent else [],
+                "descendants": [self.status(self.ix.post_at(r), clock_ms, base) for r in rows],
+            },
+        )
 
 
 def not_found_mastodon() -> Reply:
@@ -248,6 +284,7 @@ def _url(base: str, path: str, query: dict, **override) -> str:
 
 # --------------------------------------------------------------------------- Bluesky AppView
 
+
 class Bluesky:
     def __init__(self, index: WorldIndex):
         self.ix = index
@@ -268,9 +305,12 @@ class Bluesky:
     def _actor(self, query: dict) -> dict:
         actor = query.get("actor")
         if not actor:
-            raise BadRequest("Params must have the property \"actor\"")
-        acc = (self.ix.account_by_id.get(actor) if actor.startswith("did:")
-               else self.ix.account_by_handle.get(("bluesky", actor)))
+            raise BadRequest('Params must have the property "actor"')
+        acc = (
+            self.ix.account_by_id.get(actor)
+            if actor.startswith("did:")
+            else self.ix.account_by_handle.get(("bluesky", actor))
+        )
         if acc is None or acc["network"] != "bluesky":
             raise BadRequest("Profile not found")
         return acc
@@ -278,15 +318,18 @@ class Bluesky:
     def _uri(self, query: dict) -> str:
         uri = query.get("uri")
         if not uri:
-            raise BadRequest("Params must have the property \"uri\"")
+            raise BadRequest('Params must have the property "uri"')
         return uri
 
     def profile_basic(self, acc: dict) -> dict:
         return {
-            "did": acc["account_id"], "handle": acc["handle"], "displayName": acc["display_name"],
+            "did": acc["account_id"],
+            "handle": acc["handle"],
+            "displayName": acc["display_name"],
             "avatar": f"https://cdn.bsky.app/img/avatar/plain/{acc['account_id']}/sandbox@jpeg",
             "associated": {"lists": 0, "feedgens": 0, "starterPacks": 0, "labeler": False},
-            "viewer": {"muted": False, "blockedBy": False}, "labels": [],
+            "viewer": {"muted": False, "blockedBy": False},
+            "labels": [],
             "createdAt": iso_ms(int(acc["created_at"].value // 1_000_000)),
         }
 
@@ -300,8 +343,13 @@ class Bluesky:
         acc = self._actor(query)
         posts, _ = self.ix.statuses_count(acc, clock_ms)
         view = self.profile_view(acc)
-        view.update({"followersCount": int(acc["followers_count"]),
-                     "followsCount": int(acc["following_count"]), "postsCount": posts})
+        view.update(
+            {
+                "followersCount": int(acc["followers_count"]),
+                "followsCount": int(acc["following_count"]),
+                "postsCount": posts,
+            }
+        )
         return Reply(200, view)
 
     def record(self, post: dict, clock_ms: int) -> dict:
@@ -312,23 +360,32 @@ class Bluesky:
             facets.append(_facet(text, token, {"$type": "app.bsky.richtext.facet#mention", "did": did}))
         for tag in TAG_RE.findall(text):
             facets.append(_facet(text, "#" + tag, {"$type": "app.bsky.richtext.facet#tag", "tag": tag}))
-        record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": iso_ms(post["ms"]),
-                  "langs": ["en"], "facets": [f for f in facets if f]}
+        record = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": iso_ms(post["ms"]),
+            "langs": ["en"],
+            "facets": [f for f in facets if f],
+        }
         if post["reply_to_post_id"]:
             parent = self.ix.post(post["reply_to_post_id"], 2**62)
             ref = {"uri": parent["post_id"], "cid": parent["cid"]}
             record["reply"] = {"root": ref, "parent": ref}
         if post["quote_of_post_id"]:
             quoted = self.ix.post(post["quote_of_post_id"], 2**62)
-            record["embed"] = {"$type": "app.bsky.embed.record",
-                               "record": {"uri": quoted["post_id"], "cid": quoted["cid"]}}
+            record["embed"] = {
+                "$type": "app.bsky.embed.record",
+                "record": {"uri": quoted["post_id"], "cid": quoted["cid"]},
+            }
         return record
 
     def post_view(self, post: dict, clock_ms: int, embed_quote: bool = True) -> dict:
         acc = self.ix.account_by_id[post["account_id"]]
         pid = post["post_id"]
         view = {
-            "uri": pid, "cid": post["cid"], "author": self.profile_basic(acc),
+            "uri": pid,
+            "cid": post["cid"],
+            "author": self.profile_basic(acc),
             "record": self.record(post, clock_ms),
             "bookmarkCount": 0,
             "replyCount": self.ix.count(pid, "reply", clock_ms),
@@ -336,18 +393,28 @@ class Bluesky:
             "likeCount": self.ix.count(pid, "like", clock_ms),
             "quoteCount": self.ix.count(pid, "quote", clock_ms),
             "indexedAt": iso_ms(post["ms"]),
-            "viewer": {"threadMuted": False, "embeddingDisabled": False}, "labels": [],
+            "viewer": {"threadMuted": False, "embeddingDisabled": False},
+            "labels": [],
         }
         if post["quote_of_post_id"] and embed_quote:
             quoted = self.ix.post(post["quote_of_post_id"], clock_ms)
-            view["embed"] = {"$type": "app.bsky.embed.record#view", "record": {
-                "$type": "app.bsky.embed.record#viewRecord", "uri": quoted["post_id"], "cid": quoted["cid"],
-                "author": self.profile_basic(self.ix.account_by_id[quoted["account_id"]]),
-                "value": self.record(quoted, clock_ms), "indexedAt": iso_ms(quoted["ms"]),
-                "labels": [], "likeCount": self.ix.count(quoted["post_id"], "like", clock_ms),
-                "replyCount": self.ix.count(quoted["post_id"], "reply", clock_ms),
-                "repostCount": self.ix.count(quoted["post_id"], "repost", clock_ms),
-                "quoteCount": self.ix.count(quoted["post_id"], "quote", clock_ms), "embeds": []}}
+            view["embed"] = {
+                "$type": "app.bsky.embed.record#view",
+                "record": {
+                    "$type": "app.bsky.embed.record#viewRecord",
+                    "uri": quoted["post_id"],
+                    "cid": quoted["cid"],
+                    "author": self.profile_basic(self.ix.account_by_id[quoted["account_id"]]),
+                    "value": self.record(quoted, clock_ms),
+                    "indexedAt": iso_ms(quoted["ms"]),
+                    "labels": [],
+                    "likeCount": self.ix.count(quoted["post_id"], "like", clock_ms),
+                    "replyCount": self.ix.count(quoted["post_id"], "reply", clock_ms),
+                    "repostCount": self.ix.count(quoted["post_id"], "repost", clock_ms),
+                    "quoteCount": self.ix.count(quoted["post_id"], "quote", clock_ms),
+                    "embeds": [],
+                },
+            }
         return view
 
     def get_author_feed(self, query, clock_ms) -> Reply:
@@ -364,8 +431,10 @@ class Bluesky:
             if not (no_replies and post["reply_to_post_id"]):
                 item = {"post": self.post_view(post, clock_ms)}
                 if post["reply_to_post_id"]:
-                    parent = {"$type": "app.bsky.feed.defs#postView",
-                              **self.post_view(self.ix.post(post["reply_to_post_id"], clock_ms), clock_ms)}
+                    parent = {
+                        "$type": "app.bsky.feed.defs#postView",
+                        **self.post_view(self.ix.post(post["reply_to_post_id"], clock_ms), clock_ms),
+                    }
                     item["reply"] = {"root": parent, "parent": parent}
                 feed.append(item)
             i -= 1
@@ -395,8 +464,14 @@ class Bluesky:
     def get_likes(self, query, clock_ms) -> Reply:
         post, page, cursor = self._reaction_page(query, clock_ms, "like")
         reactors = self.ix.reactions.reactor_account_id.to_numpy()
-        likes = [{"indexedAt": iso_ms(int(self.ix.reaction_ms[r])), "createdAt": iso_ms(int(self.ix.reaction_ms[r])),
-                  "actor": self.profile_view(self.ix.account_by_id[reactors[r]])} for r, _ in page]
+        likes = [
+            {
+                "indexedAt": iso_ms(int(self.ix.reaction_ms[r])),
+                "createdAt": iso_ms(int(self.ix.reaction_ms[r])),
+                "actor": self.profile_view(self.ix.account_by_id[reactors[r]]),
+            }
+            for r, _ in page
+        ]
         return Reply(200, _with_cursor({"uri": query["uri"], **_cid(post), "likes": likes}, cursor))
 
     def get_reposted_by(self, query, clock_ms) -> Reply:
@@ -415,8 +490,9 @@ class Bluesky:
             hi = min(hi, _bisect_left(tl.keys, query["cursor"]))
         lo = max(0, hi - limit)
         posts = [self.post_view(self.ix.post_at(int(r)), clock_ms) for r in tl.rows[lo:hi][::-1]]
-        return Reply(200, _with_cursor({"uri": uri, **_cid(post), "posts": posts},
-                                       str(tl.keys[lo]) if lo > 0 else None))
+        return Reply(
+            200, _with_cursor({"uri": uri, **_cid(post), "posts": posts}, str(tl.keys[lo]) if lo > 0 else None)
+        )
 
     def get_post_thread(self, query, clock_ms) -> Reply:
         uri = self._uri(query)
@@ -434,8 +510,10 @@ class Bluesky:
         node = {"$type": "app.bsky.feed.defs#threadViewPost", "post": self.post_view(post, clock_ms)}
         if depth > 0:
             tl = self.ix.replies(post["post_id"])
-            node["replies"] = [self._thread(self.ix.post_at(int(r)), clock_ms, depth - 1)
-                               for r in tl.rows[:tl.visible(clock_ms)][::-1]]
+            node["replies"] = [
+                self._thread(self.ix.post_at(int(r)), clock_ms, depth - 1)
+                for r in tl.rows[: tl.visible(clock_ms)][::-1]
+            ]
         return node
 
 
@@ -460,6 +538,7 @@ def _with_cursor(body: dict, cursor: str | None) -> dict:
 
 # --------------------------------------------------------------------------- Platform API
 
+
 class Platform:
     """Our own platform: registered profiles with linked accounts, +K gives, perk campaigns."""
 
@@ -473,20 +552,26 @@ class Platform:
             part = by_person.get(p.person_id)
             linked = [] if part is None else [{"network": n, "handle": h} for n, h in zip(part.network, part.handle)]
             is_private = bool(part is not None and part.is_private.any())
-            self.profiles.append({
-                "person_id": p.person_id, "display_name": p.display_name,
-                "birth_date": p.birth_date.isoformat(), "location": p.location,
-                "opted_out": bool(p.opted_out), "is_private": is_private,
-                "private_consent": bool(is_private and p.private_consent), "linked_accounts": linked,
-            })
+            self.profiles.append(
+                {
+                    "person_id": p.person_id,
+                    "display_name": p.display_name,
+                    "birth_date": p.birth_date.isoformat(),
+                    "location": p.location,
+                    "opted_out": bool(p.opted_out),
+                    "is_private": is_private,
+                    "private_consent": bool(is_private and p.private_consent),
+                    "linked_accounts": linked,
+                }
+            )
             self.changes.append((getattr(p, "opted_out_on", None), getattr(p, "consent_withdrawn_on", None)))
         self.gives = world.kplus_gives.assign(
-            day=world.kplus_gives.given_at.dt.date,
-            ms=world.kplus_gives.given_at.dt.as_unit("ms").astype("int64"))
+            day=world.kplus_gives.given_at.dt.date, ms=world.kplus_gives.given_at.dt.as_unit("ms").astype("int64")
+        )
         self.campaigns = world.perk_campaigns
         self.edits = world.topic_edits.assign(
-            day=world.topic_edits.edited_at.dt.date,
-            ms=world.topic_edits.edited_at.dt.as_unit("ms").astype("int64"))
+            day=world.topic_edits.edited_at.dt.date, ms=world.topic_edits.edited_at.dt.as_unit("ms").astype("int64")
+        )
 
     @staticmethod
     def _as_of(profile: dict, change: tuple, clock_day) -> dict:
@@ -501,29 +586,61 @@ class Platform:
     def route(self, path: str, query: dict, clock_ms: int) -> Reply:
         page = _int_param(query, "page", 1, 1, 10**9)
         per_page = _int_param(query, "per_page", 100, 1, 1000)
-        clock_day = datetime.fromtimestamp(clock_ms / 1000, tz=timezone.utc).date()
+        clock_day = datetime.fromtimestamp(clock_ms / 1000, tz=UTC).date()
         if path == "/platform/v1/profiles":
             items = [self._as_of(profile, change, clock_day) for profile, change in zip(self.profiles, self.changes)]
         elif path == "/platform/v1/kplus":
             day = _date_param(query)
             g = self.gives[(self.gives.day == day) & (self.gives.ms <= clock_ms)]
-            items = [{"give_id": r.give_id, "giver_person_id": r.giver_person_id,
-                      "recipient_person_id": r.recipient_person_id, "topic_slug": r.topic_slug,
-                      "given_at": iso_ms(int(r.ms))} for r in g.itertuples()]
+            items = [
+                {
+                    "give_id": r.give_id,
+                    "giver_person_id": r.giver_person_id,
+                    "recipient_person_id": r.recipient_person_id,
+                    "topic_slug": r.topic_slug,
+                    "given_at": iso_ms(int(r.ms)),
+                }
+                for r in g.itertuples()
+            ]
         elif path == "/platform/v1/topic_edits":
             day = _date_param(query)
             e = self.edits[(self.edits.day == day) & (self.edits.ms <= clock_ms)]
-            items = [{"edit_id": r.edit_id, "person_id": r.person_id, "editor_person_id": r.editor_person_id,
-                      "topic_slug": r.topic_slug, "action": r.action, "edited_at": iso_ms(int(r.ms))}
-                     for r in e.itertuples()]
+            items = [
+                {
+                    "edit_id": r.edit_id,
+                    "person_id": r.person_id,
+                    "editor_person_id": r.editor_person_id,
+                    "topic_slug": r.topic_slug,
+                    "action": r.action,
+                    "edited_at": iso_ms(int(r.ms)),
+                }
+                for r in e.itertuples()
+            ]
         elif path == "/platform/v1/campaigns":
             c = self.campaigns[self.campaigns.starts_on <= clock_day]
-            items = [{"campaign_id": r.campaign_id, "brand": r.brand, "title": r.title,
-                      "topics": list(r.topics), "min_score": int(r.min_score),
-                      "locations": list(r.locations), "starts_on": r.starts_on.isoformat(),
-                      "ends_on": r.ends_on.isoformat(), "capacity": int(r.capacity)} for r in c.itertuples()]
+            items = [
+                {
+                    "campaign_id": r.campaign_id,
+                    "brand": r.brand,
+                    "title": r.title,
+                    "topics": list(r.topics),
+                    "min_score": int(r.min_score),
+                    "locations": list(r.locations),
+                    "starts_on": r.starts_on.isoformat(),
+                    "ends_on": r.ends_on.isoformat(),
+                    "capacity": int(r.capacity),
+                }
+                for r in c.itertuples()
+            ]
         else:
             return Reply(404, {"error": "not_found"})
         start = (page - 1) * per_page
-        return Reply(200, {"items": items[start:start + per_page], "page": page, "per_page": per_page,
-                           "has_more": start + per_page < len(items)})
+        return Reply(
+            200,
+            {
+                "items": items[start : start + per_page],
+                "page": page,
+                "per_page": per_page,
+                "has_more": start + per_page < len(items),
+            },
+        )

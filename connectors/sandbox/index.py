@@ -51,15 +51,24 @@ class WorldIndex:
         self.post_ms = epoch_ms(posts.created_at)
         self.post_row = {pid: i for i, pid in enumerate(posts.post_id)}
         self.post_records = posts.to_dict("records")
-        self.post_sort_key = np.array([self._sort_key(n, p) for n, p in zip(posts.network, posts.post_id)],
-                                      dtype=object)
+        self.post_sort_key = np.array(
+            [self._sort_key(n, p) for n, p in zip(posts.network, posts.post_id)], dtype=object
+        )
         self.posts_by_account = self._timelines(posts.account_id, self.post_ms, self.post_sort_key)
         replies = posts[posts.kind == "reply"]
         quotes = posts[posts.kind == "quote"]
-        self.replies_to = self._timelines(replies.reply_to_post_id, self.post_ms[replies.index],
-                                          self.post_sort_key[replies.index], replies.index.to_numpy())
-        self.quotes_of = self._timelines(quotes.quote_of_post_id, self.post_ms[quotes.index],
-                                         self.post_sort_key[quotes.index], quotes.index.to_numpy())
+        self.replies_to = self._timelines(
+            replies.reply_to_post_id,
+            self.post_ms[replies.index],
+            self.post_sort_key[replies.index],
+            replies.index.to_numpy(),
+        )
+        self.quotes_of = self._timelines(
+            quotes.quote_of_post_id,
+            self.post_ms[quotes.index],
+            self.post_sort_key[quotes.index],
+            quotes.index.to_numpy(),
+        )
 
         reactions = world.reactions.reset_index(drop=True)
         self.reactions = reactions

@@ -1,4 +1,5 @@
 """The sandbox in a child process: the connectors and the server each get a core of their own."""
+
 from __future__ import annotations
 
 import atexit
@@ -13,8 +14,22 @@ class SandboxProcess:
     """`python -m connectors.sandbox serve` on a free 127.0.0.1 port, controlled over HTTP."""
 
     def __init__(self, *, persons: int, days: int, seed: int, fault_rate: float = 0.0, end_date: date | None = None):
-        cmd = [sys.executable, "-m", "connectors.sandbox", "serve", "--port", "0", "--persons", str(persons),
-               "--days", str(days), "--seed", str(seed), "--fault-rate", str(fault_rate)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "connectors.sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--persons",
+            str(persons),
+            "--days",
+            str(days),
+            "--seed",
+            str(seed),
+            "--fault-rate",
+            str(fault_rate),
+        ]
         if end_date:
             cmd += ["--end-date", end_date.isoformat()]
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -31,7 +46,9 @@ class SandboxProcess:
         return list(self._world["public_handles"].get(network, []))
 
     def set_clock(self, now: datetime) -> None:
-        self._session.post(f"{self.base_url}/_sandbox/clock", json={"now": now.isoformat()}, timeout=30).raise_for_status()
+        self._session.post(
+            f"{self.base_url}/_sandbox/clock", json={"now": now.isoformat()}, timeout=30
+        ).raise_for_status()
 
     def stop(self) -> None:
         if self._proc.poll() is None:

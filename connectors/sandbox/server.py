@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -97,8 +97,13 @@ class _FaultInjector:
 class SandboxServer:
     """Serve `world` on 127.0.0.1 (free port) from a daemon thread; use as a context manager."""
 
-    def __init__(self, world: World, faults: FaultConfig = FaultConfig(),
-                 rate_limit: RateLimitConfig = RateLimitConfig(), port: int = 0):
+    def __init__(
+        self,
+        world: World,
+        faults: FaultConfig = FaultConfig(),
+        rate_limit: RateLimitConfig = RateLimitConfig(),
+        port: int = 0,
+    ):
         self.world = world
         self.faults = faults
         self.rate_limit = rate_limit
@@ -130,7 +135,7 @@ class SandboxServer:
             self._thread.join(timeout=5)
             self._httpd = None
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         self.start()
         return self
 
@@ -145,7 +150,7 @@ class SandboxServer:
     def set_clock(self, now: datetime) -> None:
         if now.tzinfo is None:
             raise ValueError("clock must be timezone-aware")
-        self._clock = now.astimezone(timezone.utc)
+        self._clock = now.astimezone(UTC)
 
     @property
     def request_log(self) -> list[dict]:
@@ -195,7 +200,7 @@ class SandboxServer:
             if network == "mastodon":
                 return self._mastodon.route(path, query, clock_ms, self.base_url)
             if network == "bluesky":
-                return self._bluesky.route(path[len("/xrpc/"):], query, clock_ms, self.base_url)
+                return self._bluesky.route(path[len("/xrpc/") :], query, clock_ms, self.base_url)
             return self._platform.route(path, query, clock_ms)
         except BadRequest as exc:
             return Reply(400 if network != "mastodon" else 422, self._error_body(network, "InvalidRequest", str(exc)))
@@ -208,23 +213,37 @@ class SandboxServer:
         limit = self.rate_limit.limit
         reset_epoch = time.time() + reset_in
         if network == "bluesky":
-            return {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(remaining),
-                    "RateLimit-Reset": str(math.ceil(reset_epoch)),
-                    "RateLimit-Policy": f"{limit};w={math.ceil(self.rate_limit.window_s)}"}
-        reset_iso = datetime.fromtimestamp(reset_epoch, tz=timezone.utc).isoformat(timespec="milliseconds")
-        return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
-                "X-RateLimit-Reset": reset_iso.replace("+00:00", "Z")}
+            return {
+                "RateLimit-Limit": str(limit),
+                "RateLimit-Remaining": str(remaining),
+                "RateLimit-Reset": str(math.ceil(reset_epoch)),
+                "RateLimit-Policy": f"{limit};w={math.ceil(self.rate_limit.window_s)}",
+            }
+        reset_iso = datetime.fromtimestamp(reset_epoch, tz=UTC).isoformat(timespec="milliseconds")
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": reset_iso.replace("+00:00", "Z"),
+        }
 
     def _control(self, method: str, path: str, body: bytes) -> tuple[int, dict, bytes]:
         if path == "/_sandbox/health" and method == "GET":
             return 200, {}, _json({"status": "ok", "clock": self._clock.isoformat()})
         if path == "/_sandbox/world" and method == "GET":
             handles = self.world.public_handles
-            return 200, {}, _json({
-                "end_date": self.world.config.end_date.isoformat(),
-                "public_handles": {n: handles.loc[handles["network"] == n, "handle"].tolist()
-                                   for n in sorted(handles["network"].unique())},
-            })
+            return (
+                200,
+                {},
+                _json(
+                    {
+                        "end_date": self.world.config.end_date.isoformat(),
+                        "public_handles": {
+                            n: handles.loc[handles["network"] == n, "handle"].tolist()
+                            for n in sorted(handles["network"].unique())
+                        },
+                    }
+                ),
+            )
         if path == "/_sandbox/clock" and method == "POST":
             try:
                 self.set_clock(datetime.fromisoformat(json.loads(body or b"{}")["now"]))
@@ -235,9 +254,16 @@ class SandboxServer:
 
     def _record(self, started: float, method: str, target: str, status: int, fault: str | None) -> None:
         split = urlsplit(target)
-        entry = {"monotonic": started, "wall": time.time(), "network": network_of(split.path),
-                 "method": method, "path": split.path, "query": split.query, "status": status,
-                 "fault": fault}
+        entry = {
+            "monotonic": started,
+            "wall": time.time(),
+            "network": network_of(split.path),
+            "method": method,
+            "path": split.path,
+            "query": split.query,
+            "status": status,
+            "fault": fault,
+        }
         with self._log_lock:
             self._log.append(entry)
 

@@ -35,7 +35,7 @@ overlapping days identical.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -53,19 +53,43 @@ MAX_REACTION_DELAY = timedelta(days=5) - timedelta(milliseconds=1)
 # minors are 13-16 at this anchor and so stay minors well past it.
 AGE_ANCHOR = date(2027, 1, 1)
 
-_FIRST = np.array("Ada Alan Grace Linus Maya Noor Omar Priya Quinn Rosa Sven Tara Uma Victor "
-                  "Wen Yara Zoe Ines Kofi Lena Mateo Nia Olu Pavel Rin Sami Theo Vera Yusuf Elif".split())
-_LAST = np.array("Hopper Lovelace Turing Okafor Silva Novak Tanaka Haddad Larsen Moreau Kowalski "
-                 "Rossi Ibrahim Chen Garcia Mensah Petrov Dubois Schmidt Nakamura".split())
-LOCATIONS = np.array([
-    "London, United Kingdom", "Manchester, United Kingdom", "Berlin, Germany", "Paris, France",
-    "Madrid, Spain", "Amsterdam, Netherlands", "New York, United States",
-    "San Francisco, United States", "Toronto, Canada", "Lagos, Nigeria", "Tokyo, Japan",
-    "Sydney, Australia",
-])
+_FIRST = np.array(
+    "Ada Alan Grace Linus Maya Noor Omar Priya Quinn Rosa Sven Tara Uma Victor "
+    "Wen Yara Zoe Ines Kofi Lena Mateo Nia Olu Pavel Rin Sami Theo Vera Yusuf Elif".split()
+)
+_LAST = np.array(
+    "Hopper Lovelace Turing Okafor Silva Novak Tanaka Haddad Larsen Moreau Kowalski "
+    "Rossi Ibrahim Chen Garcia Mensah Petrov Dubois Schmidt Nakamura".split()
+)
+LOCATIONS = np.array(
+    [
+        "London, United Kingdom",
+        "Manchester, United Kingdom",
+        "Berlin, Germany",
+        "Paris, France",
+        "Madrid, Spain",
+        "Amsterdam, Netherlands",
+        "New York, United States",
+        "San Francisco, United States",
+        "Toronto, Canada",
+        "Lagos, Nigeria",
+        "Tokyo, Japan",
+        "Sydney, Australia",
+    ]
+)
 _BRANDS = np.array("Northwind Contoso Fabrikam Initech Globex Umbrella Acme Hooli Stark Wayne".split())
-_OPENERS = np.array(["Thinking about", "Hot take on", "New thread on", "Loving", "Notes on",
-                     "Quick question about", "Reading up on", "Weekend plans:"])
+_OPENERS = np.array(
+    [
+        "Thinking about",
+        "Hot take on",
+        "New thread on",
+        "Loving",
+        "Notes on",
+        "Quick question about",
+        "Reading up on",
+        "Weekend plans:",
+    ]
+)
 _CLOSERS = np.array(["today.", "- thoughts?", "again.", "this week!", "and more.", "(long read)"])
 _REPLIES = np.array(["Great point on", "Not sure about", "Agree re", "Thanks for sharing, re"])
 _B32 = np.array(list("abcdefghijklmnopqrstuvwxyz234567"))
@@ -79,7 +103,7 @@ class WorldConfig:
 
     seed: int = 7
     persons: int = 200
-    end_date: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
+    end_date: date = field(default_factory=lambda: datetime.now(UTC).date())
     days: int = 30
     posts_per_day: float = 0.6
     networks: tuple[str, ...] = NETWORKS
@@ -104,7 +128,7 @@ class WorldConfig:
 
 def end_of_day(day: date) -> datetime:
     """The ingest clock for partition `day` (23:59:59.999 UTC), per docs/contracts.md."""
-    return datetime.combine(day, time(23, 59, 59, 999000), tzinfo=timezone.utc)
+    return datetime.combine(day, time(23, 59, 59, 999000), tzinfo=UTC)
 
 
 @dataclass
@@ -137,46 +161,63 @@ class World:
             ids |= set(self.public_handles.loc[self.public_handles.network == network, "account_id"])
         return sorted(ids)
 
-    def ground_truth(self, network: str, start_day: date, end_day: date,
-                     tracked_account_ids, lookback_days: int = 7, privacy=None) -> GroundTruth:
+    def ground_truth(
+        self, network: str, start_day: date, end_day: date, tracked_account_ids, lookback_days: int = 7, privacy=None
+    ) -> GroundTruth:
         """Expected landing of an in-order daily ingest of [start_day, end_day] (docs/contracts.md),
         through `privacy` (a `connectors.privacy.PrivacyGate`) if given: the network's private
         accounts are pseudonymised as reactors and dropped as mention targets; without it, what
         the network serves."""
-        private = set() if privacy is None else set(
-            self.accounts.loc[(self.accounts.network == network) & self.accounts.is_private, "account_id"])
+        private = (
+            set()
+            if privacy is None
+            else set(self.accounts.loc[(self.accounts.network == network) & self.accounts.is_private, "account_id"])
+        )
         private -= set(privacy.consented_private_ids) if privacy is not None else set()
         tracked = set(tracked_account_ids)
         posts = self.posts[(self.posts.network == network) & self.posts.account_id.isin(tracked)]
         post_day = posts.created_at.dt.date
         landed_posts = posts[(post_day >= start_day) & (post_day <= end_day)]
-        gt_posts = pd.DataFrame({
-            "post_id": landed_posts.post_id.to_numpy(),
-            "account_id": landed_posts.account_id.to_numpy(),
-            "partition_day": landed_posts.created_at.dt.date.to_numpy(),
-        })
+        gt_posts = pd.DataFrame(
+            {
+                "post_id": landed_posts.post_id.to_numpy(),
+                "account_id": landed_posts.account_id.to_numpy(),
+                "partition_day": landed_posts.created_at.dt.date.to_numpy(),
+            }
+        )
 
-        reactions = self.reactions[(self.reactions.network == network)
-                                   & ~((self.reactions.reaction_type == "mention") & self.reactions.target_account_id.isin(private))]
-        reactions = reactions.assign(reactor_account_id=[
-            privacy.pseudonym(r) if r in private else r for r in reactions.reactor_account_id])
-        mentions = reactions[(reactions.reaction_type == "mention")
-                             & reactions.post_id.isin(set(gt_posts.post_id))]
+        reactions = self.reactions[
+            (self.reactions.network == network)
+            & ~((self.reactions.reaction_type == "mention") & self.reactions.target_account_id.isin(private))
+        ]
+        reactions = reactions.assign(
+            reactor_account_id=[privacy.pseudonym(r) if r in private else r for r in reactions.reactor_account_id]
+        )
+        mentions = reactions[(reactions.reaction_type == "mention") & reactions.post_id.isin(set(gt_posts.post_id))]
         mention_days = mentions.created_at.dt.date
 
         window = posts[(post_day >= start_day - timedelta(days=lookback_days)) & (post_day <= end_day)]
-        others = reactions[(reactions.reaction_type != "mention")
-                           & reactions.post_id.isin(set(window.post_id))
-                           & (reactions.created_at <= end_of_day(end_day))]
+        others = reactions[
+            (reactions.reaction_type != "mention")
+            & reactions.post_id.isin(set(window.post_id))
+            & (reactions.created_at <= end_of_day(end_day))
+        ]
         other_days = others.created_at.dt.date.map(lambda d: max(d, start_day))
 
-        gt_reactions = pd.concat([
-            pd.DataFrame({"post_id": frame.post_id.to_numpy(),
-                          "reactor_account_id": frame.reactor_account_id.to_numpy(),
-                          "reaction_type": frame.reaction_type.to_numpy(),
-                          "partition_day": days.to_numpy()})
-            for frame, days in ((mentions, mention_days), (others, other_days))
-        ], ignore_index=True)
+        gt_reactions = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "post_id": frame.post_id.to_numpy(),
+                        "reactor_account_id": frame.reactor_account_id.to_numpy(),
+                        "reaction_type": frame.reaction_type.to_numpy(),
+                        "partition_day": days.to_numpy(),
+                    }
+                )
+                for frame, days in ((mentions, mention_days), (others, other_days))
+            ],
+            ignore_index=True,
+        )
         return GroundTruth(gt_posts.reset_index(drop=True), gt_reactions)
 
 
@@ -190,8 +231,9 @@ def build_world(cfg: WorldConfig) -> World:
     posts = pd.concat([p[0] for p in day_parts], ignore_index=True)
     posts = posts.sort_values(["created_at", "post_id"], ignore_index=True)
     reactions = pd.concat([p[1] for p in day_parts], ignore_index=True)
-    reactions = reactions.sort_values(["created_at", "post_id", "reactor_account_id", "reaction_type"],
-                                      ignore_index=True)
+    reactions = reactions.sort_values(
+        ["created_at", "post_id", "reactor_account_id", "reaction_type"], ignore_index=True
+    )
     reactions["seq"] = np.arange(1, len(reactions) + 1, dtype=np.int64)
     kplus = pd.concat([p[2] for p in day_parts], ignore_index=True)
     campaigns = pd.concat([p[3] for p in day_parts], ignore_index=True)
@@ -204,10 +246,18 @@ def build_world(cfg: WorldConfig) -> World:
     persons = persons.drop(columns=["_first", "_last"])
     accounts = accounts.drop(columns=["_person_idx"])
     return World(
-        config=cfg, topics=topics_frame(), persons=persons, accounts=accounts,
-        profile_links=links, public_handles=_public_handles(cfg, persons, accounts),
-        follows=follows, posts=posts, reactions=reactions,
-        kplus_gives=kplus, perk_campaigns=campaigns, topic_edits=topic_edits,
+        config=cfg,
+        topics=topics_frame(),
+        persons=persons,
+        accounts=accounts,
+        profile_links=links,
+        public_handles=_public_handles(cfg, persons, accounts),
+        follows=follows,
+        posts=posts,
+        reactions=reactions,
+        kplus_gives=kplus,
+        perk_campaigns=campaigns,
+        topic_edits=topic_edits,
     )
 
 
@@ -248,21 +298,23 @@ def _persons(cfg: WorldConfig) -> tuple[pd.DataFrame, np.ndarray]:
     # Mixture: most people are selective, a few react to nearly everything they see.
     reactivity = np.where(rng.random(n) < 0.08, rng.uniform(0.7, 1.0, n), rng.beta(0.6, 6.0, n))
 
-    persons = pd.DataFrame({
-        "person_id": pd.Series(idx).map("p{:06d}".format),
-        "display_name": pd.Series(first) + " " + pd.Series(last),
-        "birth_date": birth.date,
-        "location": LOCATIONS[rng.integers(0, len(LOCATIONS), n)],
-        "registered": registered,
-        "opted_out": opted_out,
-        "topics": topics,
-        "audience": audience,
-        "activity": activity,
-        "reactivity": reactivity,
-        "private_consent": rng.random(n) < 0.5,
-        "_first": first,
-        "_last": last,
-    })
+    persons = pd.DataFrame(
+        {
+            "person_id": pd.Series(idx).map("p{:06d}".format),
+            "display_name": pd.Series(first) + " " + pd.Series(last),
+            "birth_date": birth.date,
+            "location": LOCATIONS[rng.integers(0, len(LOCATIONS), n)],
+            "registered": registered,
+            "opted_out": opted_out,
+            "topics": topics,
+            "audience": audience,
+            "activity": activity,
+            "reactivity": reactivity,
+            "private_consent": rng.random(n) < 0.5,
+            "_first": first,
+            "_last": last,
+        }
+    )
     return persons, person_topics
 
 
@@ -279,7 +331,7 @@ def _accounts(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
         sel = np.flatnonzero(member[:, k])
         p = persons.iloc[sel]
         m = len(sel)
-        base = (p._first.str.lower() + p._last.str.lower() + pd.Series(sel + 1, index=p.index).astype(str))
+        base = p._first.str.lower() + p._last.str.lower() + pd.Series(sel + 1, index=p.index).astype(str)
         if network == "mastodon":
             account_id = pd.Series(109_000_000 + (sel + 1) * 37).astype(str)
             handle = base.str.replace(" ", "_")
@@ -293,21 +345,24 @@ def _accounts(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
             handle = base
             is_private = np.zeros(m, dtype=bool)
         followers = np.maximum(0, np.round(p.audience.to_numpy() * rng.lognormal(0, 0.3, m))).astype(np.int64)
-        created = pd.Timestamp("2016-01-01", tz="UTC") + pd.to_timedelta(
-            rng.integers(0, 8 * 365 * 86400, m), unit="s")
-        frames.append(pd.DataFrame({
-            "network": network,
-            "account_id": account_id.to_numpy(),
-            "handle": handle.to_numpy(),
-            "person_id": p.person_id.to_numpy(),
-            "display_name": p.display_name.to_numpy(),
-            "is_private": is_private,
-            "followers_count": followers,
-            "following_count": np.floor(rng.lognormal(4.5, 1.0, m)).astype(np.int64),
-            "created_at": created,
-            "base_statuses": rng.integers(0, 3000, m),
-            "_person_idx": sel,
-        }))
+        created = pd.Timestamp("2016-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 8 * 365 * 86400, m), unit="s")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "network": network,
+                    "account_id": account_id.to_numpy(),
+                    "handle": handle.to_numpy(),
+                    "person_id": p.person_id.to_numpy(),
+                    "display_name": p.display_name.to_numpy(),
+                    "is_private": is_private,
+                    "followers_count": followers,
+                    "following_count": np.floor(rng.lognormal(4.5, 1.0, m)).astype(np.int64),
+                    "created_at": created,
+                    "base_statuses": rng.integers(0, 3000, m),
+                    "_person_idx": sel,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -331,9 +386,10 @@ def _late_privacy_changes(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.
     private_owners = persons.person_id.isin(set(accounts.loc[accounts.is_private, "person_id"]))
     measured = persons.registered & ~persons.opted_out & adult
     persons = persons.assign(opted_out_on=None, consent_withdrawn_on=None)
-    for column, eligible, share in (("opted_out_on", measured & ~private_owners, cfg.late_opt_out_share),
-                                    ("consent_withdrawn_on", measured & private_owners & persons.private_consent,
-                                     cfg.late_opt_out_share)):
+    for column, eligible, share in (
+        ("opted_out_on", measured & ~private_owners, cfg.late_opt_out_share),
+        ("consent_withdrawn_on", measured & private_owners & persons.private_consent, cfg.late_opt_out_share),
+    ):
         idx = np.flatnonzero(eligible.to_numpy())
         k = min(len(idx), max(1, round(share * len(idx)))) if len(idx) else 0
         chosen = np.sort(rng.choice(idx, size=k, replace=False)) if k else np.array([], dtype=int)
@@ -346,8 +402,9 @@ def _late_privacy_changes(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.
 def _profile_links(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
     reg = persons.loc[persons.registered, ["person_id", "private_consent"]]
     links = accounts.merge(reg, on="person_id")
-    return links[["person_id", "network", "handle", "account_id", "is_private", "private_consent"]] \
-        .sort_values(["person_id", "network"], ignore_index=True)
+    return links[["person_id", "network", "handle", "account_id", "is_private", "private_consent"]].sort_values(
+        ["person_id", "network"], ignore_index=True
+    )
 
 
 def _public_handles(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
@@ -356,8 +413,11 @@ def _public_handles(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.DataFr
     adult = pd.to_datetime(persons.birth_date) <= pd.Timestamp(AGE_ANCHOR) - pd.DateOffset(years=18)
     unreg = set(persons.loc[~persons.registered & adult, "person_id"])
     cand = accounts[accounts.person_id.isin(unreg) & ~accounts.is_private]
-    top = (cand.sort_values(["network", "followers_count"], ascending=[True, False])
-           .groupby("network").head(cfg.public_handles_per_network))
+    top = (
+        cand.sort_values(["network", "followers_count"], ascending=[True, False])
+        .groupby("network")
+        .head(cfg.public_handles_per_network)
+    )
     return top[["network", "handle", "account_id"]].reset_index(drop=True)
 
 
@@ -365,7 +425,7 @@ def _follows(cfg: WorldConfig, accounts: pd.DataFrame) -> pd.DataFrame:
     """Same-network follow edges, followee chosen by audience (heavy-tailed in-degree)."""
     rng = _rng(cfg, 2)
     frames = []
-    for network, acc in accounts.groupby("network", sort=False):
+    for _network, acc in accounts.groupby("network", sort=False):
         ids = acc.account_id.to_numpy()
         weight = acc.followers_count.to_numpy() + 1.0
         out = np.minimum(acc.following_count.to_numpy(), cfg.follows_cap)
@@ -380,8 +440,7 @@ class _Day:
     """Everything created on one calendar day, drawn from that day's own RNG."""
 
     def __init__(self, cfg, persons, person_topics, accounts, day: date):
-        self.cfg, self.persons, self.person_topics, self.accounts, self.day = \
-            cfg, persons, person_topics, accounts, day
+        self.cfg, self.persons, self.person_topics, self.accounts, self.day = cfg, persons, person_topics, accounts, day
         self.rng = _rng(cfg, day.toordinal())
         self.day_ms = int((pd.Timestamp(day, tz="UTC") - _EPOCH) // pd.Timedelta(milliseconds=1))
 
@@ -393,8 +452,7 @@ class _Day:
         pt = self.person_topics[person_idx]
         count = (pt >= 0).sum(axis=1)
         own = pt[np.arange(len(pt)), (self.rng.random(len(pt)) * count).astype(int)]
-        return np.where(self.rng.random(len(pt)) < own_share, own,
-                        self.rng.integers(0, len(TOPICS), len(pt)))
+        return np.where(self.rng.random(len(pt)) < own_share, own, self.rng.integers(0, len(TOPICS), len(pt)))
 
     def _posts_and_reactions(self):
         rng, acc = self.rng, self.accounts
@@ -426,58 +484,75 @@ class _Day:
         all_author = np.concatenate([author, carriers.reactor.to_numpy()])
         all_ms = np.concatenate([ms, carriers.ms.to_numpy()])
         all_topic = np.concatenate([topic, topic[carriers.post.to_numpy()]])
-        kind = np.concatenate([np.full(n, "post", dtype=object),
-                               carriers.type.map(CARRIER_KINDS).to_numpy(dtype=object)])
+        kind = np.concatenate(
+            [np.full(n, "post", dtype=object), carriers.type.map(CARRIER_KINDS).to_numpy(dtype=object)]
+        )
         parent = np.concatenate([np.full(n, -1), carriers.post.to_numpy()])
         post_id, cid = self._ids(all_author, all_ms)
 
         at_handles = "@" + acc.handle.to_numpy().astype(object) + " "
-        mention_text = (np.where(mentions[:, 0] >= 0, at_handles[mentions[:, 0]], "")
-                        + np.where(mentions[:, 1] >= 0, at_handles[mentions[:, 1]], ""))
+        mention_text = np.where(mentions[:, 0] >= 0, at_handles[mentions[:, 0]], "") + np.where(
+            mentions[:, 1] >= 0, at_handles[mentions[:, 1]], ""
+        )
         total = len(all_author)
-        opener = np.concatenate([_OPENERS[rng.integers(0, len(_OPENERS), n)],
-                                 _REPLIES[rng.integers(0, len(_REPLIES), total - n)]]).astype(object)
+        opener = np.concatenate(
+            [_OPENERS[rng.integers(0, len(_OPENERS), n)], _REPLIES[rng.integers(0, len(_REPLIES), total - n)]]
+        ).astype(object)
         keywords = np.array([t[3][1] for t in TOPICS], dtype=object)[all_topic]
         tags = np.array(HASHTAGS, dtype=object)[all_topic]
         closers = _CLOSERS[rng.integers(0, len(_CLOSERS), total)].astype(object)
-        text = np.concatenate([mention_text, np.full(total - n, "", dtype=object)]) \
-            + opener + " " + keywords + " " + closers + " #" + tags
+        text = (
+            np.concatenate([mention_text, np.full(total - n, "", dtype=object)])
+            + opener
+            + " "
+            + keywords
+            + " "
+            + closers
+            + " #"
+            + tags
+        )
 
         acc_ids = acc.account_id.to_numpy()
         mention_lists = [[acc_ids[m] for m in row if m >= 0] for row in mentions] + [[]] * (total - n)
         parent_ids = np.where(parent >= 0, post_id[np.maximum(parent, 0)], None)
-        posts = pd.DataFrame({
-            "network": net[all_author],
-            "post_id": post_id,
-            "account_id": acc_ids[all_author],
-            "created_at": pd.to_datetime(all_ms, unit="ms", utc=True),
-            "text": text,
-            "topic_slug": np.array(TOPIC_SLUGS, dtype=object)[all_topic],
-            "kind": kind,
-            "reply_to_post_id": np.where(kind == "reply", parent_ids, None),
-            "quote_of_post_id": np.where(kind == "quote", parent_ids, None),
-            "mentions": mention_lists,
-            "cid": np.where(net[all_author] == "bluesky", cid, None),
-        })
+        posts = pd.DataFrame(
+            {
+                "network": net[all_author],
+                "post_id": post_id,
+                "account_id": acc_ids[all_author],
+                "created_at": pd.to_datetime(all_ms, unit="ms", utc=True),
+                "text": text,
+                "topic_slug": np.array(TOPIC_SLUGS, dtype=object)[all_topic],
+                "kind": kind,
+                "reply_to_post_id": np.where(kind == "reply", parent_ids, None),
+                "quote_of_post_id": np.where(kind == "quote", parent_ids, None),
+                "mentions": mention_lists,
+                "cid": np.where(net[all_author] == "bluesky", cid, None),
+            }
+        )
 
         carrier_local = np.full(len(reactions), -1)
         carrier_local[np.flatnonzero(reactions.type.isin(list(CARRIER_KINDS)))] = np.arange(n, total)
         m_post, m_slot = np.nonzero(mentions >= 0)
-        reaction_frame = pd.DataFrame({
-            "network": np.concatenate([net[reactions.reactor.to_numpy()], net[author[m_post]]]),
-            "post_id": np.concatenate([post_id[reactions.post.to_numpy()], post_id[m_post]]),
-            "target_account_id": np.concatenate([acc_ids[author[reactions.post.to_numpy()]],
-                                                 acc_ids[mentions[m_post, m_slot]]]),
-            "reactor_account_id": np.concatenate([acc_ids[reactions.reactor.to_numpy()],
-                                                  acc_ids[author[m_post]]]),
-            "reaction_type": np.concatenate([reactions.type.to_numpy(dtype=object),
-                                             np.full(len(m_post), "mention", dtype=object)]),
-            "created_at": pd.to_datetime(np.concatenate([reactions.ms.to_numpy(), ms[m_post]]),
-                                         unit="ms", utc=True),
-            "carrier_post_id": np.concatenate([
-                np.where(carrier_local >= 0, post_id[np.maximum(carrier_local, 0)], None),
-                post_id[m_post]]),
-        })
+        reaction_frame = pd.DataFrame(
+            {
+                "network": np.concatenate([net[reactions.reactor.to_numpy()], net[author[m_post]]]),
+                "post_id": np.concatenate([post_id[reactions.post.to_numpy()], post_id[m_post]]),
+                "target_account_id": np.concatenate(
+                    [acc_ids[author[reactions.post.to_numpy()]], acc_ids[mentions[m_post, m_slot]]]
+                ),
+                "reactor_account_id": np.concatenate([acc_ids[reactions.reactor.to_numpy()], acc_ids[author[m_post]]]),
+                "reaction_type": np.concatenate(
+                    [reactions.type.to_numpy(dtype=object), np.full(len(m_post), "mention", dtype=object)]
+                ),
+                "created_at": pd.to_datetime(
+                    np.concatenate([reactions.ms.to_numpy(), ms[m_post]]), unit="ms", utc=True
+                ),
+                "carrier_post_id": np.concatenate(
+                    [np.where(carrier_local >= 0, post_id[np.maximum(carrier_local, 0)], None), post_id[m_post]]
+                ),
+            }
+        )
         return posts, reaction_frame
 
     def _reactions(self, author: np.ndarray, ms: np.ndarray, topic: np.ndarray) -> pd.DataFrame:
@@ -503,10 +578,11 @@ class _Day:
             names = [t[0] for t in REACTION_TYPES[network]]
             probs = np.array([t[1] for t in REACTION_TYPES[network]])
             rtype = np.array(names, dtype=object)[rng.choice(len(names), size=len(post), p=probs / probs.sum())]
-            delay = np.minimum(rng.exponential(8 * 3_600_000, len(post)).astype(np.int64),
-                               int(MAX_REACTION_DELAY / timedelta(milliseconds=1)))
-            frames.append(pd.DataFrame({"post": post, "reactor": reactor, "type": rtype,
-                                        "ms": ms[post] + delay}))
+            delay = np.minimum(
+                rng.exponential(8 * 3_600_000, len(post)).astype(np.int64),
+                int(MAX_REACTION_DELAY / timedelta(milliseconds=1)),
+            )
+            frames.append(pd.DataFrame({"post": post, "reactor": reactor, "type": rtype, "ms": ms[post] + delay}))
         out = pd.concat(frames, ignore_index=True)
         return out.drop_duplicates(["post", "reactor", "type"], ignore_index=True)
 
@@ -556,13 +632,15 @@ class _Day:
         given_ms = np.concatenate([given_ms, np.minimum(given_ms[repeat] + 60_000, self.day_ms + 86_399_999)])
         pid = persons.person_id.to_numpy()
         stamp = self.day.strftime("%Y%m%d")
-        return pd.DataFrame({
-            "give_id": [f"k{stamp}{i:06d}" for i in range(len(giver))],
-            "giver_person_id": pid[giver],
-            "recipient_person_id": pid[recipient],
-            "topic_slug": np.array(TOPIC_SLUGS, dtype=object)[topic],
-            "given_at": pd.to_datetime(given_ms, unit="ms", utc=True),
-        })
+        return pd.DataFrame(
+            {
+                "give_id": [f"k{stamp}{i:06d}" for i in range(len(giver))],
+                "giver_person_id": pid[giver],
+                "recipient_person_id": pid[recipient],
+                "topic_slug": np.array(TOPIC_SLUGS, dtype=object)[topic],
+                "given_at": pd.to_datetime(given_ms, unit="ms", utc=True),
+            }
+        )
 
     def _topic_edits(self) -> pd.DataFrame:
         """Profile topic edits of the day: owners add or remove their own topics, friends add
@@ -578,11 +656,16 @@ class _Day:
         topics = np.array(TOPIC_SLUGS, dtype=object)[rng.integers(0, len(TOPICS), n)]
         pid = persons.person_id.to_numpy()
         stamp = self.day.strftime("%Y%m%d")
-        return pd.DataFrame({
-            "edit_id": [f"e{stamp}{i:05d}" for i in range(n)],
-            "person_id": pid[owner], "editor_person_id": pid[editor], "topic_slug": topics, "action": action,
-            "edited_at": pd.to_datetime(self.day_ms + np.sort(rng.integers(0, 86_400_000, n)), unit="ms", utc=True),
-        })
+        return pd.DataFrame(
+            {
+                "edit_id": [f"e{stamp}{i:05d}" for i in range(n)],
+                "person_id": pid[owner],
+                "editor_person_id": pid[editor],
+                "topic_slug": topics,
+                "action": action,
+                "edited_at": pd.to_datetime(self.day_ms + np.sort(rng.integers(0, 86_400_000, n)), unit="ms", utc=True),
+            }
+        )
 
     def _campaigns(self) -> pd.DataFrame:
         """Perk campaigns start on Mondays (0-2 of them) so they too depend only on their day."""
@@ -594,21 +677,42 @@ class _Day:
             topics = list(np.array(TOPIC_SLUGS)[rng.choice(len(TOPICS), size=int(rng.integers(1, 4)), replace=False)])
             locs = list(LOCATIONS[rng.choice(len(LOCATIONS), size=int(rng.integers(1, 4)), replace=False)])
             brand = str(_BRANDS[rng.integers(0, len(_BRANDS))])
-            rows.append({
-                "campaign_id": f"c{stamp}{j}",
-                "brand": brand,
-                "title": f"{brand} perk for {topics[0]} fans",
-                "topics": topics,
-                "min_score": int(rng.integers(20, 70)),
-                "locations": locs,
-                "starts_on": self.day,
-                "ends_on": self.day + timedelta(days=int(rng.integers(7, 29))),
-                "capacity": int(rng.integers(10, 500)),
-            })
-        return pd.DataFrame(rows, columns=["campaign_id", "brand", "title", "topics", "min_score",
-                                           "locations", "starts_on", "ends_on", "capacity"])
+            rows.append(
+                {
+                    "campaign_id": f"c{stamp}{j}",
+                    "brand": brand,
+                    "title": f"{brand} perk for {topics[0]} fans",
+                    "topics": topics,
+                    "min_score": int(rng.integers(20, 70)),
+                    "locations": locs,
+                    "starts_on": self.day,
+                    "ends_on": self.day + timedelta(days=int(rng.integers(7, 29))),
+                    "capacity": int(rng.integers(10, 500)),
+                }
+            )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "campaign_id",
+                "brand",
+                "title",
+                "topics",
+                "min_score",
+                "locations",
+                "starts_on",
+                "ends_on",
+                "capacity",
+            ],
+        )
 
 
 def _empty_kplus() -> pd.DataFrame:
-    return pd.DataFrame({"give_id": [], "giver_person_id": [], "recipient_person_id": [],
-                         "topic_slug": [], "given_at": pd.to_datetime([], utc=True)})
+    return pd.DataFrame(
+        {
+            "give_id": [],
+            "giver_person_id": [],
+            "recipient_person_id": [],
+            "topic_slug": [],
+            "given_at": pd.to_datetime([], utc=True),
+        }
+    )

@@ -38,4 +38,6 @@ class KloutDbtTranslator(DagsterDbtTranslator):
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     window = context.partition_time_window
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_window_vars(window.start, window.end))], context=context).stream()
+    yield from dbt.cli(
+        ["build", "--vars", json.dumps(dbt_window_vars(window.start, window.end))], context=context
+    ).stream()

@@ -1,23 +1,23 @@
 """Privacy as assets: who is unmeasured (and forgetting them everywhere) before anything is
 fetched, and an audit of the whole warehouse after everything is written."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext,
-    Config,
-    OpExecutionContext,
-    Output,
-    job,
-    op,
     AssetCheckResult,
     AssetExecutionContext,
     AssetKey,
+    Config,
     MaterializeResult,
     MetadataValue,
+    OpExecutionContext,
+    Output,
     asset,
     asset_check,
+    job,
+    op,
 )
 from dagster_duckdb import DuckDBResource
 
@@ -29,54 +29,93 @@ from ..warehouse import exports_dir
 PRIVACY_GROUP = "privacy"
 UNMEASURED = AssetKey(["privacy", "unmeasured_persons"])
 # the daily run's last writers: the audit sees what they wrote
-AUDITED = [AssetKey(["marts", name]) for name in (
-    "dim_persons", "leaderboard", "score_changes", "influence_graph", "person_topics", "kplus_ledger", "kplus_rejected",
-    "topic_leaderboards", "perk_eligibility")]
+AUDITED = [
+    AssetKey(["marts", name])
+    for name in (
+        "dim_persons",
+        "leaderboard",
+        "score_changes",
+        "influence_graph",
+        "person_topics",
+        "kplus_ledger",
+        "kplus_rejected",
+        "topic_leaderboards",
+        "perk_eligibility",
+    )
+]
 COMMON = dict(group_name=PRIVACY_GROUP, partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb")
 
 
-@asset(key=UNMEASURED, deps=[AssetKey(["raw", "platform_profiles"]), AssetKey(["raw", "platform_links"])], **COMMON,
-       description="Who is not measured (opted out, minor, private without consent, erased), and forgetting them in "
-                   "every table and every past day before anything new is fetched.")
-def unmeasured_persons(context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks) -> MaterializeResult:
+@asset(
+    key=UNMEASURED,
+    deps=[AssetKey(["raw", "platform_profiles"]), AssetKey(["raw", "platform_links"])],
+    **COMMON,
+    description="Who is not measured (opted out, minor, private without consent, erased), and forgetting them in "
+    "every table and every past day before anything new is fetched.",
+)
+def unmeasured_persons(
+    context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks
+) -> MaterializeResult:
     last = window_days(*context.partition_time_window)[-1]
     with duckdb.get_connection() as conn:
         unmeasured, report = WarehousePrivacy(conn, social.pseudonym_salt).forget(last)
-    return MaterializeResult(metadata={
-        "rows": len(unmeasured.reasons),
-        **{f"unmeasured: {reason}": count for reason, count in unmeasured.counts().items()},
-        "forgotten_rows": sum(report.rows.values()),
-        "forgotten": MetadataValue.json(report.rows),
-    })
+    return MaterializeResult(
+        metadata={
+            "rows": len(unmeasured.reasons),
+            **{f"unmeasured: {reason}": count for reason, count in unmeasured.counts().items()},
+            "forgotten_rows": sum(report.rows.values()),
+            "forgotten": MetadataValue.json(report.rows),
+        }
+    )
 
 
-@asset(key=["privacy", "audit"], deps=[UNMEASURED, *AUDITED], **COMMON,
-       description="Every table and view searched for the ids, account ids and handles of unmeasured people; "
-                   "findings (table, column, rows: never the ids) in privacy.audit_findings.")
+@asset(
+    key=["privacy", "audit"],
+    deps=[UNMEASURED, *AUDITED],
+    **COMMON,
+    description="Every table and view searched for the ids, account ids and handles of unmeasured people; "
+    "findings (table, column, rows: never the ids) in privacy.audit_findings.",
+)
 def privacy_audit(context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks) -> MaterializeResult:
     last = window_days(*context.partition_time_window)[-1]
     with duckdb.get_connection() as conn:
         unmeasured, findings, searched = WarehousePrivacy(conn, social.pseudonym_salt).audit_run(context.run_id, last)
-    return MaterializeResult(metadata={
-        "rows": len(findings), "tables_searched": searched, "unmeasured_persons": len(unmeasured.reasons),
-        "findings": MetadataValue.md("\n".join(f"- {f}" for f in findings) or "none"),
-    })
+    return MaterializeResult(
+        metadata={
+            "rows": len(findings),
+            "tables_searched": searched,
+            "unmeasured_persons": len(unmeasured.reasons),
+            "findings": MetadataValue.md("\n".join(f"- {f}" for f in findings) or "none"),
+        }
+    )
 
 
-@asset_check(asset=privacy_audit, name="no_unmeasured_person_outside_registry", blocking=True, pool="duckdb",
-             description="Fails when the run's audit found any unmeasured person's id, account id or handle "
-                         "outside the registry.")
-def no_unmeasured_person_outside_registry(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> AssetCheckResult:
+@asset_check(
+    asset=privacy_audit,
+    name="no_unmeasured_person_outside_registry",
+    blocking=True,
+    pool="duckdb",
+    description="Fails when the run's audit found any unmeasured person's id, account id or handle "
+    "outside the registry.",
+)
+def no_unmeasured_person_outside_registry(
+    context: AssetCheckExecutionContext, duckdb: DuckDBResource
+) -> AssetCheckResult:
     with duckdb.get_connection() as conn:
-        audit = conn.execute(f"select tables_searched, findings from {SCHEMA}.audits where run_id = ?",
-                             [context.run.run_id]).fetchone()
-        found = conn.execute(f"select table_name, column_name, rows from {SCHEMA}.audit_findings where run_id = ?"
-                             " order by 1, 2", [context.run.run_id]).fetchall()
+        audit = conn.execute(
+            f"select tables_searched, findings from {SCHEMA}.audits where run_id = ?", [context.run.run_id]
+        ).fetchone()
+        found = conn.execute(
+            f"select table_name, column_name, rows from {SCHEMA}.audit_findings where run_id = ? order by 1, 2",
+            [context.run.run_id],
+        ).fetchall()
     if audit is None:
         return AssetCheckResult(passed=False, description="the audit did not run in this run")
     detail = "\n".join(f"- {table}.{column}: {rows} rows" for table, column, rows in found) or "none"
-    return AssetCheckResult(passed=audit[1] == 0, metadata={"tables_searched": audit[0], "findings": audit[1],
-                                                             "where": MetadataValue.md(detail)})
+    return AssetCheckResult(
+        passed=audit[1] == 0,
+        metadata={"tables_searched": audit[0], "findings": audit[1], "where": MetadataValue.md(detail)},
+    )
 
 
 # ---------------------------------------------------------------------------- subject requests
@@ -90,21 +129,27 @@ def _requested_by(context: OpExecutionContext) -> str:
 
 
 @op(pool="duckdb", description="Everything the warehouse holds about one person, as JSON; audited in privacy.requests.")
-def export_subject(context: OpExecutionContext, config: SubjectRequest, duckdb: DuckDBResource,
-                   social: SocialNetworks) -> Output[str]:
+def export_subject(
+    context: OpExecutionContext, config: SubjectRequest, duckdb: DuckDBResource, social: SocialNetworks
+) -> Output[str]:
     with duckdb.get_connection() as conn:
         request_id, path, counts = WarehousePrivacy(conn, social.pseudonym_salt).export_request(
-            config.person_id, _requested_by(context), Path(config.out_dir) if config.out_dir else exports_dir())
+            config.person_id, _requested_by(context), Path(config.out_dir) if config.out_dir else exports_dir()
+        )
     return Output(str(path), metadata={"request_id": request_id, "tables": len(counts), "rows": sum(counts.values())})
 
 
 @op(pool="duckdb", description="Erase one person now (the same purge as an opt-out); audited in privacy.requests.")
-def erase_subject(context: OpExecutionContext, config: SubjectRequest, duckdb: DuckDBResource,
-                  social: SocialNetworks) -> Output[str]:
+def erase_subject(
+    context: OpExecutionContext, config: SubjectRequest, duckdb: DuckDBResource, social: SocialNetworks
+) -> Output[str]:
     with duckdb.get_connection() as conn:
         request_id, counts = WarehousePrivacy(conn, social.pseudonym_salt).erase_request(
-            config.person_id, _requested_by(context), datetime.now(timezone.utc).date())
-    return Output(request_id, metadata={"rows_forgotten": sum(counts.values()), "forgotten": MetadataValue.json(counts)})
+            config.person_id, _requested_by(context), datetime.now(UTC).date()
+        )
+    return Output(
+        request_id, metadata={"rows_forgotten": sum(counts.values()), "forgotten": MetadataValue.json(counts)}
+    )
 
 
 @job(description="Subject access: export everything held about one person (config: person_id).")

@@ -9,9 +9,9 @@ from connectors.privacy import PrivacyGate
 
 from ..forgetting import Unmeasured, WarehousePrivacy
 from ..partitions import daily_partitions, single_run, window_days
+from ..progress import each_day
 from ..resources import SocialNetworks
 from .privacy import UNMEASURED
-from ..progress import each_day
 
 RAW_GROUP = "raw"
 NETWORK_TABLES = ("accounts", "posts", "reactions")
@@ -46,7 +46,8 @@ def tracked_handles(conn, network: str, day, public_handles: list[str], unmeasur
     linked = conn.execute(
         """
         select distinct handle from raw.platform_links
-        where network = ? and partition_day = (select max(partition_day) from raw.platform_links where partition_day <= ?)
+        where network = ?
+          and partition_day = (select max(partition_day) from raw.platform_links where partition_day <= ?)
         """,
         [network, day],
     ).fetchall()
@@ -71,8 +72,15 @@ def resolved_id(client, handle: str, tolerate_failure: bool = True) -> str | Non
     return None
 
 
-def privacy_gate(client, network: str, unmeasured: Unmeasured, tracked: list[str], consenting_handles: list[str],
-                 landed_ids: set[str], salt: str) -> tuple[PrivacyGate, dict[str, str]]:
+def privacy_gate(
+    client,
+    network: str,
+    unmeasured: Unmeasured,
+    tracked: list[str],
+    consenting_handles: list[str],
+    landed_ids: set[str],
+    salt: str,
+) -> tuple[PrivacyGate, dict[str, str]]:
     """The gate of `network`: unmeasured people's accounts (account id -> person id, also
     returned for the registry), the private accounts whose owners consented, and the accounts
     measured at all: the tracked ones (resolved now, or landed before), nobody else."""
@@ -82,7 +90,9 @@ def privacy_gate(client, network: str, unmeasured: Unmeasured, tracked: list[str
             owners[account_id] = person
     consented = {i for i in (resolved_id(client, h) for h in consenting_handles) if i}
     measured = ({i for i in (resolved_id(client, h) for h in tracked) if i} | landed_ids) - set(owners)
-    return PrivacyGate(network, frozenset(owners), salt, frozenset(consented - set(owners)), frozenset(measured)), owners
+    return PrivacyGate(
+        network, frozenset(owners), salt, frozenset(consented - set(owners)), frozenset(measured)
+    ), owners
 
 
 def landed_account_ids(conn, network: str) -> set[str]:
@@ -94,10 +104,7 @@ def landed_account_ids(conn, network: str) -> set[str]:
 def network_raw_asset(network: str):
     @multi_asset(
         name=f"raw_{network}",
-        specs=[
-            AssetSpec(["raw", f"{network}_{t}"], group_name=RAW_GROUP, deps=[UNMEASURED])
-            for t in NETWORK_TABLES
-        ],
+        specs=[AssetSpec(["raw", f"{network}_{t}"], group_name=RAW_GROUP, deps=[UNMEASURED]) for t in NETWORK_TABLES],
         partitions_def=daily_partitions,
         backfill_policy=single_run,
         pool="duckdb",
@@ -114,15 +121,20 @@ def network_raw_asset(network: str):
                 social.observe_day(day)
                 unmeasured = registry.unmeasured(day)  # ages on the day; opt-outs by the latest registry
                 handles = tracked_handles(conn, network, day, social.public_handles(network), unmeasured)
-                gate, resolved = privacy_gate(client, network, unmeasured, handles,
-                                              registry.consenting_private_handles(network),
-                                              landed_account_ids(conn, network), social.pseudonym_salt)
+                gate, resolved = privacy_gate(
+                    client,
+                    network,
+                    unmeasured,
+                    handles,
+                    registry.consenting_private_handles(network),
+                    landed_account_ids(conn, network),
+                    social.pseudonym_salt,
+                )
                 registry.record_accounts(network, resolved)
                 report = ingest_day(conn, client, handles, day, lookback_days=social.lookback_days, privacy=gate)
                 # what others' rows say of them (a post that mentions them), by every id the gate just
                 # resolved too: redacted before anyone reads it
-                registry.purge(registry.unmeasured(day),
-                               tables=[f"raw.{network}_{t}" for t in NETWORK_TABLES])
+                registry.purge(registry.unmeasured(day), tables=[f"raw.{network}_{t}" for t in NETWORK_TABLES])
                 for table, count in report.rows.items():
                     totals[table.removeprefix(f"{network}_")] += count
                 for failure in report.failures:

@@ -3,11 +3,21 @@
 Every asset here is keyed by formula version. Run config `formula_version` (default: the active
 version) lets a new version be backfilled beside the active one without touching what users see.
 """
+
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, MaterializeResult, MetadataValue, asset, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
 from dagster_duckdb import DuckDBResource
 
 from ..domain.formula import Formula, load_formula, load_product
@@ -15,8 +25,8 @@ from ..domain.kplus import kplus_points
 from ..domain.privacy import minors_on
 from ..domain.score import EngagementEvents, influence_graph, score_changes, score_day
 from ..partitions import daily_partitions, single_run, window_days
-from ..warehouse import replace_rows
 from ..progress import each_day
+from ..warehouse import replace_rows
 
 FEATURES = AssetKey(["marts", "fct_features_90d"])
 EVENTS = AssetKey(["intermediate", "int_engagement_events"])
@@ -27,7 +37,9 @@ INFLUENCE_GRAPH = AssetKey(["marts", "influence_graph"])
 ACTIVE = load_formula()
 INFLUENCE_TOP_N = 5
 # Materialising these assets means "score with the active formula"; the UI flags them when it changes.
-VERSIONED = dict(partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb", code_version=ACTIVE.content_hash)
+VERSIONED = dict(
+    partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb", code_version=ACTIVE.content_hash
+)
 
 
 class FormulaConfig(Config):
@@ -67,8 +79,10 @@ def window_events(conn, days, formula: Formula) -> pd.DataFrame:
 
 def accepted_kplus(conn, days, window_days_: int) -> pd.DataFrame:
     return read_optional(
-        conn, "marts.kplus_ledger",
-        "select recipient_person_id, topic_slug, given_at from marts.kplus_ledger where given_day between ? and ? order by all",
+        conn,
+        "marts.kplus_ledger",
+        "select recipient_person_id, topic_slug, given_at from marts.kplus_ledger"
+        " where given_day between ? and ? order by all",
         [days[0] - timedelta(days=window_days_ - 1), days[-1]],
         ["recipient_person_id", "topic_slug", "given_at"],
     )
@@ -77,7 +91,9 @@ def accepted_kplus(conn, days, window_days_: int) -> pd.DataFrame:
 def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day, formula: Formula) -> pd.DataFrame:
     """+K moves a score only when the formula enables it, and by at most `max_points`."""
     cfg = formula.section("kplus")
-    points = kplus_points(accepted, day, cfg["window_days"], enabled=True, cap=cfg["max_points"], points_per_give=cfg["points_per_give"])
+    points = kplus_points(
+        accepted, day, cfg["window_days"], enabled=True, cap=cfg["max_points"], points_per_give=cfg["points_per_give"]
+    )
     adjustment = scored["person_id"].map(points.set_index("person_id")["score_adjustment"]).fillna(0.0)
     return scored.assign(score=(scored["score"] + adjustment).clip(upper=100.0).round(2))
 
@@ -89,12 +105,25 @@ def write_versioned(conn, table: str, frame: pd.DataFrame, days, formula: Formul
 @multi_asset(
     name="marts__scores_and_influence_graph",
     specs=[
-        AssetSpec(SCORES, deps=[FEATURES, EVENTS, PROFILES, KPLUS_LEDGER], group_name="scores", code_version=ACTIVE.content_hash,
-                  description="Daily 1-100 influence score per person and formula version, with network subscores and contributions."),
-        AssetSpec(INFLUENCE_GRAPH, deps=[EVENTS], group_name="scores", code_version=ACTIVE.content_hash,
-                  description="For each person, the top people they influence and the top people who influence them."),
+        AssetSpec(
+            SCORES,
+            deps=[FEATURES, EVENTS, PROFILES, KPLUS_LEDGER],
+            group_name="scores",
+            code_version=ACTIVE.content_hash,
+            description="Daily 1-100 influence score per person and formula version, "
+            "with network subscores and contributions.",
+        ),
+        AssetSpec(
+            INFLUENCE_GRAPH,
+            deps=[EVENTS],
+            group_name="scores",
+            code_version=ACTIVE.content_hash,
+            description="For each person, the top people they influence and the top people who influence them.",
+        ),
     ],
-    partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb",
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    pool="duckdb",
 )
 def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource):
     """One asset step for both: the day's PageRank flows feed the score and the influence graph.
@@ -117,7 +146,9 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
             graph.insert(2, "formula_version", formula.version)
             write_versioned(conn, "marts.influence_graph", graph, [day], formula)
             graph_rows += len(graph)
-            todays = read(conn, "select * from marts.fct_features_90d where as_of_day = ? order by person_id, network", [day])
+            todays = read(
+                conn, "select * from marts.fct_features_90d where as_of_day = ? order by person_id, network", [day]
+            )
             todays = todays[~todays["person_id"].isin(minors_on(profiles, day))]  # minors are never scored
             scored = score_day(todays, flows, day, formula) if len(todays) else pd.DataFrame()
             if kplus is not None and len(scored):
@@ -135,7 +166,9 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
             "p95_score": float(result["score"].quantile(0.95)) if len(result) else 0.0,
         },
     )
-    yield MaterializeResult(asset_key=INFLUENCE_GRAPH, metadata={"rows": graph_rows, "formula_version": formula.version})
+    yield MaterializeResult(
+        asset_key=INFLUENCE_GRAPH, metadata={"rows": graph_rows, "formula_version": formula.version}
+    )
 
 
 @asset(
@@ -145,7 +178,9 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
     description="Delta since yesterday and the top reasons: why your score changed.",
     **VERSIONED,
 )
-def score_changes_asset(context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource) -> MaterializeResult:
+def score_changes_asset(
+    context: AssetExecutionContext, config: FormulaConfig, duckdb: DuckDBResource
+) -> MaterializeResult:
     formula = config.formula()
     days = window_days(*context.partition_time_window)
     rows = 0
@@ -161,8 +196,11 @@ def score_changes_asset(context: AssetExecutionContext, config: FormulaConfig, d
 
 
 def day_scores(conn, formula: Formula, day) -> pd.DataFrame:
-    scores = read(conn, "select * from marts.scores where formula_version = ? and day = ? order by person_id",
-                  [formula.version, day])
+    scores = read(
+        conn,
+        "select * from marts.scores where formula_version = ? and day = ? order by person_id",
+        [formula.version, day],
+    )
     return scores.assign(day=day)  # a date, as written, so a new table gets a DATE column
 
 
@@ -195,5 +233,8 @@ def leaderboard(context: AssetExecutionContext, config: FormulaConfig, duckdb: D
         write_versioned(conn, "marts.leaderboard", board, days, formula)
     latest = board[board["day"] == board["day"].max()] if len(board) else board
     return MaterializeResult(
-        metadata={"rows": len(board), "latest": MetadataValue.md(latest.to_markdown(index=False) if len(latest) else "empty")}
+        metadata={
+            "rows": len(board),
+            "latest": MetadataValue.md(latest.to_markdown(index=False) if len(latest) else "empty"),
+        }
     )

@@ -7,6 +7,7 @@ latest) and fits intercept and slope so the population averages `target_mean` wi
 percentile at `target_p95`. Paste the output into the version's YAML: scores stay stable because
 they are never re-normalised day to day.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,9 @@ def main(argv: list[str] | None = None) -> None:
         day, strength = reference_strength(conn, formula.version, args.day)
     fitted = fit_calibration(strength, cal["target_mean"], cal["target_p95"], cal["soft_cap_from"])
     scores = calibrate(strength, fitted)
-    print(f"# reference: {len(strength)} persons on {day}; mean {scores.mean():.1f}, p95 {np.percentile(scores, 95):.1f}")
+    print(
+        f"# reference: {len(strength)} persons on {day}; mean {scores.mean():.1f}, p95 {np.percentile(scores, 95):.1f}"
+    )
     print(yaml.safe_dump({"calibration": {**cal, **{k: round(v, 4) for k, v in fitted.items()}}}, sort_keys=False))
 
 

@@ -1,4 +1,5 @@
 """Compare two formula versions' scores: what a data engineer shows before switching."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,15 +17,28 @@ def compare_versions(baseline: pd.DataFrame, candidate: pd.DataFrame, top_n: int
         "persons": len(both),
         "only_in_baseline": int((~baseline["person_id"].isin(candidate["person_id"])).sum()),
         "only_in_candidate": int((~candidate["person_id"].isin(baseline["person_id"])).sum()),
-        "spearman": float(stats.spearmanr(both["score_baseline"], both["score_candidate"]).statistic) if len(both) > 2 else float("nan"),
+        "spearman": float(stats.spearmanr(both["score_baseline"], both["score_candidate"]).statistic)
+        if len(both) > 2
+        else float("nan"),
     }
     for name, frame in (("baseline", baseline), ("candidate", candidate)):
         s = frame["score"].to_numpy(dtype=float)
-        summary.update({f"{name}_mean": float(s.mean()), f"{name}_p50": float(np.percentile(s, 50)),
-                        f"{name}_p95": float(np.percentile(s, 95)), f"{name}_max": float(s.max())})
+        summary.update(
+            {
+                f"{name}_mean": float(s.mean()),
+                f"{name}_p50": float(np.percentile(s, 50)),
+                f"{name}_p95": float(np.percentile(s, 95)),
+                f"{name}_max": float(s.max()),
+            }
+        )
     both["delta"] = both["score_candidate"] - both["score_baseline"]
-    parts = sorted({c.removesuffix("_baseline") for c in both.columns
-                    if c.endswith("_baseline") and any(c.removesuffix("_baseline").endswith(f"_{s}") for s in SUBSCORES)})
+    parts = sorted(
+        {
+            c.removesuffix("_baseline")
+            for c in both.columns
+            if c.endswith("_baseline") and any(c.removesuffix("_baseline").endswith(f"_{s}") for s in SUBSCORES)
+        }
+    )
     movers = both.reindex(both["delta"].abs().sort_values(ascending=False).index).head(top_n)
     reasons = []
     for _, row in movers.iterrows():

@@ -1,4 +1,5 @@
 """The influence formula as one versioned, declarative config."""
+
 from __future__ import annotations
 
 import hashlib

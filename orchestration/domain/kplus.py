@@ -3,9 +3,10 @@
 Every give is either accepted or rejected with one reason, never dropped, so the ledger can be
 audited. +K only moves a score when the formula version enables it, and then only up to a cap.
 """
+
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -58,13 +59,16 @@ def kplus_ledger(
     if history is not None and len(history):
         _require_tz(history["given_at"], "history.given_at")
         h = history.sort_values(["given_at", "give_id"], kind="stable")
-        for giver, recipient, topic, at in zip(h["giver_person_id"], h["recipient_person_id"], h["topic_slug"], h["given_at"]):
+        for giver, recipient, topic, at in zip(
+            h["giver_person_id"], h["recipient_person_id"], h["topic_slug"], h["given_at"]
+        ):
             last_accepted[(giver, recipient, topic)] = at
             day = at.tz_convert("UTC").date()
             spent[(giver, day)] = spent.get((giver, day), 0) + 1
     valid = g[reason.isna()]
-    for idx, giver, recipient, topic, at in zip(valid.index, valid["giver_person_id"], valid["recipient_person_id"],
-                                                valid["topic_slug"], valid["given_at"]):
+    for idx, giver, recipient, topic, at in zip(
+        valid.index, valid["giver_person_id"], valid["recipient_person_id"], valid["topic_slug"], valid["given_at"]
+    ):
         previous = last_accepted.get((giver, recipient, topic))
         day = at.tz_convert("UTC").date()
         if previous is not None and at - previous < cooldown:

@@ -4,6 +4,7 @@ Two boards per topic: the most influential people in the topic (gold) and the pe
 vouched for in it by +K over the recent window (blue); being on both earns blue_and_gold. Ties
 break by person_id, so a rerun of a day yields the same boards.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -34,7 +35,10 @@ def topic_leaderboards(
     influence = topic_influence[["person_id", "topic_slug", "topic_score"]]
     recent = kplus_accepted[in_window(kplus_accepted["given_at"], day, kplus_window_days)]
     kplus = (
-        recent.groupby(["recipient_person_id", "topic_slug"]).size().rename("kplus_count").reset_index()
+        recent.groupby(["recipient_person_id", "topic_slug"])
+        .size()
+        .rename("kplus_count")
+        .reset_index()
         .rename(columns={"recipient_person_id": "person_id"})
     )
     if kplus.empty:  # keep the key dtypes mergeable

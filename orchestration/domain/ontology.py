@@ -5,15 +5,17 @@ both Biology and Data Science), so evidence about a child can be rolled up to ev
 The project ships its own taxonomy (`ontology/topics.yaml`); Klout's published topic dump can be
 loaded instead with `load_klout_ontology`.
 """
+
 from __future__ import annotations
 
 import hashlib
 import re
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -46,7 +48,7 @@ class Ontology:
     edges: pd.DataFrame
 
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, Any]], source: str = "topics") -> "Ontology":
+    def from_records(cls, records: Iterable[Mapping[str, Any]], source: str = "topics") -> Ontology:
         """Each record: slug, display_name (or name), parents (list, optional), keywords (list,
         optional), topic_id (optional; else derived from the slug so it survives reordering)."""
         rows, edges = [], []
@@ -65,14 +67,16 @@ class Ontology:
             if isinstance(keywords, str) or not all(isinstance(k, (str, int)) for k in keywords):
                 raise OntologyError(f"{where} ({slug!r}): keywords must be a list of strings")
             topic_id = rec.get("topic_id")
-            rows.append({
-                "topic_id": int(topic_id) if topic_id is not None else slug_topic_id(slug),
-                "slug": slug,
-                "display_name": name.strip(),
-                "keywords": _dedupe(k for k in map(normalise_keyword, keywords) if k),
-                **{k: v for k, v in rec.items() if k not in _RECORD_KEYS},
-                "_row": where,
-            })
+            rows.append(
+                {
+                    "topic_id": int(topic_id) if topic_id is not None else slug_topic_id(slug),
+                    "slug": slug,
+                    "display_name": name.strip(),
+                    "keywords": _dedupe(k for k in map(normalise_keyword, keywords) if k),
+                    **{k: v for k, v in rec.items() if k not in _RECORD_KEYS},
+                    "_row": where,
+                }
+            )
             edges.extend({"parent_slug": p, "child_slug": slug, "_row": where} for p in parents)
         columns = _dedupe(["topic_id", "slug", "display_name", "keywords", *(k for r in rows for k in r)])
         topics = pd.DataFrame(rows, columns=columns)
@@ -193,12 +197,17 @@ def load_klout_ontology(topics_csv: Path | str, edges_csv: Path | str) -> Ontolo
             raise OntologyError(f"{where}: duplicate topicId {topic_id} ({slug!r} and {slug_by_id[topic_id]!r})")
         slug_by_id[topic_id] = slug
         name = row["topicDisplayName"].strip()
-        records.append({
-            "topic_id": topic_id, "slug": slug, "display_name": name,
-            "keywords": _default_keywords(name, slug), "parents": [],
-            "wiki_item_id": row.get("wikiItemId") or None,
-            "freebase_machine_id": row.get("freebaseMachineId") or None,
-        })
+        records.append(
+            {
+                "topic_id": topic_id,
+                "slug": slug,
+                "display_name": name,
+                "keywords": _default_keywords(name, slug),
+                "parents": [],
+                "wiki_item_id": row.get("wikiItemId") or None,
+                "freebase_machine_id": row.get("freebaseMachineId") or None,
+            }
+        )
     by_slug = {r["slug"]: r for r in records}
     for line, row in zip(range(2, len(e) + 2), e.to_dict("records")):
         where = f"{edges_csv.name} line {line}"
@@ -251,7 +260,7 @@ def _find_cycle(edges: pd.DataFrame) -> list[str] | None:
                 state[path.pop()] = 2
                 stack.pop()
             elif state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             elif not state.get(nxt):
                 state[nxt] = 1
                 path.append(nxt)
@@ -286,7 +295,9 @@ def _resolve(topic_id: int, slug: str, slug_by_id: dict[int, str], where: str, r
     if topic_id not in slug_by_id:
         raise OntologyError(f"{where}: unknown {role} topic id {topic_id} ({slug!r})")
     if slug and slug_by_id[topic_id] != slug:
-        raise OntologyError(f"{where}: {role} id {topic_id} is {slug_by_id[topic_id]!r} in the topics file, not {slug!r}")
+        raise OntologyError(
+            f"{where}: {role} id {topic_id} is {slug_by_id[topic_id]!r} in the topics file, not {slug!r}"
+        )
     return slug_by_id[topic_id]
 
 

@@ -3,6 +3,7 @@
 Brands only ever see who qualified (id, display name, rank and score): never contact details,
 birth dates or locations. Minors and people who opted out are never offered anything.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -81,7 +82,9 @@ def perk_eligibility(
 
 def running_on(campaigns: pd.DataFrame, day: date) -> pd.DataFrame:
     """The campaigns whose [starts_on, ends_on] includes `day`."""
-    running = [_as_date(start) <= day <= _as_date(end) for start, end in zip(campaigns["starts_on"], campaigns["ends_on"])]
+    running = [
+        _as_date(start) <= day <= _as_date(end) for start, end in zip(campaigns["starts_on"], campaigns["ends_on"])
+    ]
     return campaigns[np.asarray(running, dtype=bool)]
 
 

@@ -4,6 +4,7 @@ A person is *unmeasured* when they opted out, are a minor on the day in question
 account without consenting to its use, or asked to be erased. Unmeasured people are never
 fetched, and every row naming them is forgotten, on every past day too.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,7 +24,9 @@ def minors_on(profiles: pd.DataFrame, day: date) -> set[str]:
 
 
 def _flag(profiles: pd.DataFrame, column: str) -> np.ndarray:
-    return profiles[column].fillna(False).astype(bool).to_numpy() if column in profiles else np.zeros(len(profiles), bool)
+    return (
+        profiles[column].fillna(False).astype(bool).to_numpy() if column in profiles else np.zeros(len(profiles), bool)
+    )
 
 
 def unmeasured_on(profiles: pd.DataFrame, day: date, erased: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:

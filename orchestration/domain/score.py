@@ -4,6 +4,7 @@ Every strength term is non-negative and non-decreasing in engagement, and networ
 more engagement never lowers a score and a new network can only raise it. The calibrated scale
 is logarithmic in strength: each further point needs proportionally more influence.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,8 +33,9 @@ def day_numbers(days) -> np.ndarray:
     return pd.to_datetime(pd.Series(days)).to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
-def _pagerank(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int, damping: float, tolerance: float,
-              max_iterations: int) -> tuple[np.ndarray, np.ndarray]:
+def _pagerank(
+    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int, damping: float, tolerance: float, max_iterations: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Unnormalised PageRank over edges src -> dst of persons 0..n-1: (rank, each edge's share of its source)."""
     out_weight = np.bincount(src, weights=weight, minlength=n)
     share = weight / out_weight[src]
@@ -48,7 +50,9 @@ def _pagerank(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int, damp
     return rank, share
 
 
-def network_influence(edges: pd.DataFrame, damping: float, tolerance: float, max_iterations: int) -> tuple[pd.DataFrame, pd.Series]:
+def network_influence(
+    edges: pd.DataFrame, damping: float, tolerance: float, max_iterations: int
+) -> tuple[pd.DataFrame, pd.Series]:
     """PageRank over the reactor -> author graph, unnormalised (every person starts at 1 - d).
 
     Returns the influence flowing along each edge (reactor_person_id, target_person_id, network,
@@ -56,10 +60,14 @@ def network_influence(edges: pd.DataFrame, damping: float, tolerance: float, max
     low their own rank, never subtracts.
     """
     if edges.empty:
-        return pd.DataFrame(columns=["reactor_person_id", "target_person_id", "network", "flow"]), pd.Series(dtype=float)
+        return pd.DataFrame(columns=["reactor_person_id", "target_person_id", "network", "flow"]), pd.Series(
+            dtype=float
+        )
     codes, persons = pd.factorize(pd.concat([edges["reactor_person_id"], edges["target_person_id"]], ignore_index=True))
-    src, dst = codes[: len(edges)], codes[len(edges):]
-    rank, share = _pagerank(src, dst, edges["weight"].to_numpy(dtype=float), len(persons), damping, tolerance, max_iterations)
+    src, dst = codes[: len(edges)], codes[len(edges) :]
+    rank, share = _pagerank(
+        src, dst, edges["weight"].to_numpy(dtype=float), len(persons), damping, tolerance, max_iterations
+    )
     flows = edges[["reactor_person_id", "target_person_id", "network"]].copy()
     flows["flow"] = damping * share * rank[src]
     return flows, pd.Series(rank, index=persons, name="rank")
@@ -85,8 +93,11 @@ class DayFlows:
         if not len(self.flow):
             return np.zeros(len(person_id))
         n_networks = max(len(self.networks), 1)
-        inflow = np.bincount(self.dst.astype(np.int64) * n_networks + self.net, weights=self.flow,
-                             minlength=len(self.persons) * n_networks)
+        inflow = np.bincount(
+            self.dst.astype(np.int64) * n_networks + self.net,
+            weights=self.flow,
+            minlength=len(self.persons) * n_networks,
+        )
         person, net = self.persons.get_indexer(person_id), pd.Index(self.networks).get_indexer(network)
         known = (person >= 0) & (net >= 0)
         return np.where(known, inflow[np.where(known, person * n_networks + net, 0)], 0.0)
@@ -114,7 +125,11 @@ class EngagementEvents:
         self.persons = pd.Index(persons)
         net, networks = pd.factorize(events["network"], sort=True)
         self.networks = np.asarray(networks, dtype=object)
-        src, dst, day = codes[: len(events)].astype(np.int64), codes[len(events):].astype(np.int64), day_numbers(events["event_day"])
+        src, dst, day = (
+            codes[: len(events)].astype(np.int64),
+            codes[len(events) :].astype(np.int64),
+            day_numbers(events["event_day"]),
+        )
         # a reactor who hands out many reactions in a day gives each one less weight
         _, reactor_day, given = np.unique(src * (1 << 32) + day, return_inverse=True, return_counts=True)
         selectivity = selectivity_weight(given[reactor_day], f["selectivity_exponent"])
@@ -182,17 +197,27 @@ def influence_graph(flows: DayFlows, top_n: int = 5) -> pd.DataFrame:
     onward) and the top people who influence them, by influence flow across all networks."""
     n_persons = max(len(flows.persons), 1)
     parts = []
-    for direction, person_side, other_side in (("influences", flows.dst, flows.src), ("influenced_by", flows.src, flows.dst)):
+    for direction, person_side, other_side in (
+        ("influences", flows.dst, flows.src),
+        ("influenced_by", flows.src, flows.dst),
+    ):
         pairs, flow = _sum_by_key(person_side.astype(np.int64) * n_persons + other_side, flows.flow)
         flow = flow.round(9)  # ranked on the published flow: a tie below 1e-9 is a tie, broken by the other's id
         person, other = pairs // n_persons, pairs % n_persons
         rank = top_per_group(person, flow, other, top_n)
         kept = np.flatnonzero(rank)
         kept = kept[np.argsort(person[kept] * (top_n + 1) + rank[kept], kind="stable")]
-        parts.append(pd.DataFrame({
-            "person_id": flows.persons.take(person[kept]), "direction": direction, "rank": rank[kept],
-            "other_person_id": flows.persons.take(other[kept]), "flow": flow[kept],
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person_id": flows.persons.take(person[kept]),
+                    "direction": direction,
+                    "rank": rank[kept],
+                    "other_person_id": flows.persons.take(other[kept]),
+                    "flow": flow[kept],
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -203,7 +228,11 @@ def network_subscores(features: pd.DataFrame, network_flow: np.ndarray, formula:
     rpp = df["reactions_per_post"].astype(float).clip(lower=0)
     df["reach"] = weights["reach"] * df["decayed_engaged_audience"].astype(float).clip(lower=0)
     # ratio beats volume: the same engagement spread over fewer posts counts more
-    df["amplification"] = weights["amplification"] * df["selectivity_weighted_engagement"].astype(float).clip(lower=0) * (rpp / (1.0 + rpp))
+    df["amplification"] = (
+        weights["amplification"]
+        * df["selectivity_weighted_engagement"].astype(float).clip(lower=0)
+        * (rpp / (1.0 + rpp))
+    )
     df["network_impact"] = weights["network_impact"] * df["network_flow"]
     df["strength"] = df[list(SUBSCORES)].sum(axis=1)
     return df
@@ -246,14 +275,23 @@ def score_day(features: pd.DataFrame, flows: DayFlows, as_of: date, formula: For
     score = calibrate(strength, formula.section("calibration"))
     share = np.divide(row_strength, strength[person], out=np.zeros(len(person)), where=strength[person] != 0)
     per_network["contribution"] = share * score[person]
-    out = pd.DataFrame({"person_id": persons, "day": pd.Timestamp(as_of).date(), "formula_version": formula.version,
-                        "score": score.round(2), "strength": strength.round(9)})
+    out = pd.DataFrame(
+        {
+            "person_id": persons,
+            "day": pd.Timestamp(as_of).date(),
+            "formula_version": formula.version,
+            "score": score.round(2),
+            "strength": strength.round(9),
+        }
+    )
     networks = per_network["network"].to_numpy(dtype=object)
     for metric in sorted([*SUBSCORES, "contribution"]):  # e.g. bluesky_amplification, mastodon_amplification, ...
         values = per_network[metric].to_numpy(dtype=float)
         for network in sorted(set(networks)):
             mine = networks == network
-            out[f"{network}_{metric}"] = np.bincount(person[mine], weights=values[mine], minlength=len(persons)).round(9)
+            out[f"{network}_{metric}"] = np.bincount(person[mine], weights=values[mine], minlength=len(persons)).round(
+                9
+            )
     return out
 
 
@@ -266,19 +304,28 @@ def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
     before_cols = [c for c in reasons_cols if c in yesterday.columns]
     before = yesterday[["person_id", "formula_version", "score", *before_cols]]
     merged = today.merge(before, on=["person_id", "formula_version"], how="left", suffixes=("", "_prev"))
-    previous = merged[[f"{c}_prev" if c in before_cols else "score_prev" for c in reasons_cols]].to_numpy(dtype=float, copy=True)
+    previous = merged[[f"{c}_prev" if c in before_cols else "score_prev" for c in reasons_cols]].to_numpy(
+        dtype=float, copy=True
+    )
     previous[:, [c not in before_cols for c in reasons_cols]] = 0.0
     moves = merged[reasons_cols].astype(float).to_numpy() - np.nan_to_num(previous, nan=0.0)
     top = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :top_n]  # ties keep column order
     names, values = np.asarray(reasons_cols, dtype=object)[top], np.take_along_axis(moves, top, axis=1)
-    reasons = ["; ".join(f"{n} {v:+.2f}" for n, v in zip(row_names, row_values) if v != 0) or "no change"
-               for row_names, row_values in zip(names, values)]
+    reasons = [
+        "; ".join(f"{n} {v:+.2f}" for n, v in zip(row_names, row_values) if v != 0) or "no change"
+        for row_names, row_values in zip(names, values)
+    ]
     previous_score = merged["score_prev"].astype("Float64")
-    out = pd.DataFrame({
-        "person_id": merged["person_id"], "day": merged["day"], "formula_version": merged["formula_version"],
-        "score": merged["score"], "previous_score": previous_score,
-        "delta": (merged["score"].astype("Float64") - previous_score).round(2),
-        "top_reasons": pd.Series(reasons, index=merged.index, dtype=object),
-    })
+    out = pd.DataFrame(
+        {
+            "person_id": merged["person_id"],
+            "day": merged["day"],
+            "formula_version": merged["formula_version"],
+            "score": merged["score"],
+            "previous_score": previous_score,
+            "delta": (merged["score"].astype("Float64") - previous_score).round(2),
+            "top_reasons": pd.Series(reasons, index=merged.index, dtype=object),
+        }
+    )
     # nullable floats, not objects: a first day (no yesterday) must still create DOUBLE columns
     return out

@@ -5,6 +5,7 @@ about a topic nobody reacts to is weak evidence. Evidence on a topic also suppor
 topic above it (Python -> Programming -> Technology), decayed per level. Profiles then honour
 the owner's edits: anyone may add a topic to a friend, only the owner may remove one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,7 +40,7 @@ def match_topics(
     found: dict[str, float] = {}
     for n in range(1, max_ngram + 1):
         for i in range(len(words) - n + 1):
-            slugs = keyword_index.get(words[i] if n == 1 else " ".join(words[i:i + n]))
+            slugs = keyword_index.get(words[i] if n == 1 else " ".join(words[i : i + n]))
             if not slugs:
                 continue
             strength = hashtag_weight if n == 1 and tokens[i].startswith("#") else word_weight
@@ -56,8 +57,14 @@ def post_topic_matches(
     changes, so a run matches each post once, however many days' windows it falls in."""
     found = text_topic_matches(posts["text"], ontology, hashtag_weight=hashtag_weight, word_weight=word_weight)
     taken = posts.iloc[found["text_index"].to_numpy(dtype=np.int64)]
-    return pd.DataFrame({"post_key": taken["post_key"].to_numpy(), "person_id": taken["person_id"].to_numpy(),
-                         "topic_slug": found["topic_slug"].to_numpy(), "strength": found["strength"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "post_key": taken["post_key"].to_numpy(),
+            "person_id": taken["person_id"].to_numpy(),
+            "topic_slug": found["topic_slug"].to_numpy(),
+            "strength": found["strength"].to_numpy(),
+        }
+    )
 
 
 def matcher_fingerprint(ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5) -> str:
@@ -67,12 +74,19 @@ def matcher_fingerprint(ontology: Ontology, *, hashtag_weight: float = 1.0, word
         code = inspect.getsource(match_topics)
     except OSError:  # deployed without sources
         code = match_topics.__code__.co_code.hex()
-    parts = [sorted(ontology.keyword_index().items()), float(hashtag_weight), float(word_weight), _TOKEN_RE.pattern, code]
+    parts = [
+        sorted(ontology.keyword_index().items()),
+        float(hashtag_weight),
+        float(word_weight),
+        _TOKEN_RE.pattern,
+        code,
+    ]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
-def text_topic_matches(texts: pd.Series, ontology: Ontology, *, hashtag_weight: float = 1.0,
-                       word_weight: float = 0.5) -> pd.DataFrame:
+def text_topic_matches(
+    texts: pd.Series, ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5
+) -> pd.DataFrame:
     """text_index, topic_slug, strength: `match_topics` of each text (by position), one row per topic."""
     index = ontology.keyword_index()
     rows = [
@@ -112,8 +126,15 @@ def topic_evidence(
     earned = matches["post_key"].map(posts.drop_duplicates("post_key").set_index("post_key")["reactions"])
     weight = matches["strength"].to_numpy(dtype=float) * engagement_factor(earned, engagement_floor)
     mentions = mentions if mentions is not None else pd.DataFrame({"post_key": [], "person_id": []})
-    every_day = WindowEvidence(matches, np.zeros(len(matches)), mentions, np.zeros(len(mentions)), ontology,
-                               mention_weight=mention_weight, rollup_decay=rollup_decay)
+    every_day = WindowEvidence(
+        matches,
+        np.zeros(len(matches)),
+        mentions,
+        np.zeros(len(mentions)),
+        ontology,
+        mention_weight=mention_weight,
+        rollup_decay=rollup_decay,
+    )
     return every_day.evidence(0, 1, weight)  # one window holding every post and mention
 
 
@@ -128,8 +149,17 @@ class WindowEvidence:
     day number. `mentions`: post_key, person_id (mentioned); `mention_day`: their day numbers.
     """
 
-    def __init__(self, matches: pd.DataFrame, match_day, mentions: pd.DataFrame, mention_day, ontology: Ontology, *,
-                 mention_weight: float = 0.5, rollup_decay: float = 0.5):
+    def __init__(
+        self,
+        matches: pd.DataFrame,
+        match_day,
+        mentions: pd.DataFrame,
+        mention_day,
+        ontology: Ontology,
+        *,
+        mention_weight: float = 0.5,
+        rollup_decay: float = 0.5,
+    ):
         n_rows = len(matches)
         people = pd.concat([matches["person_id"], mentions["person_id"]], ignore_index=True).astype("str")
         person_code, persons = pd.factorize(people, sort=True)
@@ -143,18 +173,29 @@ class WindowEvidence:
         self.mention_weight = mention_weight
         post_code, _ = pd.factorize(pd.concat([matches["post_key"], mentions["post_key"]], ignore_index=True))
         rows = pd.DataFrame({"post": post_code[:n_rows], "row": np.arange(n_rows)})
-        said = pd.DataFrame({"post": post_code[n_rows:], "mentioned": person_code[n_rows:],
-                             "mention_day": np.asarray(mention_day, dtype=np.int64)})
+        said = pd.DataFrame(
+            {
+                "post": post_code[n_rows:],
+                "mentioned": person_code[n_rows:],
+                "mention_day": np.asarray(mention_day, dtype=np.int64),
+            }
+        )
         pairs = rows.merge(said, on="post").sort_values(["row", "mentioned", "mention_day"], kind="stable")
         mentioned, row = pairs["mentioned"].to_numpy(), pairs["row"].to_numpy()
-        pairs = pairs[(mentioned != author[row]) & (mentioned >= 0) & self.known[row]]  # being the author is not a mention
-        self.pair_row, pair_person, self.pair_day = (pairs[c].to_numpy(dtype=np.int64) for c in ("row", "mentioned", "mention_day"))
+        pairs = pairs[
+            (mentioned != author[row]) & (mentioned >= 0) & self.known[row]
+        ]  # being the author is not a mention
+        self.pair_row, pair_person, self.pair_day = (
+            pairs[c].to_numpy(dtype=np.int64) for c in ("row", "mentioned", "mention_day")
+        )
         # every (person, topic) the run can produce, numbered in sorted order
         known = np.flatnonzero(self.known)
-        key_number, keys = pd.factorize(np.concatenate([author[known] * n_topics + topic[known],
-                                                        pair_person * n_topics + topic[self.pair_row]]), sort=True)
+        key_number, keys = pd.factorize(
+            np.concatenate([author[known] * n_topics + topic[known], pair_person * n_topics + topic[self.pair_row]]),
+            sort=True,
+        )
         self.row_key = np.full(n_rows, -1, dtype=np.int64)  # never read: unknown rows are never in a window
-        self.row_key[known], self.pair_key = key_number[:len(known)], key_number[len(known):]
+        self.row_key[known], self.pair_key = key_number[: len(known)], key_number[len(known) :]
         # and every ancestor each of them rolls up to, in the ancestor table's order
         up = ontology.ancestor_table()
         up = up.assign(topic=self.topics.get_indexer(up["slug"]), ancestor=self.topics.get_indexer(up["ancestor_slug"]))
@@ -164,7 +205,8 @@ class WindowEvidence:
         count = up_count[key_topic]
         self.up_source = np.repeat(np.arange(len(keys)), count)
         entry = np.repeat((np.cumsum(up_count) - up_count)[key_topic], count) + (
-            np.arange(len(self.up_source)) - np.repeat(np.cumsum(count) - count, count))
+            np.arange(len(self.up_source)) - np.repeat(np.cumsum(count) - count, count)
+        )
         up_keys = key_person[self.up_source] * n_topics + up["ancestor"].to_numpy(dtype=np.int64)[entry]
         self.up_factor = np.power(rollup_decay, up["distance"].to_numpy(dtype=float))[entry]
         self.shown_keys = np.union1d(keys, up_keys)
@@ -179,7 +221,11 @@ class WindowEvidence:
         rows = np.flatnonzero(in_window)
         said = np.flatnonzero((self.pair_day > today - window) & (self.pair_day <= today) & in_window[self.pair_row])
         pair_row, pair_key = self.pair_row[said], self.pair_key[said]
-        once = np.r_[True, (pair_row[1:] != pair_row[:-1]) | (pair_key[1:] != pair_key[:-1])] if len(said) else said.astype(bool)
+        once = (
+            np.r_[True, (pair_row[1:] != pair_row[:-1]) | (pair_key[1:] != pair_key[:-1])]
+            if len(said)
+            else said.astype(bool)
+        )
         pair_row, pair_key = pair_row[once], pair_key[once]  # a person mentioned in a post counts once, however often
         keys = np.concatenate([self.row_key[rows], pair_key])
         if not len(keys):
@@ -191,14 +237,22 @@ class WindowEvidence:
         n_shown = len(self.shown_keys)
         direct_shown = np.zeros(n_shown)
         direct_shown[self.key_at] = direct
-        inherited = np.bincount(self.up_at[live], weights=direct[self.up_source[live]] * self.up_factor[live], minlength=n_shown)
+        inherited = np.bincount(
+            self.up_at[live], weights=direct[self.up_source[live]] * self.up_factor[live], minlength=n_shown
+        )
         shown = np.zeros(n_shown, dtype=bool)
         shown[self.key_at[present]] = True
         shown[self.up_at[live]] = True
         at = np.flatnonzero(shown)
         person, topic = np.divmod(self.shown_keys[at], len(self.topics))
-        return pd.DataFrame({"person_id": self.persons[person], "topic_slug": self.topics[topic],
-                             "direct_evidence": direct_shown[at], "evidence": direct_shown[at] + inherited[at]})
+        return pd.DataFrame(
+            {
+                "person_id": self.persons[person],
+                "topic_slug": self.topics[topic],
+                "direct_evidence": direct_shown[at],
+                "evidence": direct_shown[at] + inherited[at],
+            }
+        )
 
 
 def assign_topics(evidence: pd.DataFrame, expert_top_pct: float = 0.1, min_evidence: float = 1.0) -> pd.DataFrame:
@@ -213,7 +267,9 @@ def assign_topics(evidence: pd.DataFrame, expert_top_pct: float = 0.1, min_evide
     # judged and ranked on the published evidence: a difference below 1e-9 is float noise, so a
     # sum that lands a hair under min_evidence (or under a rival) only by summation order is not
     published = evidence["evidence"].astype(float).round(9)
-    a = evidence.loc[published >= min_evidence, ["person_id", "topic_slug"]].assign(evidence=published[published >= min_evidence])
+    a = evidence.loc[published >= min_evidence, ["person_id", "topic_slug"]].assign(
+        evidence=published[published >= min_evidence]
+    )
     if a.empty:
         return pd.DataFrame(columns=cols)
     a = a.sort_values(["topic_slug", "evidence", "person_id"], ascending=[True, False, True], ignore_index=True)
@@ -245,13 +301,18 @@ def apply_profile_edits(
     if friends is not None:
         pairs = set(zip(friends["person_id"], friends["friend_person_id"]))
         pairs |= {(b, a) for a, b in pairs}
-        allowed = [o or (p, e) in pairs for o, p, e in zip(own[adds.index], adds["person_id"], adds["editor_person_id"])]
+        allowed = [
+            o or (p, e) in pairs for o, p, e in zip(own[adds.index], adds["person_id"], adds["editor_person_id"])
+        ]
         adds = adds[np.asarray(allowed, dtype=bool)]
     removals = edits[(edits["action"] == "remove") & own]
-    profile = pd.concat([
-        assigned[["person_id", "topic_slug"]].assign(source="assigned"),
-        adds[["person_id", "topic_slug"]].assign(source=np.where(own[adds.index], "self_added", "friend_added")),
-    ], ignore_index=True)
+    profile = pd.concat(
+        [
+            assigned[["person_id", "topic_slug"]].assign(source="assigned"),
+            adds[["person_id", "topic_slug"]].assign(source=np.where(own[adds.index], "self_added", "friend_added")),
+        ],
+        ignore_index=True,
+    )
     profile["priority"] = profile["source"].map({s: i for i, s in enumerate(SOURCES)})
     profile = profile.sort_values(["person_id", "topic_slug", "priority"]).drop_duplicates(["person_id", "topic_slug"])
     removed = pd.MultiIndex.from_frame(removals[["person_id", "topic_slug"]])
@@ -271,7 +332,8 @@ def assignment_precision(assigned: pd.DataFrame, truth: pd.DataFrame, top_k: int
     top = (
         assigned[assigned["person_id"].isin(truth["person_id"])]
         .sort_values(["person_id", "evidence", "topic_slug"], ascending=[True, False, True])
-        .groupby("person_id").head(top_k)
+        .groupby("person_id")
+        .head(top_k)
     )
     if top.empty:
         return float("nan")

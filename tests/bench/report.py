@@ -1,4 +1,5 @@
 """Machine description, target verdicts and the Markdown written to docs/benchmarks.md."""
+
 from __future__ import annotations
 
 import os
@@ -42,14 +43,24 @@ def machine() -> dict:
 
     dbt = "unknown"
     try:
-        out = subprocess.run([str(Path(sys.executable).parent / "dbt"), "--version"], capture_output=True, text=True,
-                             timeout=60).stdout
+        out = subprocess.run(
+            [str(Path(sys.executable).parent / "dbt"), "--version"], capture_output=True, text=True, timeout=60
+        ).stdout
         dbt = ", ".join(line.strip(" -") for line in out.splitlines() if "installed" in line or "duckdb:" in line)
     except Exception:  # noqa: BLE001 - best effort description
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": mem_gb, "python": platform.python_version(),
-            "duckdb": duckdb.__version__, "pandas": pandas.__version__, "numpy": numpy.__version__, "dbt": dbt,
-            "os": platform.platform(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": mem_gb,
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pandas.__version__,
+        "numpy": numpy.__version__,
+        "dbt": dbt,
+        "os": platform.platform(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def _ratio(a, b):
@@ -80,8 +91,10 @@ def summarise(r: dict) -> dict:
     out["gx_daily_s"], out["gx_backfill_s"] = gd["wall_s"], gb["wall_s"]  # GX start-up + suites, in-process
     out["gx_share_daily"] = round(gd["wall_s"] / (dl["wall_s"] + gd["wall_s"]), 3)
     out["gx_share_backfill"] = round(gb["wall_s"] / (bf["wall_s"] + gb["wall_s"]), 3)
-    out["gx_suites_failed"] = {"daily": sorted(k for k, v in gd["suites"].items() if not v["passed"]),
-                               "backfill": sorted(k for k, v in gb["suites"].items() if not v["passed"])}
+    out["gx_suites_failed"] = {
+        "daily": sorted(k for k, v in gd["suites"].items() if not v["passed"]),
+        "backfill": sorted(k for k, v in gb["suites"].items() if not v["passed"]),
+    }
     hist = s["growth_history"]
     out["history_cost_ratio"] = _ratio(hist[-1]["wall_s"], hist[0]["wall_s"]) if len(hist) > 1 else None
     pers = s["growth_persons"]
@@ -112,31 +125,100 @@ def summary_table(r: dict) -> str:
     rows = [
         ("stage", "wall s", "interactions", "interactions/s", "peak RSS MB"),
         ("---", "---:", "---:", "---:", "---:"),
-        ("generate world (not timed against targets)", s["generate"]["wall_s"], s["generate"]["reactions"], "",
-         s["generate"]["peak_rss_mb"]),
-        (f"backfill: dbt build ({bf['days']} days, one invocation)", bf["dbt"]["wall_s"], bf["interactions"],
-         round(bf["interactions"] / bf["dbt"]["wall_s"]), bf["dbt"]["peak_rss_mb"]),
-        (f"backfill: downstream assets ({bf['days']} days, one run)", bf["assets"]["process_wall_s"], bf["interactions"],
-         round(bf["interactions"] / bf["assets"]["process_wall_s"]), bf["assets"]["peak_rss_mb"]),
-        ("**backfill end to end**", bf["wall_s"], bf["interactions"], sm["backfill_interactions_per_s"], bf["peak_rss_mb"]),
-        (f"backfill: GX checks ({len(gb['suites'])} suites on {gb['days']} days; {sm['gx_share_backfill']:.1%} of"
-         " backfill + checks)", gb["wall_s"], bf["interactions"], "", gb["peak_rss_mb"]),
-        ("daily: dbt build (1 day)", dl["dbt"]["wall_s"], dl["interactions"],
-         round(dl["interactions"] / dl["dbt"]["wall_s"]), dl["dbt"]["peak_rss_mb"]),
-        ("daily: downstream assets (1 day)", dl["assets"]["process_wall_s"], dl["interactions"],
-         round(dl["interactions"] / dl["assets"]["process_wall_s"]), dl["assets"]["peak_rss_mb"]),
+        (
+            "generate world (not timed against targets)",
+            s["generate"]["wall_s"],
+            s["generate"]["reactions"],
+            "",
+            s["generate"]["peak_rss_mb"],
+        ),
+        (
+            f"backfill: dbt build ({bf['days']} days, one invocation)",
+            bf["dbt"]["wall_s"],
+            bf["interactions"],
+            round(bf["interactions"] / bf["dbt"]["wall_s"]),
+            bf["dbt"]["peak_rss_mb"],
+        ),
+        (
+            f"backfill: downstream assets ({bf['days']} days, one run)",
+            bf["assets"]["process_wall_s"],
+            bf["interactions"],
+            round(bf["interactions"] / bf["assets"]["process_wall_s"]),
+            bf["assets"]["peak_rss_mb"],
+        ),
+        (
+            "**backfill end to end**",
+            bf["wall_s"],
+            bf["interactions"],
+            sm["backfill_interactions_per_s"],
+            bf["peak_rss_mb"],
+        ),
+        (
+            f"backfill: GX checks ({len(gb['suites'])} suites on {gb['days']} days; {sm['gx_share_backfill']:.1%} of"
+            " backfill + checks)",
+            gb["wall_s"],
+            bf["interactions"],
+            "",
+            gb["peak_rss_mb"],
+        ),
+        (
+            "daily: dbt build (1 day)",
+            dl["dbt"]["wall_s"],
+            dl["interactions"],
+            round(dl["interactions"] / dl["dbt"]["wall_s"]),
+            dl["dbt"]["peak_rss_mb"],
+        ),
+        (
+            "daily: downstream assets (1 day)",
+            dl["assets"]["process_wall_s"],
+            dl["interactions"],
+            round(dl["interactions"] / dl["assets"]["process_wall_s"]),
+            dl["assets"]["peak_rss_mb"],
+        ),
         ("**daily end to end**", dl["wall_s"], dl["interactions"], sm["daily_interactions_per_s"], dl["peak_rss_mb"]),
-        (f"daily: GX checks ({len(gd['suites'])} suites on 1 day; {sm['gx_share_daily']:.1%} of the day's run"
-         " + checks)", gd["wall_s"], dl["interactions"], "", gd["peak_rss_mb"]),
-        ("lower bound: bare scan, 1 day", s["bare_scan_day"]["wall_s"], dl["interactions"], "", s["bare_scan_day"]["peak_rss_mb"]),
-        ("lower bound: bare scan, whole window", s["bare_scan_backfill"]["wall_s"], bf["interactions"], "",
-         s["bare_scan_backfill"]["peak_rss_mb"]),
-        ("peer: pandas, 1 day (facts + 90-day features)", s["pandas_day"]["wall_s"], dl["interactions"], "",
-         s["pandas_day"]["peak_rss_mb"]),
-        ("peer: pandas, whole window", s["pandas_backfill"]["wall_s"], bf["interactions"], "",
-         s["pandas_backfill"]["peak_rss_mb"]),
-        (f"network_influence ({s['network_influence']['nodes']:,} nodes, {s['network_influence']['edges']:,} edges)",
-         s["network_influence"]["wall_s"], "", "", s["network_influence"]["peak_rss_mb"]),
+        (
+            f"daily: GX checks ({len(gd['suites'])} suites on 1 day; {sm['gx_share_daily']:.1%} of the day's run"
+            " + checks)",
+            gd["wall_s"],
+            dl["interactions"],
+            "",
+            gd["peak_rss_mb"],
+        ),
+        (
+            "lower bound: bare scan, 1 day",
+            s["bare_scan_day"]["wall_s"],
+            dl["interactions"],
+            "",
+            s["bare_scan_day"]["peak_rss_mb"],
+        ),
+        (
+            "lower bound: bare scan, whole window",
+            s["bare_scan_backfill"]["wall_s"],
+            bf["interactions"],
+            "",
+            s["bare_scan_backfill"]["peak_rss_mb"],
+        ),
+        (
+            "peer: pandas, 1 day (facts + 90-day features)",
+            s["pandas_day"]["wall_s"],
+            dl["interactions"],
+            "",
+            s["pandas_day"]["peak_rss_mb"],
+        ),
+        (
+            "peer: pandas, whole window",
+            s["pandas_backfill"]["wall_s"],
+            bf["interactions"],
+            "",
+            s["pandas_backfill"]["peak_rss_mb"],
+        ),
+        (
+            f"network_influence ({s['network_influence']['nodes']:,} nodes, {s['network_influence']['edges']:,} edges)",
+            s["network_influence"]["wall_s"],
+            "",
+            "",
+            s["network_influence"]["peak_rss_mb"],
+        ),
     ]
     return "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
 
@@ -229,45 +311,78 @@ def markdown(r: dict, json_path) -> str:
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for g in s["growth_history"]:
-        lines.append(f"| {g['history_days']} | {g['interactions']:,} | {g['wall_s']} | {g['dbt']['wall_s']} |"
-                     f" {g['dbt']['node_time_s']} | {g['assets']['process_wall_s']} |")
-    lines += ["", "| persons | interactions that day | end to end s | dbt s | dbt node time s | assets s |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines.append(
+            f"| {g['history_days']} | {g['interactions']:,} | {g['wall_s']} | {g['dbt']['wall_s']} |"
+            f" {g['dbt']['node_time_s']} | {g['assets']['process_wall_s']} |"
+        )
+    lines += [
+        "",
+        "| persons | interactions that day | end to end s | dbt s | dbt node time s | assets s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for g in s["growth_persons"]:
-        lines.append(f"| {g['persons']:,} | {g['interactions']:,} | {g['wall_s']} | {g['dbt']['wall_s']} |"
-                     f" {g['dbt']['node_time_s']} | {g['assets']['process_wall_s']} |")
-    lines += ["", "### Where the dbt time goes (node execution seconds, slowest first)", "",
-              "| node | backfill s | daily s |", "| --- | ---: | ---: |"]
+        lines.append(
+            f"| {g['persons']:,} | {g['interactions']:,} | {g['wall_s']} | {g['dbt']['wall_s']} |"
+            f" {g['dbt']['node_time_s']} | {g['assets']['process_wall_s']} |"
+        )
+    lines += [
+        "",
+        "### Where the dbt time goes (node execution seconds, slowest first)",
+        "",
+        "| node | backfill s | daily s |",
+        "| --- | ---: | ---: |",
+    ]
     daily_nodes = dict(dl["dbt"]["slowest_nodes"])
     for name, t in bf["dbt"]["slowest_nodes"]:
         lines.append(f"| `{name}` | {t} | {daily_nodes.get(name, '')} |")
-    lines += ["", f"Backfill dbt: {bf['dbt']['node_time_s']}s in nodes ({bf['dbt']['test_time_s']}s in tests) of"
-              f" {bf['dbt']['wall_s']}s wall; daily dbt: {dl['dbt']['node_time_s']}s in nodes"
-              f" ({dl['dbt']['test_time_s']}s in tests) of {dl['dbt']['wall_s']}s wall.",
-              ""]
-    lines += ["### Where the downstream assets' time goes (step seconds of the one Dagster run, slowest first)", "",
-              "| asset(s) | backfill s | daily s |", "| --- | ---: | ---: |"]
+    lines += [
+        "",
+        f"Backfill dbt: {bf['dbt']['node_time_s']}s in nodes ({bf['dbt']['test_time_s']}s in tests) of"
+        f" {bf['dbt']['wall_s']}s wall; daily dbt: {dl['dbt']['node_time_s']}s in nodes"
+        f" ({dl['dbt']['test_time_s']}s in tests) of {dl['dbt']['wall_s']}s wall.",
+        "",
+    ]
+    lines += [
+        "### Where the downstream assets' time goes (step seconds of the one Dagster run, slowest first)",
+        "",
+        "| asset(s) | backfill s | daily s |",
+        "| --- | ---: | ---: |",
+    ]
     bf_steps, dl_steps = _steps(bf), _steps(dl)
     for name, t in sorted(bf_steps.items(), key=lambda kv: -kv[1]):
         lines.append(f"| {name} | {t} | {dl_steps.get(name, '')} |")
     lines.append("")
     for label, st in (("Backfill", bf["assets"]), ("daily", dl["assets"])):
-        lines.append(f"{label} assets: {st['steps_s']}s in steps, {st['run_overhead_s']}s Dagster run overhead,"
-                     f" {st['setup_s']}s imports and definitions, of {st['process_wall_s']}s process wall"
-                     + ("; " if label == "Backfill" else "."))
-    lines += ["", "### GX checks (issue 7)", "",
-              "| suite | table | daily s | daily rows | daily | backfill s | backfill rows | backfill |",
-              "| --- | --- | ---: | ---: | --- | ---: | ---: | --- |",
-              f"| GX import + context start-up | | {gd['startup_s']} | | | {gb['startup_s']} | | |"]
+        lines.append(
+            f"{label} assets: {st['steps_s']}s in steps, {st['run_overhead_s']}s Dagster run overhead,"
+            f" {st['setup_s']}s imports and definitions, of {st['process_wall_s']}s process wall"
+            + ("; " if label == "Backfill" else ".")
+        )
+    lines += [
+        "",
+        "### GX checks (issue 7)",
+        "",
+        "| suite | table | daily s | daily rows | daily | backfill s | backfill rows | backfill |",
+        "| --- | --- | ---: | ---: | --- | ---: | ---: | --- |",
+        f"| GX import + context start-up | | {gd['startup_s']} | | | {gb['startup_s']} | | |",
+    ]
     for name, d in gd["suites"].items():
         b = gb["suites"].get(name, {})
         verdict = lambda x: "" if not x else ("pass" if x["passed"] else f"**FAIL** ({x['severity']})")  # noqa: E731
-        lines.append(f"| `{name}` | `{d['table']}` | {d['seconds']} | {d['rows']:,} | {verdict(d)} |"
-                     f" {b.get('seconds', '')} | {b.get('rows', 0):,} | {verdict(b)} |")
-    lines.append(f"| **total** (start-up + suites) | | {gd['wall_s']} | | {gd['passed']} pass, {gd['failed']} fail |"
-                 f" {gb['wall_s']} | | {gb['passed']} pass, {gb['failed']} fail |")
-    failures = [(when, name, msg) for when, g in (("daily", gd), ("backfill", gb))
-                for name, v in g["suites"].items() for msg in v["failures"]]
+        lines.append(
+            f"| `{name}` | `{d['table']}` | {d['seconds']} | {d['rows']:,} | {verdict(d)} |"
+            f" {b.get('seconds', '')} | {b.get('rows', 0):,} | {verdict(b)} |"
+        )
+    lines.append(
+        f"| **total** (start-up + suites) | | {gd['wall_s']} | | {gd['passed']} pass, {gd['failed']} fail |"
+        f" {gb['wall_s']} | | {gb['passed']} pass, {gb['failed']} fail |"
+    )
+    failures = [
+        (when, name, msg)
+        for when, g in (("daily", gd), ("backfill", gb))
+        for name, v in g["suites"].items()
+        for msg in v["failures"]
+    ]
     if failures:
         lines += ["", "Failed expectations:", ""] + [f"- {when} `{name}`: {msg}" for when, name, msg in failures]
     lines.append("")

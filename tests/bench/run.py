@@ -7,6 +7,7 @@ leaderboards, perks) -> the GX checks, against a bare scan and a pandas peer.
 
 Writes bench_results/<timestamp>.json and (unless --no-docs) docs/benchmarks.md. See docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,7 @@ import json
 import shutil
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tests.bench import report
@@ -27,8 +28,9 @@ def _ints(text: str) -> list[int]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--size", choices=sorted(SIZES), default="small")
     p.add_argument("--persons", type=int, help="override the size's persons")
     p.add_argument("--days", type=int, help="override the size's days of history (default 90)")
@@ -36,8 +38,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--growth-history", default="7,30,90", help="history lengths (days) for the flat-cost curve")
     p.add_argument("--growth-persons", default="1,4,16", help="person multipliers for the scaling curve")
     p.add_argument("--growth-base", type=int, help="persons at 1x (default: the size's persons / 16, >= 300)")
-    p.add_argument("--growth-scale", type=int, default=1,
-                   help="multiply the persons-curve base by this (bigger curve; 16 = the size's own persons at 1x)")
+    p.add_argument(
+        "--growth-scale",
+        type=int,
+        default=1,
+        help="multiply the persons-curve base by this (bigger curve; 16 = the size's own persons at 1x)",
+    )
     p.add_argument("--growth-days", type=int, default=14, help="days of history in the persons-curve worlds")
     p.add_argument("--nx-nodes", type=int, default=100_000)
     p.add_argument("--nx-edges", type=int, default=5_000_000)
@@ -58,8 +64,12 @@ def pipeline_run(warehouse: Path, first: date, last: date, workdir: Path) -> dic
     (what the dbt asset runs), then the Dagster assets downstream of dbt as one run."""
     dbt = run_dbt(str(warehouse), first, last, workdir)
     assets = run_child("assets", {"warehouse": str(warehouse), "first": first, "last": last}, workdir)
-    return {"dbt": dbt, "assets": assets, "wall_s": round(dbt["wall_s"] + assets["process_wall_s"], 3),
-            "peak_rss_mb": max(dbt["peak_rss_mb"], assets["peak_rss_mb"])}
+    return {
+        "dbt": dbt,
+        "assets": assets,
+        "wall_s": round(dbt["wall_s"] + assets["process_wall_s"], 3),
+        "peak_rss_mb": max(dbt["peak_rss_mb"], assets["peak_rss_mb"]),
+    }
 
 
 def daily_run(warehouse: Path, day: date, work: Path, tag: str) -> dict:
@@ -80,17 +90,28 @@ def main(argv=None) -> dict:
         Path(a.docs).write_text(report.markdown(results, a.render))
         return results
     size = dict(SIZES[a.size])
-    size.update({k: v for k, v in (("persons", a.persons), ("days", a.days), ("posts_per_day", a.posts_per_day))
-                 if v is not None})
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    size.update(
+        {
+            k: v
+            for k, v in (("persons", a.persons), ("days", a.days), ("posts_per_day", a.posts_per_day))
+            if v is not None
+        }
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = Path(a.out_dir)
     work = out_dir / f"run-{stamp}"
     work.mkdir(parents=True, exist_ok=True)
     wh = work / "warehouse.duckdb"
     end = DEFAULT_END
     start = end - timedelta(days=size["days"] - 1)
-    results: dict = {"started_at": stamp, "size": a.size, "world": {**size, "start": start, "end": end},
-                     "machine": report.machine(), "argv": sys.argv[1:] if argv is None else argv, "stages": {}}
+    results: dict = {
+        "started_at": stamp,
+        "size": a.size,
+        "world": {**size, "start": start, "end": end},
+        "machine": report.machine(),
+        "argv": sys.argv[1:] if argv is None else argv,
+        "stages": {},
+    }
     stages = results["stages"]
 
     log(f"generating {size['persons']:,} persons x {size['days']} days into {wh}")
@@ -101,11 +122,17 @@ def main(argv=None) -> dict:
     log(f"  {total:,} interactions ({day_n:,} on {end}) in {stages['generate']['wall_s']}s")
 
     log("backfill: one dbt build over the whole window, then the downstream assets as one run")
-    stages["backfill"] = {**pipeline_run(wh, start, end, work / "backfill"), "days": size["days"], "interactions": total}
+    stages["backfill"] = {
+        **pipeline_run(wh, start, end, work / "backfill"),
+        "days": size["days"],
+        "interactions": total,
+    }
     log(f"  dbt {stages['backfill']['dbt']['wall_s']}s, assets {stages['backfill']['assets']['process_wall_s']}s")
     log("backfill: the GX checks on the whole window")
     stages["gx_backfill"] = gx_run(wh, start, end, work / "gx_backfill")
-    log(f"  {stages['gx_backfill']['wall_s']}s in process (start-up + suites), {stages['gx_backfill']['failed']} suites failed")
+    log(
+        f"  {stages['gx_backfill']['wall_s']}s in process (start-up + suites), {stages['gx_backfill']['failed']} suites failed"
+    )
     shutil.copyfile(wh, work / "backfilled.duckdb")
 
     log(f"daily: one partition ({end}) on the backfilled warehouse")
@@ -113,17 +140,25 @@ def main(argv=None) -> dict:
     log(f"  dbt {stages['daily']['dbt']['wall_s']}s, assets {stages['daily']['assets']['process_wall_s']}s")
     log("daily: the GX checks on that partition")
     stages["gx_daily"] = gx_run(wh, end, end, work / "gx_daily")
-    log(f"  {stages['gx_daily']['wall_s']}s in process (start-up + suites), {stages['gx_daily']['failed']} suites failed")
+    log(
+        f"  {stages['gx_daily']['wall_s']}s in process (start-up + suites), {stages['gx_daily']['failed']} suites failed"
+    )
 
     log("lower bound (bare DuckDB scan) and peer (pandas), same data")
-    stages["bare_scan_day"] = run_child("bare_scan", {"warehouse": str(wh), "first": end, "last": end}, work / "bare_day")
-    stages["bare_scan_backfill"] = run_child("bare_scan", {"warehouse": str(wh), "first": start, "last": end},
-                                             work / "bare_all")
+    stages["bare_scan_day"] = run_child(
+        "bare_scan", {"warehouse": str(wh), "first": end, "last": end}, work / "bare_day"
+    )
+    stages["bare_scan_backfill"] = run_child(
+        "bare_scan", {"warehouse": str(wh), "first": start, "last": end}, work / "bare_all"
+    )
     stages["pandas_day"] = run_child("pandas_peer", {"warehouse": str(wh), "first": end, "last": end}, work / "pd_day")
-    stages["pandas_backfill"] = run_child("pandas_peer", {"warehouse": str(wh), "first": start, "last": end},
-                                          work / "pd_all")
-    log(f"  bare {stages['bare_scan_day']['wall_s']}s/{stages['bare_scan_backfill']['wall_s']}s, "
-        f"pandas {stages['pandas_day']['wall_s']}s/{stages['pandas_backfill']['wall_s']}s")
+    stages["pandas_backfill"] = run_child(
+        "pandas_peer", {"warehouse": str(wh), "first": start, "last": end}, work / "pd_all"
+    )
+    log(
+        f"  bare {stages['bare_scan_day']['wall_s']}s/{stages['bare_scan_backfill']['wall_s']}s, "
+        f"pandas {stages['pandas_day']['wall_s']}s/{stages['pandas_backfill']['wall_s']}s"
+    )
 
     log("growth: one day's cost as history grows")
     curve = []
@@ -151,19 +186,44 @@ def main(argv=None) -> dict:
         persons = base * k
         gdays = a.growth_days
         if persons == size["persons"] and gdays == size["days"]:  # same world as the main one
-            curve.append({"factor": k, "persons": persons, "history_days": gdays, "interactions": day_n,
-                          "interactions_window": total, "reused": "daily", **stages["daily"]})
+            curve.append(
+                {
+                    "factor": k,
+                    "persons": persons,
+                    "history_days": gdays,
+                    "interactions": day_n,
+                    "interactions_window": total,
+                    "reused": "daily",
+                    **stages["daily"],
+                }
+            )
             log(f"  {persons:>8,} persons: {stages['daily']['wall_s']}s (the daily stage)")
             continue
         gwh = work / f"persons_{persons}.duckdb"
-        gen = run_child("generate", {"warehouse": str(gwh), "end_date": end, "persons": persons, "days": gdays,
-                                     "posts_per_day": size["posts_per_day"]}, work / f"persons_{persons}")
+        gen = run_child(
+            "generate",
+            {
+                "warehouse": str(gwh),
+                "end_date": end,
+                "persons": persons,
+                "days": gdays,
+                "posts_per_day": size["posts_per_day"],
+            },
+            work / f"persons_{persons}",
+        )
         if gdays > 1:  # history before the measured day (dbt and the assets, one run): setup, not measured
             pipeline_run(gwh, end - timedelta(days=gdays - 1), end - timedelta(days=1), work / f"persons_{persons}")
         run = daily_run(gwh, end, work, f"persons_{persons}")
-        curve.append({"factor": k, "persons": persons, "history_days": gdays,
-                      "interactions": interactions_between(str(gwh), end, end),
-                      "interactions_window": gen["reactions"], **run})
+        curve.append(
+            {
+                "factor": k,
+                "persons": persons,
+                "history_days": gdays,
+                "interactions": interactions_between(str(gwh), end, end),
+                "interactions_window": gen["reactions"],
+                **run,
+            }
+        )
         log(f"  {persons:>8,} persons: {run['wall_s']}s (dbt {run['dbt']['wall_s']}s)")
         if not a.keep:
             gwh.unlink()
@@ -177,7 +237,7 @@ def main(argv=None) -> dict:
         for f in (wh, work / "backfilled.duckdb"):
             f.unlink(missing_ok=True)
     results["summary"] = report.summarise(results)
-    results["finished_at"] = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    results["finished_at"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = out_dir / f"{stamp}.json"
     out.write_text(json.dumps(results, indent=2, default=str))
     log(f"results: {out}")

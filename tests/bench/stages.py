@@ -4,6 +4,7 @@
 CLI) and reaps it with `os.wait4`, which returns that child's own `ru_maxrss` (the child and the
 descendants it waited for), so stages never inherit each other's high-water mark.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,12 @@ def run_child(stage: str, args: dict, workdir: Path) -> dict:
     arg_file.write_text(json.dumps(args, default=str))
     out_file.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.bench.stages", stage, str(arg_file), str(out_file)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.stages", stage, str(arg_file), str(out_file)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     out = proc.stdout.read().decode(errors="replace")
     code, wall, rss = _reap(proc, t0)
     if code != 0:
@@ -52,11 +57,27 @@ def run_dbt(warehouse: str, first: date, last: date, workdir: Path, command: str
     """
     target = workdir.parent / "dbt_target" if workdir.name != "dbt_target" else workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "KLOUT_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-           "DO_NOT_TRACK": "1"}
-    cmd = [DBT, command, "--vars", json.dumps({"min_date": first.isoformat(), "max_date": last.isoformat()}),
-           "--profiles-dir", "dbt_project", "--project-dir", "dbt_project",
-           "--target-path", str(target), "--log-path", str(workdir.parent / "dbt_logs"), "--quiet"]
+    env = {
+        **os.environ,
+        "KLOUT_WAREHOUSE": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+    }
+    cmd = [
+        DBT,
+        command,
+        "--vars",
+        json.dumps({"min_date": first.isoformat(), "max_date": last.isoformat()}),
+        "--profiles-dir",
+        "dbt_project",
+        "--project-dir",
+        "dbt_project",
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(workdir.parent / "dbt_logs"),
+        "--quiet",
+    ]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = proc.stdout.read().decode(errors="replace")
@@ -68,9 +89,12 @@ def run_dbt(warehouse: str, first: date, last: date, workdir: Path, command: str
     for node in nodes:
         name = node["unique_id"].split(".", 2)[-1]
         per_node[name] = round(node["execution_time"], 3)
-    models = {k: v for k, v in per_node.items() if not k.startswith(("unique", "not_null", "accepted", "expression",
-                                                                     "relationships", "unique_combination"))
-              and "." not in k}
+    models = {
+        k: v
+        for k, v in per_node.items()
+        if not k.startswith(("unique", "not_null", "accepted", "expression", "relationships", "unique_combination"))
+        and "." not in k
+    }
     return {
         "wall_s": round(wall, 3),
         "peak_rss_mb": round(rss, 1),
@@ -99,8 +123,9 @@ def downstream_asset_keys(defs) -> list:
     from orchestration.assets.raw import RAW_GROUP
     from orchestration.definitions import daily_job
 
-    selection = (daily_job.selection - AssetSelection.groups(RAW_GROUP, PRIVACY_GROUP)
-                 - AssetSelection.assets(dbt_models))
+    selection = (
+        daily_job.selection - AssetSelection.groups(RAW_GROUP, PRIVACY_GROUP) - AssetSelection.assets(dbt_models)
+    )
     return sorted(selection.resolve(defs.resolve_asset_graph()), key=lambda k: k.to_user_string())
 
 
@@ -141,13 +166,24 @@ def stage_assets(args: dict) -> dict:
     steps = []
     for event in result.all_events:
         if event.event_type_value == "STEP_SUCCESS":
-            steps.append({"step": event.step_key, "assets": sorted(step_assets.get(event.step_key, [])),
-                          "seconds": round(event.event_specific_data.duration_ms / 1000, 3)})
+            steps.append(
+                {
+                    "step": event.step_key,
+                    "assets": sorted(step_assets.get(event.step_key, [])),
+                    "seconds": round(event.event_specific_data.duration_ms / 1000, 3),
+                }
+            )
     in_steps = sum(st["seconds"] for st in steps)
-    return {"wall_s": round(t_run - t_setup, 3), "setup_s": round(t_setup - t0, 3),
-            "steps_s": round(in_steps, 3), "run_overhead_s": round(t_run - t_setup - in_steps, 3),
-            "selected": [k.to_user_string() for k in keys], "steps": steps, "rows": rows,
-            "days": (date.fromisoformat(args["last"]) - date.fromisoformat(args["first"])).days + 1}
+    return {
+        "wall_s": round(t_run - t_setup, 3),
+        "setup_s": round(t_setup - t0, 3),
+        "steps_s": round(in_steps, 3),
+        "run_overhead_s": round(t_run - t_setup - in_steps, 3),
+        "selected": [k.to_user_string() for k in keys],
+        "steps": steps,
+        "rows": rows,
+        "days": (date.fromisoformat(args["last"]) - date.fromisoformat(args["first"])).days + 1,
+    }
 
 
 def stage_gx(args: dict) -> dict:
@@ -174,15 +210,26 @@ def stage_gx(args: dict) -> dict:
     for name in runner.suite_names():
         s = time.perf_counter()
         res = runner.validate_partition(args["warehouse"], name, days)
-        suites[name] = {"seconds": round(time.perf_counter() - s, 3), "table": res.suite.table, "rows": res.rows,
-                        "expectations": res.evaluated, "passed": res.success,
-                        "severity": None if res.success else res.severity,
-                        "failures": [f.message[:500] for f in res.failures]}
+        suites[name] = {
+            "seconds": round(time.perf_counter() - s, 3),
+            "table": res.suite.table,
+            "rows": res.rows,
+            "expectations": res.evaluated,
+            "passed": res.success,
+            "severity": None if res.success else res.severity,
+            "failures": [f.message[:500] for f in res.failures],
+        }
     t_end = time.perf_counter()
-    return {"wall_s": round(t_end - t0, 3), "preload_s": round(t0 - t_pre, 3), "startup_s": round(t_start - t0, 3),
-            "suites_s": round(t_end - t_start, 3), "suites": suites,
-            "passed": sum(v["passed"] for v in suites.values()), "failed": sum(not v["passed"] for v in suites.values()),
-            "days": len(days)}
+    return {
+        "wall_s": round(t_end - t0, 3),
+        "preload_s": round(t0 - t_pre, 3),
+        "startup_s": round(t_start - t0, 3),
+        "suites_s": round(t_end - t_start, 3),
+        "suites": suites,
+        "passed": sum(v["passed"] for v in suites.values()),
+        "failed": sum(not v["passed"] for v in suites.values()),
+        "days": len(days),
+    }
 
 
 def _reaction_union(columns: str) -> str:
@@ -195,11 +242,14 @@ def stage_bare_scan(args: dict) -> dict:
 
     with duckdb.connect(args["warehouse"], read_only=True) as conn:
         t0 = time.perf_counter()
-        rows = conn.execute(f"""
+        rows = conn.execute(
+            f"""
             select target_account_id, day, count(*) as reactions, count(distinct reactor_account_id) as reactors
             from ({_reaction_union("target_account_id, reactor_account_id, coalesce(cast(timezone('UTC', reacted_at) as date), partition_day) as day, partition_day")})
             where partition_day between ? and ?
-            group by all""", [args["first"], args["last"]]).fetchall()
+            group by all""",
+            [args["first"], args["last"]],
+        ).fetchall()
         wall = time.perf_counter() - t0
     return {"wall_s": round(wall, 4), "groups": len(rows)}
 
@@ -219,15 +269,25 @@ def stage_pandas_peer(args: dict) -> dict:
     lo = first - pd.Timedelta(days=89)
     t0 = time.perf_counter()
     with duckdb.connect(args["warehouse"], read_only=True) as conn:
-        reactions = pd.concat([conn.execute(
-            f"select * exclude (payload) from raw.{n}_reactions where partition_day between ? and ?",
-            [lo.date(), last.date()]).df() for n in NETWORKS], ignore_index=True)
-        accounts = pd.concat([conn.execute(f"select distinct network, account_id, handle from raw.{n}_accounts").df()
-                              for n in NETWORKS], ignore_index=True)
+        reactions = pd.concat(
+            [
+                conn.execute(
+                    f"select * exclude (payload) from raw.{n}_reactions where partition_day between ? and ?",
+                    [lo.date(), last.date()],
+                ).df()
+                for n in NETWORKS
+            ],
+            ignore_index=True,
+        )
+        accounts = pd.concat(
+            [conn.execute(f"select distinct network, account_id, handle from raw.{n}_accounts").df() for n in NETWORKS],
+            ignore_index=True,
+        )
         links = conn.execute("select person_id, network, handle from raw.platform_links").df()
     t_load = time.perf_counter()
     reactions = reactions.sort_values(["partition_day", "fetched_at"]).drop_duplicates(
-        ["network", "post_id", "reactor_account_id", "reaction_type", "target_account_id"])
+        ["network", "post_id", "reactor_account_id", "reaction_type", "target_account_id"]
+    )
     reacted = pd.to_datetime(reactions["reacted_at"], utc=True).dt.tz_localize(None).dt.normalize()
     reactions["event_day"] = reacted.fillna(pd.to_datetime(reactions["partition_day"]))
     accounts["handle"] = accounts["handle"].str.lower()
@@ -242,21 +302,36 @@ def stage_pandas_peer(args: dict) -> dict:
     reactions["target"] = reactions["target"].fillna(reactions["network"] + ":" + reactions["target_account_id"])
     events = reactions[reactions["reactor"] != reactions["target"]]
     in_days = events[(events["event_day"] >= first) & (events["event_day"] <= last)]
-    daily = in_days.groupby(["target", "network", "event_day"]).agg(
-        reactions=("reactor", "size"), unique_reactors=("reactor", "nunique")).reset_index()
+    daily = (
+        in_days.groupby(["target", "network", "event_day"])
+        .agg(reactions=("reactor", "size"), unique_reactors=("reactor", "nunique"))
+        .reset_index()
+    )
     features = []
     for as_of in pd.date_range(first, last):
         win = events[(events["event_day"] > as_of - pd.Timedelta(days=90)) & (events["event_day"] <= as_of)]
         age = (as_of - win["event_day"]).dt.days.to_numpy()
-        f = win.assign(decayed=np.power(0.5, age / 30.0)).groupby(["target", "network"]).agg(
-            engaged_audience_90d=("reactor", "nunique"), decayed_reactions=("decayed", "sum"),
-            reactions_90d=("reactor", "size")).reset_index()
+        f = (
+            win.assign(decayed=np.power(0.5, age / 30.0))
+            .groupby(["target", "network"])
+            .agg(
+                engaged_audience_90d=("reactor", "nunique"),
+                decayed_reactions=("decayed", "sum"),
+                reactions_90d=("reactor", "size"),
+            )
+            .reset_index()
+        )
         f["as_of_day"] = as_of
         features.append(f)
     features = pd.concat(features, ignore_index=True)
     t_end = time.perf_counter()
-    return {"wall_s": round(t_end - t0, 3), "load_s": round(t_load - t0, 3), "compute_s": round(t_end - t_load, 3),
-            "daily_rows": len(daily), "feature_rows": len(features)}
+    return {
+        "wall_s": round(t_end - t0, 3),
+        "load_s": round(t_load - t0, 3),
+        "compute_s": round(t_end - t_load, 3),
+        "daily_rows": len(daily),
+        "feature_rows": len(features),
+    }
 
 
 def stage_network(args: dict) -> dict:
@@ -277,9 +352,14 @@ def stage_network(args: dict) -> dict:
     src = rng.choice(n, size=m, p=pop_out / pop_out.sum())
     src = rng.permutation(n)[src]  # decorrelate the hubs of both sides
     keep = src != dst
-    edges = pd.DataFrame({"reactor_person_id": ids[src[keep]], "target_person_id": ids[dst[keep]],
-                          "network": np.where(rng.random(keep.sum()) < 0.5, "mastodon", "bluesky"),
-                          "weight": rng.random(keep.sum()) + 0.01})
+    edges = pd.DataFrame(
+        {
+            "reactor_person_id": ids[src[keep]],
+            "target_person_id": ids[dst[keep]],
+            "network": np.where(rng.random(keep.sum()) < 0.5, "mastodon", "bluesky"),
+            "weight": rng.random(keep.sum()) + 0.01,
+        }
+    )
     ni = load_formula().section("network_influence")
     t0 = time.perf_counter()
     flows, rank = network_influence(edges, ni["damping"], ni["tolerance"], ni["max_iterations"])
@@ -290,14 +370,24 @@ def stage_network(args: dict) -> dict:
 def stage_generate(args: dict) -> dict:
     from tests.bench.worldgen import BenchWorld, write_world
 
-    spec = BenchWorld(persons=int(args["persons"]), days=int(args["days"]), posts_per_day=float(args["posts_per_day"]),
-                      end_date=date.fromisoformat(args["end_date"]))
+    spec = BenchWorld(
+        persons=int(args["persons"]),
+        days=int(args["days"]),
+        posts_per_day=float(args["posts_per_day"]),
+        end_date=date.fromisoformat(args["end_date"]),
+    )
     counts = write_world(args["warehouse"], spec, log=lambda *_: None)
     return {"wall_s": counts["seconds"], **counts}
 
 
-STAGES = {"generate": stage_generate, "assets": stage_assets, "gx": stage_gx, "bare_scan": stage_bare_scan,
-          "pandas_peer": stage_pandas_peer, "network": stage_network}
+STAGES = {
+    "generate": stage_generate,
+    "assets": stage_assets,
+    "gx": stage_gx,
+    "bare_scan": stage_bare_scan,
+    "pandas_peer": stage_pandas_peer,
+    "network": stage_network,
+}
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The bench harness still runs end to end: a tiny world through every stage, JSON complete."""
+
 from __future__ import annotations
 
 import json
@@ -6,19 +7,60 @@ import json
 from expectations.runner import suite_names
 from tests.bench import report, run
 
-STAGES = {"generate", "backfill", "gx_backfill", "daily", "gx_daily", "bare_scan_day", "bare_scan_backfill",
-          "pandas_day", "pandas_backfill", "growth_history", "growth_persons", "network_influence"}
+STAGES = {
+    "generate",
+    "backfill",
+    "gx_backfill",
+    "daily",
+    "gx_daily",
+    "bare_scan_day",
+    "bare_scan_backfill",
+    "pandas_day",
+    "pandas_backfill",
+    "growth_history",
+    "growth_persons",
+    "network_influence",
+}
 # the daily job's assets downstream of dbt, by key (op names may change; keys do not)
-DOWNSTREAM = {"marts/scores", "marts/score_changes", "marts/leaderboard", "marts/influence_graph", "marts/person_topics",
-              "marts/kplus_ledger", "marts/kplus_rejected", "marts/topic_leaderboards", "marts/perk_eligibility"}
+DOWNSTREAM = {
+    "marts/scores",
+    "marts/score_changes",
+    "marts/leaderboard",
+    "marts/influence_graph",
+    "marts/person_topics",
+    "marts/kplus_ledger",
+    "marts/kplus_rejected",
+    "marts/topic_leaderboards",
+    "marts/perk_eligibility",
+}
 
 
 def test_bench_smoke(tmp_path, dbt_manifest):
     # Growth points equal to the main world reuse the daily run, so this is two dbt invocations,
     # two asset runs and two GX runs.
-    results = run.main(["--persons", "300", "--days", "10", "--growth-history", "10", "--growth-persons", "1",
-                        "--growth-base", "300", "--growth-days", "10", "--nx-nodes", "2000", "--nx-edges", "20000",
-                        "--out-dir", str(tmp_path), "--no-docs"])
+    results = run.main(
+        [
+            "--persons",
+            "300",
+            "--days",
+            "10",
+            "--growth-history",
+            "10",
+            "--growth-persons",
+            "1",
+            "--growth-base",
+            "300",
+            "--growth-days",
+            "10",
+            "--nx-nodes",
+            "2000",
+            "--nx-edges",
+            "20000",
+            "--out-dir",
+            str(tmp_path),
+            "--no-docs",
+        ]
+    )
     files = list(tmp_path.glob("*.json"))
     assert len(files) == 1
     saved = json.loads(files[0].read_text())
@@ -36,7 +78,10 @@ def test_bench_smoke(tmp_path, dbt_manifest):
         assert DOWNSTREAM <= stepped, DOWNSTREAM - stepped
         assert all(st["seconds"] >= 0 for st in assets["steps"])
         assert assets["rows"]["marts/scores"] > 0 and assets["rows"]["marts/person_topics"] > 0
-    assert saved["stages"]["backfill"]["assets"]["rows"]["marts/scores"] > saved["stages"]["daily"]["assets"]["rows"]["marts/scores"]
+    assert (
+        saved["stages"]["backfill"]["assets"]["rows"]["marts/scores"]
+        > saved["stages"]["daily"]["assets"]["rows"]["marts/scores"]
+    )
     for name, days in (("gx_backfill", 10), ("gx_daily", 1)):
         gx = saved["stages"][name]
         assert set(gx["suites"]) == set(suite_names()) and gx["days"] == days

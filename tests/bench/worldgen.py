@@ -18,6 +18,7 @@ their links are one snapshot on the first day; opted-out profiles keep only thei
 opt-out flag (what the registry keeps of them), and the generator never has them give, receive or
 edit topics.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from connectors.landing import ensure_raw_tables
@@ -57,8 +57,13 @@ class BenchWorld:
         return self.end_date - timedelta(days=self.days - 1)
 
     def config(self) -> w.WorldConfig:
-        return w.WorldConfig(seed=self.seed, persons=self.persons, days=self.days,
-                             posts_per_day=self.posts_per_day, end_date=self.end_date)
+        return w.WorldConfig(
+            seed=self.seed,
+            persons=self.persons,
+            days=self.days,
+            posts_per_day=self.posts_per_day,
+            end_date=self.end_date,
+        )
 
 
 # The privacy gate of connectors/privacy.py, applied as landing applies it: excluded accounts
@@ -78,7 +83,8 @@ _GATED_REACTIONS = """
     )
 """
 _REACTIONS_SQL = {
-    "mastodon": _GATED_REACTIONS.format(network="mastodon") + """
+    "mastodon": _GATED_REACTIONS.format(network="mastodon")
+    + """
         select r.network, r.post_id, r.target_account_id, r.reactor_account_id, r.reaction_type,
             case when r.reaction_type in ('favourite', 'reblog') then null else r.created_at end as reacted_at,
             case when r.reaction_type = 'mention' then r.reactor_account_id else r.target_account_id end as source_account_id,
@@ -99,7 +105,8 @@ _REACTIONS_SQL = {
             end as payload
         from gated as r
     """,
-    "bluesky": _GATED_REACTIONS.format(network="bluesky") + """
+    "bluesky": _GATED_REACTIONS.format(network="bluesky")
+    + """
         select r.network, r.post_id, r.target_account_id, r.reactor_account_id, r.reaction_type,
             r.created_at as reacted_at,
             case when r.reaction_type = 'mention' then r.reactor_account_id else r.target_account_id end as source_account_id,
@@ -190,8 +197,9 @@ _CAMPAIGNS_SQL = """
 def profiles_of(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
     """Registered profiles as the platform API serves them: private when a linked account is."""
     private = set(accounts.loc[accounts.is_private, "person_id"])
-    reg = persons.loc[persons.registered, ["person_id", "display_name", "birth_date", "location", "opted_out",
-                                           "private_consent"]].copy()
+    reg = persons.loc[
+        persons.registered, ["person_id", "display_name", "birth_date", "location", "opted_out", "private_consent"]
+    ].copy()
     reg["is_private"] = reg["person_id"].isin(private)
     reg["private_consent"] = reg["is_private"] & reg["private_consent"]
     return reg
@@ -200,14 +208,16 @@ def profiles_of(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
 def gate_accounts(persons: pd.DataFrame, accounts: pd.DataFrame, salt: str = PSEUDONYM_SALT) -> pd.DataFrame:
     """Accounts with `excluded` (never fetched: an opted-out owner, or private without consent) and the
     pseudonym their reactions land under (connectors.privacy.PrivacyGate)."""
-    owner = accounts[["person_id"]].merge(persons[["person_id", "registered", "opted_out", "private_consent"]],
-                                          on="person_id", how="left")
+    owner = accounts[["person_id"]].merge(
+        persons[["person_id", "registered", "opted_out", "private_consent"]], on="person_id", how="left"
+    )
     consented = (owner["registered"] & owner["private_consent"]).to_numpy(dtype=bool)
     excluded = owner["opted_out"].to_numpy(dtype=bool) | (accounts["is_private"].to_numpy(dtype=bool) & ~consented)
     out = accounts.assign(excluded=excluded, pseudonym=None)
     gates = {n: PrivacyGate(n, salt=salt) for n in out["network"].unique()}
-    out.loc[excluded, "pseudonym"] = [gates[n].pseudonym(a) for n, a in
-                                     zip(out.loc[excluded, "network"], out.loc[excluded, "account_id"])]
+    out.loc[excluded, "pseudonym"] = [
+        gates[n].pseudonym(a) for n, a in zip(out.loc[excluded, "network"], out.loc[excluded, "account_id"])
+    ]
     return out
 
 
@@ -237,8 +247,17 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
             day = first + timedelta(days=i)
             posts, reactions, kplus, campaigns, edits = w._Day(cfg, persons, person_topics, accounts, day).build()
             posts = posts.drop(columns=["mentions", "topic_slug"])
-            reactions = reactions[["network", "post_id", "target_account_id", "reactor_account_id",
-                                   "reaction_type", "created_at", "carrier_post_id"]]
+            reactions = reactions[
+                [
+                    "network",
+                    "post_id",
+                    "target_account_id",
+                    "reactor_account_id",
+                    "reaction_type",
+                    "created_at",
+                    "carrier_post_id",
+                ]
+            ]
             conn.register("day_posts", posts)
             conn.register("day_reactions", reactions)
             conn.register("day_kplus", kplus)
@@ -249,15 +268,18 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
                 conn.execute(f"insert into raw.{net}_reactions select * from ({_REACTIONS_SQL[net]})", [end_ts])
             if len(campaigns):
                 conn.register("day_campaigns", campaigns)
-                conn.execute("insert into bench_campaigns select campaign_id, brand, title, topics, min_score, locations,"
-                             " starts_on, ends_on, capacity from day_campaigns")
+                conn.execute(
+                    "insert into bench_campaigns select campaign_id, brand, title, topics, min_score, locations,"
+                    " starts_on, ends_on, capacity from day_campaigns"
+                )
                 conn.unregister("day_campaigns")
             if len(kplus):
                 conn.execute(f"insert into raw.platform_kplus {_KPLUS_SQL}", [day])
             if len(edits):
                 conn.execute(f"insert into raw.platform_topic_edits {_EDITS_SQL}", [day])
-            counts["campaign_rows"] += conn.execute(f"insert into raw.platform_campaigns {_CAMPAIGNS_SQL}",
-                                                    [day, day]).fetchone()[0]
+            counts["campaign_rows"] += conn.execute(
+                f"insert into raw.platform_campaigns {_CAMPAIGNS_SQL}", [day, day]
+            ).fetchone()[0]
             conn.execute("commit")
             for name in ("day_posts", "day_reactions", "day_kplus", "day_edits"):
                 conn.unregister(name)
@@ -270,7 +292,8 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
         conn.register("reg_df", registered)
         conn.register("links_df", links)
         # opted-out profiles keep only their id and the opt-out (orchestration.forgetting)
-        conn.execute("""
+        conn.execute(
+            """
             insert into raw.platform_profiles
             select person_id,
                    case when not opted_out then display_name end,
@@ -278,22 +301,30 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
                    case when not opted_out then location end,
                    opted_out, is_private, private_consent, ?::date, now(),
                    case when opted_out then '{}' else json_object('id', person_id, 'display_name', display_name) end
-            from reg_df""", [first])
-        conn.execute("""
+            from reg_df""",
+            [first],
+        )
+        conn.execute(
+            """
             insert into raw.platform_links
             select person_id, network, handle, ?::date, now(),
                    json_object('person_id', person_id, 'network', network, 'handle', handle)
-            from links_df""", [first])
+            from links_df""",
+            [first],
+        )
         for kind in ("reactions", "posts"):
-            counts[kind] = conn.execute("select " + " + ".join(f"(select count(*) from raw.{n}_{kind})"
-                                                               for n in NETWORKS)).fetchone()[0]
+            counts[kind] = conn.execute(
+                "select " + " + ".join(f"(select count(*) from raw.{n}_{kind})" for n in NETWORKS)
+            ).fetchone()[0]
         counts["accounts"] = len(accounts)
         counts["excluded_accounts"] = int(accounts_gated["excluded"].sum())
         counts["registered_persons"] = len(registered)
         conn.execute("checkpoint")
     counts["seconds"] = round(time.perf_counter() - t0, 3)
-    log(f"world {spec.persons} persons x {spec.days} days: {counts['reactions']:,} interactions, "
-        f"{counts['posts']:,} posts in {counts['seconds']:.1f}s")
+    log(
+        f"world {spec.persons} persons x {spec.days} days: {counts['reactions']:,} interactions, "
+        f"{counts['posts']:,} posts in {counts['seconds']:.1f}s"
+    )
     return counts
 
 
@@ -309,10 +340,12 @@ def truncate_history(path: str, last_day: date) -> None:
                 conn.execute(f"delete from raw.{net}_{kind} where partition_day > ?", [last_day])
         for kind in ("kplus", "topic_edits", "campaigns"):
             conn.execute(f"delete from raw.platform_{kind} where partition_day > ?", [last_day])
-        columns = conn.execute("select table_name, column_name from information_schema.columns"
-                               " where table_schema = 'marts' and table_name in (select table_name from"
-                               " information_schema.tables where table_schema = 'marts' and table_type = 'BASE TABLE')"
-                               " order by table_name, ordinal_position").fetchall()
+        columns = conn.execute(
+            "select table_name, column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name in (select table_name from"
+            " information_schema.tables where table_schema = 'marts' and table_type = 'BASE TABLE')"
+            " order by table_name, ordinal_position"
+        ).fetchall()
         day_column: dict[str, str] = {}
         for table, column in columns:
             if column in DAY_COLUMNS and table not in day_column:

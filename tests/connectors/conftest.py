@@ -1,6 +1,5 @@
 import pytest
 import responses
-
 from connector_helpers import FakeClock
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def bluesky_client(clock: FakeClock, **options: Any) -> BlueskyClient:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def snowflake(moment: datetime, seq: int = 0) -> str:
@@ -60,23 +60,38 @@ def snowflake(moment: datetime, seq: int = 0) -> str:
 
 def m_account(account_id: str, acct: str | None = None, followers: int = 10) -> dict[str, Any]:
     account = payload("mastodon/account.json")
-    account.update(id=account_id, username=acct or f"user{account_id}", acct=acct or f"user{account_id}",
-                   followers_count=followers)
+    account.update(
+        id=account_id, username=acct or f"user{account_id}", acct=acct or f"user{account_id}", followers_count=followers
+    )
     return account
 
 
-def m_status(author: dict[str, Any], created: datetime, *, seq: int = 0, favourites: int = 0,
-             reblogs: int = 0, replies: int = 0, mentions: tuple[str, ...] = (),
-             in_reply_to: str | None = None) -> dict[str, Any]:
+def m_status(
+    author: dict[str, Any],
+    created: datetime,
+    *,
+    seq: int = 0,
+    favourites: int = 0,
+    reblogs: int = 0,
+    replies: int = 0,
+    mentions: tuple[str, ...] = (),
+    in_reply_to: str | None = None,
+) -> dict[str, Any]:
     status = payload("mastodon/status.json")
     status_id = snowflake(created, seq)
     status.update(
-        id=status_id, created_at=iso(created), account=copy.deepcopy(author),
+        id=status_id,
+        created_at=iso(created),
+        account=copy.deepcopy(author),
         uri=f"{MASTODON}/users/{author['acct']}/statuses/{status_id}",
-        favourites_count=favourites, reblogs_count=reblogs, replies_count=replies,
-        in_reply_to_id=in_reply_to, in_reply_to_account_id=None,
-        mentions=[{"id": m, "username": f"user{m}", "acct": f"user{m}", "url": f"{MASTODON}/@user{m}"}
-                  for m in mentions],
+        favourites_count=favourites,
+        reblogs_count=reblogs,
+        replies_count=replies,
+        in_reply_to_id=in_reply_to,
+        in_reply_to_account_id=None,
+        mentions=[
+            {"id": m, "username": f"user{m}", "acct": f"user{m}", "url": f"{MASTODON}/@user{m}"} for m in mentions
+        ],
     )
     return status
 
@@ -95,19 +110,37 @@ def b_author(did: str) -> dict[str, Any]:
     return {"did": did, "handle": f"{did[-6:]}.bsky.social", "displayName": did[-6:], "labels": []}
 
 
-def b_post(did: str, created: datetime, rkey: str, *, likes: int = 0, reposts: int = 0,
-           replies: int = 0, quotes: int = 0, mentions: tuple[str, ...] = (),
-           reply_to: str | None = None) -> dict[str, Any]:
+def b_post(
+    did: str,
+    created: datetime,
+    rkey: str,
+    *,
+    likes: int = 0,
+    reposts: int = 0,
+    replies: int = 0,
+    quotes: int = 0,
+    mentions: tuple[str, ...] = (),
+    reply_to: str | None = None,
+) -> dict[str, Any]:
     post = payload("bluesky/post_view.json")
     uri = f"at://{did}/app.bsky.feed.post/{rkey}"
     record = post["record"]
     record.update(createdAt=iso(created), text=f"post {rkey}")
-    record["facets"] = [{"index": {"byteStart": 0, "byteEnd": 5},
-                         "features": [{"$type": "app.bsky.richtext.facet#mention", "did": m}]}
-                        for m in mentions]
+    record["facets"] = [
+        {"index": {"byteStart": 0, "byteEnd": 5}, "features": [{"$type": "app.bsky.richtext.facet#mention", "did": m}]}
+        for m in mentions
+    ]
     if reply_to:
         parent = {"uri": reply_to, "cid": "bafyparent"}
         record["reply"] = {"root": parent, "parent": parent}
-    post.update(uri=uri, cid=f"bafy{rkey}", author=b_author(did), indexedAt=iso(created),
-                likeCount=likes, repostCount=reposts, replyCount=replies, quoteCount=quotes)
+    post.update(
+        uri=uri,
+        cid=f"bafy{rkey}",
+        author=b_author(did),
+        indexedAt=iso(created),
+        likeCount=likes,
+        repostCount=reposts,
+        replyCount=replies,
+        quoteCount=quotes,
+    )
     return post

@@ -3,10 +3,17 @@ import logging
 
 import pytest
 import requests
+from connector_helpers import MASTODON, TOKEN, http, m_account, mastodon_client
 
-from connector_helpers import MASTODON, TOKEN, http, mastodon_client, m_account
-from connectors.http import (USER_AGENT, ConnectorError, HttpStatusError, MalformedResponse,
-                             TransportError, credentials_from_env, redact)
+from connectors.http import (
+    USER_AGENT,
+    ConnectorError,
+    HttpStatusError,
+    MalformedResponse,
+    TransportError,
+    credentials_from_env,
+    redact,
+)
 
 LOOKUP = f"{MASTODON}/api/v1/accounts/lookup"
 ACCOUNT = f"{MASTODON}/api/v1/accounts/42"
@@ -54,8 +61,10 @@ def test_client_errors_fail_fast(rsps, clock):
     assert len(rsps.calls) == 1
 
 
-@pytest.mark.parametrize("timeout", [requests.exceptions.ConnectTimeout("connect timed out"),
-                                     requests.exceptions.ReadTimeout("read timed out")])
+@pytest.mark.parametrize(
+    "timeout",
+    [requests.exceptions.ConnectTimeout("connect timed out"), requests.exceptions.ReadTimeout("read timed out")],
+)
 def test_timeouts_are_retried(rsps, clock, timeout):
     rsps.get(ACCOUNT, body=timeout)
     rsps.get(ACCOUNT, body=timeout)
@@ -83,8 +92,11 @@ def test_malformed_json_raises_naming_network_endpoint_account(rsps, clock, body
     with pytest.raises(MalformedResponse) as caught:
         mastodon_client(clock, retries=2).account("42")
     assert len(rsps.calls) == 3
-    assert (caught.value.network, caught.value.endpoint, caught.value.account) == \
-        ("mastodon", "/api/v1/accounts/:id", "42")
+    assert (caught.value.network, caught.value.endpoint, caught.value.account) == (
+        "mastodon",
+        "/api/v1/accounts/:id",
+        "42",
+    )
     assert "mastodon /api/v1/accounts/:id (account 42)" in str(caught.value)
 
 
@@ -99,14 +111,17 @@ def test_user_agent_and_bearer_token_are_sent(rsps, clock):
 def test_secrets_never_reach_errors_or_logs(rsps, clock, caplog):
     caplog.set_level(logging.DEBUG)
     key = "ak-0123456789"
-    client = http("youtube", "https://yt.test", clock, token=TOKEN, api_key=key, api_key_param="key",
-                  retries=1)
+    client = http("youtube", "https://yt.test", clock, token=TOKEN, api_key=key, api_key_param="key", retries=1)
     rsps.get("https://yt.test/youtube/v3/videos", status=500, body=f"echo {TOKEN} key={key}")
     with pytest.raises(ConnectorError) as caught:
         client.get("/youtube/v3/videos", params={"id": "x"}, account="chan")
     assert f"key={key}" in rsps.calls[0].request.url  # the key was used...
-    rsps.get("https://yt.test/boom", body=requests.exceptions.ConnectionError(
-        f"Max retries exceeded with url: /boom?key={key}&access_token={TOKEN}"))
+    rsps.get(
+        "https://yt.test/boom",
+        body=requests.exceptions.ConnectionError(
+            f"Max retries exceeded with url: /boom?key={key}&access_token={TOKEN}"
+        ),
+    )
     with pytest.raises(TransportError) as transport:
         client.get("/boom")
     for text in (str(caught.value), repr(caught.value), str(transport.value), caplog.text):

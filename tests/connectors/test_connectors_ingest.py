@@ -1,20 +1,31 @@
 import json
 
-from responses import matchers
-
 from connector_helpers import b_did, bluesky_client, mastodon_client
 from connector_worlds import DAY, BlueskyWorld, MastodonWorld, at
+from responses import matchers
+
 from connectors.ingest import collect_day, reaction_key
 
 ACCOUNT_COLUMNS = ["network", "account_id", "handle", "partition_day", "fetched_at", "payload"]
 POST_COLUMNS = ["network", "post_id", "account_id", "created_at", "partition_day", "fetched_at", "payload"]
-REACTION_COLUMNS = ["network", "post_id", "target_account_id", "reactor_account_id", "reaction_type",
-                    "reacted_at", "source_account_id", "partition_day", "fetched_at", "payload"]
+REACTION_COLUMNS = [
+    "network",
+    "post_id",
+    "target_account_id",
+    "reactor_account_id",
+    "reaction_type",
+    "reacted_at",
+    "source_account_id",
+    "partition_day",
+    "fetched_at",
+    "payload",
+]
 
 
 def triples(batch):
-    return sorted((r["post_id"], r["reactor_account_id"], r["reaction_type"], r["target_account_id"])
-                  for r in batch.reactions)
+    return sorted(
+        (r["post_id"], r["reactor_account_id"], r["reaction_type"], r["target_account_id"]) for r in batch.reactions
+    )
 
 
 def test_mastodon_collect_day(rsps, clock):
@@ -31,12 +42,16 @@ def test_mastodon_collect_day(rsps, clock):
     assert [p["post_id"] for p in batch.posts] == [world.today["id"]]  # not future, old or ancient
     assert json.loads(batch.posts[0]["payload"]) == world.today
     today, old = world.today["id"], world.old["id"]
-    assert triples(batch) == sorted([
-        (today, "3", "favourite", "1"), (today, "4", "favourite", "1"), (today, "5", "reblog", "1"),
-        (today, "6", "reply", "1"),  # two replies by 6 count once; a reply to the reply is not one
-        (today, "1", "mention", "9"),
-        (old, "6", "favourite", "1"),  # 5's favourite was landed before; the late reply is after D
-    ])
+    assert triples(batch) == sorted(
+        [
+            (today, "3", "favourite", "1"),
+            (today, "4", "favourite", "1"),
+            (today, "5", "reblog", "1"),
+            (today, "6", "reply", "1"),  # two replies by 6 count once; a reply to the reply is not one
+            (today, "1", "mention", "9"),
+            (old, "6", "favourite", "1"),  # 5's favourite was landed before; the late reply is after D
+        ]
+    )
     reply = next(r for r in batch.reactions if r["reaction_type"] == "reply")
     assert reply["reacted_at"] == at(0, 11)
     assert all(r["source_account_id"] == "1" and r["partition_day"] == DAY for r in batch.reactions)
@@ -51,18 +66,23 @@ def test_mastodon_collect_day(rsps, clock):
 def test_bluesky_collect_day(rsps, clock):
     world = BlueskyWorld(rsps)
     world.serve()
-    batch = collect_day(bluesky_client(clock, retries=1), [world.handle, "broken.bsky.social"], DAY,
-                        seen_reaction_keys=world.seen)
+    batch = collect_day(
+        bluesky_client(clock, retries=1), [world.handle, "broken.bsky.social"], DAY, seen_reaction_keys=world.seen
+    )
     assert [a["account_id"] for a in batch.accounts] == [world.did]
     assert [p["post_id"] for p in batch.posts] == [world.today["uri"]]  # never the reposted post
     assert batch.posts[0]["created_at"] == at(0, 10)
     today, old, me = world.today["uri"], world.old["uri"], world.did
-    assert triples(batch) == sorted([
-        (today, b_did(3), "like", me),  # b_did(4) liked after the end of D
-        (today, b_did(7), "repost", me), (today, b_did(8), "reply", me), (today, b_did(9), "quote", me),
-        (today, me, "mention", world.other),
-        (old, b_did(6), "like", me),  # b_did(5)'s like was landed before
-    ])
+    assert triples(batch) == sorted(
+        [
+            (today, b_did(3), "like", me),  # b_did(4) liked after the end of D
+            (today, b_did(7), "repost", me),
+            (today, b_did(8), "reply", me),
+            (today, b_did(9), "quote", me),
+            (today, me, "mention", world.other),
+            (old, b_did(6), "like", me),  # b_did(5)'s like was landed before
+        ]
+    )
     assert [f.handle for f in batch.failures] == ["broken.bsky.social"]
     assert batch.failures[0].endpoint == "/xrpc/app.bsky.actor.getProfile"
 
@@ -81,8 +101,11 @@ def test_collect_never_returns_a_seen_key_and_nothing_after_the_day(rsps, clock)
 def test_malformed_timeline_page_fails_only_that_account(rsps, clock):
     world = MastodonWorld(rsps)
     world.serve()
-    rsps.get("https://mastodon.test/api/v1/accounts/lookup", json=world.alice | {"id": "2", "acct": "carol"},
-             match=[matchers.query_param_matcher({"acct": "carol"})])
+    rsps.get(
+        "https://mastodon.test/api/v1/accounts/lookup",
+        json=world.alice | {"id": "2", "acct": "carol"},
+        match=[matchers.query_param_matcher({"acct": "carol"})],
+    )
     rsps.get("https://mastodon.test/api/v1/accounts/2/statuses", body='[{"id": "1", "created_at"')
     batch = collect_day(mastodon_client(clock, retries=1), ["carol", "alice"], DAY, seen_reaction_keys=set())
     assert [a["handle"] for a in batch.accounts] == ["alice"]
@@ -97,7 +120,10 @@ def test_unchanged_counters_spare_the_reaction_endpoints(rsps, clock):
     world = MastodonWorld(rsps)
     world.serve()
     first = collect_day(mastodon_client(clock), ["alice"], DAY, seen_reaction_keys=set())
-    reaction_calls = lambda: [c for c in rsps.calls if "/favourited_by" in c.request.url or "/reblogged_by" in c.request.url]
+
+    def reaction_calls():
+        return [c for c in rsps.calls if "/favourited_by" in c.request.url or "/reblogged_by" in c.request.url]
+
     called_before = len(reaction_calls())
     assert called_before > 0
     landed = {reaction_key(r) for r in first.reactions}

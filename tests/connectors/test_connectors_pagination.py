@@ -1,15 +1,24 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from connector_helpers import (
+    BLUESKY,
+    MASTODON,
+    b_did,
+    b_post,
+    bluesky_client,
+    http,
+    m_account,
+    m_status,
+    mastodon_client,
+)
 from responses import matchers
 
-from connector_helpers import BLUESKY, MASTODON, b_did, b_post, bluesky_client, http, m_account, \
-    m_status, mastodon_client
 from connectors.http import ConnectorError, MalformedResponse
 from connectors.pagination import ContinueTokenPaginator, JsonCursorPaginator, PageNumberPaginator
 from connectors.platform import PlatformClient
 
-T0 = datetime(2024, 5, 10, 12, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 10, 12, tzinfo=UTC)
 
 
 def query(**params):
@@ -21,11 +30,13 @@ def test_link_header_over_three_pages(rsps, clock):
     statuses = [m_status(author, T0 - timedelta(hours=h)) for h in range(6)]
     url = f"{MASTODON}/api/v1/accounts/7/statuses"
     for page in range(3):
-        chunk = statuses[2 * page:2 * page + 2]
+        chunk = statuses[2 * page : 2 * page + 2]
         headers = {}
         if page < 2:
-            headers["Link"] = (f'<{url}?limit=2&max_id={chunk[-1]["id"]}>; rel="next", '
-                               f'<{url}?limit=2&min_id={chunk[0]["id"]}>; rel="prev"')
+            headers["Link"] = (
+                f'<{url}?limit=2&max_id={chunk[-1]["id"]}>; rel="next", '
+                f'<{url}?limit=2&min_id={chunk[0]["id"]}>; rel="prev"'
+            )
         params = {"limit": 2} if page == 0 else {"limit": 2, "max_id": statuses[2 * page - 1]["id"]}
         rsps.get(url, json=chunk, headers=headers, match=query(**params))
     got = list(mastodon_client(clock).statuses("7", limit=2))
@@ -64,8 +75,14 @@ def test_reddit_style_nested_cursor(rsps, clock):
         params = {"limit": 2} if after is None else {"limit": 2, "after": after}
         body = {"kind": "Listing", "data": {"after": following, "children": [{"kind": "t3", "data": {"name": after}}]}}
         rsps.get(url, json=body, match=query(**params))
-    pages = list(client.paginate("/user/spez/submitted", JsonCursorPaginator("data.after", "after"),
-                                 items_path="data.children", params={"limit": 2}))
+    pages = list(
+        client.paginate(
+            "/user/spez/submitted",
+            JsonCursorPaginator("data.after", "after"),
+            items_path="data.children",
+            params={"limit": 2},
+        )
+    )
     assert len(pages) == 3
 
 
@@ -82,10 +99,16 @@ def test_page_number_stack_exchange_and_total_pages(rsps, clock):
     client = http("stackexchange", "https://api.se.test", clock)
     for page in (1, 2, 3):
         params = {"site": "stackoverflow"} | ({"page": page} if page > 1 else {})  # page 1 implied
-        rsps.get("https://api.se.test/2.3/answers", match=query(**params),
-                 json={"items": [{"answer_id": page}], "has_more": page < 3, "quota_remaining": 100 - page})
-    pages = list(client.paginate("/2.3/answers", PageNumberPaginator("page"), items_path="items",
-                                 params={"site": "stackoverflow"}))
+        rsps.get(
+            "https://api.se.test/2.3/answers",
+            match=query(**params),
+            json={"items": [{"answer_id": page}], "has_more": page < 3, "quota_remaining": 100 - page},
+        )
+    pages = list(
+        client.paginate(
+            "/2.3/answers", PageNumberPaginator("page"), items_path="items", params={"site": "stackoverflow"}
+        )
+    )
     assert [p[0]["answer_id"] for p in pages] == [1, 2, 3]
     for page in (0, 1, 2):
         rsps.get("https://api.se.test/by-total", match=query(p=page), json={"items": [page], "pages": 3})
@@ -102,8 +125,9 @@ def test_continue_token_wikipedia_dict_over_three_pages(rsps, clock):
         if i < 2:
             body["continue"] = tokens[i + 1]
         rsps.get("https://en.wiki.test/w/api.php", json=body, match=query(**base, **(token or {})))
-    pages = list(client.paginate("/w/api.php", ContinueTokenPaginator("continue"),
-                                 items_path="query.usercontribs", params=base))
+    pages = list(
+        client.paginate("/w/api.php", ContinueTokenPaginator("continue"), items_path="query.usercontribs", params=base)
+    )
     assert [p[0]["revid"] for p in pages] == [0, 1, 2]
 
 
@@ -121,8 +145,11 @@ def test_continue_token_youtube_over_three_pages(rsps, clock):
 def test_max_pages_guard(rsps, clock):
     client = http("bluesky", BLUESKY, clock, max_pages=3)
     counter = iter(range(100))
-    rsps.add_callback("GET", f"{BLUESKY}/xrpc/loop",
-                      callback=lambda request: (200, {}, f'{{"items": [1], "cursor": "c{next(counter)}"}}'))
+    rsps.add_callback(
+        "GET",
+        f"{BLUESKY}/xrpc/loop",
+        callback=lambda request: (200, {}, f'{{"items": [1], "cursor": "c{next(counter)}"}}'),
+    )
     with pytest.raises(ConnectorError, match="more than 3 pages"):
         list(client.paginate("/xrpc/loop", JsonCursorPaginator(), items_path="items"))
 
@@ -134,8 +161,13 @@ def test_malformed_page_yields_nothing_from_that_page(rsps, clock):
     rsps.get(url, body='{"feed": [{"n": 2}, {"n"', match=query(cursor="c1"))
     got = []
     with pytest.raises(MalformedResponse, match=r"bluesky /xrpc/app.bsky.feed.getAuthorFeed \(account alice\)"):
-        for page in client.paginate("/xrpc/app.bsky.feed.getAuthorFeed", JsonCursorPaginator(),
-                                    items_path="feed", params={"cursor": "c0"}, account="alice"):
+        for page in client.paginate(
+            "/xrpc/app.bsky.feed.getAuthorFeed",
+            JsonCursorPaginator(),
+            items_path="feed",
+            params={"cursor": "c0"},
+            account="alice",
+        ):
             got.extend(page)
     assert got == [{"n": 1}]
 

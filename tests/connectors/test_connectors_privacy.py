@@ -1,11 +1,18 @@
 """The front-door gate: the network's own privacy flag, consents, and what a payload may keep."""
+
 from __future__ import annotations
 
 from connectors.ingest import without_accounts
 from connectors.privacy import PSEUDONYM_PREFIX, PrivacyGate
 
-ROW = {"network": "mastodon", "post_id": "1", "target_account_id": "t", "reactor_account_id": "r",
-       "reaction_type": "favourite", "payload": '{"id": "r", "locked": true}'}
+ROW = {
+    "network": "mastodon",
+    "post_id": "1",
+    "target_account_id": "t",
+    "reactor_account_id": "r",
+    "reaction_type": "favourite",
+    "payload": '{"id": "r", "locked": true}',
+}
 
 
 def test_a_private_reactor_counts_only_under_a_pseudonym_unless_their_owner_consented():
@@ -25,18 +32,31 @@ def test_reactions_to_a_private_or_excluded_account_are_dropped():
 
 
 def test_a_payload_keeps_nothing_that_names_a_hidden_account():
-    status = {"id": "9", "in_reply_to_account_id": "42", "account": {"id": "1"},
-              "mentions": [{"id": "42", "acct": "secret", "url": "https://x/@secret"}, {"id": "7", "acct": "open"}],
-              "facets": [{"features": [{"$type": "app.bsky.richtext.facet#mention", "did": "42"}]}]}
+    status = {
+        "id": "9",
+        "in_reply_to_account_id": "42",
+        "account": {"id": "1"},
+        "mentions": [{"id": "42", "acct": "secret", "url": "https://x/@secret"}, {"id": "7", "acct": "open"}],
+        "facets": [{"features": [{"$type": "app.bsky.richtext.facet#mention", "did": "42"}]}],
+    }
     kept = without_accounts(status, {"42"})
-    assert kept == {"id": "9", "account": {"id": "1"}, "mentions": [{"id": "7", "acct": "open"}],
-                    "facets": [{"features": []}]}
+    assert kept == {
+        "id": "9",
+        "account": {"id": "1"},
+        "mentions": [{"id": "7", "acct": "open"}],
+        "facets": [{"features": []}],
+    }
     assert without_accounts(status, set()) is status
 
 
 def test_a_quoted_posts_author_goes_whole_handle_and_name_with_it():
-    quote = {"uri": "at://did:plc:me/app.bsky.feed.post/1", "author": {"did": "did:plc:me"},
-             "embed": {"record": {"author": {"did": "did:plc:kid", "handle": "kid.bsky.social"}, "value": {"text": "hi"}}}}
+    quote = {
+        "uri": "at://did:plc:me/app.bsky.feed.post/1",
+        "author": {"did": "did:plc:me"},
+        "embed": {"record": {"author": {"did": "did:plc:kid", "handle": "kid.bsky.social"}, "value": {"text": "hi"}}},
+    }
     assert without_accounts(quote, {"did:plc:kid"}) == {
-        "uri": "at://did:plc:me/app.bsky.feed.post/1", "author": {"did": "did:plc:me"},
-        "embed": {"record": {"value": {"text": "hi"}}}}
+        "uri": "at://did:plc:me/app.bsky.feed.post/1",
+        "author": {"did": "did:plc:me"},
+        "embed": {"record": {"value": {"text": "hi"}}},
+    }

@@ -1,10 +1,10 @@
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from connector_helpers import FakeClock, http
+
 from connectors.http import RateBudgetError
 from connectors.ratelimit import BudgetExhausted, RateBudget
 
@@ -19,20 +19,30 @@ def spend(rb, headers=None, body=None, cost=1):
 
 
 def iso(ts):
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 @pytest.mark.parametrize("style", ["mastodon", "github", "reddit", "bluesky", "ietf-delta", "ietf-policy"])
 def test_waits_for_reset_before_exhausting(clock, style):
     reset_in = 120
     headers = {
-        "mastodon": {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "2",
-                     "X-RateLimit-Reset": iso(clock.now + reset_in)},
-        "github": {"x-ratelimit-limit": "60", "x-ratelimit-remaining": "2",
-                   "x-ratelimit-reset": str(int(clock.now + reset_in))},
+        "mastodon": {
+            "X-RateLimit-Limit": "300",
+            "X-RateLimit-Remaining": "2",
+            "X-RateLimit-Reset": iso(clock.now + reset_in),
+        },
+        "github": {
+            "x-ratelimit-limit": "60",
+            "x-ratelimit-remaining": "2",
+            "x-ratelimit-reset": str(int(clock.now + reset_in)),
+        },
         "reddit": {"X-Ratelimit-Used": "598", "X-Ratelimit-Remaining": "2.0", "X-Ratelimit-Reset": str(reset_in)},
-        "bluesky": {"RateLimit-Limit": "3000", "RateLimit-Remaining": "2",
-                    "RateLimit-Reset": str(int(clock.now + reset_in)), "RateLimit-Policy": "3000;w=300"},
+        "bluesky": {
+            "RateLimit-Limit": "3000",
+            "RateLimit-Remaining": "2",
+            "RateLimit-Reset": str(int(clock.now + reset_in)),
+            "RateLimit-Policy": "3000;w=300",
+        },
         "ietf-delta": {"RateLimit-Limit": "100", "RateLimit-Remaining": "2", "RateLimit-Reset": str(reset_in)},
         "ietf-policy": {"RateLimit-Limit": "100", "RateLimit-Remaining": "2", "RateLimit-Policy": f"100;w={reset_in}"},
     }[style]
@@ -72,7 +82,7 @@ def test_stack_exchange_body_backoff_and_quota(clock):
     assert clock.sleeps == [10]
     rb.settle(body={"items": [], "quota_remaining": 0, "quota_max": 300})
     rb.acquire()  # daily quota spent: wait for UTC midnight
-    midnight = datetime(2023, 11, 15, tzinfo=timezone.utc).timestamp()
+    midnight = datetime(2023, 11, 15, tzinfo=UTC).timestamp()
     assert clock.now == pytest.approx(midnight)
 
 
@@ -124,8 +134,11 @@ class FakeServer:
                 return 429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, "{}"
             self.used += 1
             self.served += 1
-            headers = {"X-RateLimit-Limit": str(self.limit),
-                       "X-RateLimit-Remaining": str(self.limit - self.used), "X-RateLimit-Reset": reset}
+            headers = {
+                "X-RateLimit-Limit": str(self.limit),
+                "X-RateLimit-Remaining": str(self.limit - self.used),
+                "X-RateLimit-Reset": reset,
+            }
             return 200, headers, '{"ok": true}'
 
 

@@ -1,5 +1,6 @@
 """Production connectors against the sandbox: 14 days with 10% injected faults land exactly the
 world's ground truth, re-running a day changes nothing, and the rate budget is never exceeded."""
+
 from __future__ import annotations
 
 import time
@@ -9,12 +10,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from connectors.privacy import PrivacyGate
-
 from connectors import make_client
 from connectors.http import HttpClient
 from connectors.landing import ensure_raw_tables, ingest_day, land_platform
 from connectors.platform import PlatformClient
+from connectors.privacy import PrivacyGate
 from connectors.ratelimit import RateBudget
 from connectors.sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
 from connectors.sandbox.world import WorldConfig, build_world, end_of_day
@@ -64,7 +64,9 @@ def faulty_ingest():
     with SandboxServer(world, faults=faults, rate_limit=RateLimitConfig(limit=LIMIT, window_s=WINDOW_S)) as server:
         conn = duckdb.connect(":memory:")
         ensure_raw_tables(conn, NETWORKS)
-        platform = PlatformClient(HttpClient("platform", server.base_url, timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep))
+        platform = PlatformClient(
+            HttpClient("platform", server.base_url, timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep)
+        )
         server.set_clock(end_of_day(LAST))
         land_platform(conn, platform, LAST)
         tracked = {network: land(conn, server, world, network) for network in NETWORKS}
@@ -75,8 +77,9 @@ def faulty_ingest():
 def test_fourteen_faulty_days_land_exactly_the_ground_truth(faulty_ingest, network):
     world, server, conn, tracked = faulty_ingest
     # the ingest's default gate knows no consents: every account the network marks private is gated
-    truth = world.ground_truth(network, DAYS[0], DAYS[-1], tracked[network], lookback_days=7,
-                               privacy=PrivacyGate(network))
+    truth = world.ground_truth(
+        network, DAYS[0], DAYS[-1], tracked[network], lookback_days=7, privacy=PrivacyGate(network)
+    )
     posts, reactions = raw_keys(conn, network)
     assert as_set(posts, ["post_id", "partition_day"]) == as_set(truth.posts, ["post_id", "partition_day"])
     key = ["post_id", "reactor_account_id", "reaction_type"]
@@ -110,7 +113,9 @@ def test_rerunning_a_day_changes_nothing(faulty_ingest):
     before = {n: [as_set(f, f.columns) for f in raw_keys(conn, n)] for n in NETWORKS}
     day = DAYS[6]
     for network in NETWORKS:
-        client = make_client(network, server.base_url, budget=RateBudget(), timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep)
+        client = make_client(
+            network, server.base_url, budget=RateBudget(), timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep
+        )
         handles = world.accounts.set_index("account_id").loc[tracked[network], "handle"].tolist()
         server.set_clock(end_of_day(day))
         ingest_day(conn, client, handles, day, lookback_days=7)

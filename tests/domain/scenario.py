@@ -2,6 +2,7 @@
 
 An independent pandas oracle of the dbt feature definitions, small enough to read at a glance.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta

@@ -1,7 +1,8 @@
 """The +K rules, one at a time, and the ledger's bookkeeping as properties."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -12,11 +13,9 @@ from orchestration.domain.kplus import REJECT_REASONS, kplus_ledger, kplus_point
 from orchestration.domain.ontology import load_default_ontology
 
 ONTO = load_default_ontology()
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 PEOPLE = ["ann", "bob", "cat", "dan"]
-PROFILE = pd.DataFrame(
-    [(p, t) for p in PEOPLE for t in ("python", "food")], columns=["person_id", "topic_slug"]
-)
+PROFILE = pd.DataFrame([(p, t) for p in PEOPLE for t in ("python", "food")], columns=["person_id", "topic_slug"])
 
 
 def gives(*rows):
@@ -43,8 +42,12 @@ def test_a_valid_give_is_accepted():
 
 def test_the_eleventh_give_of_a_utc_day_is_refused():
     # one recipient, a different topic each time, so no give trips the cooldown
-    rows = [("ann", "bob", t, T0 + timedelta(minutes=i)) for i, t in enumerate(
-        ["python", "food", "ai", "music", "film", "books", "gaming", "space", "travel", "cycling", "running"])]
+    rows = [
+        ("ann", "bob", t, T0 + timedelta(minutes=i))
+        for i, t in enumerate(
+            ["python", "food", "ai", "music", "film", "books", "gaming", "space", "travel", "cycling", "running"]
+        )
+    ]
     profile = pd.DataFrame({"person_id": "bob", "topic_slug": [r[2] for r in rows]})
     accepted, rejected = kplus_ledger(gives(*rows), profile, ontology=ONTO)
     assert len(accepted) == 10
@@ -52,9 +55,22 @@ def test_the_eleventh_give_of_a_utc_day_is_refused():
 
 
 def test_daily_limit_orders_by_given_at_then_give_id_and_resets_at_utc_midnight():
-    topics = ["python", "food", "ai", "music", "film", "books", "gaming", "space", "travel", "cycling", "running", "climate"]
+    topics = [
+        "python",
+        "food",
+        "ai",
+        "music",
+        "film",
+        "books",
+        "gaming",
+        "space",
+        "travel",
+        "cycling",
+        "running",
+        "climate",
+    ]
     profile = pd.DataFrame({"person_id": "bob", "topic_slug": topics})
-    late = datetime(2026, 11, 20, 23, 59, tzinfo=timezone.utc)
+    late = datetime(2026, 11, 20, 23, 59, tzinfo=UTC)
     rows = [("ann", "bob", t, late, f"z{i:02d}") for i, t in enumerate(topics[:10])]
     rows.append(("ann", "bob", topics[10], late, "a00"))  # same instant, sorts first
     rows.append(("ann", "bob", topics[11], late + timedelta(minutes=2)))  # next UTC day
@@ -87,21 +103,24 @@ def test_topic_outside_the_ontology_is_refused():
 
 
 def test_repeat_within_the_cooldown_is_refused_and_just_after_it_accepted():
-    accepted, rejected = ledger(gives(
-        ("ann", "bob", "python", T0),
-        ("ann", "bob", "python", T0 + timedelta(days=7) - timedelta(seconds=1)),
-        ("ann", "bob", "python", T0 + timedelta(days=7)),
-        ("ann", "bob", "food", T0 + timedelta(minutes=1)),  # another topic: its own cooldown
-        ("cat", "bob", "python", T0 + timedelta(minutes=1)),  # another giver
-    ))
+    accepted, rejected = ledger(
+        gives(
+            ("ann", "bob", "python", T0),
+            ("ann", "bob", "python", T0 + timedelta(days=7) - timedelta(seconds=1)),
+            ("ann", "bob", "python", T0 + timedelta(days=7)),
+            ("ann", "bob", "food", T0 + timedelta(minutes=1)),  # another topic: its own cooldown
+            ("cat", "bob", "python", T0 + timedelta(minutes=1)),  # another giver
+        )
+    )
     assert reasons(rejected) == {"g001": "cooldown"}
     assert sorted(accepted["give_id"]) == ["g000", "g002", "g003", "g004"]
 
 
 def test_cooldown_runs_from_accepted_gives_in_history():
     history = gives(("ann", "bob", "python", T0 - timedelta(days=3), "old"))
-    accepted, rejected = ledger(gives(("ann", "bob", "python", T0), ("ann", "bob", "python", T0 + timedelta(days=4))),
-                                history=history)
+    accepted, rejected = ledger(
+        gives(("ann", "bob", "python", T0), ("ann", "bob", "python", T0 + timedelta(days=4))), history=history
+    )
     assert reasons(rejected) == {"g000": "cooldown"}
     assert accepted["give_id"].tolist() == ["g001"]
 
@@ -113,8 +132,10 @@ def test_naive_timestamps_are_rejected():
 
 def test_kplus_points_counts_the_window_and_moves_scores_only_when_enabled():
     accepted = gives(
-        ("ann", "bob", "python", T0), ("cat", "bob", "food", T0 - timedelta(days=89)),
-        ("dan", "bob", "food", T0 - timedelta(days=90)), ("ann", "cat", "food", T0 + timedelta(days=1)),
+        ("ann", "bob", "python", T0),
+        ("cat", "bob", "food", T0 - timedelta(days=89)),
+        ("dan", "bob", "food", T0 - timedelta(days=90)),
+        ("ann", "cat", "food", T0 + timedelta(days=1)),
     )
     off = kplus_points(accepted, T0.date())
     assert off.to_dict("records") == [{"person_id": "bob", "kplus_count": 2, "score_adjustment": 0.0}]
@@ -125,9 +146,7 @@ def test_kplus_points_counts_the_window_and_moves_scores_only_when_enabled():
 
 people = st.sampled_from(PEOPLE)
 topic = st.sampled_from(["python", "food", "ai", "not-a-topic"])
-give_rows = st.lists(
-    st.tuples(people, people, topic, st.integers(min_value=0, max_value=3 * 24 * 60)), max_size=60
-)
+give_rows = st.lists(st.tuples(people, people, topic, st.integers(min_value=0, max_value=3 * 24 * 60)), max_size=60)
 
 
 @settings(max_examples=60, deadline=None)

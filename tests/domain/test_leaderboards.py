@@ -1,14 +1,15 @@
 """Topic leaderboards: gold for influence, blue for +K, both for blue_and_gold."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
 from orchestration.domain.leaderboards import SASHES, topic_leaderboards
 
 DAY = date(2026, 11, 20)
-NOON = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
 def influence(*rows):
@@ -17,13 +18,15 @@ def influence(*rows):
 
 def kplus(*rows):
     """rows: (recipient, topic, days_ago)."""
-    return pd.DataFrame({
-        "give_id": [f"g{i}" for i in range(len(rows))],
-        "giver_person_id": ["giver"] * len(rows),
-        "recipient_person_id": [r[0] for r in rows],
-        "topic_slug": [r[1] for r in rows],
-        "given_at": pd.to_datetime([NOON - timedelta(days=r[2]) for r in rows], utc=True),
-    })
+    return pd.DataFrame(
+        {
+            "give_id": [f"g{i}" for i in range(len(rows))],
+            "giver_person_id": ["giver"] * len(rows),
+            "recipient_person_id": [r[0] for r in rows],
+            "topic_slug": [r[1] for r in rows],
+            "given_at": pd.to_datetime([NOON - timedelta(days=r[2]) for r in rows], utc=True),
+        }
+    )
 
 
 def sashes(board, topic="python"):
@@ -33,9 +36,12 @@ def sashes(board, topic="python"):
 
 def test_each_sash_case():
     board = topic_leaderboards(
-        influence(("gold", "python", 90.0), ("both", "python", 80.0), ("none", "python", 10.0), ("blue", "python", 5.0)),
+        influence(
+            ("gold", "python", 90.0), ("both", "python", 80.0), ("none", "python", 10.0), ("blue", "python", 5.0)
+        ),
         kplus(("both", "python", 1), ("blue", "python", 2), ("blue", "python", 3)),
-        DAY, board_size=2,
+        DAY,
+        board_size=2,
     )
     assert sashes(board) == {"gold": "gold", "both": "blue_and_gold", "none": "none", "blue": "blue"}
     assert set(board["sash"]) <= set(SASHES)
@@ -55,7 +61,8 @@ def test_kplus_outside_the_window_or_in_the_future_does_not_count():
     board = topic_leaderboards(
         influence(("a", "python", 50.0)),
         kplus(("old", "python", 90), ("edge", "python", 89), ("future", "python", -1)),
-        DAY, kplus_window_days=90,
+        DAY,
+        kplus_window_days=90,
     )
     assert sashes(board) == {"a": "gold", "edge": "blue"}
 
@@ -64,7 +71,8 @@ def test_boards_are_per_topic_and_ties_break_by_person_id():
     board = topic_leaderboards(
         influence(("b", "python", 50.0), ("a", "python", 50.0), ("c", "python", 50.0), ("c", "food", 1.0)),
         kplus(("z", "python", 1), ("y", "python", 1)),
-        DAY, board_size=2,
+        DAY,
+        board_size=2,
     )
     assert sashes(board) == {"a": "gold", "b": "gold", "c": "none", "y": "blue", "z": "blue"}
     assert sashes(board, "food") == {"c": "gold"}

@@ -1,4 +1,5 @@
 """The shipped taxonomy, Klout's format, and the errors bad rows must give."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -94,11 +95,13 @@ def test_bad_records_name_the_row():
     with pytest.raises(OntologyError, match=r"topics row 1: invalid slug 'Not A Slug'"):
         Ontology.from_records([{"slug": "Not A Slug", "name": "x"}])
     with pytest.raises(OntologyError, match=r"cycle in the topic hierarchy: a -> c -> b -> a"):
-        Ontology.from_records([
-            {"slug": "a", "name": "A", "parents": ["b"]},
-            {"slug": "b", "name": "B", "parents": ["c"]},
-            {"slug": "c", "name": "C", "parents": ["a"]},
-        ])
+        Ontology.from_records(
+            [
+                {"slug": "a", "name": "A", "parents": ["b"]},
+                {"slug": "b", "name": "B", "parents": ["c"]},
+                {"slug": "c", "name": "C", "parents": ["a"]},
+            ]
+        )
 
 
 def test_default_yaml_errors_name_the_file_row(tmp_path):

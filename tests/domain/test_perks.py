@@ -1,4 +1,5 @@
 """Perk eligibility: each requirement on its own, capacity, and what brands get to see."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,16 +17,27 @@ DAY = date(2026, 11, 20)
 
 def campaign(**overrides):
     base = {
-        "campaign_id": "c1", "brand": "Acme", "title": "Acme perk", "topics": ["python"], "min_score": 40,
-        "locations": ["London, United Kingdom"], "starts_on": date(2026, 11, 16), "ends_on": date(2026, 11, 30),
+        "campaign_id": "c1",
+        "brand": "Acme",
+        "title": "Acme perk",
+        "topics": ["python"],
+        "min_score": 40,
+        "locations": ["London, United Kingdom"],
+        "starts_on": date(2026, 11, 16),
+        "ends_on": date(2026, 11, 30),
         "capacity": 10,
     }
     return pd.DataFrame([{**base, **overrides}])
 
 
 def person(pid="ann", **overrides):
-    base = {"person_id": pid, "display_name": pid.title(), "birth_date": date(1990, 5, 1),
-            "location": "London, United Kingdom", "opted_out": False}
+    base = {
+        "person_id": pid,
+        "display_name": pid.title(),
+        "birth_date": date(1990, 5, 1),
+        "location": "London, United Kingdom",
+        "opted_out": False,
+    }
     return {**base, **overrides}
 
 
@@ -122,8 +134,10 @@ def test_age_grows_by_one_on_each_birthday(born, offset):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.dates(min_value=date(1950, 1, 1), max_value=date(2030, 12, 31))), max_size=30),
-       st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)))
+@given(
+    st.lists(st.one_of(st.none(), st.dates(min_value=date(1950, 1, 1), max_value=date(2030, 12, 31))), max_size=30),
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)),
+)
 def test_column_ages_match_one_by_one(births, day):
     ages = ages_on(births, day)
     adults = adults_on(births, day)

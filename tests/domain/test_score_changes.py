@@ -1,4 +1,5 @@
 """Why your score changed: the delta and the subscores that moved most."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,8 +14,10 @@ COLUMNS = ["mastodon_reach", "mastodon_amplification", "bluesky_reach"]
 def day(when: date, rows: dict[str, tuple[float, float, float, float]]) -> pd.DataFrame:
     """rows: person -> (score, mastodon_reach, mastodon_amplification, bluesky_reach)."""
     return pd.DataFrame(
-        [{"person_id": p, "day": when, "formula_version": "v1", "score": v[0], **dict(zip(COLUMNS, v[1:]))}
-         for p, v in rows.items()],
+        [
+            {"person_id": p, "day": when, "formula_version": "v1", "score": v[0], **dict(zip(COLUMNS, v[1:]))}
+            for p, v in rows.items()
+        ],
         columns=["person_id", "day", "formula_version", "score", *COLUMNS],
     )
 
@@ -39,7 +42,10 @@ def test_a_network_new_today_moved_from_zero_and_no_move_says_so():
     today = day(date(2026, 1, 2), {"ann": (41.0, 10.0, 5.0, 2.0)})
     assert score_changes(today, yesterday).iloc[0]["top_reasons"] == "bluesky_reach +2.00"
     same = day(date(2026, 1, 2), {"ann": (40.0, 10.0, 5.0, 1.0)})
-    assert score_changes(same, day(date(2026, 1, 1), {"ann": (40.0, 10.0, 5.0, 1.0)})).iloc[0]["top_reasons"] == "no change"
+    assert (
+        score_changes(same, day(date(2026, 1, 1), {"ann": (40.0, 10.0, 5.0, 1.0)})).iloc[0]["top_reasons"]
+        == "no change"
+    )
 
 
 def test_delta_columns_are_doubles_even_without_any_yesterday():

@@ -1,5 +1,6 @@
 """The scoring engine's encodings: a day's edges and flows as the formula defines them, and the
 same bits whatever span of days a run covers (what makes a backfill equal its daily runs)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,9 +18,14 @@ from .scenario import AS_OF, events_frame
 FORMULA = load_formula("v1")
 PEOPLE = [f"p{i}" for i in range(8)]
 event_rows = st.lists(
-    st.tuples(st.sampled_from(PEOPLE), st.sampled_from(PEOPLE), st.sampled_from(["mastodon", "bluesky"]),
-              st.integers(min_value=-5, max_value=120)),
-    min_size=1, max_size=60,
+    st.tuples(
+        st.sampled_from(PEOPLE),
+        st.sampled_from(PEOPLE),
+        st.sampled_from(["mastodon", "bluesky"]),
+        st.integers(min_value=-5, max_value=120),
+    ),
+    min_size=1,
+    max_size=60,
 ).map(lambda rows: [r for r in rows if r[0] != r[1]])
 
 
@@ -39,9 +45,16 @@ def test_edge_weights_follow_the_definition(rows):
     encoded = EngagementEvents(events, FORMULA)
     weights = encoded.edge_weights(AS_OF)
     live = weights > 0
-    got = pd.Series(weights[live], index=pd.MultiIndex.from_arrays([
-        encoded.persons.take(encoded.edge_src[live]), encoded.persons.take(encoded.edge_dst[live]),
-        pd.Index(encoded.networks).take(encoded.edge_net[live])]))
+    got = pd.Series(
+        weights[live],
+        index=pd.MultiIndex.from_arrays(
+            [
+                encoded.persons.take(encoded.edge_src[live]),
+                encoded.persons.take(encoded.edge_dst[live]),
+                pd.Index(encoded.networks).take(encoded.edge_net[live]),
+            ]
+        ),
+    )
     expected = reference_edge_weights(events, AS_OF)
     assert sorted(got.index) == sorted(expected.index)
     np.testing.assert_allclose(got.sort_index().to_numpy(), expected.sort_index().to_numpy(), rtol=1e-12)
@@ -61,8 +74,10 @@ def test_a_days_flows_do_not_depend_on_the_runs_span(rows, extra_days):
     assert a.flow.tobytes() == b.flow.tobytes()
 
 
-@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=1, max_size=40, unique_by=lambda t: t),
-       st.integers(min_value=1, max_value=4))
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=1, max_size=40, unique_by=lambda t: t),
+    st.integers(min_value=1, max_value=4),
+)
 def test_top_per_group_matches_sorting(pairs, top_n):
     """Rank within group by key descending then tie ascending, as a full sort would give it."""
     pairs = sorted(pairs)  # (group, tie) unique and sorted by group
@@ -70,6 +85,8 @@ def test_top_per_group_matches_sorting(pairs, top_n):
     tie = np.array([t for _, t in pairs])
     key = np.array([float((g * 7 + t * 3) % 4) for g, t in pairs])  # plenty of equal keys
     frame = pd.DataFrame({"group": group, "key": key, "tie": tie})
-    frame["expected"] = frame.sort_values(["group", "key", "tie"], ascending=[True, False, True]).groupby("group").cumcount() + 1
+    frame["expected"] = (
+        frame.sort_values(["group", "key", "tie"], ascending=[True, False, True]).groupby("group").cumcount() + 1
+    )
     frame.loc[frame["expected"] > top_n, "expected"] = 0
     assert top_per_group(group, key, tie, top_n).tolist() == frame["expected"].tolist()

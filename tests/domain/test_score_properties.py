@@ -1,4 +1,5 @@
 """The principles the score must honour, as hypothesis properties over synthetic scenarios."""
+
 from __future__ import annotations
 
 import numpy as np

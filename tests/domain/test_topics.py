@@ -1,4 +1,5 @@
 """Topic evidence, assignment, profile edits and precision on hand-made posts."""
+
 from __future__ import annotations
 
 import math
@@ -20,14 +21,16 @@ from orchestration.domain.topics import (
 )
 
 # tech <- prog <- python <- pydata -> data -> tech: pydata reaches tech along two paths.
-ONTO = Ontology.from_records([
-    {"slug": "tech", "name": "Tech", "keywords": ["tech"]},
-    {"slug": "prog", "name": "Programming", "parents": ["tech"], "keywords": ["coding"]},
-    {"slug": "python", "name": "Python", "parents": ["prog"], "keywords": ["python"]},
-    {"slug": "data", "name": "Data", "parents": ["tech"], "keywords": ["data"]},
-    {"slug": "pydata", "name": "PyData", "parents": ["python", "data"], "keywords": ["pydata", "data frames"]},
-    {"slug": "food", "name": "Food", "keywords": ["food", "recipes"]},
-])
+ONTO = Ontology.from_records(
+    [
+        {"slug": "tech", "name": "Tech", "keywords": ["tech"]},
+        {"slug": "prog", "name": "Programming", "parents": ["tech"], "keywords": ["coding"]},
+        {"slug": "python", "name": "Python", "parents": ["prog"], "keywords": ["python"]},
+        {"slug": "data", "name": "Data", "parents": ["tech"], "keywords": ["data"]},
+        {"slug": "pydata", "name": "PyData", "parents": ["python", "data"], "keywords": ["pydata", "data frames"]},
+        {"slug": "food", "name": "Food", "keywords": ["food", "recipes"]},
+    ]
+)
 
 
 def posts(*rows):
@@ -84,11 +87,13 @@ def test_no_matches_gives_an_empty_frame_with_columns():
 
 
 def test_assign_topics_threshold_percentile_and_experts():
-    evidence = pd.DataFrame({
-        "person_id": [f"p{i:02d}" for i in range(20)] + ["p00"],
-        "topic_slug": ["food"] * 20 + ["tech"],
-        "evidence": [float(i) for i in range(20)] + [0.4],
-    })
+    evidence = pd.DataFrame(
+        {
+            "person_id": [f"p{i:02d}" for i in range(20)] + ["p00"],
+            "topic_slug": ["food"] * 20 + ["tech"],
+            "evidence": [float(i) for i in range(20)] + [0.4],
+        }
+    )
     a = assign_topics(evidence, expert_top_pct=0.1, min_evidence=1.0)
     food = a[a["topic_slug"] == "food"].set_index("person_id")
     assert "p00" not in food.index and "p00" not in set(a["person_id"])  # below min_evidence
@@ -112,20 +117,33 @@ def edits(*rows):
 
 
 def profile_of(frame, person):
-    return dict(zip(frame.loc[frame["person_id"] == person, "topic_slug"], frame.loc[frame["person_id"] == person, "source"]))
+    return dict(
+        zip(frame.loc[frame["person_id"] == person, "topic_slug"], frame.loc[frame["person_id"] == person, "source"])
+    )
 
 
 def test_adds_by_self_and_friends():
-    out = apply_profile_edits(ASSIGNED, edits(("ann", "ann", "python", "add"), ("ann", "bob", "data", "add"),
-                                              ("ann", "bob", "food", "add")))
-    assert profile_of(out, "ann") == {"food": "assigned", "tech": "assigned", "python": "self_added", "data": "friend_added"}
+    out = apply_profile_edits(
+        ASSIGNED, edits(("ann", "ann", "python", "add"), ("ann", "bob", "data", "add"), ("ann", "bob", "food", "add"))
+    )
+    assert profile_of(out, "ann") == {
+        "food": "assigned",
+        "tech": "assigned",
+        "python": "self_added",
+        "data": "friend_added",
+    }
 
 
 def test_removal_wins_over_assignment_and_adds_whatever_the_order():
-    out = apply_profile_edits(ASSIGNED, edits(
-        ("ann", "ann", "food", "remove"),
-        ("ann", "ann", "python", "remove"), ("ann", "ann", "python", "add"), ("ann", "bob", "python", "add"),
-    ))
+    out = apply_profile_edits(
+        ASSIGNED,
+        edits(
+            ("ann", "ann", "food", "remove"),
+            ("ann", "ann", "python", "remove"),
+            ("ann", "ann", "python", "add"),
+            ("ann", "bob", "python", "add"),
+        ),
+    )
     assert profile_of(out, "ann") == {"tech": "assigned"}
 
 
@@ -146,12 +164,16 @@ def test_unknown_edit_action_is_rejected():
 
 
 def test_assignment_precision_on_a_hand_made_set():
-    assigned = pd.DataFrame({
-        "person_id": ["a", "a", "b", "b", "c", "d"],
-        "topic_slug": ["food", "tech", "tech", "food", "python", "food"],
-        "evidence": [5.0, 1.0, 4.0, 2.0, 1.0, 1.0],
-    })
-    truth = pd.DataFrame({"person_id": ["a", "a", "b", "c", "e"], "topic_slug": ["food", "tech", "food", "data", "food"]})
+    assigned = pd.DataFrame(
+        {
+            "person_id": ["a", "a", "b", "b", "c", "d"],
+            "topic_slug": ["food", "tech", "tech", "food", "python", "food"],
+            "evidence": [5.0, 1.0, 4.0, 2.0, 1.0, 1.0],
+        }
+    )
+    truth = pd.DataFrame(
+        {"person_id": ["a", "a", "b", "c", "e"], "topic_slug": ["food", "tech", "food", "data", "food"]}
+    )
     assert assignment_precision(assigned, truth) == pytest.approx(1 / 3)  # a right, b wrong, c wrong; d, e unscored
     assert assignment_precision(assigned, truth, top_k=2) == pytest.approx(3 / 5)
     as_lists = pd.DataFrame({"person_id": ["a", "b", "c"], "topics": [["food", "tech"], ["food"], ["data"]]})
@@ -160,8 +182,10 @@ def test_assignment_precision_on_a_hand_made_set():
 
 def test_end_to_end_assignment_finds_each_persons_topic():
     p = posts(
-        ("ann", "1", "Loving recipes #food", 12), ("ann", "2", "baking again #food", 3),
-        ("bob", "3", "Notes on #python and data", 30), ("bob", "4", "#coding today", 1),
+        ("ann", "1", "Loving recipes #food", 12),
+        ("ann", "2", "baking again #food", 3),
+        ("bob", "3", "Notes on #python and data", 30),
+        ("bob", "4", "#coding today", 1),
         ("cat", "5", "#tech news", 2),
     )
     a = assign_topics(topic_evidence(p, ONTO), min_evidence=0.5)
@@ -169,8 +193,9 @@ def test_end_to_end_assignment_finds_each_persons_topic():
     assert assignment_precision(a, truth) == 1.0
 
 
-def reference_evidence(weights: pd.DataFrame, ontology: Ontology, mentions: pd.DataFrame, *, mention_weight: float,
-                       rollup_decay: float) -> pd.DataFrame:
+def reference_evidence(
+    weights: pd.DataFrame, ontology: Ontology, mentions: pd.DataFrame, *, mention_weight: float, rollup_decay: float
+) -> pd.DataFrame:
     """The evidence rules written plainly with DataFrames, as an oracle for WindowEvidence: each
     match's weight to its author; to each person mentioned in the post (once per post, never the
     author) at mention_weight; then every ancestor gets decay ** distance of it, once each."""
@@ -179,21 +204,37 @@ def reference_evidence(weights: pd.DataFrame, ontology: Ontology, mentions: pd.D
         mentioned = mentions[["post_key", "person_id"]].drop_duplicates().rename(columns={"person_id": "mentioned_id"})
         via = weights.merge(mentioned, on="post_key")
         via = via[via["mentioned_id"] != via["person_id"]]
-        parts.append(pd.DataFrame({"person_id": via["mentioned_id"], "topic_slug": via["topic_slug"],
-                                   "weight": via["weight"] * mention_weight}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person_id": via["mentioned_id"],
+                    "topic_slug": via["topic_slug"],
+                    "weight": via["weight"] * mention_weight,
+                }
+            )
+        )
     direct = pd.concat(parts, ignore_index=True).groupby(["person_id", "topic_slug"], as_index=False)["weight"].sum()
     direct = direct.rename(columns={"weight": "direct_evidence"})
     if direct.empty:
         return pd.DataFrame(columns=["person_id", "topic_slug", "direct_evidence", "evidence"])
     up = direct.merge(ontology.ancestor_table(), left_on="topic_slug", right_on="slug")
-    inherited = pd.DataFrame({
-        "person_id": up["person_id"], "topic_slug": up["ancestor_slug"],
-        "inherited": up["direct_evidence"] * np.power(rollup_decay, up["distance"].astype(float)),
-    }).groupby(["person_id", "topic_slug"], as_index=False)["inherited"].sum()
+    inherited = (
+        pd.DataFrame(
+            {
+                "person_id": up["person_id"],
+                "topic_slug": up["ancestor_slug"],
+                "inherited": up["direct_evidence"] * np.power(rollup_decay, up["distance"].astype(float)),
+            }
+        )
+        .groupby(["person_id", "topic_slug"], as_index=False)["inherited"]
+        .sum()
+    )
     out = direct.merge(inherited, on=["person_id", "topic_slug"], how="outer")
     out["direct_evidence"] = out["direct_evidence"].fillna(0.0)
     out["evidence"] = out["direct_evidence"] + out["inherited"].fillna(0.0)
-    return out[["person_id", "topic_slug", "direct_evidence", "evidence"]].sort_values(["person_id", "topic_slug"], ignore_index=True)
+    return out[["person_id", "topic_slug", "direct_evidence", "evidence"]].sort_values(
+        ["person_id", "topic_slug"], ignore_index=True
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -204,32 +245,57 @@ def test_window_evidence_equals_the_plain_rules_on_every_day(data):
     n_posts = data.draw(st.integers(0, 12))
     people = ["ann", "bob", "cat", "dan"]
     posts = [(f"p{i}", data.draw(st.sampled_from(people)), data.draw(st.integers(0, 6))) for i in range(n_posts)]
-    match_rows = [(key, author, day, slug, data.draw(st.sampled_from([0.5, 1.0])))
-                  for key, author, day in posts
-                  for slug in data.draw(st.sets(st.sampled_from(sorted(ONTO.slugs)), max_size=3))]
+    match_rows = [
+        (key, author, day, slug, data.draw(st.sampled_from([0.5, 1.0])))
+        for key, author, day in posts
+        for slug in data.draw(st.sets(st.sampled_from(sorted(ONTO.slugs)), max_size=3))
+    ]
     matches = pd.DataFrame(match_rows, columns=["post_key", "person_id", "post_day", "topic_slug", "strength"])
     matches = matches.sort_values(["post_key", "topic_slug"], ignore_index=True)
-    mention_rows = [(key, data.draw(st.sampled_from([*people, None])), data.draw(st.integers(0, 6)))
-                    for key, _, _ in posts for _ in range(data.draw(st.integers(0, 2)))]
+    mention_rows = [
+        (key, data.draw(st.sampled_from([*people, None])), data.draw(st.integers(0, 6)))
+        for key, _, _ in posts
+        for _ in range(data.draw(st.integers(0, 2)))
+    ]
     mentions = pd.DataFrame(mention_rows, columns=["post_key", "person_id", "event_day"]).sort_values(
-        ["post_key", "person_id", "event_day"], ignore_index=True)
-    weight = np.asarray(data.draw(st.lists(st.floats(0.0, 5.0), min_size=len(matches), max_size=len(matches))), dtype=float)
-    engine = WindowEvidence(matches, matches["post_day"], mentions, mentions["event_day"], ONTO,
-                            mention_weight=0.5, rollup_decay=0.5)
+        ["post_key", "person_id", "event_day"], ignore_index=True
+    )
+    weight = np.asarray(
+        data.draw(st.lists(st.floats(0.0, 5.0), min_size=len(matches), max_size=len(matches))), dtype=float
+    )
+    engine = WindowEvidence(
+        matches, matches["post_day"], mentions, mentions["event_day"], ONTO, mention_weight=0.5, rollup_decay=0.5
+    )
     for today in range(7):
         in_window = ((matches["post_day"] > today - 3) & (matches["post_day"] <= today)).to_numpy()
-        said = mentions[(mentions["event_day"] > today - 3) & (mentions["event_day"] <= today) & mentions["person_id"].notna()]
-        expected = reference_evidence(matches[in_window].assign(weight=weight[in_window]), ONTO, said,
-                                      mention_weight=0.5, rollup_decay=0.5)
+        said = mentions[
+            (mentions["event_day"] > today - 3) & (mentions["event_day"] <= today) & mentions["person_id"].notna()
+        ]
+        expected = reference_evidence(
+            matches[in_window].assign(weight=weight[in_window]), ONTO, said, mention_weight=0.5, rollup_decay=0.5
+        )
         got = engine.evidence(today, 3, weight)
-        assert got[["person_id", "topic_slug"]].astype(str).values.tolist() == expected[["person_id", "topic_slug"]].astype(str).values.tolist()
-        np.testing.assert_allclose(got[["direct_evidence", "evidence"]].to_numpy(dtype=float),
-                                   expected[["direct_evidence", "evidence"]].to_numpy(dtype=float), rtol=1e-12, atol=1e-12)
+        assert (
+            got[["person_id", "topic_slug"]].astype(str).values.tolist()
+            == expected[["person_id", "topic_slug"]].astype(str).values.tolist()
+        )
+        np.testing.assert_allclose(
+            got[["direct_evidence", "evidence"]].to_numpy(dtype=float),
+            expected[["direct_evidence", "evidence"]].to_numpy(dtype=float),
+            rtol=1e-12,
+            atol=1e-12,
+        )
 
 
 def test_assignment_is_judged_on_the_published_evidence():
     """Ten posts at 0.1 sum to 0.9999999999999999 in floating point: that is 1.0 as published."""
-    evidence = pd.DataFrame({"person_id": ["ann", "bob"], "topic_slug": ["food", "food"],
-                             "direct_evidence": [sum([0.1] * 10), 0.9999], "evidence": [sum([0.1] * 10), 0.9999]})
+    evidence = pd.DataFrame(
+        {
+            "person_id": ["ann", "bob"],
+            "topic_slug": ["food", "food"],
+            "direct_evidence": [sum([0.1] * 10), 0.9999],
+            "evidence": [sum([0.1] * 10), 0.9999],
+        }
+    )
     assert sum([0.1] * 10) < 1.0
     assert assign_topics(evidence, min_evidence=1.0)["person_id"].tolist() == ["ann"]

@@ -2,6 +2,7 @@
 
 Each test copies it and injects one fault. Partition day: 2026-11-20.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """A failing blocking GX check stops the downstream asset from materialising."""
+
 from __future__ import annotations
 
 import duckdb
@@ -18,11 +19,15 @@ def _defs(rows):
     def mastodon_posts(duckdb: DuckDBResource) -> None:
         with duckdb.get_connection() as conn:
             conn.execute("create schema if not exists raw")
-            conn.execute("create or replace table raw.mastodon_posts (network varchar, post_id varchar, account_id varchar,"
-                         " created_at timestamptz, partition_day date, fetched_at timestamptz, payload json)")
+            conn.execute(
+                "create or replace table raw.mastodon_posts (network varchar, post_id varchar, account_id varchar,"
+                " created_at timestamptz, partition_day date, fetched_at timestamptz, payload json)"
+            )
             for post_id, created in rows:
-                conn.execute("insert into raw.mastodon_posts values ('mastodon', ?, '101', ?, '2026-11-20', '2026-11-21 00:05:00+00', '{}')",
-                             [post_id, created])
+                conn.execute(
+                    "insert into raw.mastodon_posts values ('mastodon', ?, '101', ?, '2026-11-20', '2026-11-21 00:05:00+00', '{}')",
+                    [post_id, created],
+                )
 
     @asset(key=["staging", "downstream_posts"], deps=[POSTS], partitions_def=PARTITIONS, pool="duckdb")
     def downstream_posts(duckdb: DuckDBResource) -> None:
@@ -35,14 +40,19 @@ def _defs(rows):
 def _run(tmp_path, rows):
     database = str(tmp_path / "warehouse.duckdb")
     upstream, downstream = _defs(rows)
-    defs = Definitions(assets=[upstream, downstream], asset_checks=[suite_check("raw_mastodon_posts", POSTS)],
-                       resources={"duckdb": DuckDBResource(database=database)})
+    defs = Definitions(
+        assets=[upstream, downstream],
+        asset_checks=[suite_check("raw_mastodon_posts", POSTS)],
+        resources={"duckdb": DuckDBResource(database=database)},
+    )
     job = defs.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(partition_key="2026-11-20", raise_on_error=False), database
 
 
 def _downstream_ran(result) -> bool:
-    materialized = {ev.event_specific_data.materialization.asset_key for ev in result.get_asset_materialization_events()}
+    materialized = {
+        ev.event_specific_data.materialization.asset_key for ev in result.get_asset_materialization_events()
+    }
     started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
     return AssetKey(["staging", "downstream_posts"]) in materialized or "staging__downstream_posts" in started
 
@@ -66,7 +76,9 @@ def test_bad_rows_block_downstream(tmp_path):
     assert "staging__downstream_posts" not in {e.step_key for e in result.all_events if e.step_key and e.is_step_event}
     conn = duckdb.connect(database, read_only=True)  # no connection left open
     try:
-        assert not conn.execute("select count(*) from information_schema.tables where table_name = 'downstream_done'").fetchone()[0]
+        assert not conn.execute(
+            "select count(*) from information_schema.tables where table_name = 'downstream_done'"
+        ).fetchone()[0]
     finally:
         conn.close()
 

@@ -1,4 +1,5 @@
 """Run the real Definitions in-process on a small, fixed-date sandbox world."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -19,8 +20,14 @@ def small_social(**overrides) -> SocialNetworks:
     return SocialNetworks(**{**SMALL_WORLD, **overrides})
 
 
-def materialize_range(defs, first: date, last: date, instance: DagsterInstance | None = None,
-                      selection: list | None = None, run_config: dict | None = None):
+def materialize_range(
+    defs,
+    first: date,
+    last: date,
+    instance: DagsterInstance | None = None,
+    selection: list | None = None,
+    run_config: dict | None = None,
+):
     """One single-run backfill over [first, last], as the CLI and UI launch it: the daily job
     (everything but the version review), or the `selection` of asset keys with `run_config`."""
     if selection is None:
@@ -64,8 +71,12 @@ def snapshot(path: str, schemas=("raw", "marts")) -> dict[str, pd.DataFrame]:
 
 def identifiers(world, person_ids) -> set[str]:
     accounts = world.accounts[world.accounts.person_id.isin(person_ids)]
-    return (set(person_ids) | set(accounts.account_id) | set(accounts.handle)
-            | {f"{n}:{a}" for n, a in zip(accounts.network, accounts.account_id)})
+    return (
+        set(person_ids)
+        | set(accounts.account_id)
+        | set(accounts.handle)
+        | {f"{n}:{a}" for n, a in zip(accounts.network, accounts.account_id)}
+    )
 
 
 def traces(path: str, needles: set[str]) -> list[tuple[str, str, int]]:
@@ -76,12 +87,14 @@ def traces(path: str, needles: set[str]) -> list[tuple[str, str, int]]:
         columns = conn.execute(
             "select table_schema, table_name, column_name, data_type from information_schema.columns"
             " where data_type in ('VARCHAR', 'JSON') and table_schema not in ('information_schema', ?)",
-            [SCHEMA]).fetchall()
+            [SCHEMA],
+        ).fetchall()
         for schema, table, column, kind in columns:
             if f"{schema}.{table}" in REGISTRY_TABLES:
                 continue
             if kind == "JSON":
-                sql = f'select count(*) from "{schema}"."{table}" where list_has_any(?, regexp_extract_all("{column}"::varchar, \'"([^"]*)"\', 1))'
+                quoted = f"""regexp_extract_all("{column}"::varchar, '"([^"]*)"', 1)"""
+                sql = f'select count(*) from "{schema}"."{table}" where list_has_any(?, {quoted})'
             else:
                 sql = f'select count(*) from "{schema}"."{table}" where "{column}" in (select unnest(?))'
             hits = conn.execute(sql, [sorted(needles)]).fetchone()[0]

@@ -4,6 +4,7 @@ checks, jobs), so a rename or a lost dependency shows up in review, not in produ
 After an intended change: `KLOUT_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/orchestration/test_asset_graph.py`
 and commit the new snapshot with the change.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,13 @@ def graph_snapshot(defs) -> dict:
             "pools": sorted(node.pools or []),
             "upstream": sorted(k.to_user_string() for k in node.parent_keys),
         }
-    checks = sorted(({"asset": c.key.asset_key.to_user_string(), "name": c.key.name, "blocking": c.blocking}
-                     for c in (graph.get(k) for k in graph.asset_check_keys)), key=lambda c: (c["asset"], c["name"]))
+    checks = sorted(
+        (
+            {"asset": c.key.asset_key.to_user_string(), "name": c.key.name, "blocking": c.blocking}
+            for c in (graph.get(k) for k in graph.asset_check_keys)
+        ),
+        key=lambda c: (c["asset"], c["name"]),
+    )
     jobs = sorted(job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__"))
     return {"assets": assets, "checks": checks, "jobs": jobs}
 

@@ -1,5 +1,6 @@
 """Formula versions and backfills: a backfill equals daily runs, and a new version is backfilled
 beside the active one, compared, and leaves what users see untouched."""
+
 from __future__ import annotations
 
 import duckdb
@@ -8,11 +9,10 @@ import pytest
 import yaml
 from dagster import AssetKey
 
+from connectors.sandbox.world import WorldConfig, build_world
 from orchestration.cli import VERSIONED_OPS, VERSIONED_TABLES
 from orchestration.definitions import build_definitions
 from orchestration.domain.formula import FORMULAS_DIR
-
-from connectors.sandbox.world import WorldConfig, build_world
 
 from .pipeline import SMALL_WORLD, WORLD_END, days, materialize_range, small_social, snapshot
 
@@ -22,8 +22,11 @@ def before_late_changes():
     A backfill equals daily runs only up to there: after a change, daily runs keep the history
     computed before it (rows naming the person forgotten, everyone else's untouched), while a
     backfill computes it without them from the start (tests/orchestration/test_privacy.py)."""
-    persons = build_world(WorldConfig(seed=7, persons=SMALL_WORLD["sandbox_persons"], days=SMALL_WORLD["sandbox_days"],
-                                      end_date=WORLD_END)).persons
+    persons = build_world(
+        WorldConfig(
+            seed=7, persons=SMALL_WORLD["sandbox_persons"], days=SMALL_WORLD["sandbox_days"], end_date=WORLD_END
+        )
+    ).persons
     changes = [d for column in ("opted_out_on", "consent_withdrawn_on") for d in persons[column].dropna()]
     return min(changes) - pd.Timedelta(days=1).to_pytimedelta()
 
@@ -70,8 +73,10 @@ def test_a_fourteen_day_backfill_equals_fourteen_daily_runs(backfilled, daily_ru
 
 def versioned_rows(path: str, version: str) -> dict[str, pd.DataFrame]:
     with duckdb.connect(path, read_only=True) as conn:
-        return {t: conn.execute(f"select * from {t} where formula_version = ? order by all", [version]).df().astype(str)
-                for t in VERSIONED_TABLES}
+        return {
+            t: conn.execute(f"select * from {t} where formula_version = ? order by all", [version]).df().astype(str)
+            for t in VERSIONED_TABLES
+        }
 
 
 def test_a_new_version_is_backfilled_beside_the_active_one_and_compared(backfilled, tmp_path):
@@ -84,18 +89,28 @@ def test_a_new_version_is_backfilled_beside_the_active_one_and_compared(backfill
     mp.setenv("KLOUT_FORMULAS_DIR", str(tmp_path))
 
     versioned = [AssetKey(table.split(".")) for table in VERSIONED_TABLES]
-    materialize_range(defs, FIRST, LAST, selection=versioned,
-                      run_config={"ops": {op: {"config": {"formula_version": "v2"}} for op in VERSIONED_OPS}})
+    materialize_range(
+        defs,
+        FIRST,
+        LAST,
+        selection=versioned,
+        run_config={"ops": {op: {"config": {"formula_version": "v2"}} for op in VERSIONED_OPS}},
+    )
     review = [AssetKey(["marts", "formula_comparison"]), AssetKey(["marts", "formula_movers"])]
-    materialize_range(defs, FIRST, LAST, selection=review,
-                      run_config={"ops": {"formula_comparison": {"config": {"candidate": "v2"}}}})
+    materialize_range(
+        defs, FIRST, LAST, selection=review, run_config={"ops": {"formula_comparison": {"config": {"candidate": "v2"}}}}
+    )
 
     for table, frame in versioned_rows(path, "v1").items():  # what users see did not move
         pd.testing.assert_frame_equal(frame, v1_before[table], obj=table)
     with duckdb.connect(path, read_only=True) as conn:
-        v2_days = conn.execute("select count(distinct day) from marts.scores where formula_version = 'v2'").fetchone()[0]
+        v2_days = conn.execute("select count(distinct day) from marts.scores where formula_version = 'v2'").fetchone()[
+            0
+        ]
         summary = conn.execute("select * from marts.formula_comparison where candidate = 'v2' order by day").df()
-        movers = conn.execute("select * from marts.formula_movers where candidate = 'v2' and day = ? order by rank", [LAST]).df()
+        movers = conn.execute(
+            "select * from marts.formula_movers where candidate = 'v2' and day = ? order by rank", [LAST]
+        ).df()
     assert v2_days == 14
     assert len(summary) == 14 and (summary["spearman"] > 0.8).all()
     assert (summary["candidate_mean"] >= summary["baseline_mean"]).all()  # more weight, same calibration

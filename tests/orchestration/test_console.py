@@ -50,12 +50,17 @@ def after_broken(context: AssetExecutionContext) -> None:
 
 @pytest.fixture(scope="module")
 def run_log():
-    defs = Definitions(assets=[landed, broken, after_broken], asset_checks=[landed_is_fine],
-                       jobs=[define_asset_job("all", partitions_def=DAYS)])
+    defs = Definitions(
+        assets=[landed, broken, after_broken],
+        asset_checks=[landed_is_fine],
+        jobs=[define_asset_job("all", partitions_def=DAYS)],
+    )
     instance = DagsterInstance.ephemeral()
     result = defs.resolve_job_def("all").execute_in_process(
-        instance=instance, raise_on_error=False,
-        tags={"dagster/asset_partition_range_start": "2026-01-01", "dagster/asset_partition_range_end": "2026-01-03"})
+        instance=instance,
+        raise_on_error=False,
+        tags={"dagster/asset_partition_range_start": "2026-01-01", "dagster/asset_partition_range_end": "2026-01-03"},
+    )
     assert not result.success
     return result.run_id, instance.all_logs(result.run_id)
 

@@ -1,11 +1,11 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from orchestration.cli import last_partitions
 from orchestration.partitions import dbt_window_vars, window_days
 
 
 def utc(*args):
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_one_partition_is_one_day_inclusive():

@@ -1,4 +1,5 @@
 """The whole chain in-process: raw -> dbt -> score -> leaderboard, with the GX checks."""
+
 from __future__ import annotations
 
 import duckdb
@@ -31,8 +32,14 @@ def warehouse(tmp_path_factory, dbt_manifest):
 def test_definitions_load(dbt_manifest):
     defs = build_definitions(small_social())
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
-    assert {"raw/mastodon_posts", "raw/bluesky_reactions", "marts/fct_engagement_daily", "marts/fct_features_90d",
-            "marts/scores", "marts/leaderboard"} <= keys
+    assert {
+        "raw/mastodon_posts",
+        "raw/bluesky_reactions",
+        "marts/fct_engagement_daily",
+        "marts/fct_features_90d",
+        "marts/scores",
+        "marts/leaderboard",
+    } <= keys
     assert defs.resolve_schedule_def("daily_influence_schedule") is not None
     assert defs.resolve_job_def("daily_influence").executor_def.name == "in_process"  # no process per step
 
@@ -59,7 +66,12 @@ def _config_fields(graph, table: str) -> set[str]:
 def test_three_partitions_land_every_stage(warehouse):
     path, first_pass, _, _ = warehouse
     with duckdb.connect(path, read_only=True) as conn:
-        for table in ("raw.mastodon_posts", "raw.bluesky_reactions", "marts.fct_engagement_daily", "marts.fct_features_90d"):
+        for table in (
+            "raw.mastodon_posts",
+            "raw.bluesky_reactions",
+            "marts.fct_engagement_daily",
+            "marts.fct_features_90d",
+        ):
             assert conn.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
         score_days = conn.execute("select count(distinct day), min(score), max(score) from marts.scores").fetchone()
         assert score_days[0] == 3 and 1 <= score_days[1] <= score_days[2] <= 100

@@ -1,5 +1,6 @@
 """person_topics keeps each text's topic matches: a day matches only texts it has not seen, and
 what it reads back is exactly what matching every post afresh gives."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,12 +13,23 @@ from orchestration.assets import topics as topics_asset
 from orchestration.domain.ontology import Ontology
 from orchestration.domain.topics import post_topic_matches
 
-POSTS = pd.DataFrame({
-    "post_key": ["m:1", "m:2", "b:3", "b:4", "b:5", "m:6"],
-    "person_id": ["ann", "bob", "ann", "cat", "bob", "cat"],
-    "post_day": pd.to_datetime(["2026-03-01", "2026-03-01", "2026-03-02", "2026-03-02", "2026-03-03", "2026-03-03"]).date,
-    "text": ["#python tips", "nothing at all", "#python tips", "data science with #python", None, "#cooking recipes"],
-})
+POSTS = pd.DataFrame(
+    {
+        "post_key": ["m:1", "m:2", "b:3", "b:4", "b:5", "m:6"],
+        "person_id": ["ann", "bob", "ann", "cat", "bob", "cat"],
+        "post_day": pd.to_datetime(
+            ["2026-03-01", "2026-03-01", "2026-03-02", "2026-03-02", "2026-03-03", "2026-03-03"]
+        ).date,
+        "text": [
+            "#python tips",
+            "nothing at all",
+            "#python tips",
+            "data science with #python",
+            None,
+            "#cooking recipes",
+        ],
+    }
+)
 FIRST, LAST = date(2026, 3, 1), date(2026, 3, 3)
 
 
@@ -90,8 +102,10 @@ def test_a_different_matcher_rematches_everything(conn, monkeypatch):
 
 def test_new_keywords_rematch_everything(conn, monkeypatch):
     topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5)
-    records = [{"slug": "food", "name": "Food", "keywords": ["food", "cooking"]},
-               {"slug": "tips", "name": "Tips", "keywords": ["tips"]}]
+    records = [
+        {"slug": "food", "name": "Food", "keywords": ["food", "cooking"]},
+        {"slug": "tips", "name": "Tips", "keywords": ["tips"]},
+    ]
     monkeypatch.setattr(topics_asset, "ONTOLOGY", Ontology.from_records(records))
     seen = matched_texts(monkeypatch)
     found = keyed(conn, topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5))

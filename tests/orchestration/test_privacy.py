@@ -1,10 +1,11 @@
 """Privacy end to end on a small world: people who opt out or withdraw consent part-way through
 history are forgotten in every table and every past day by the next run, without moving anyone
 else's history; the audit finds a leak wherever it is injected."""
+
 from __future__ import annotations
 
 import shutil
-from datetime import date, timedelta
+from datetime import timedelta
 
 import duckdb
 import pandas as pd
@@ -22,8 +23,11 @@ SALT = "open-klout"
 
 @pytest.fixture(scope="module")
 def world():
-    return build_world(WorldConfig(seed=7, persons=SMALL_WORLD["sandbox_persons"], days=SMALL_WORLD["sandbox_days"],
-                                   end_date=WORLD_END))
+    return build_world(
+        WorldConfig(
+            seed=7, persons=SMALL_WORLD["sandbox_persons"], days=SMALL_WORLD["sandbox_days"], end_date=WORLD_END
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +64,9 @@ def test_the_run_after_an_opt_out_forgets_them_in_every_table_and_day(history, w
     assert traces(path, identifiers(world, [opted])) == []
     assert traces(path, identifiers(world, [withdrawn])) == []
     with duckdb.connect(path, read_only=True) as conn:
-        kept = conn.execute("select display_name, location, birth_date from raw.platform_profiles where person_id = ?",
-                            [opted]).df()
+        kept = conn.execute(
+            "select display_name, location, birth_date from raw.platform_profiles where person_id = ?", [opted]
+        ).df()
         reasons = dict(conn.execute(f"select person_id, reason from {SCHEMA}.unmeasured_persons").fetchall())
     assert len(kept) and kept.isna().all().all()  # the registry row: id and flags only
     assert reasons[opted] == "opted_out" and reasons[withdrawn] == "private_without_consent"
@@ -100,7 +105,9 @@ def text_columns(conn) -> list[tuple[str, str, str]]:
         "select c.table_schema, c.table_name, c.column_name from information_schema.columns as c"
         " join information_schema.tables as t using (table_schema, table_name)"
         " where t.table_type = 'BASE TABLE' and c.data_type = 'VARCHAR' and c.table_schema not in (?)"
-        " order by 1, 2, 3", [SCHEMA]).fetchall()
+        " order by 1, 2, 3",
+        [SCHEMA],
+    ).fetchall()
 
 
 def test_the_audit_finds_a_leak_injected_into_any_table(history, tmp_path, late):
@@ -134,15 +141,19 @@ def test_a_leak_fails_the_blocking_audit_check(history, tmp_path, late, dbt_mani
     copy = str(tmp_path / "w.duckdb")
     shutil.copy(path, copy)
     with duckdb.connect(copy) as conn:
-        conn.execute("insert into marts.leaderboard select * replace (? as person_id) from marts.leaderboard limit 1",
-                     [late[0]])
+        conn.execute(
+            "insert into marts.leaderboard select * replace (? as person_id) from marts.leaderboard limit 1", [late[0]]
+        )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KLOUT_WAREHOUSE", copy)
         defs = build_definitions(small_social())
         job = defs.resolve_implicit_global_asset_job_def()
         result = job.execute_in_process(
-            asset_selection=[AssetKey(["privacy", "audit"])], instance=DagsterInstance.ephemeral(), raise_on_error=False,
-            partition_key=last.isoformat())
+            asset_selection=[AssetKey(["privacy", "audit"])],
+            instance=DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            partition_key=last.isoformat(),
+        )
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.passed is False and evaluation.metadata["findings"].value == 1
 
@@ -177,7 +188,9 @@ def test_erasure_by_the_dagster_job_forgets_them_now(history, world, tmp_path, d
         mp.setenv("KLOUT_WAREHOUSE", copy)
         defs = build_definitions(small_social())
         result = defs.resolve_job_def("erase_person").execute_in_process(
-            run_config={"ops": {"erase_subject": {"config": {"person_id": person}}}}, instance=DagsterInstance.ephemeral())
+            run_config={"ops": {"erase_subject": {"config": {"person_id": person}}}},
+            instance=DagsterInstance.ephemeral(),
+        )
     assert result.success
     assert traces(copy, identifiers(world, [person])) == []
     with duckdb.connect(copy, read_only=True) as conn:

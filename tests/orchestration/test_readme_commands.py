@@ -5,6 +5,7 @@ not on PATH. Only the world is smaller and the days fewer.
 These are the tests that catch a broken front door (a run config the executor refuses, a UI whose
 code location cannot find dbt), which in-process tests of the Definitions cannot see.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.readme
 REPO = Path(__file__).resolve().parents[2]
 DAYS = 3
 PERSONS = "40"
-TODAY = datetime.now(timezone.utc).date()
+TODAY = datetime.now(UTC).date()
 FIRST, LAST = TODAY - timedelta(days=DAYS), TODAY - timedelta(days=1)
 GROUPS = {"raw", "privacy", "staging", "intermediate", "marts", "scores", "topics", "formula_review"}
 
@@ -35,8 +36,16 @@ GROUPS = {"raw", "privacy", "staging", "intermediate", "marts", "scores", "topic
 def repo_copy(dest: Path) -> Path:
     """The repository's files as a clone would have them (tracked and new, not ignored), sharing
     this checkout's installed .venv."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, check=True, capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():
@@ -48,8 +57,9 @@ def repo_copy(dest: Path) -> Path:
 
 def user_env(**extra: str) -> dict[str, str]:
     """A newcomer's shell: no venv activated or on PATH, no project variables, not inside make."""
-    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
-                           if "/.venv/" not in p + "/" and "/venv/" not in p + "/")
+    path = os.pathsep.join(
+        p for p in os.environ.get("PATH", "").split(os.pathsep) if "/.venv/" not in p + "/" and "/venv/" not in p + "/"
+    )
     drop = {"VIRTUAL_ENV", "DAGSTER_HOME", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "PYTHONPATH"}
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith(("KLOUT_", "PYTEST_"))}
     return {**env, "PATH": path, "KLOUT_SANDBOX_PERSONS": PERSONS, **extra}
@@ -57,8 +67,14 @@ def user_env(**extra: str) -> dict[str, str]:
 
 def make(repo: Path, *args: str, timeout: int = 600, **env: str) -> subprocess.CompletedProcess:
     # -o: the shared .venv is installed already; never let the copy reinstall it
-    return subprocess.run(["make", "-o", ".venv/.installed", *args], cwd=repo, env=user_env(**env), text=True,
-                          capture_output=True, timeout=timeout)
+    return subprocess.run(
+        ["make", "-o", ".venv/.installed", *args],
+        cwd=repo,
+        env=user_env(**env),
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 def output(result: subprocess.CompletedProcess) -> str:
@@ -90,8 +106,14 @@ def test_make_run_prints_a_line_per_step_not_dagsters_event_stream(repo, ran):
     lines = (ran.stdout + ran.stderr).splitlines()
     assert len(lines) < 80, output(ran)
     assert not [line for line in lines if " - DEBUG - " in line or "STEP_START" in line], output(ran)
-    for step in ("raw_platform", "raw_mastodon", "raw_bluesky", "dbt_models", "marts__scores_and_influence_graph",
-                 "check gx_scores"):
+    for step in (
+        "raw_platform",
+        "raw_mastodon",
+        "raw_bluesky",
+        "dbt_models",
+        "marts__scores_and_influence_graph",
+        "check gx_scores",
+    ):
         assert re.search(rf"^\s+ok\s+{re.escape(step)}\s+{FIRST}\.\.\.{LAST}\s+[\d.]+ s", ran.stdout, re.M), step
     # the full stream went to the run's own log in DAGSTER_HOME
     logs = list((repo / ".dagster_home" / "logs").glob("*.log"))
@@ -102,7 +124,7 @@ def test_make_rescore_then_compare_a_new_formula_version(repo, ran, tmp_path):
     assert ran.returncode == 0, output(ran)
     v1 = (repo / "orchestration" / "domain" / "formulas" / "v1.yaml").read_text()
     (tmp_path / "v2.yaml").write_text(v1.replace("version: v1", "version: v2").replace("reach: 1.0", "reach: 2.0"))
-    window = [f"VERSION=v2", f"FROM={FIRST}", f"TO={LAST}"]
+    window = ["VERSION=v2", f"FROM={FIRST}", f"TO={LAST}"]
     rescored = make(repo, "rescore", *window, KLOUT_FORMULAS_DIR=str(tmp_path))
     assert rescored.returncode == 0, output(rescored)
     compared = make(repo, "compare", *window, KLOUT_FORMULAS_DIR=str(tmp_path))
@@ -110,7 +132,9 @@ def test_make_rescore_then_compare_a_new_formula_version(repo, ran, tmp_path):
     assert "spearman" in compared.stdout and "Biggest movers" in compared.stdout, output(compared)
     with duckdb.connect(str(repo / "data" / "warehouse.duckdb"), read_only=True) as conn:
         versions = dict(conn.execute("select formula_version, count(*) from marts.scores group by 1").fetchall())
-        compared_days = conn.execute("select count(distinct day) from marts.formula_comparison where candidate = 'v2'").fetchone()[0]
+        compared_days = conn.execute(
+            "select count(distinct day) from marts.formula_comparison where candidate = 'v2'"
+        ).fetchone()[0]
     assert versions.get("v1") and versions.get("v2") == versions["v1"]
     assert compared_days == DAYS
 
@@ -118,7 +142,9 @@ def test_make_rescore_then_compare_a_new_formula_version(repo, ran, tmp_path):
 def test_a_failed_run_names_the_step_the_error_and_the_full_log(repo, ran):
     failed = make(repo, "run", "DAYS=1", KLOUT_MODE="live", PLATFORM_BASE_URL="")
     assert failed.returncode != 0
-    assert re.search(r"FAILED at step raw_platform .*no base URL configured for live mode", failed.stdout), output(failed)
+    assert re.search(r"FAILED at step raw_platform .*no base URL configured for live mode", failed.stdout), output(
+        failed
+    )
     run_id = re.search(r"make logs RUN=(\S+)", failed.stdout).group(1)
     shown = make(repo, "logs", f"RUN={run_id}")
     assert shown.returncode == 0, output(shown)
@@ -138,8 +164,11 @@ WORKSPACE_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries { n
 
 
 def ask(port: int) -> dict | None:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": WORKSPACE_QUERY}).encode(),
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": WORKSPACE_QUERY}).encode(),
+        headers={"content-type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as answer:
             return json.load(answer)
@@ -151,8 +180,14 @@ def test_make_ui_loads_the_code_location_with_every_asset_group(repo):
     port = free_port()
     log = repo / "ui.log"
     with open(log, "w") as out:
-        ui = subprocess.Popen(["make", "-o", ".venv/.installed", "ui", f"UI_PORT={port}"], cwd=repo, env=user_env(),
-                              stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        ui = subprocess.Popen(
+            ["make", "-o", ".venv/.installed", "ui", f"UI_PORT={port}"],
+            cwd=repo,
+            env=user_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         entry, deadline = None, time.monotonic() + 240
         while time.monotonic() < deadline and ui.poll() is None:
@@ -190,8 +225,10 @@ def test_make_export_then_make_erase_a_person(repo, ran):
     assert ran.returncode == 0, output(ran)
     warehouse = str(repo / "data" / "warehouse.duckdb")
     with duckdb.connect(warehouse, read_only=True) as conn:
-        person = conn.execute("select person_id from marts.leaderboard where day = ? and person_id like 'p%'"
-                              " order by rank limit 1", [LAST]).fetchone()[0]
+        person = conn.execute(
+            "select person_id from marts.leaderboard where day = ? and person_id like 'p%' order by rank limit 1",
+            [LAST],
+        ).fetchone()[0]
     exported = make(repo, "export", f"PERSON={person}")
     assert exported.returncode == 0, output(exported)
     path = Path(re.search(r"written to (\S+\.json)", exported.stdout).group(1))

@@ -1,5 +1,6 @@
 """The default 200-person sandbox world over 14 days, as `make run` builds it: the calibration
 targets, day-over-day stability, and the 90-day features recomputed straight from raw data."""
+
 from __future__ import annotations
 
 import subprocess
@@ -31,7 +32,9 @@ def reference(tmp_path_factory, dbt_manifest):
     path = str(tmp_path_factory.mktemp("reference") / "warehouse.duckdb")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KLOUT_WAREHOUSE", path)
-        defs = build_definitions(SocialNetworks(sandbox_persons=200, sandbox_days=30, sandbox_end_date=WORLD_END.isoformat()))
+        defs = build_definitions(
+            SocialNetworks(sandbox_persons=200, sandbox_days=30, sandbox_end_date=WORLD_END.isoformat())
+        )
         materialize_range(defs, FIRST, LAST)
         yield path
 
@@ -82,8 +85,10 @@ def person_of(path: str) -> dict[tuple[str, str], str]:
           on l.network = a.network and l.handle = lower(a.handle)
         """,
     )
-    return {(r.network, r.account_id): (r.person_id if isinstance(r.person_id, str) else f"{r.network}:{r.account_id}")
-            for r in accounts.itertuples()}
+    return {
+        (r.network, r.account_id): (r.person_id if isinstance(r.person_id, str) else f"{r.network}:{r.account_id}")
+        for r in accounts.itertuples()
+    }
 
 
 def test_ninety_day_unique_reactors_recomputed_from_raw_match_exactly(reference):
@@ -129,13 +134,27 @@ def test_influence_graph_names_who_influences_whom(reference):
 def test_dbt_docs_generate_works(reference, tmp_path):
     dbt = Path(sys.executable).parent / "dbt"
     subprocess.run(
-        [str(dbt), "docs", "generate", "--quiet", "--profiles-dir", ".", "--project-dir", ".", "--target-path", str(tmp_path)],
-        cwd=DBT_DIR, check=True, env={**__import__("os").environ, "KLOUT_WAREHOUSE": reference},
+        [
+            str(dbt),
+            "docs",
+            "generate",
+            "--quiet",
+            "--profiles-dir",
+            ".",
+            "--project-dir",
+            ".",
+            "--target-path",
+            str(tmp_path),
+        ],
+        cwd=DBT_DIR,
+        check=True,
+        env={**__import__("os").environ, "KLOUT_WAREHOUSE": reference},
     )
     assert (tmp_path / "catalog.json").exists() and (tmp_path / "index.html").exists()
 
 
 # --- privacy gates, end to end: search every marts table for the people who must not be there ---
+
 
 @pytest.fixture(scope="module")
 def world():
@@ -147,8 +166,12 @@ def world():
 def marts_text(path: str) -> dict[str, str]:
     """Every marts table rendered as one text blob, to search for identifiers of any kind."""
     with duckdb.connect(path, read_only=True) as conn:
-        tables = [t for (t,) in conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        tables = [
+            t
+            for (t,) in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
         return {t: conn.execute(f"select * from marts.{t}").df().astype(str).to_csv(index=False) for t in tables}
 
 
@@ -176,16 +199,30 @@ def test_opted_out_persons_appear_in_no_output_and_are_purged_from_raw(reference
         assert not found, (table, found[:5])
     ids = sorted(world.accounts.loc[world.accounts["person_id"].isin(opted_out), "account_id"])
     for network in ("mastodon", "bluesky"):
-        for table, column in (("posts", "account_id"), ("accounts", "account_id"), ("reactions", "target_account_id"),
-                              ("reactions", "reactor_account_id"), ("reactions", "source_account_id")):
-            hits = query(reference, f"select count(*) as n from raw.{network}_{table} where {column} in (select unnest(?))", [ids])
+        for table, column in (
+            ("posts", "account_id"),
+            ("accounts", "account_id"),
+            ("reactions", "target_account_id"),
+            ("reactions", "reactor_account_id"),
+            ("reactions", "source_account_id"),
+        ):
+            hits = query(
+                reference,
+                f"select count(*) as n from raw.{network}_{table} where {column} in (select unnest(?))",
+                [ids],
+            )
             assert hits["n"][0] == 0, (network, table, column)
-    kept = query(reference, "select * from raw.platform_profiles where person_id in (select unnest(?))", [list(opted_out)])
+    kept = query(
+        reference, "select * from raw.platform_profiles where person_id in (select unnest(?))", [list(opted_out)]
+    )
     assert kept[["display_name", "birth_date", "location"]].isna().all().all()
 
 
 def test_opted_out_reactions_still_count_anonymously(reference):
-    anonymous = query(reference, "select count(*) as n from intermediate.int_engagement_events where reactor_account_key like '%:anon-%'")
+    anonymous = query(
+        reference,
+        "select count(*) as n from intermediate.int_engagement_events where reactor_account_key like '%:anon-%'",
+    )
     assert anonymous["n"][0] > 0
 
 
@@ -193,10 +230,16 @@ def test_minors_are_never_scored_ranked_or_eligible(reference, world):
     from orchestration.domain.perks import is_adult
 
     registered = world.persons[world.persons["registered"]]
-    minors = [p for p, born in zip(registered["person_id"], registered["birth_date"]) if not is_adult(pd.Timestamp(born).date(), LAST)]
+    minors = [
+        p
+        for p, born in zip(registered["person_id"], registered["birth_date"])
+        if not is_adult(pd.Timestamp(born).date(), LAST)
+    ]
     assert minors
     for table in ("scores", "leaderboard", "topic_leaderboards", "perk_eligibility", "person_topics", "score_changes"):
-        hits = query(reference, f"select count(*) as n from marts.{table} where person_id in (select unnest(?))", [minors])
+        hits = query(
+            reference, f"select count(*) as n from marts.{table} where person_id in (select unnest(?))", [minors]
+        )
         assert hits["n"][0] == 0, table
 
 
@@ -208,23 +251,37 @@ def test_private_accounts_are_used_only_with_consent(reference, world):
     for network, accounts in refused.groupby("network"):
         ids = list(accounts["account_id"])
         for table, column in (("posts", "account_id"), ("accounts", "account_id"), ("reactions", "reactor_account_id")):
-            hits = query(reference, f"select count(*) as n from raw.{network}_{table} where {column} in (select unnest(?))", [ids])
+            hits = query(
+                reference,
+                f"select count(*) as n from raw.{network}_{table} where {column} in (select unnest(?))",
+                [ids],
+            )
             assert hits["n"][0] == 0, (network, table)
     needles = set(refused["account_id"]) | set(refused["handle"])
     for table, text in marts_text(reference).items():
         assert not fields_matching(text, needles), table
-    landed = query(reference, "select count(*) as n from raw.mastodon_accounts where account_id in (select unnest(?))",
-                   [list(consented.loc[consented["network"] == "mastodon", "account_id"])])
+    landed = query(
+        reference,
+        "select count(*) as n from raw.mastodon_accounts where account_id in (select unnest(?))",
+        [list(consented.loc[consented["network"] == "mastodon", "account_id"])],
+    )
     assert landed["n"][0] > 0 or (consented["network"] != "mastodon").all()
 
 
 def test_topic_assignment_precision_on_the_sandbox_world(reference, world):
     from orchestration.domain.topics import assignment_precision
 
-    assigned = query(reference, "select person_id, topic_slug, evidence from marts.person_topics where day = ? and evidence is not null", [LAST])
+    assigned = query(
+        reference,
+        "select person_id, topic_slug, evidence from marts.person_topics where day = ? and evidence is not null",
+        [LAST],
+    )
     assigned["person_rank"] = assigned.groupby("person_id")["evidence"].rank(ascending=False, method="first")
     precision = assignment_precision(assigned, world.persons[["person_id", "topics"]], top_k=1)
-    print(f"topic assignment precision (top topic vs generated topics): {precision:.3f} over {assigned['person_id'].nunique()} persons")
+    print(
+        f"topic assignment precision (top topic vs generated topics): {precision:.3f}"
+        f" over {assigned['person_id'].nunique()} persons"
+    )
     assert precision >= 0.8
 
 
@@ -261,6 +318,7 @@ def test_no_unmeasured_person_appears_anywhere_outside_the_registry(reference, w
         assert traces(reference, identifiers(world, persons)) == [], name
     unregistered_private = accounts[accounts.is_private & ~accounts.person_id.isin(set(p.person_id[p.registered]))]
     assert len(unregistered_private)
-    needles = set(unregistered_private.account_id) | {f"{n}:{a}" for n, a in zip(unregistered_private.network,
-                                                                                   unregistered_private.account_id)}
+    needles = set(unregistered_private.account_id) | {
+        f"{n}:{a}" for n, a in zip(unregistered_private.network, unregistered_private.account_id)
+    }
     assert traces(reference, needles) == []

@@ -11,7 +11,9 @@ def test_nothing_missed_runs_just_yesterday():
 
 
 def test_missed_days_are_caught_up_in_one_range():
-    done = {date(2026, 11, d).isoformat() for d in range(1, 21) if d not in (15, 16)} | {date(2026, 10, d).isoformat() for d in range(1, 32)}
+    done = {date(2026, 11, d).isoformat() for d in range(1, 21) if d not in (15, 16)} | {
+        date(2026, 10, d).isoformat() for d in range(1, 32)
+    }
     assert catch_up_window(done, TODAY) == (date(2026, 11, 15), date(2026, 11, 20))
 
 

@@ -1,5 +1,6 @@
 """Secrets (tokens, the pseudonym salt) come from env vars and appear in no log line, event,
 run config, metadata, exception or warehouse table, on a run that works and on one that fails."""
+
 from __future__ import annotations
 
 import logging
@@ -13,8 +14,12 @@ from orchestration.definitions import build_definitions
 
 from .pipeline import WORLD_END, materialize_range
 
-SECRETS = {"MASTODON_TOKEN": "mastodon-secret-7f3a9c", "BLUESKY_TOKEN": "bluesky-secret-2b8e1d",
-           "PLATFORM_TOKEN": "platform-secret-91cc04", "KLOUT_PSEUDONYM_SALT": "salt-secret-5d20aa"}
+SECRETS = {
+    "MASTODON_TOKEN": "mastodon-secret-7f3a9c",
+    "BLUESKY_TOKEN": "bluesky-secret-2b8e1d",
+    "PLATFORM_TOKEN": "platform-secret-91cc04",
+    "KLOUT_PSEUDONYM_SALT": "salt-secret-5d20aa",
+}
 
 
 def everything_recorded(instance: DagsterInstance, run_id: str) -> str:
@@ -24,10 +29,14 @@ def everything_recorded(instance: DagsterInstance, run_id: str) -> str:
 
 def warehouse_text(path: str) -> str:
     with duckdb.connect(path, read_only=True) as conn:
-        columns = conn.execute("select table_schema, table_name, column_name from information_schema.columns"
-                               " where data_type in ('VARCHAR', 'JSON')").fetchall()
-        return "\n".join(str(conn.execute(f'select string_agg("{c}"::varchar, \' \') from "{s}"."{t}"').fetchone()[0])
-                         for s, t, c in columns)
+        columns = conn.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+            " where data_type in ('VARCHAR', 'JSON')"
+        ).fetchall()
+        return "\n".join(
+            str(conn.execute(f'select string_agg("{c}"::varchar, \' \') from "{s}"."{t}"').fetchone()[0])
+            for s, t, c in columns
+        )
 
 
 @pytest.fixture

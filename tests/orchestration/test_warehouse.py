@@ -1,4 +1,5 @@
 """replace_rows: a partition's rows are replaced atomically, including by nothing."""
+
 from __future__ import annotations
 
 from datetime import date

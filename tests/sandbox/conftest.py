@@ -40,6 +40,7 @@ def server(world):
 def base(server):
     """Base URL with the clock reset to the world's default for each test."""
     from connectors.sandbox.world import end_of_day
+
     server.set_clock(end_of_day(server.world.config.end_date))
     return server.base_url
 
@@ -52,8 +53,7 @@ def http():
 
 @pytest.fixture(scope="session")
 def mastodon_examples():
-    return {name: json.loads((REFERENCE / "mastodon" / f"{name}.json").read_text())
-            for name in ("Status", "Account")}
+    return {name: json.loads((REFERENCE / "mastodon" / f"{name}.json").read_text()) for name in ("Status", "Account")}
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +102,7 @@ class Lexicons:
         self.check(self.output_schema(nsid), value, nsid, nsid)
 
     def validate_record(self, value) -> None:
-        self.check(self.docs["app.bsky.feed.post"]["defs"]["main"]["record"], value,
-                   "app.bsky.feed.post", "record")
+        self.check(self.docs["app.bsky.feed.post"]["defs"]["main"]["record"], value, "app.bsky.feed.post", "record")
 
     def check(self, schema: dict, value, context: str, path: str) -> None:
         kind = schema["type"]

@@ -75,8 +75,7 @@ def test_mastodon_pagination_covers_everything_once(world, base, http):
     assert ids == sorted(ids, key=int, reverse=True)
 
     post = busiest(world, "mastodon", "favourite")
-    favs = [a["id"] for page in walk_link(http, f"{base}/api/v1/statuses/{post}/favourited_by?limit=2")
-            for a in page]
+    favs = [a["id"] for page in walk_link(http, f"{base}/api/v1/statuses/{post}/favourited_by?limit=2") for a in page]
     r = world.reactions
     truth = r[(r.post_id == post) & (r.reaction_type == "favourite")].reactor_account_id
     assert sorted(favs) == sorted(truth)
@@ -119,13 +118,17 @@ def test_bluesky_responses_match_lexicons(world, base, http, lexicons):
 
 def test_bluesky_cursor_pagination(world, base, http):
     did = world.posts[world.posts.network == "bluesky"].account_id.value_counts().index[0]
-    uris = [f["post"]["uri"] for f in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getAuthorFeed",
-                                                   {"actor": did, "limit": 3}, "feed")]
+    uris = [
+        f["post"]["uri"]
+        for f in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getAuthorFeed", {"actor": did, "limit": 3}, "feed")
+    ]
     assert sorted(uris) == sorted(world.posts[world.posts.account_id == did].post_id)
     assert len(uris) == len(set(uris))
     post = busiest(world, "bluesky", "like")
-    likes = [l["actor"]["did"] for l in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getLikes",
-                                                    {"uri": post, "limit": 2}, "likes")]
+    likes = [
+        like["actor"]["did"]
+        for like in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getLikes", {"uri": post, "limit": 2}, "likes")
+    ]
     r = world.reactions
     assert sorted(likes) == sorted(r[(r.post_id == post) & (r.reaction_type == "like")].reactor_account_id)
 
@@ -167,8 +170,12 @@ def walk_pages(http, url, **params):
 
 def test_rate_limit_answers_429(world):
     with SandboxServer(world, rate_limit=RateLimitConfig(limit=3, window_s=30)) as srv:
-        statuses = [requests.get(f"{srv.base_url}/xrpc/app.bsky.actor.getProfile",
-                                 params={"actor": world.public_handles.handle.iloc[0]}) for _ in range(5)]
+        statuses = [
+            requests.get(
+                f"{srv.base_url}/xrpc/app.bsky.actor.getProfile", params={"actor": world.public_handles.handle.iloc[0]}
+            )
+            for _ in range(5)
+        ]
     assert [s.status_code for s in statuses[:3]] == [200, 200, 200]
     assert statuses[3].status_code == 429 and int(statuses[3].headers["Retry-After"]) >= 1
     assert statuses[3].headers["RateLimit-Remaining"] == "0"
@@ -205,8 +212,9 @@ def test_served_data_matches_ground_truth(world, base, http):
         posts, reactions = set(), set()
         for account in tracked:
             if network == "mastodon":
-                items = [s for page in walk_link(http, f"{base}/api/v1/accounts/{account}/statuses?limit=40")
-                         for s in page]
+                items = [
+                    s for page in walk_link(http, f"{base}/api/v1/accounts/{account}/statuses?limit=40") for s in page
+                ]
                 for s in items:
                     created = s["created_at"][:10]
                     if created == day.isoformat():
@@ -220,25 +228,40 @@ def test_served_data_matches_ground_truth(world, base, http):
                     ctx = http.get(f"{base}/api/v1/statuses/{s['id']}/context").json()
                     reactions |= {(s["id"], d["account"]["id"], "reply") for d in ctx["descendants"]}
             else:
-                feed = list(walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getAuthorFeed",
-                                        {"actor": account, "limit": 100}, "feed"))
+                feed = list(
+                    walk_cursor(
+                        http, f"{base}/xrpc/app.bsky.feed.getAuthorFeed", {"actor": account, "limit": 100}, "feed"
+                    )
+                )
                 for item in feed:
                     p = item["post"]
                     created = p["record"]["createdAt"][:10]
                     if created == day.isoformat():
                         posts.add(p["uri"])
-                        reactions |= {(p["uri"], account, "mention") for f in p["record"]["facets"]
-                                      if f["features"][0]["$type"].endswith("#mention")}
-                    if created < (day - timedelta(days=7)).isoformat() or "reply" in p["record"] \
-                            or "embed" in p["record"]:
+                        reactions |= {
+                            (p["uri"], account, "mention")
+                            for f in p["record"]["facets"]
+                            if f["features"][0]["$type"].endswith("#mention")
+                        }
+                    if (
+                        created < (day - timedelta(days=7)).isoformat()
+                        or "reply" in p["record"]
+                        or "embed" in p["record"]
+                    ):
                         continue
                     q = {"uri": p["uri"], "limit": 100}
-                    reactions |= {(p["uri"], l["actor"]["did"], "like")
-                                  for l in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getLikes", q, "likes")}
-                    reactions |= {(p["uri"], a["did"], "repost")
-                                  for a in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getRepostedBy", q, "repostedBy")}
-                    reactions |= {(p["uri"], x["author"]["did"], "quote")
-                                  for x in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getQuotes", q, "posts")}
+                    reactions |= {
+                        (p["uri"], like["actor"]["did"], "like")
+                        for like in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getLikes", q, "likes")
+                    }
+                    reactions |= {
+                        (p["uri"], a["did"], "repost")
+                        for a in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getRepostedBy", q, "repostedBy")
+                    }
+                    reactions |= {
+                        (p["uri"], x["author"]["did"], "quote")
+                        for x in walk_cursor(http, f"{base}/xrpc/app.bsky.feed.getQuotes", q, "posts")
+                    }
                     thread = http.get(f"{base}/xrpc/app.bsky.feed.getPostThread", params={"uri": p["uri"]}).json()
                     reactions |= {(p["uri"], r["post"]["author"]["did"], "reply") for r in thread["thread"]["replies"]}
         assert posts == set(gt.posts.post_id), network

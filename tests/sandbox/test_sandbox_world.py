@@ -34,8 +34,10 @@ def test_shifting_end_date_keeps_overlapping_days(config, world):
     key = ["network", "post_id", "reactor_account_id", "reaction_type"]
     a = world.reactions[world.reactions.post_id.isin(top_ids)]
     b = shifted.reactions[shifted.reactions.post_id.isin(top_ids)]
-    pd.testing.assert_frame_equal(a.drop(columns="seq").sort_values(key, ignore_index=True),
-                                  b.drop(columns="seq").sort_values(key, ignore_index=True))
+    pd.testing.assert_frame_equal(
+        a.drop(columns="seq").sort_values(key, ignore_index=True),
+        b.drop(columns="seq").sort_values(key, ignore_index=True),
+    )
     pd.testing.assert_frame_equal(days(world.kplus_gives, "given_at"), days(shifted.kplus_gives, "given_at"))
     late = ["opted_out_on", "consent_withdrawn_on"]  # part-way changes fall in the world's later half, wherever it ends
     pd.testing.assert_frame_equal(world.persons.drop(columns=late), shifted.persons.drop(columns=late))
@@ -90,7 +92,9 @@ def test_reactions_follow_the_contract(world):
     assert (carried.account_id.to_numpy() == carriers.reactor_account_id.to_numpy()).all()
     assert (carried.created_at.to_numpy() == carriers.created_at.to_numpy()).all()
     assert world.posts.post_id.is_unique
-    tagged = world.posts.apply(lambda p: f"#{world.topics.set_index('slug').keywords[p.topic_slug][0]}" in p.text, axis=1)
+    tagged = world.posts.apply(
+        lambda p: f"#{world.topics.set_index('slug').keywords[p.topic_slug][0]}" in p.text, axis=1
+    )
     assert tagged.all()
 
 
@@ -116,6 +120,10 @@ def test_ground_truth_rules(world):
     assert not gt.reactions.duplicated(["post_id", "reactor_account_id", "reaction_type"]).any()
     # A one-day-later ingest lands every reaction visible by then exactly once across both ranges.
     whole = world.ground_truth("bluesky", start, end, tracked)
-    split = pd.concat([world.ground_truth("bluesky", start, start, tracked).reactions,
-                       world.ground_truth("bluesky", start + timedelta(days=1), end, tracked).reactions])
+    split = pd.concat(
+        [
+            world.ground_truth("bluesky", start, start, tracked).reactions,
+            world.ground_truth("bluesky", start + timedelta(days=1), end, tracked).reactions,
+        ]
+    )
     assert len(split) >= len(whole.reactions)
