@@ -15,20 +15,10 @@ ADULT_AGE = 18
 COLUMNS = ["campaign_id", "person_id", "display_name", "rank", "score"]
 
 
-def age_on(birth_date: date, day: date) -> int:
-    """Whole years completed on `day`. Someone born on 29 February completes a year on
-    1 March in common years (their birthday has not happened on 28 February)."""
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def is_adult(birth_date: date, day: date) -> bool:
-    """18 or older on `day`: true from the 18th birthday itself."""
-    return age_on(birth_date, day) >= ADULT_AGE
-
-
 def ages_on(birth_dates, day: date) -> np.ndarray:
-    """`age_on` for a whole column at once (float, NaN where the birth date is unknown): a
-    backfill asks this of every person on every day."""
+    """Whole years completed on `day`, for a whole column at once (float, NaN where the birth date
+    is unknown): a backfill asks this of every person on every day. A person born on 29 February
+    completes a year on 1 March in common years. (tests/domain/oracles.py::age_on is the reference.)"""
     born = pd.Series(birth_dates).reset_index(drop=True)
     born = pd.to_datetime(born if len(born) else born.astype("datetime64[s]"))
     month, dom = born.dt.month.to_numpy(dtype=float), born.dt.day.to_numpy(dtype=float)
@@ -37,7 +27,7 @@ def ages_on(birth_dates, day: date) -> np.ndarray:
 
 
 def adults_on(birth_dates, day: date) -> np.ndarray:
-    """`is_adult` for a whole column; an unknown birth date is not an adult."""
+    """18 or older on `day`, for a whole column; an unknown birth date is not an adult."""
     return ages_on(birth_dates, day) >= ADULT_AGE
 
 

@@ -102,46 +102,11 @@ def engagement_factor(reactions, engagement_floor: float) -> np.ndarray:
     return np.log1p(np.maximum(np.asarray(reactions, dtype=float), 0.0)) + engagement_floor
 
 
-def topic_evidence(
-    posts: pd.DataFrame,
-    ontology: Ontology,
-    mentions: pd.DataFrame | None = None,
-    *,
-    hashtag_weight: float = 1.0,
-    word_weight: float = 0.5,
-    engagement_floor: float = 0.1,
-    mention_weight: float = 0.5,
-    rollup_decay: float = 0.5,
-) -> pd.DataFrame:
-    """Evidence per (person_id, topic_slug), rolled up the hierarchy.
-
-    `posts`: person_id (author), post_key, text, reactions (count the post earned).
-    `mentions` (optional): post_key, person_id (the person mentioned in that post); a person
-    mentioned in posts about a topic is associated with it, at `mention_weight` of the post.
-    Each post's weight per topic is match strength x (log1p(reactions) + engagement_floor).
-    `direct_evidence` is the topic's own; `evidence` adds every descendant's direct evidence x
-    rollup_decay ** distance, each ancestor once even when reached through several parents.
-    """
-    matches = post_topic_matches(posts, ontology, hashtag_weight=hashtag_weight, word_weight=word_weight)
-    earned = matches["post_key"].map(posts.drop_duplicates("post_key").set_index("post_key")["reactions"])
-    weight = matches["strength"].to_numpy(dtype=float) * engagement_factor(earned, engagement_floor)
-    mentions = mentions if mentions is not None else pd.DataFrame({"post_key": [], "person_id": []})
-    every_day = WindowEvidence(
-        matches,
-        np.zeros(len(matches)),
-        mentions,
-        np.zeros(len(mentions)),
-        ontology,
-        mention_weight=mention_weight,
-        rollup_decay=rollup_decay,
-    )
-    return every_day.evidence(0, 1, weight)  # one window holding every post and mention
-
-
 class WindowEvidence:
-    """`topic_evidence` for each day of a run: the run's topic matches are encoded once, so a
-    day's evidence is array arithmetic over its window, not a string group-by (a backfill asks
-    ninety times).
+    """Topic evidence for each day of a run (tests/domain/oracles.py::topic_evidence is the
+    reference, one frame at a time): the run's topic matches are encoded once, so a day's
+    evidence is array arithmetic over its window, not a string group-by (a backfill asks ninety
+    times).
 
     Every (person, topic) any day of the run can produce, and every ancestor it rolls up to, is
     numbered once, in sorted order; a day is then a few `bincount`s over those numbers.
@@ -318,26 +283,3 @@ def apply_profile_edits(
     removed = pd.MultiIndex.from_frame(removals[["person_id", "topic_slug"]])
     keep = ~pd.MultiIndex.from_frame(profile[["person_id", "topic_slug"]]).isin(removed)
     return profile.loc[keep, ["person_id", "topic_slug", "source"]].reset_index(drop=True)
-
-
-def assignment_precision(assigned: pd.DataFrame, truth: pd.DataFrame, top_k: int = 1) -> float:
-    """Share of people's top `top_k` assigned topics (by evidence) that are among their true topics.
-
-    `truth`: person_id, topic_slug (one row per true topic), or person_id, topics (list).
-    Only people with both assigned and true topics count; NaN when there are none.
-    """
-    if "topic_slug" not in truth.columns:
-        truth = truth[["person_id", "topics"]].explode("topics").rename(columns={"topics": "topic_slug"})
-    truth = truth.dropna(subset=["topic_slug"])
-    top = (
-        assigned[assigned["person_id"].isin(truth["person_id"])]
-        .sort_values(["person_id", "evidence", "topic_slug"], ascending=[True, False, True])
-        .groupby("person_id")
-        .head(top_k)
-    )
-    if top.empty:
-        return float("nan")
-    hits = pd.MultiIndex.from_frame(top[["person_id", "topic_slug"]]).isin(
-        pd.MultiIndex.from_frame(truth[["person_id", "topic_slug"]])
-    )
-    return float(hits.mean())

@@ -11,14 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orchestration.domain.ontology import Ontology
-from orchestration.domain.topics import (
-    WindowEvidence,
-    apply_profile_edits,
-    assign_topics,
-    assignment_precision,
-    match_topics,
-    topic_evidence,
-)
+from orchestration.domain.topics import WindowEvidence, apply_profile_edits, assign_topics, match_topics
+
+from .oracles import assignment_precision, topic_evidence
 
 # tech <- prog <- python <- pydata -> data -> tech: pydata reaches tech along two paths.
 ONTO = Ontology.from_records(

@@ -227,7 +227,7 @@ def test_opted_out_reactions_still_count_anonymously(reference):
 
 
 def test_minors_are_never_scored_ranked_or_eligible(reference, world):
-    from orchestration.domain.perks import is_adult
+    from tests.domain.oracles import is_adult
 
     registered = world.persons[world.persons["registered"]]
     minors = [
@@ -269,7 +269,7 @@ def test_private_accounts_are_used_only_with_consent(reference, world):
 
 
 def test_topic_assignment_precision_on_the_sandbox_world(reference, world):
-    from orchestration.domain.topics import assignment_precision
+    from tests.domain.oracles import assignment_precision
 
     assigned = query(
         reference,
