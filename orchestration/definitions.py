@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from datetime import date
-from pathlib import Path
 
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from .assets.comparison import REVIEW_GROUP, formula_comparison
-from .assets.dbt import dbt_models, dbt_project
+from .assets.dbt import dbt_executable, dbt_models, dbt_project
 from .assets.privacy import (
     erase_person,
     export_person,
@@ -67,12 +64,6 @@ def social_from_env() -> SocialNetworks:
         sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
         sandbox_end_date=_env("KLOUT_SANDBOX_END_DATE", ""),
     )
-
-
-def dbt_executable() -> str:
-    """The dbt next to this interpreter (the project's .venv), whether or not it is activated."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def build_definitions(social: SocialNetworks | None = None) -> Definitions:

@@ -240,3 +240,20 @@ def test_make_export_then_make_erase_a_person(repo, ran):
         left = conn.execute("select count(*) from marts.scores where person_id = ?", [person]).fetchone()[0]
         audited = conn.execute("select list(kind order by requested_at) from privacy.requests").fetchone()[0]
     assert left == 0 and audited == ["export", "erase"]
+
+
+def test_the_code_location_loads_under_dagster_dev_without_the_venv_on_path(repo):
+    """`.venv/bin/dagster dev` started by hand, not through make: the dbt parse that dagster-dbt
+    runs under `dagster dev` must find the venv's dbt without PATH's help."""
+    (repo / "dbt_project" / "target" / "manifest.json").unlink(missing_ok=True)
+    (repo / ".dagster_home_validate").mkdir(exist_ok=True)
+    checked = subprocess.run(
+        [str(repo / ".venv" / "bin" / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=repo,
+        env=user_env(DAGSTER_IS_DEV_CLI="1", DAGSTER_HOME=str(repo / ".dagster_home_validate")),
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, output(checked)
+    assert "Validation successful for code location open_klout" in checked.stdout + checked.stderr, output(checked)
