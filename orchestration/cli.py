@@ -77,9 +77,11 @@ def subject_request(command: str, person_id: str) -> None:
     import getpass
 
     from .forgetting import WarehousePrivacy
+    from .resources import SocialNetworks
     from .warehouse import exports_dir
 
-    salt = os.getenv("KLOUT_PSEUDONYM_SALT") or "open-klout"
+    # the same salt the pipeline's resource gets: the variable, else the resource's default
+    salt = os.getenv("KLOUT_PSEUDONYM_SALT") or SocialNetworks.model_fields["pseudonym_salt"].default
     requested_by = f"cli:{getpass.getuser()}"
     with duckdb.connect(warehouse_path()) as conn:
         privacy = WarehousePrivacy(conn, salt)

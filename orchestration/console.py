@@ -160,7 +160,7 @@ class RunReporter:
                 ", ".join(f"{table} {rows:,} rows" if rows is not None else table for table, rows in state.rows.items())
             )
         checks = state.checks_passed + len(state.checks_failed)
-        if checks and not state.rows and len(state.checks_failed) + state.checks_passed == 1:
+        if checks == 1 and not state.rows:
             parts.append(
                 ("passed" if state.checks_passed else "FAILED")
                 + (f": {state.check_detail}" if state.check_detail else "")

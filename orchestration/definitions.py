@@ -59,7 +59,7 @@ def social_from_env() -> SocialNetworks:
         platform_token=_secret("PLATFORM_TOKEN"),
         public_accounts=[a for a in _env("KLOUT_PUBLIC_ACCOUNTS", "").split(",") if a],
         lookback_days=int(_env("KLOUT_LOOKBACK_DAYS", "7")),
-        pseudonym_salt=_secret("KLOUT_PSEUDONYM_SALT") or "open-klout",
+        pseudonym_salt=_secret("KLOUT_PSEUDONYM_SALT") or SocialNetworks.model_fields["pseudonym_salt"].default,
         sandbox_persons=int(_env("KLOUT_SANDBOX_PERSONS", "200")),
         sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
         sandbox_end_date=_env("KLOUT_SANDBOX_END_DATE", ""),
