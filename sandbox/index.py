@@ -79,8 +79,10 @@ class WorldIndex:
 
     @staticmethod
     def _sort_key(network: str, post_id: str):
-        """Native order of post ids: numeric snowflakes for Mastodon, the TID for Bluesky."""
-        return int(post_id) if network == "mastodon" else post_id.rsplit("/", 1)[1]
+        """Native order of post ids, as the network's dialect defines it."""
+        from sandbox.dialects import registered  # the dialects import this module
+
+        return registered()[network].sort_key(post_id)
 
     @staticmethod
     def _timelines(group_key: pd.Series, ms: np.ndarray, keys: np.ndarray, rows=None) -> dict:

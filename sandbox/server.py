@@ -18,8 +18,9 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from sandbox.dialects import BadRequest, Bluesky, Mastodon, Platform, Reply
+from sandbox.dialects import BadRequest, Reply, registered
 from sandbox.index import WorldIndex, to_ms
+from sandbox.platform import Platform
 from sandbox.world import World, end_of_day
 
 
@@ -41,14 +42,15 @@ class FaultConfig:
     slow_seconds: float = 2.0
 
 
+PLATFORM_PREFIX = "/platform/v1/"
+
+
 def network_of(path: str) -> str | None:
-    if path.startswith("/api/v1/"):
-        return "mastodon"
-    if path.startswith("/xrpc/"):
-        return "bluesky"
-    if path.startswith("/platform/v1/"):
-        return "platform"
-    return None
+    """The network (or "platform") whose API `path` belongs to."""
+    for name, dialect in registered().items():
+        if path.startswith(dialect.path_prefix):
+            return name
+    return "platform" if path.startswith(PLATFORM_PREFIX) else None
 
 
 class _RateLimiter:
@@ -108,7 +110,8 @@ class SandboxServer:
         self.faults = faults
         self.rate_limit = rate_limit
         index = WorldIndex(world)
-        self._mastodon, self._bluesky, self._platform = Mastodon(index), Bluesky(index), Platform(index)
+        self._handlers = {name: dialect.handler(index) for name, dialect in registered().items()}
+        self._platform = Platform(index)
         self._limiter = _RateLimiter(rate_limit)
         self._faults = _FaultInjector(faults)
         self._log_lock = threading.Lock()
@@ -197,34 +200,22 @@ class SandboxServer:
     def _dispatch(self, network: str, path: str, query: dict) -> Reply:
         clock_ms = to_ms(self._clock)
         try:
-            if network == "mastodon":
-                return self._mastodon.route(path, query, clock_ms, self.base_url)
-            if network == "bluesky":
-                return self._bluesky.route(path[len("/xrpc/") :], query, clock_ms, self.base_url)
+            if network in self._handlers:
+                return self._handlers[network].route(path, query, clock_ms, self.base_url)
             return self._platform.route(path, query, clock_ms)
         except BadRequest as exc:
-            return Reply(400 if network != "mastodon" else 422, self._error_body(network, "InvalidRequest", str(exc)))
+            status = registered()[network].invalid_status if network in self._handlers else 400
+            return Reply(status, self._error_body(network, "InvalidRequest", str(exc)))
 
     @staticmethod
     def _error_body(network: str, code: str, message: str) -> dict:
-        return {"error": code, "message": message} if network == "bluesky" else {"error": message}
+        dialect = registered().get(network)
+        return dialect.error_body(code, message) if dialect else {"error": message}
 
     def _rate_headers(self, network: str, remaining: int, reset_in: float) -> dict[str, str]:
-        limit = self.rate_limit.limit
-        reset_epoch = time.time() + reset_in
-        if network == "bluesky":
-            return {
-                "RateLimit-Limit": str(limit),
-                "RateLimit-Remaining": str(remaining),
-                "RateLimit-Reset": str(math.ceil(reset_epoch)),
-                "RateLimit-Policy": f"{limit};w={math.ceil(self.rate_limit.window_s)}",
-            }
-        reset_iso = datetime.fromtimestamp(reset_epoch, tz=UTC).isoformat(timespec="milliseconds")
-        return {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": reset_iso.replace("+00:00", "Z"),
-        }
+        # our platform answers in Mastodon's style, the oldest dialect
+        dialect = registered().get(network) or next(iter(registered().values()))
+        return dialect.rate_headers(self.rate_limit.limit, remaining, time.time() + reset_in, self.rate_limit.window_s)
 
     def _control(self, method: str, path: str, body: bytes) -> tuple[int, dict, bytes]:
         if path == "/_sandbox/health" and method == "GET":

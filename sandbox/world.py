@@ -40,13 +40,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 import pandas as pd
 
+from sandbox.dialects import network_names, registered
+from sandbox.dialects.common import random_strings
 from sandbox.topics import HASHTAGS, TOPIC_SLUGS, TOPICS, topics_frame
 
-NETWORKS: tuple[str, ...] = ("mastodon", "bluesky")
-REACTION_TYPES: dict[str, tuple[tuple[str, float], ...]] = {
-    "mastodon": (("favourite", 0.62), ("reblog", 0.22), ("reply", 0.16)),
-    "bluesky": (("like", 0.60), ("repost", 0.17), ("reply", 0.13), ("quote", 0.10)),
-}
 CARRIER_KINDS = {"reply": "reply", "quote": "quote"}
 MAX_REACTION_DELAY = timedelta(days=5) - timedelta(milliseconds=1)
 # Birth dates are drawn relative to a fixed date so profiles do not drift as end_date moves;
@@ -92,8 +89,6 @@ _OPENERS = np.array(
 )
 _CLOSERS = np.array(["today.", "- thoughts?", "again.", "this week!", "and more.", "(long read)"])
 _REPLIES = np.array(["Great point on", "Not sure about", "Agree re", "Thanks for sharing, re"])
-_B32 = np.array(list("abcdefghijklmnopqrstuvwxyz234567"))
-_B32_SORT = np.array(list("234567abcdefghijklmnopqrstuvwxyz"))
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
@@ -106,7 +101,7 @@ class WorldConfig:
     end_date: date = field(default_factory=lambda: datetime.now(UTC).date())
     days: int = 30
     posts_per_day: float = 0.6
-    networks: tuple[str, ...] = NETWORKS
+    networks: tuple[str, ...] = field(default_factory=network_names)
     registered_share: float = 0.70
     minor_share: float = 0.08
     opt_out_share: float = 0.05
@@ -124,6 +119,10 @@ class WorldConfig:
     @property
     def start_date(self) -> date:
         return self.end_date - timedelta(days=self.days - 1)
+
+
+def content_id_networks() -> list[str]:
+    return [d.name for d in registered().values() if d.content_ids]
 
 
 def end_of_day(day: date) -> datetime:
@@ -265,12 +264,6 @@ def _rng(cfg: WorldConfig, *salt: int) -> np.random.Generator:
     return np.random.default_rng([cfg.seed, cfg.persons, *salt])
 
 
-def _random_strings(rng: np.random.Generator, n: int, length: int, alphabet=_B32) -> np.ndarray:
-    """n random strings of `length` chars, built without a Python loop."""
-    chars = alphabet[rng.integers(0, len(alphabet), size=(n, length))]
-    return np.ascontiguousarray(chars).view(f"<U{length}").ravel()
-
-
 def _persons(cfg: WorldConfig) -> tuple[pd.DataFrame, np.ndarray]:
     """Static population; returns the frame and an (n, 3) topic-index matrix padded with -1."""
     rng = _rng(cfg, 0)
@@ -332,18 +325,7 @@ def _accounts(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
         p = persons.iloc[sel]
         m = len(sel)
         base = p._first.str.lower() + p._last.str.lower() + pd.Series(sel + 1, index=p.index).astype(str)
-        if network == "mastodon":
-            account_id = pd.Series(109_000_000 + (sel + 1) * 37).astype(str)
-            handle = base.str.replace(" ", "_")
-            is_private = rng.random(m) < cfg.private_share
-        elif network == "bluesky":
-            account_id = pd.Series("did:plc:" + _random_strings(rng, m, 24).astype(object))
-            handle = base + ".bsky.social"
-            is_private = np.zeros(m, dtype=bool)
-        else:  # a new network only needs its id/handle scheme here
-            account_id = pd.Series(network + ":" + pd.Series(sel + 1).astype(str))
-            handle = base
-            is_private = np.zeros(m, dtype=bool)
+        account_id, handle, is_private = registered()[network].accounts(rng, sel, base, cfg.private_share)
         followers = np.maximum(0, np.round(p.audience.to_numpy() * rng.lognormal(0, 0.3, m))).astype(np.int64)
         created = pd.Timestamp("2016-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 8 * 365 * 86400, m), unit="s")
         frames.append(
@@ -527,7 +509,7 @@ class _Day:
                 "reply_to_post_id": np.where(kind == "reply", parent_ids, None),
                 "quote_of_post_id": np.where(kind == "quote", parent_ids, None),
                 "mentions": mention_lists,
-                "cid": np.where(net[all_author] == "bluesky", cid, None),
+                "cid": np.where(np.isin(net[all_author], content_id_networks()), cid, None),
             }
         )
 
@@ -575,8 +557,8 @@ class _Day:
             on_topic = (self.person_topics[pidx[reactor]] == topic[post, None]).any(axis=1)
             keep = (rng.random(len(post)) < np.where(on_topic, 1.0, 0.3)) & (reactor != author[post])
             post, reactor = post[keep], reactor[keep]
-            names = [t[0] for t in REACTION_TYPES[network]]
-            probs = np.array([t[1] for t in REACTION_TYPES[network]])
+            names = [t[0] for t in registered()[network].reaction_mix]
+            probs = np.array([t[1] for t in registered()[network].reaction_mix])
             rtype = np.array(names, dtype=object)[rng.choice(len(names), size=len(post), p=probs / probs.sum())]
             delay = np.minimum(
                 rng.exponential(8 * 3_600_000, len(post)).astype(np.int64),
@@ -587,7 +569,7 @@ class _Day:
         return out.drop_duplicates(["post", "reactor", "type"], ignore_index=True)
 
     def _ids(self, author: np.ndarray, ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Native post ids unique across days: Mastodon snowflakes and Bluesky AT-URIs (+ cid).
+        """Native post ids unique across days, each network's own kind (its dialect's `post_ids`), and content ids.
 
         Within a day, posts are ranked by time so equal milliseconds get distinct sequence bits;
         the day ordinal mod 8 separates draws of nearby days (reactions land <= 5 days later).
@@ -597,16 +579,13 @@ class _Day:
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
         day_bits = self.day.toordinal() % 8
-        snowflake = (ms.astype(np.int64) << 16) | (day_bits << 13) | (rank % 8192)
-        tid_int = ((ms.astype(np.int64) * 1000 + rank % 1000) << 10) | (day_bits << 7) | ((rank // 1000) % 128)
-        shifts = np.arange(12, -1, -1) * 5
-        tid_chars = _B32_SORT[(tid_int[:, None] >> shifts[None, :]) & 31]
-        tid = np.ascontiguousarray(tid_chars).view("<U13").ravel().astype(object)
-        dids = self.accounts.account_id.to_numpy()[author].astype(object)
-        uri = "at://" + dids + "/app.bsky.feed.post/" + tid
-        is_bsky = self.accounts.network.to_numpy()[author] == "bluesky"
-        post_id = np.where(is_bsky, uri, snowflake.astype(str).astype(object))
-        cid = "bafyrei" + _random_strings(self.rng, n, 52).astype(object)
+        authors = self.accounts.account_id.to_numpy()[author].astype(object)
+        networks = self.accounts.network.to_numpy()[author]
+        post_id = np.empty(n, dtype=object)
+        for name, dialect in registered().items():
+            mine = networks == name
+            post_id[mine] = dialect.post_ids(ms[mine], rank[mine], day_bits, authors[mine])
+        cid = "bafyrei" + random_strings(self.rng, n, 52).astype(object)
         return post_id, cid
 
     def _kplus(self) -> pd.DataFrame:

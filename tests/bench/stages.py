@@ -15,9 +15,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import connectors
+
 ROOT = Path(__file__).resolve().parents[2]
 DBT = str(Path(sys.executable).parent / "dbt")
-NETWORKS = ("mastodon", "bluesky")
+NETWORKS = tuple(connectors.NETWORKS)  # the registry: every connector with a SPEC
 
 
 def _reap(proc: subprocess.Popen, t0: float) -> tuple[int, float, float]:

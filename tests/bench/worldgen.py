@@ -12,7 +12,7 @@ created on D (reactions created after the world's last day are not yet visible a
 and one profile snapshot per account.
 
 The platform tables are landed as `connectors/landing.py` lands them from the platform API
-(`sandbox/dialects.py: Platform`): partition D holds the +K gives and profile topic
+(`sandbox/platform.py: Platform`): partition D holds the +K gives and profile topic
 edits made on D, and a snapshot of every perk campaign started by D. Registered profiles and
 their links are one snapshot on the first day; opted-out profiles keep only their id and the
 opt-out flag (what the registry keeps of them), and the generator never has them give, receive or
@@ -28,11 +28,12 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
+import connectors
 from connectors.landing import ensure_raw_tables
 from connectors.privacy import PrivacyGate
 from sandbox import world as w
 
-NETWORKS = ("mastodon", "bluesky")
+NETWORKS = tuple(connectors.NETWORKS)  # the registry: every connector with a SPEC
 # posts_per_day 0.3 gives ~1.1 interactions (all kinds, incl. mentions) per person per day:
 # 10k persons -> ~11k interactions/day -> ~1M over 90 days.
 SIZES = {

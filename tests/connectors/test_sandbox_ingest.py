@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+import connectors
 from connectors import make_client
 from connectors.http import HttpClient
 from connectors.landing import ensure_raw_tables, ingest_day, land_platform
@@ -19,7 +20,7 @@ from connectors.ratelimit import RateBudget
 from sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
 from sandbox.world import WorldConfig, build_world, end_of_day
 
-NETWORKS = ("mastodon", "bluesky")
+NETWORKS = tuple(connectors.NETWORKS)  # the registry: every connector with a SPEC
 LAST = date(2026, 3, 31)
 DAYS = [LAST - timedelta(days=13 - i) for i in range(14)]
 LIMIT, WINDOW_S = 120, 2.0

@@ -1,0 +1,114 @@
+"""What every dialect shares: the reply type, parameter parsing, timestamps, id bisection."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+
+import numpy as np
+
+TAG_RE = re.compile(r"#(\w+)")
+
+
+@dataclass(frozen=True)
+class NetworkDialect:
+    """Everything the sandbox knows of one network, in the network's own module: how its API is
+    served and how its accounts, posts and reactions look in a generated world."""
+
+    name: str
+    joined: int  # worlds generate networks in this order, so an added network leaves the draws before it alone
+    path_prefix: str  # the API's path prefix on the sandbox's one port
+    handler: type  # built with a WorldIndex; .route(path, query, clock_ms, base_url) -> Reply
+    invalid_status: int  # how the API answers bad parameters
+    error_body: Callable[[str, str], dict]  # (code, message) -> the API's error body
+    rate_headers: Callable[[int, int, float, float], dict[str, str]]  # (limit, remaining, reset epoch, window s)
+    reaction_mix: tuple[tuple[str, float], ...]  # native reaction words and their shares
+    # (rng, account numbers, handle stems, private share) -> (account ids, handles, is_private)
+    accounts: Callable
+    post_ids: Callable  # (ms, rank within the day, day bits, author account ids) -> native post ids
+    sort_key: Callable[[str], object]  # native order of post ids
+    content_ids: bool = False  # posts carry a content id (cid)
+
+
+def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray | None = None) -> np.ndarray:
+    """n random strings of `length` chars, built without a Python loop."""
+    alphabet = B32 if alphabet is None else alphabet
+    chars = alphabet[rng.integers(0, len(alphabet), size=(n, length))]
+    return np.ascontiguousarray(chars).view(f"<U{length}").ravel()
+
+
+B32 = np.array(list("abcdefghijklmnopqrstuvwxyz234567"))
+B32_SORT = np.array(list("234567abcdefghijklmnopqrstuvwxyz"))
+
+
+@dataclass
+class Reply:
+    status: int
+    body: object
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class BadRequest(Exception):
+    """Raised by handlers for invalid parameters; rendered in the dialect's error shape."""
+
+
+def iso_ms(ms: int) -> str:
+    """Mastodon/atproto timestamp style: 2019-12-08T03:48:33.901Z."""
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def date_param(query: dict) -> date:
+    try:
+        return datetime.strptime(query.get("date", ""), "%Y-%m-%d").date()
+    except ValueError:
+        raise BadRequest("date=YYYY-MM-DD is required") from None
+
+
+def int_param(query: dict, name: str, default: int, lo: int, hi: int) -> int:
+    raw = query.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer") from None
+    return max(lo, min(hi, value))
+
+
+def int_id(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest("ids are numeric") from None
+
+
+def bisect_left(keys, key) -> int:
+    lo, hi = 0, len(keys)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def bisect_right(keys, key) -> int:
+    lo, hi = 0, len(keys)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if key < keys[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def page_url(base: str, path: str, query: dict, **override) -> str:
+    params = {k: v for k, v in query.items() if k not in ("max_id", "min_id", "since_id")}
+    params.update(override)
+    return f"{base}{path}?{urlencode(params)}"
