@@ -52,29 +52,6 @@ def _pagerank(
     return rank, share
 
 
-def network_influence(
-    edges: pd.DataFrame, damping: float, tolerance: float, max_iterations: int
-) -> tuple[pd.DataFrame, pd.Series]:
-    """PageRank over the reactor -> author graph, unnormalised (every person starts at 1 - d).
-
-    Returns the influence flowing along each edge (reactor_person_id, target_person_id, network,
-    flow) and each person's rank. Incoming flow only adds, so engagement from anyone, however
-    low their own rank, never subtracts.
-    """
-    if edges.empty:
-        return pd.DataFrame(columns=["reactor_person_id", "target_person_id", "network", "flow"]), pd.Series(
-            dtype=float
-        )
-    codes, persons = pd.factorize(pd.concat([edges["reactor_person_id"], edges["target_person_id"]], ignore_index=True))
-    src, dst = codes[: len(edges)], codes[len(edges) :]
-    rank, share = _pagerank(
-        src, dst, edges["weight"].to_numpy(dtype=float), len(persons), damping, tolerance, max_iterations
-    )
-    flows = edges[["reactor_person_id", "target_person_id", "network"]].copy()
-    flows["flow"] = damping * share * rank[src]
-    return flows, pd.Series(rank, index=persons, name="rank")
-
-
 @dataclass(frozen=True)
 class DayFlows:
     """Influence flow along each reactor -> author edge of one as-of day's window.

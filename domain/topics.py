@@ -52,23 +52,6 @@ def match_topics(
     return found
 
 
-def post_topic_matches(
-    posts: pd.DataFrame, ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5
-) -> pd.DataFrame:
-    """post_key, person_id, topic_slug, strength: what each post is about. A post's text never
-    changes, so a run matches each post once, however many days' windows it falls in."""
-    found = text_topic_matches(posts["text"], ontology, hashtag_weight=hashtag_weight, word_weight=word_weight)
-    taken = posts.iloc[found["text_index"].to_numpy(dtype=np.int64)]
-    return pd.DataFrame(
-        {
-            "post_key": taken["post_key"].to_numpy(),
-            "person_id": taken["person_id"].to_numpy(),
-            "topic_slug": found["topic_slug"].to_numpy(),
-            "strength": found["strength"].to_numpy(),
-        }
-    )
-
-
 def matcher_fingerprint(ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5) -> str:
     """What a post's matches depend on besides its text: the keyword index, the weights and the
     matching code itself. Stored matches are reused only under the same fingerprint."""

