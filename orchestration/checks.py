@@ -25,8 +25,6 @@ SUITE_ASSETS: dict[str, AssetKey] = {
         for n in ("mastodon", "bluesky")
         for t in ("posts", "reactions", "accounts")
     },
-    "fct_engagement_daily": AssetKey(["marts", "fct_engagement_daily"]),
-    "fct_features_90d": AssetKey(["marts", "fct_features_90d"]),
     "scores": AssetKey(["marts", "scores"]),
     "topic_leaderboards": AssetKey(["marts", "topic_leaderboards"]),
     "perk_eligibility": AssetKey(["marts", "perk_eligibility"]),
