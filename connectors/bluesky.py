@@ -8,6 +8,7 @@ from typing import Any
 from connectors.http import HttpClient
 from connectors.ingest import AccountSnapshot, Post, Reaction, parse_time
 from connectors.pagination import JsonCursorPaginator
+from connectors.registry import NetworkSpec
 
 NETWORK = "bluesky"
 DEFAULT_BASE_URL = "https://public.api.bsky.app"
@@ -128,3 +129,19 @@ def _dids(payload: Any) -> Iterator[str]:
 
 def _subject(uri: str, cid: str | None) -> dict[str, str]:
     return {"uri": uri, "cid": cid} if cid else {"uri": uri}
+
+
+SPEC = NetworkSpec(
+    name=NETWORK,
+    client_class=BlueskyClient,
+    default_base_url=DEFAULT_BASE_URL,
+    env_prefix="BLUESKY",
+    reaction_types=tuple(REACTION_COUNTS),
+    account_counts={
+        "followers_count": "followersCount",
+        "following_count": "followsCount",
+        "posts_count": "postsCount",
+    },
+    max_requests=3000,
+    per_seconds=300,
+)

@@ -8,6 +8,7 @@ from typing import Any
 from connectors.http import HttpClient, HttpStatusError
 from connectors.ingest import AccountSnapshot, Post, Reaction, parse_time
 from connectors.pagination import LinkHeaderPaginator
+from connectors.registry import NetworkSpec
 
 NETWORK = "mastodon"
 DEFAULT_BASE_URL = "https://mastodon.social"
@@ -118,3 +119,19 @@ class MastodonClient:
                     raise
                 self._locked[account_id] = True
         return self._locked[account_id]
+
+
+SPEC = NetworkSpec(
+    name=NETWORK,
+    client_class=MastodonClient,
+    default_base_url=DEFAULT_BASE_URL,
+    env_prefix="MASTODON",
+    reaction_types=tuple(REACTION_COUNTS),
+    account_counts={
+        "followers_count": "followers_count",
+        "following_count": "following_count",
+        "posts_count": "statuses_count",
+    },
+    max_requests=300,
+    per_seconds=300,
+)

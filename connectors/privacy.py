@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from connectors.http import ConnectorError, HttpStatusError
+
 PSEUDONYM_PREFIX = "anon-"
 
 
@@ -56,3 +58,44 @@ class PrivacyGate:
         if self.excludes(row["reactor_account_id"], reactor_is_private):
             return {**row, "reactor_account_id": self.pseudonym(row["reactor_account_id"]), "payload": "{}"}
         return row
+
+
+def resolved_id(client, handle: str, tolerate_failure: bool = True) -> str | None:
+    """The handle's account id, or None when the account is gone (or, if tolerated, cannot be
+    read now: the account's own fetch will fail and report it). An unmeasured person's handle
+    tolerates no failure: we do not land data we might not be allowed to keep."""
+    try:
+        return client.resolve_account(handle).account_id
+    except HttpStatusError as exc:
+        if exc.status in (400, 404):  # XRPC answers unknown actors with 400
+            return None
+        if not tolerate_failure:
+            raise
+    except ConnectorError:
+        if not tolerate_failure:
+            raise
+    return None
+
+
+def gate_for(
+    client,
+    network: str,
+    unmeasured_accounts: dict[str, str],
+    unmeasured_handles: dict[str, str],
+    tracked: list[str],
+    consenting_handles: list[str],
+    landed_ids: set[str],
+    salt: str,
+) -> tuple[PrivacyGate, dict[str, str]]:
+    """The gate of `network` and its unmeasured people's accounts (account id -> person id, also
+    returned for the registry). `unmeasured_accounts` are known account ids, `unmeasured_handles`
+    handles to resolve now (both -> person id); measured are the tracked accounts (resolved now,
+    or landed before), nobody else; private accounts are allowed only for consenting handles."""
+    owners = dict(unmeasured_accounts)
+    for handle, person in sorted(unmeasured_handles.items()):
+        if account_id := resolved_id(client, handle, tolerate_failure=False):
+            owners[account_id] = person
+    consented = {i for i in (resolved_id(client, h) for h in consenting_handles) if i}
+    measured = ({i for i in (resolved_id(client, h) for h in tracked) if i} | landed_ids) - set(owners)
+    gate = PrivacyGate(network, frozenset(owners), salt, frozenset(consented - set(owners)), frozenset(measured))
+    return gate, owners

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import string
 import threading
 import uuid
 from collections import OrderedDict
@@ -42,6 +43,7 @@ from typing import Any
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 SUITES_DIR = Path(__file__).parent / "suites"
+NETWORK_SUITES_DIR = SUITES_DIR / "network"
 SAMPLE_ROWS = 5
 SEVERITIES = ("error", "warn")
 _ALL_TIME = (date(1, 1, 1), date(9999, 12, 31))
@@ -105,9 +107,40 @@ class SuiteResult:
         return f"{self.suite.name}: " + "; ".join(f.message for f in self.failures)
 
 
+def _network_suites() -> dict[str, tuple[Path, dict[str, Any]]]:
+    """raw_<network>_<table> -> (template, its values), for every registered network: a network's
+    raw suites are `suites/network/raw_<table>.json` filled from its connector's SPEC."""
+    from connectors import NETWORKS
+
+    suites = {}
+    for network, spec in NETWORKS.items():
+        values = {"network": network, "reaction_types": [*spec.reaction_types, "mention"], **spec.account_counts}
+        for template in sorted(NETWORK_SUITES_DIR.glob("raw_*.json")):
+            suites[f"raw_{network}_{template.stem.removeprefix('raw_')}"] = (template, values)
+    return suites
+
+
+def _filled(node: Any, values: dict[str, Any]) -> Any:
+    """`node` with ${name} placeholders replaced; a string that is exactly one placeholder takes the
+    value as is (a list stays a list)."""
+    if isinstance(node, dict):
+        return {k: _filled(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_filled(v, values) for v in node]
+    if isinstance(node, str) and node.startswith("${") and node.endswith("}") and node[2:-1] in values:
+        return values[node[2:-1]]
+    return string.Template(node).safe_substitute(values) if isinstance(node, str) else node
+
+
 def load_suite(name: str) -> Suite:
     path = SUITES_DIR / f"{name}.json"
-    data = json.loads(path.read_text())
+    if path.exists():
+        data = json.loads(path.read_text())
+    elif name in (network_suites := _network_suites()):
+        template, values = network_suites[name]
+        data = _filled(json.loads(template.read_text()), values)
+    else:
+        raise FileNotFoundError(f"no GX suite {name!r}: not in {SUITES_DIR} nor a registered network's raw suite")
     query = data.get("query")
     if isinstance(query, list):  # a query may be kept as a list of lines for readability
         query = "\n".join(query)
@@ -129,7 +162,7 @@ def load_suite(name: str) -> Suite:
 
 
 def suite_names() -> list[str]:
-    return sorted(p.stem for p in SUITES_DIR.glob("*.json"))
+    return sorted([*(p.stem for p in SUITES_DIR.glob("*.json")), *_network_suites()])
 
 
 # --- GX plumbing ---------------------------------------------------------------------------

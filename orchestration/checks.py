@@ -18,17 +18,10 @@ from expectations.runner import SuiteResult, load_suite, suite_names, validate_p
 
 from .partitions import window_days
 
-# suite name -> the asset it checks (every suite in expectations/suites/ must be listed here)
-SUITE_ASSETS: dict[str, AssetKey] = {
-    **{
-        f"raw_{n}_{t}": AssetKey(["raw", f"{n}_{t}"])
-        for n in ("mastodon", "bluesky")
-        for t in ("posts", "reactions", "accounts")
-    },
-    "scores": AssetKey(["marts", "scores"]),
-    "topic_leaderboards": AssetKey(["marts", "topic_leaderboards"]),
-    "perk_eligibility": AssetKey(["marts", "perk_eligibility"]),
-}
+
+def suite_asset(suite_name: str) -> AssetKey:
+    """The asset a suite checks: its table, schema and name (raw.mastodon_posts -> raw/mastodon_posts)."""
+    return AssetKey(load_suite(suite_name).table.split("."))
 
 
 def check_result(result: SuiteResult) -> AssetCheckResult:
@@ -80,8 +73,5 @@ def suite_check(suite_name: str, asset_key: AssetKey):
 
 
 def all_gx_checks() -> list:
-    """One asset check per suite in expectations/suites/, on the asset it validates."""
-    missing = sorted(set(suite_names()) - set(SUITE_ASSETS))
-    if missing:
-        raise ValueError(f"suites without an asset in SUITE_ASSETS: {missing}")
-    return [suite_check(name, SUITE_ASSETS[name]) for name in suite_names()]
+    """One asset check per suite (expectations/suites/, and each registered network's raw suites)."""
+    return [suite_check(name, suite_asset(name)) for name in suite_names()]

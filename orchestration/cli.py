@@ -8,10 +8,11 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
-from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance
+from dagster import AssetSelection, DagsterError, DagsterInstance
 
-from .assets.comparison import REVIEW_GROUP
 from .console import format_event
+from .formulas import VERSIONED_TAG
+from .keys import REVIEW_GROUP
 from .runs import launch
 from .warehouse import warehouse_path
 
@@ -20,25 +21,6 @@ def last_partitions(days: int, today: date | None = None) -> tuple[date, date]:
     """The last `days` complete daily partitions: yesterday and the days before it."""
     today = today or datetime.now(UTC).date()
     return today - timedelta(days=days), today - timedelta(days=1)
-
-
-# Tables keyed by formula version, and the ops that write them (run config goes to ops):
-# what `rescore` backfills for a new version. tests/orchestration checks both against the definitions.
-VERSIONED_TABLES = (
-    "marts.scores",
-    "marts.influence_graph",
-    "marts.score_changes",
-    "marts.leaderboard",
-    "marts.topic_leaderboards",
-    "marts.perk_eligibility",
-)
-VERSIONED_OPS = (
-    "marts__scores_and_influence_graph",
-    "marts__score_changes",
-    "marts__leaderboard",
-    "marts__topic_leaderboards",
-    "marts__perk_eligibility",
-)
 
 
 def run_and_report(selection: AssetSelection, first: date, last: date, op_config: dict | None = None) -> None:
@@ -53,13 +35,23 @@ def run_and_report(selection: AssetSelection, first: date, last: date, op_config
 
 
 def versioned_selection() -> AssetSelection:
-    return AssetSelection.assets(*(AssetKey(table.split(".")) for table in VERSIONED_TABLES))
+    """The tables keyed by formula version: what `rescore` backfills for a new version."""
+    ((tag, value),) = VERSIONED_TAG.items()
+    return AssetSelection.tag(tag, value)
+
+
+def versioned_ops() -> list[str]:
+    """The steps writing the versioned tables (run config goes to ops, not assets)."""
+    from .definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    return sorted({graph.get(key).assets_def.node_def.name for key in versioned_selection().resolve(graph)})
 
 
 def rescore(version: str, first: date, last: date) -> None:
     """Backfill a formula version beside the active one: only rows keyed by `version` change."""
     run_and_report(
-        versioned_selection(), first, last, {op: {"config": {"formula_version": version}} for op in VERSIONED_OPS}
+        versioned_selection(), first, last, {op: {"config": {"formula_version": version}} for op in versioned_ops()}
     )
 
 

@@ -9,8 +9,10 @@ from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_pr
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
-from .assets.comparison import REVIEW_GROUP, formula_comparison
-from .assets.dbt import dbt_executable, dbt_models, dbt_project
+from connectors import NETWORKS
+
+from .assets.comparison import formula_comparison
+from .assets.dbt import dbt_models
 from .assets.privacy import (
     erase_person,
     export_person,
@@ -22,20 +24,14 @@ from .assets.raw import raw_network_assets, raw_platform
 from .assets.scoring import leaderboard, score_changes_asset, scores_and_influence_graph
 from .assets.topics import kplus, perk_eligibility, person_topics, topic_leaderboards
 from .checks import all_gx_checks
+from .dbt_project import dbt_executable, dbt_project
+from .keys import REVIEW_GROUP
 from .partitions import PARTITIONS_START, daily_partitions
-from .resources import SocialNetworks
+from .resources import PLATFORM, SocialNetworks, base_url_env, token_env
 from .schedules import build_daily_schedule
 from .warehouse import warehouse_path
 
-
-def _secret(name: str):
-    """An EnvVar reference (shown masked in the UI) when the variable is set, else no secret."""
-    return EnvVar(name) if os.getenv(name) else None
-
-
-def _env(name: str, default: str) -> str:
-    return os.getenv(name) or default
-
+APIS = [*NETWORKS, PLATFORM]  # what has a base URL and a token
 
 # Everything but the version review, which needs a candidate version as run config.
 daily_selection = AssetSelection.all() - AssetSelection.groups(REVIEW_GROUP)
@@ -44,22 +40,21 @@ daily_job = define_asset_job("daily_influence", selection=daily_selection, parti
 # Every morning (06:00 UTC): yesterday, plus any day of the last month that was missed.
 daily_schedule = build_daily_schedule(daily_job, date.fromisoformat(PARTITIONS_START))
 
-gx_checks = all_gx_checks()
+
+def _env(name: str, default: str) -> str:
+    return os.getenv(name) or default
 
 
 def social_from_env() -> SocialNetworks:
     """Connector settings from env vars; secrets stay EnvVar references, never values."""
+    salt = EnvVar("KLOUT_PSEUDONYM_SALT") if os.getenv("KLOUT_PSEUDONYM_SALT") else None
     return SocialNetworks(
         mode=_env("KLOUT_MODE", "sandbox"),
-        mastodon_base_url=_env("MASTODON_BASE_URL", SocialNetworks.model_fields["mastodon_base_url"].default),
-        bluesky_base_url=_env("BLUESKY_BASE_URL", SocialNetworks.model_fields["bluesky_base_url"].default),
-        platform_base_url=_env("PLATFORM_BASE_URL", ""),
-        mastodon_token=_secret("MASTODON_TOKEN"),
-        bluesky_token=_secret("BLUESKY_TOKEN"),
-        platform_token=_secret("PLATFORM_TOKEN"),
+        base_urls={name: os.environ[base_url_env(name)] for name in APIS if os.getenv(base_url_env(name))},
+        tokens={name: EnvVar(token_env(name)) for name in APIS if os.getenv(token_env(name))},
         public_accounts=[a for a in _env("KLOUT_PUBLIC_ACCOUNTS", "").split(",") if a],
         lookback_days=int(_env("KLOUT_LOOKBACK_DAYS", "7")),
-        pseudonym_salt=_secret("KLOUT_PSEUDONYM_SALT") or SocialNetworks.model_fields["pseudonym_salt"].default,
+        pseudonym_salt=salt or SocialNetworks.model_fields["pseudonym_salt"].default,
         sandbox_persons=int(_env("KLOUT_SANDBOX_PERSONS", "200")),
         sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
         sandbox_end_date=_env("KLOUT_SANDBOX_END_DATE", ""),
@@ -84,7 +79,7 @@ def build_definitions(social: SocialNetworks | None = None) -> Definitions:
             privacy_audit,
             formula_comparison,
         ],
-        asset_checks=[*gx_checks, no_unmeasured_person_outside_registry],
+        asset_checks=[*all_gx_checks(), no_unmeasured_person_outside_registry],
         jobs=[daily_job, export_person, erase_person],
         schedules=[daily_schedule],
         # Every step writes or reads the one DuckDB file under a pool of 1, so steps never run in

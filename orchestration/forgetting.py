@@ -30,8 +30,7 @@ import duckdb
 import pandas as pd
 
 from connectors.privacy import PrivacyGate
-
-from .domain.privacy import MINOR, unmeasured_on
+from domain.privacy import MINOR, unmeasured_on
 
 SCHEMA = "privacy"
 REGISTRY_TABLES = frozenset(
@@ -255,6 +254,17 @@ class WarehousePrivacy:
         return unmeasured, findings, searched
 
     # ------------------------------------------------------------------ forgetting
+    def audit_of(self, run_id: str) -> tuple[tuple[int, int] | None, list[tuple[str, str, int]]]:
+        """((tables searched, findings) or None if the run audited nothing, [(table, column, rows)])."""
+        audit = self.conn.execute(
+            f"select tables_searched, findings from {SCHEMA}.audits where run_id = ?", [run_id]
+        ).fetchone()
+        found = self.conn.execute(
+            f"select table_name, column_name, rows from {SCHEMA}.audit_findings where run_id = ? order by 1, 2",
+            [run_id],
+        ).fetchall()
+        return audit, found
+
     def text_columns(self, base_tables_only: bool) -> dict[str, list[tuple[str, str]]]:
         """table -> [(column, type)] of its VARCHAR and JSON columns, outside the registry."""
         kinds = "('BASE TABLE')" if base_tables_only else "('BASE TABLE', 'VIEW')"

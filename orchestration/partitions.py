@@ -25,3 +25,12 @@ def dbt_window_vars(start: datetime, end: datetime) -> dict[str, str]:
     """--vars for incremental dbt models: an inclusive [min_date, max_date] window."""
     days = window_days(start, end)
     return {"min_date": days[0].isoformat(), "max_date": days[-1].isoformat()}
+
+
+# What every partitioned asset step shares: one run per backfill, one DuckDB writer at a time.
+PARTITIONED = dict(partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb")
+
+
+def partition_days(context) -> list[date]:
+    """The days of the run's partition range, oldest first."""
+    return window_days(*context.partition_time_window)

@@ -14,12 +14,27 @@ from connectors.ingest import NetworkClient
 from connectors.platform import PlatformClient
 
 _SANDBOXES: dict[tuple, object] = {}
+PLATFORM = "platform"
+
+
+def env_prefix(name: str) -> str:
+    return NETWORKS[name].env_prefix if name in NETWORKS else name.upper()
+
+
+def base_url_env(name: str) -> str:
+    return f"{env_prefix(name)}_BASE_URL"
+
+
+def token_env(name: str) -> str:
+    return f"{env_prefix(name)}_TOKEN"
+
+
 _SANDBOX_LOCK = threading.Lock()
 
 
 def shared_sandbox(persons: int, seed: int, days: int, fault_rate: float, end_date: str = ""):
     """One sandbox per process and world, started on a free 127.0.0.1 port on first use."""
-    from connectors.sandbox.process import SandboxProcess
+    from sandbox.process import SandboxProcess  # only sandbox mode starts one
 
     key = (persons, seed, days, fault_rate, end_date)
     with _SANDBOX_LOCK:
@@ -39,13 +54,11 @@ class SocialNetworks(ConfigurableResource):
     locally; `mode="live"` uses the base URLs and tokens given (from env vars)."""
 
     mode: str = "sandbox"
-    mastodon_base_url: str = NETWORKS["mastodon"].default_base_url
-    bluesky_base_url: str = NETWORKS["bluesky"].default_base_url
-    platform_base_url: str = ""
-    mastodon_token: str | None = None
-    bluesky_token: str | None = None
-    platform_token: str | None = None
-    networks: list[str] = ["mastodon", "bluesky"]
+    networks: list[str] = list(NETWORKS)  # the registered networks (connectors.NETWORKS) to measure
+    # network or "platform" -> base URL in live mode; a network defaults to its production URL
+    base_urls: dict[str, str] = {}
+    # network or "platform" -> API token (EnvVar references, masked in the UI)
+    tokens: dict[str, str] = {}
     public_accounts: list[str] = []  # "network:handle", tracked besides registered profiles' links
     lookback_days: int = 7
     pseudonym_salt: str = "open-klout"  # salts the pseudonyms of unmeasured reactors; set a secret in production
@@ -68,9 +81,9 @@ class SocialNetworks(ConfigurableResource):
     def _base_url(self, name: str) -> str:
         if self.sandbox is not None:
             return self.sandbox.base_url
-        url = getattr(self, f"{name}_base_url")
+        url = self.base_urls.get(name) or (NETWORKS[name].default_base_url if name in NETWORKS else "")
         if not url:
-            raise ValueError(f"{name}: no base URL configured for live mode (set {name.upper()}_BASE_URL)")
+            raise ValueError(f"{name}: no base URL configured for live mode (set {base_url_env(name)})")
         return url
 
     def client(self, network: str) -> NetworkClient:
@@ -80,14 +93,14 @@ class SocialNetworks(ConfigurableResource):
             # Live networks start from their published caps; the sandbox announces its own in headers.
             budget = {"budget": None} if self.sandbox is not None else {}
             self._clients[network] = make_client(
-                network, self._base_url(network), token=getattr(self, f"{network}_token"), **budget
+                network, self._base_url(network), token=self.tokens.get(network), **budget
             )
         return self._clients[network]
 
     def platform(self) -> PlatformClient:
         if "platform" not in self._clients:
             self._clients["platform"] = PlatformClient(
-                HttpClient("platform", self._base_url("platform"), token=self.platform_token)
+                HttpClient("platform", self._base_url("platform"), token=self.tokens.get("platform"))
             )
         return self._clients["platform"]
 
@@ -100,6 +113,6 @@ class SocialNetworks(ConfigurableResource):
     def observe_day(self, day: date) -> None:
         """In sandbox mode, move the world's clock to the end of `day`: the daily run at midnight."""
         if self.sandbox is not None:
-            from connectors.sandbox.world import end_of_day
+            from sandbox.world import end_of_day
 
             self.sandbox.set_clock(end_of_day(day))

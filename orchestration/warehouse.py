@@ -1,12 +1,16 @@
-"""Where the embedded DuckDB warehouse lives, and small helpers to write partitioned tables."""
+"""The warehouse: where the DuckDB file lives, and every query the Python assets run against it.
+
+Assets never write SQL: they ask `Warehouse` (and `TopicMatchCache`) for frames and hand frames
+back to be written. Privacy's SQL is `forgetting.WarehousePrivacy`'s."""
 
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +30,15 @@ def exports_dir() -> Path:
     return Path(warehouse_path()).parent / "exports"
 
 
+def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        conn.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+        ).fetchall()[0][0]
+    )
+
+
 def replace_rows(
     conn: duckdb.DuckDBPyConnection,
     table: str,
@@ -39,11 +52,9 @@ def replace_rows(
 
     Re-running a partition therefore gives identical rows, never duplicates.
     """
-    schema, name = table.split(".")
+    schema = table.split(".")[0]
     conn.execute(f"create schema if not exists {schema}")
-    exists = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-    ).fetchall()[0][0]
+    exists = table_exists(conn, table)
     if frame.empty and not exists:
         return 0  # an empty frame has no column types to create the table from; the first rows will
     if not frame.empty:
@@ -68,3 +79,280 @@ def replace_rows(
         if not frame.empty:
             conn.unregister("incoming_rows")
     return len(frame)
+
+
+def _days_before(day: date, days: int) -> date:
+    return day - timedelta(days=days)
+
+
+class Warehouse:
+    """Reads and writes of the Python assets over one connection (one step, one connection)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection):
+        self.conn = conn
+
+    # ------------------------------------------------------------------ plumbing
+    def read(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        return self.conn.execute(sql, params or []).df()
+
+    def read_optional(self, table: str, sql: str, params: list, columns: list[str]) -> pd.DataFrame:
+        """`sql` over `table`, or no rows when nothing was ever written to it (an empty first day)."""
+        return self.read(sql, params) if table_exists(self.conn, table) else pd.DataFrame(columns=columns)
+
+    def write_days(self, table: str, frame: pd.DataFrame, days: list[date], day_column: str = "day", **keys) -> int:
+        return replace_rows(self.conn, table, frame, day_column=day_column, days=days, extra_keys=keys or None)
+
+    def write_versioned(self, table: str, frame: pd.DataFrame, days: list[date], version: str) -> int:
+        return self.write_days(table, frame, days, formula_version=version)
+
+    # ------------------------------------------------------------------ people
+    def profiles(self) -> pd.DataFrame:
+        return self.read("select person_id, birth_date from staging.stg_platform__profiles order by person_id")
+
+    def perk_candidates(self) -> pd.DataFrame:
+        return self.read(
+            "select person_id, display_name, birth_date, location, opted_out from staging.stg_platform__profiles"
+            " where birth_date is not null order by person_id"
+        )
+
+    # ------------------------------------------------------------------ scores
+    def window_events(self, days: list[date], window_days: int) -> pd.DataFrame:
+        """Engagement events covering the rolling windows of `days` (EngagementEvents sorts them)."""
+        return self.read(
+            "select reactor_person_id, target_person_id, network, event_day from intermediate.int_engagement_events"
+            " where event_day between ? and ?",
+            [_days_before(days[0], window_days - 1), days[-1]],
+        )
+
+    def features_on(self, day: date) -> pd.DataFrame:
+        return self.read("select * from marts.fct_features_90d where as_of_day = ? order by person_id, network", [day])
+
+    def accepted_kplus(self, days: list[date], window_days: int) -> pd.DataFrame:
+        """+K accepted in the windows of `days`."""
+        return self.read_optional(
+            "marts.kplus_ledger",
+            "select recipient_person_id, topic_slug, given_at from marts.kplus_ledger"
+            " where given_day between ? and ? order by all",
+            [_days_before(days[0], window_days - 1), days[-1]],
+            ["recipient_person_id", "topic_slug", "given_at"],
+        )
+
+    def scores_on(self, version: str, day: date) -> pd.DataFrame:
+        scores = self.read(
+            "select * from marts.scores where formula_version = ? and day = ? order by person_id", [version, day]
+        )
+        return scores.assign(day=day)  # a date, as written, so a new table gets a DATE column
+
+    def scores_between(self, versions: list[str], first: date, last: date) -> pd.DataFrame:
+        rows = self.read(
+            "select * from marts.scores where formula_version in (select unnest(?::varchar[]))"
+            " and day between ? and ? order by day, person_id",
+            [versions, first, last],
+        )
+        rows["day"] = pd.to_datetime(rows["day"]).dt.date
+        return rows
+
+    def leaderboard(self, version: str, days: list[date], size: int) -> pd.DataFrame:
+        board = self.read(
+            """
+            select s.day, s.formula_version,
+                   row_number() over (partition by s.day order by s.score desc, s.person_id) as rank,
+                   s.person_id, s.score
+            from marts.scores as s
+            where s.formula_version = ? and s.day between ? and ?
+            qualify rank <= ?
+            order by s.day, rank
+            """,
+            [version, days[0], days[-1], size],
+        )
+        board["day"] = pd.to_datetime(board["day"]).dt.date
+        return board
+
+    # ------------------------------------------------------------------ topics and +K
+    def reactions_per_post_day(self, since: date, until: date) -> pd.DataFrame:
+        """post_id, event_day, reactions (mentions aside) for the posts in `window_topic_matches`."""
+        return self.read(
+            f"select w.post_id, e.event_day, count(*) as reactions from intermediate.int_engagement_events as e"
+            f" join {MATCHED_POSTS} as w using (post_key)"
+            " where e.reaction_type <> 'mention' and e.event_day between ? and ? group by all",
+            [since, until],
+        )
+
+    def mentions_of_matched_posts(self, since: date, until: date) -> pd.DataFrame:
+        return self.read(
+            f"select w.post_id, e.target_person_id as person_id, e.event_day"
+            f" from intermediate.int_engagement_events as e join {MATCHED_POSTS} as w using (post_key)"
+            " where e.reaction_type = 'mention' and e.event_day between ? and ?",
+            [since, until],
+        )
+
+    def topic_edits(self, until: date) -> pd.DataFrame:
+        return self.read(
+            "select person_id, editor_person_id, topic_slug, action, edited_day from staging.stg_platform__topic_edits"
+            " where edited_day <= ? order by edited_at, edit_id",
+            [until],
+        )
+
+    def kplus_gives(self, days: list[date]) -> pd.DataFrame:
+        return self.read(
+            "select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, given_day"
+            " from staging.stg_platform__kplus where given_day between ? and ? order by give_id",
+            [days[0], days[-1]],
+        )
+
+    def kplus_history(self, day: date, cooldown_days: int) -> pd.DataFrame | None:
+        """Gives accepted on the days a cooldown can reach back to."""
+        columns = ["give_id", "giver_person_id", "recipient_person_id", "topic_slug", "given_at"]
+        history = self.read_optional(
+            "marts.kplus_ledger",
+            f"select {', '.join(columns)} from marts.kplus_ledger where given_day between ? and ? order by give_id",
+            [_days_before(day, int(cooldown_days) + 1), _days_before(day, 1)],
+            columns,
+        )
+        return history if len(history) else None
+
+    def profile_topics_on(self, day: date, column: str, among: list[str]) -> pd.DataFrame:
+        """person_id, topic_slug on the profiles of `day` whose `column` is one of `among`: a day
+        has millions of profile topics and the caller needs only a few people's or topics'."""
+        if not among:
+            return NO_TOPICS
+        return self.read_optional(
+            "marts.person_topics",
+            "select person_id, topic_slug from marts.person_topics"
+            f" where day = ? and {column} in (select unnest(?::varchar[])) order by all",
+            [day, among],
+            ["person_id", "topic_slug"],
+        )
+
+    def topic_influence(self, version: str, day: date) -> pd.DataFrame:
+        """A person's score shared out over their topics by evidence (their strongest topic gets it all)."""
+        return self.read_optional(
+            "marts.person_topics",
+            """
+            select t.person_id, t.topic_slug,
+                   s.score * t.evidence / max(t.evidence) over (partition by t.person_id) as topic_score
+            from marts.person_topics as t
+            join marts.scores as s on s.person_id = t.person_id and s.day = t.day and s.formula_version = ?
+            where t.day = ? and t.evidence is not null
+            order by all""",
+            [version, day],
+            ["person_id", "topic_slug", "topic_score"],
+        )
+
+    def campaigns(self) -> pd.DataFrame:
+        return self.read("select * from staging.stg_platform__campaigns order by campaign_id")
+
+    def day_scores(self, version: str, day: date) -> pd.DataFrame:
+        return self.read(
+            "select person_id, score from marts.scores where day = ? and formula_version = ? order by person_id",
+            [day, version],
+        )
+
+    # ------------------------------------------------------------------ landing
+    def tracked_handles(self, network: str, day: date) -> set[str]:
+        """Handles linked by registered profiles as of `day` (the latest links landed by then)."""
+        linked = self.conn.execute(
+            """
+            select distinct handle from raw.platform_links
+            where network = ?
+              and partition_day = (select max(partition_day) from raw.platform_links where partition_day <= ?)
+            """,
+            [network, day],
+        ).fetchall()
+        return {h for (h,) in linked}
+
+    def landed_account_ids(self, network: str) -> set[str]:
+        return {a for (a,) in self.conn.execute(f"select distinct account_id from raw.{network}_accounts").fetchall()}
+
+
+NO_TOPICS = pd.DataFrame({"person_id": pd.Series(dtype="str"), "topic_slug": pd.Series(dtype="str")})
+MATCHED_POSTS = "(select distinct post_key, post_id from window_topic_matches)"
+
+
+class TopicMatchCache:
+    """A post's topic matches depend only on its text and the matcher, so they are kept in
+    `cache.post_topic_matches` by text hash (sha256) under the matcher's fingerprint: a daily run
+    matches only the texts it has never seen, not its whole 90-day window. Rows under any other
+    fingerprint are dropped, so a change of keywords, weights or matching code re-matches."""
+
+    TABLE = "cache.post_topic_matches"  # a memo of person_topics, not a product table
+    TEXT_HASH = "sha256(coalesce({}.text, ''))"  # what a post's matches depend on, besides the matcher
+    POST_ID = "hash(p.post_key)"  # an integer orders and joins far faster than the key
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, matcher: str):
+        self.conn, self.matcher = conn, matcher
+
+    def window_matches(self, since: date, until: date, match) -> pd.DataFrame:
+        """post_id, person_id, post_day, topic_slug, strength for the posts of [since, until] that
+        match a topic, ordered; `match(texts)` (text_index, topic_slug, strength) is asked only of
+        texts this matcher has never seen. `post_id` is an integer unique per post_key; the rows
+        are also left in the connection as temp table `window_topic_matches` (with post_key)."""
+        unseen = self.unseen_texts(since, until)
+        self.remember(unseen, match(unseen["text"]))
+        return self.matches_between(since, until)
+
+    def unseen_texts(self, since: date, until: date) -> pd.DataFrame:
+        """text_hash, text of the posts of [since, until] never matched under this matcher."""
+        self.conn.execute(f"create schema if not exists {self.TABLE.split('.')[0]}")
+        self.conn.execute(
+            f"create table if not exists {self.TABLE}"
+            " (matcher varchar, text_hash varchar, topic_slug varchar, strength double)"
+        )
+        self.conn.execute(f"delete from {self.TABLE} where matcher <> ?", [self.matcher])
+        return self.conn.execute(
+            f"""
+            select distinct {self.TEXT_HASH.format("p")} as text_hash, coalesce(p.text, '') as text
+            from intermediate.int_post_engagement as p
+            where p.post_day between ? and ? and not exists (
+                select 1 from {self.TABLE} as m
+                where m.matcher = ? and m.text_hash = {self.TEXT_HASH.format("p")})
+            order by text_hash""",
+            [since, until, self.matcher],
+        ).df()
+
+    def remember(self, unseen: pd.DataFrame, found: pd.DataFrame) -> None:
+        """Keep `found` (text_index, topic_slug, strength over `unseen`), and every unseen text that
+        matched nothing as a row with no topic, so it is not matched again."""
+        hashes = unseen["text_hash"].to_numpy(dtype=object)
+        hit = found["text_index"].to_numpy(dtype=np.int64)
+        missed = np.setdiff1d(np.arange(len(unseen)), hit)
+        rows = pd.DataFrame(
+            {
+                "matcher": self.matcher,
+                "text_hash": np.concatenate([hashes[hit], hashes[missed]]),
+                "topic_slug": pd.array(list(found["topic_slug"]) + [None] * len(missed), dtype="str"),
+                "strength": np.concatenate([found["strength"].to_numpy(dtype=float), np.full(len(missed), np.nan)]),
+            }
+        )
+        if not len(rows):
+            return
+        self.conn.register("new_matches", rows)
+        try:
+            self.conn.execute(
+                f"insert into {self.TABLE} by name select * from new_matches as n where not exists"
+                f" (select 1 from {self.TABLE} as m where m.matcher = n.matcher and m.text_hash = n.text_hash)"
+            )
+        finally:
+            self.conn.unregister("new_matches")
+
+    def matches_between(self, since: date, until: date) -> pd.DataFrame:
+        self.conn.execute(
+            f"""
+            create or replace temp table window_topic_matches as
+            select p.post_key, {self.POST_ID} as post_id, p.person_id, p.post_day, m.topic_slug, m.strength
+            from intermediate.int_post_engagement as p
+            join {self.TABLE} as m on m.matcher = ? and m.text_hash = {self.TEXT_HASH.format("p")}
+            where p.post_day between ? and ? and m.topic_slug is not null""",
+            [self.matcher, since, until],
+        )
+        # if two keys ever share a hash, number them by key instead (slower, same result)
+        collided = "select count(distinct post_key) <> count(distinct post_id) from window_topic_matches"
+        if self.conn.execute(collided).fetchall()[0][0]:
+            self.conn.execute(
+                "create or replace temp table window_topic_matches as select * replace"
+                " (cast(dense_rank() over (order by post_key) as ubigint) as post_id) from window_topic_matches"
+            )
+        return self.conn.execute(
+            "select post_id, person_id, post_day, topic_slug, strength from window_topic_matches"
+            " order by post_id, topic_slug"
+        ).df()

@@ -1,17 +1,20 @@
 """Compare two formula versions over a partition range before switching the active one."""
 
-import pandas as pd
 from dagster import AssetExecutionContext, AssetSpec, Config, MaterializeResult, MetadataValue, multi_asset
 from dagster_duckdb import DuckDBResource
 
-from ..domain.compare import compare_versions
-from ..domain.formula import active_version
-from ..partitions import daily_partitions, single_run, window_days
-from ..progress import each_day
-from ..warehouse import replace_rows
-from .scoring import SCORES, read
+from domain.compare import compare_days
+from domain.formula import active_version
 
-REVIEW_GROUP = "formula_review"
+from ..keys import REVIEW_GROUP, SCORES, mart_key
+from ..partitions import PARTITIONED, partition_days
+from ..progress import each_day
+from ..reports import markdown_table
+from ..warehouse import Warehouse
+
+COMPARISON, MOVERS = mart_key("formula_comparison"), mart_key("formula_movers")
+REPORTED = ["day", "spearman", "baseline_mean", "candidate_mean", "baseline_p95", "candidate_p95"]
+MOVER_COLUMNS = ["rank", "person_id", "score_baseline", "score_candidate", "delta", "reasons"]
 
 
 class ComparisonConfig(Config):
@@ -23,78 +26,38 @@ class ComparisonConfig(Config):
 @multi_asset(
     specs=[
         AssetSpec(
-            ["marts", "formula_comparison"],
+            COMPARISON,
             deps=[SCORES],
             group_name=REVIEW_GROUP,
             description="Per day: rank correlation and both score distributions of two formula versions.",
         ),
         AssetSpec(
-            ["marts", "formula_movers"],
+            MOVERS,
             deps=[SCORES],
             group_name=REVIEW_GROUP,
             description="Per day: the biggest movers between two formula versions and why.",
         ),
     ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="duckdb",
+    **PARTITIONED,
 )
 def formula_comparison(context: AssetExecutionContext, config: ComparisonConfig, duckdb: DuckDBResource):
-    baseline = config.baseline or active_version()
-    days = window_days(*context.partition_time_window)
-    summaries, movers = [], []
+    baseline, candidate, days = config.baseline or active_version(), config.candidate, partition_days(context)
     with duckdb.get_connection() as conn:
-        rows = read(
-            conn,
-            "select * from marts.scores where formula_version in (?, ?) and day between ? and ?"
-            " order by day, person_id",
-            [baseline, config.candidate, days[0], days[-1]],
-        )
-        rows["day"] = pd.to_datetime(rows["day"]).dt.date
-        for day in each_day(context, days):
-            todays = rows[rows["day"] == day]
-            base, cand = (
-                todays[todays["formula_version"] == v].drop(columns=["day", "formula_version"])
-                for v in (baseline, config.candidate)
-            )
-            if base.empty or cand.empty:
-                context.log.warning(
-                    f"{day}: no scores for {baseline if base.empty else config.candidate}; materialise them first"
-                )
-                continue
-            summary, top = compare_versions(base, cand, config.top_movers)
-            keys = {"day": day, "baseline": baseline, "candidate": config.candidate}
-            summaries.append({**keys, **summary})
-            movers.append(top.assign(**keys))
-        keys = {"baseline": baseline, "candidate": config.candidate}
-        summary_frame = pd.DataFrame(summaries)
-        movers_frame = pd.concat(movers, ignore_index=True) if movers else pd.DataFrame()
-        if len(summary_frame):
-            replace_rows(conn, "marts.formula_comparison", summary_frame, day_column="day", days=days, extra_keys=keys)
-            replace_rows(conn, "marts.formula_movers", movers_frame, day_column="day", days=days, extra_keys=keys)
-    report = (
-        summary_frame[["day", "spearman", "baseline_mean", "candidate_mean", "baseline_p95", "candidate_p95"]]
-        if len(summary_frame)
-        else summary_frame
-    )
+        warehouse = Warehouse(conn)
+        rows = warehouse.scores_between([baseline, candidate], days[0], days[-1])
+        summary, movers, missing = compare_days(rows, baseline, candidate, each_day(context, days), config.top_movers)
+        for line in missing:
+            context.log.warning(line)
+        if len(summary):
+            keys = {"baseline": baseline, "candidate": candidate}
+            warehouse.write_days("marts.formula_comparison", summary, days, **keys)
+            warehouse.write_days("marts.formula_movers", movers, days, **keys)
+    report = markdown_table(summary[REPORTED] if len(summary) else summary, "no overlapping scores")
     yield MaterializeResult(
-        asset_key=["marts", "formula_comparison"],
-        metadata={
-            "baseline": baseline,
-            "candidate": config.candidate,
-            "report": MetadataValue.md(report.to_markdown(index=False) if len(report) else "no overlapping scores"),
-        },
+        asset_key=COMPARISON,
+        metadata={"baseline": baseline, "candidate": candidate, "report": MetadataValue.md(report)},
     )
-    latest = movers_frame[movers_frame["day"] == movers_frame["day"].max()] if len(movers_frame) else movers_frame
+    latest = movers[movers["day"] == movers["day"].max()][MOVER_COLUMNS] if len(movers) else movers
     yield MaterializeResult(
-        asset_key=["marts", "formula_movers"],
-        metadata={
-            "latest_movers": MetadataValue.md(
-                latest[["rank", "person_id", "score_baseline", "score_candidate", "delta", "reasons"]].to_markdown(
-                    index=False
-                )
-                if len(latest)
-                else "none"
-            ),
-        },
+        asset_key=MOVERS, metadata={"latest_movers": MetadataValue.md(markdown_table(latest, "none"))}
     )

@@ -8,7 +8,6 @@ from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetExecutionContext,
-    AssetKey,
     Config,
     MaterializeResult,
     MetadataValue,
@@ -21,34 +20,20 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from ..forgetting import SCHEMA, WarehousePrivacy
-from ..partitions import daily_partitions, single_run, window_days
+from ..dbt_project import dbt_key
+from ..forgetting import WarehousePrivacy
+from ..keys import DAILY_MARTS, PRIVACY_AUDIT, PRIVACY_GROUP, UNMEASURED, raw_key
+from ..partitions import PARTITIONED, partition_days
+from ..reports import bullet_list
 from ..resources import SocialNetworks
 from ..warehouse import exports_dir
 
-PRIVACY_GROUP = "privacy"
-UNMEASURED = AssetKey(["privacy", "unmeasured_persons"])
-# the daily run's last writers: the audit sees what they wrote
-AUDITED = [
-    AssetKey(["marts", name])
-    for name in (
-        "dim_persons",
-        "leaderboard",
-        "score_changes",
-        "influence_graph",
-        "person_topics",
-        "kplus_ledger",
-        "kplus_rejected",
-        "topic_leaderboards",
-        "perk_eligibility",
-    )
-]
-COMMON = dict(group_name=PRIVACY_GROUP, partitions_def=daily_partitions, backfill_policy=single_run, pool="duckdb")
+COMMON = dict(group_name=PRIVACY_GROUP, **PARTITIONED)
 
 
 @asset(
     key=UNMEASURED,
-    deps=[AssetKey(["raw", "platform_profiles"]), AssetKey(["raw", "platform_links"])],
+    deps=[raw_key("platform_profiles"), raw_key("platform_links")],
     **COMMON,
     description="Who is not measured (opted out, minor, private without consent, erased), and forgetting them in "
     "every table and every past day before anything new is fetched.",
@@ -56,7 +41,7 @@ COMMON = dict(group_name=PRIVACY_GROUP, partitions_def=daily_partitions, backfil
 def unmeasured_persons(
     context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks
 ) -> MaterializeResult:
-    last = window_days(*context.partition_time_window)[-1]
+    last = partition_days(context)[-1]
     with duckdb.get_connection() as conn:
         unmeasured, report = WarehousePrivacy(conn, social.pseudonym_salt).forget(last)
     return MaterializeResult(
@@ -70,14 +55,14 @@ def unmeasured_persons(
 
 
 @asset(
-    key=["privacy", "audit"],
-    deps=[UNMEASURED, *AUDITED],
+    key=PRIVACY_AUDIT,
+    deps=[UNMEASURED, dbt_key("dim_persons"), *DAILY_MARTS],  # the daily run's last writers
     **COMMON,
     description="Every table and view searched for the ids, account ids and handles of unmeasured people; "
     "findings (table, column, rows: never the ids) in privacy.audit_findings.",
 )
 def privacy_audit(context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks) -> MaterializeResult:
-    last = window_days(*context.partition_time_window)[-1]
+    last = partition_days(context)[-1]
     with duckdb.get_connection() as conn:
         unmeasured, findings, searched = WarehousePrivacy(conn, social.pseudonym_salt).audit_run(context.run_id, last)
     return MaterializeResult(
@@ -85,7 +70,7 @@ def privacy_audit(context: AssetExecutionContext, duckdb: DuckDBResource, social
             "rows": len(findings),
             "tables_searched": searched,
             "unmeasured_persons": len(unmeasured.reasons),
-            "findings": MetadataValue.md("\n".join(f"- {f}" for f in findings) or "none"),
+            "findings": MetadataValue.md(bullet_list([str(f) for f in findings])),
         }
     )
 
@@ -102,16 +87,10 @@ def no_unmeasured_person_outside_registry(
     context: AssetCheckExecutionContext, duckdb: DuckDBResource
 ) -> AssetCheckResult:
     with duckdb.get_connection() as conn:
-        audit = conn.execute(
-            f"select tables_searched, findings from {SCHEMA}.audits where run_id = ?", [context.run.run_id]
-        ).fetchone()
-        found = conn.execute(
-            f"select table_name, column_name, rows from {SCHEMA}.audit_findings where run_id = ? order by 1, 2",
-            [context.run.run_id],
-        ).fetchall()
+        audit, found = WarehousePrivacy(conn, "").audit_of(context.run.run_id)
     if audit is None:
         return AssetCheckResult(passed=False, description="the audit did not run in this run")
-    detail = "\n".join(f"- {table}.{column}: {rows} rows" for table, column, rows in found) or "none"
+    detail = bullet_list([f"{table}.{column}: {rows} rows" for table, column, rows in found])
     return AssetCheckResult(
         passed=audit[1] == 0,
         metadata={"tables_searched": audit[0], "findings": audit[1], "where": MetadataValue.md(detail)},

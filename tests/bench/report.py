@@ -239,7 +239,7 @@ def markdown(r: dict, json_path) -> str:
         "",
         "## How it measures",
         "",
-        "- **World**: the sandbox generator itself (`connectors/sandbox/world.py`: `_persons`, `_accounts` and the",
+        "- **World**: the sandbox generator itself (`sandbox/world.py`: `_persons`, `_accounts` and the",
         "  per-day `_Day` draws that `build_world` concatenates), streamed one day at a time straight into the raw",
         "  tables of `docs/contracts.md` (payload JSON built in DuckDB with `json_object`), bypassing HTTP. Every",
         "  account is tracked and snapshotted daily except those the privacy gate excludes (opted-out persons,",

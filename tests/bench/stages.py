@@ -119,9 +119,8 @@ def downstream_asset_keys(defs) -> list:
     from dagster import AssetSelection
 
     from orchestration.assets.dbt import dbt_models
-    from orchestration.assets.privacy import PRIVACY_GROUP
-    from orchestration.assets.raw import RAW_GROUP
     from orchestration.definitions import daily_job
+    from orchestration.keys import PRIVACY_GROUP, RAW_GROUP
 
     selection = (
         daily_job.selection - AssetSelection.groups(RAW_GROUP, PRIVACY_GROUP) - AssetSelection.assets(dbt_models)
@@ -339,8 +338,8 @@ def stage_network(args: dict) -> dict:
     import numpy as np
     import pandas as pd
 
-    from orchestration.domain.formula import load_formula
-    from orchestration.domain.score import network_influence
+    from domain.score import network_influence
+    from orchestration.formulas import load_formula
 
     n, m = int(args["nodes"]), int(args["edges"])
     rng = np.random.default_rng(11)

@@ -1,6 +1,6 @@
 """Scale worlds straight into the raw tables of docs/contracts.md (no HTTP, no connectors).
 
-The rows come from the sandbox world generator itself (`connectors/sandbox/world.py`): the same
+The rows come from the sandbox world generator itself (`sandbox/world.py`): the same
 static population (`_persons`, `_accounts`) and the same per-day draws (`_Day`) that
 `build_world` concatenates. We stream it one day at a time instead of calling `build_world`, so
 memory stays bounded by one day of content at any scale, and we write each day with one
@@ -12,7 +12,7 @@ created on D (reactions created after the world's last day are not yet visible a
 and one profile snapshot per account.
 
 The platform tables are landed as `connectors/landing.py` lands them from the platform API
-(`connectors/sandbox/dialects.py: Platform`): partition D holds the +K gives and profile topic
+(`sandbox/dialects.py: Platform`): partition D holds the +K gives and profile topic
 edits made on D, and a snapshot of every perk campaign started by D. Registered profiles and
 their links are one snapshot on the first day; opted-out profiles keep only their id and the
 opt-out flag (what the registry keeps of them), and the generator never has them give, receive or
@@ -30,7 +30,7 @@ import pandas as pd
 
 from connectors.landing import ensure_raw_tables
 from connectors.privacy import PrivacyGate
-from connectors.sandbox import world as w
+from sandbox import world as w
 
 NETWORKS = ("mastodon", "bluesky")
 # posts_per_day 0.3 gives ~1.1 interactions (all kinds, incl. mentions) per person per day:

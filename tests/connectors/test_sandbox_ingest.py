@@ -16,8 +16,8 @@ from connectors.landing import ensure_raw_tables, ingest_day, land_platform
 from connectors.platform import PlatformClient
 from connectors.privacy import PrivacyGate
 from connectors.ratelimit import RateBudget
-from connectors.sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
-from connectors.sandbox.world import WorldConfig, build_world, end_of_day
+from sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
+from sandbox.world import WorldConfig, build_world, end_of_day
 
 NETWORKS = ("mastodon", "bluesky")
 LAST = date(2026, 3, 31)

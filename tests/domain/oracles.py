@@ -8,9 +8,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from orchestration.domain.ontology import Ontology
-from orchestration.domain.perks import ADULT_AGE
-from orchestration.domain.topics import WindowEvidence, engagement_factor, post_topic_matches
+from domain.ontology import Ontology
+from domain.people import ADULT_AGE
+from domain.topics import WindowEvidence, engagement_factor, post_topic_matches
 
 
 def age_on(birth_date: date, day: date) -> int:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from orchestration.domain.formula import feature_knobs
+from orchestration.dbt_project import feature_knobs
 
 AS_OF = date(2026, 6, 30)
 

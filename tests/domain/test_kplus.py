@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestration.domain.kplus import REJECT_REASONS, kplus_ledger, kplus_points
-from orchestration.domain.ontology import load_default_ontology
+from domain.kplus import REJECT_REASONS, kplus_ledger, kplus_points
+from domain.ontology import load_default_ontology
 
 ONTO = load_default_ontology()
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -167,7 +167,7 @@ def test_ledger_partitions_gives_and_respects_the_limits(rows):
 
 
 def test_the_window_is_of_utc_days_whatever_the_timezone():
-    from orchestration.domain.kplus import in_window
+    from domain.kplus import in_window
 
     late_evening_in_new_york = pd.Series(pd.to_datetime(["2026-03-01 23:30"]).tz_localize("America/New_York"))
     assert in_window(late_evening_in_new_york, date(2026, 3, 2), 1).tolist() == [True]  # 04:30 UTC on 2 March

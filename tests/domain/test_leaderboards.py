@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
-from orchestration.domain.leaderboards import SASHES, topic_leaderboards
+from domain.leaderboards import SASHES, topic_leaderboards
 
 DAY = date(2026, 11, 20)
 NOON = datetime(2026, 11, 20, 12, tzinfo=UTC)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.topics import TOPICS
-from orchestration.domain.ontology import Ontology, OntologyError, load_default_ontology, load_klout_ontology
+from domain.ontology import Ontology, OntologyError, load_default_ontology, load_klout_ontology
+from sandbox.topics import TOPICS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ontology"
 KLOUT_TOPICS = FIXTURES / "klout_topics.csv"

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestration.domain.perks import adults_on, ages_on, perk_eligibility
+from domain.people import adults_on, ages_on
+from domain.perks import perk_eligibility
 
 from .oracles import age_on, is_adult
 

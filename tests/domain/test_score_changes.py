@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from orchestration.domain.score import score_changes
+from domain.score import score_changes
 
 COLUMNS = ["mastodon_reach", "mastodon_amplification", "bluesky_reach"]
 

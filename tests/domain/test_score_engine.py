@@ -10,8 +10,8 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestration.domain.formula import load_formula
-from orchestration.domain.score import EngagementEvents, decay, selectivity_weight, top_per_group
+from domain.score import EngagementEvents, decay, selectivity_weight, top_per_group
+from orchestration.formulas import load_formula
 
 from .scenario import AS_OF, events_frame
 

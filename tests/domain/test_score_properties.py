@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestration.domain.formula import load_formula
-from orchestration.domain.score import EngagementEvents, calibrate, fit_calibration, score_day
+from domain.score import EngagementEvents, calibrate, fit_calibration, score_day
+from orchestration.formulas import load_formula
 
 from .scenario import AS_OF, events_frame, features_from
 

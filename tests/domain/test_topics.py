@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestration.domain.ontology import Ontology
-from orchestration.domain.topics import WindowEvidence, apply_profile_edits, assign_topics, match_topics
+from domain.ontology import Ontology
+from domain.topics import WindowEvidence, apply_profile_edits, assign_topics, match_topics
 
 from .oracles import assignment_precision, topic_evidence
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from connectors import NETWORKS
 from expectations.runner import load_suite, suite_names, validate_partition
-from orchestration.checks import SUITE_ASSETS, all_gx_checks
+from orchestration.checks import all_gx_checks, suite_asset
 
 from .conftest import DAY
 
@@ -227,15 +228,26 @@ def test_open_writer_in_this_process_is_a_clear_error(warehouse):
     assert validate_partition(warehouse, "scores", [DAY]).success
 
 
-def test_every_suite_has_a_check():
+def test_every_suite_has_a_check_on_its_table():
     checks = all_gx_checks()
-    assert set(SUITE_ASSETS) == set(suite_names())
     names = {spec.name for c in checks for spec in c.check_specs}
     assert names == {f"gx_{s}" for s in suite_names()}
+    assert {spec.asset_key for c in checks for spec in c.check_specs} == {suite_asset(s) for s in suite_names()}
+
+
+def test_every_registered_network_gets_its_raw_suites_from_the_templates():
+    for network, spec in NETWORKS.items():
+        reactions = load_suite(f"raw_{network}_reactions")
+        assert reactions.table == f"raw.{network}_reactions"
+        in_sets = [e["kwargs"]["value_set"] for e in reactions.expectations if "value_set" in e["kwargs"]]
+        assert [*spec.reaction_types, "mention"] in in_sets and [network] in in_sets
+        assert all(
+            f"'{field}'" in load_suite(f"raw_{network}_accounts").query for field in spec.account_counts.values()
+        )
 
 
 def test_board_size_matches_formula():
-    from orchestration.domain import formula
+    from domain import formula
 
     product = formula.load_product() if hasattr(formula, "load_product") else {}
     board_size = (product.get("leaderboards") or formula.load_formula().section("leaderboards"))["board_size"]

@@ -1,5 +1,5 @@
 """A snapshot of the asset graph (keys, groups, partitions, backfill policy, pools, upstream keys,
-checks, jobs), so a rename or a lost dependency shows up in review, not in production.
+our tags, checks, jobs), so a rename or a lost dependency shows up in review, not in production.
 
 After an intended change: `KLOUT_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/orchestration/test_asset_graph.py`
 and commit the new snapshot with the change.
@@ -33,6 +33,8 @@ def graph_snapshot(defs) -> dict:
             "backfill_policy": policy.policy_type.value if policy else None,
             "pools": sorted(node.pools or []),
             "upstream": sorted(k.to_user_string() for k in node.parent_keys),
+            # our own tags (e.g. klout/keyed_by, which `rescore` selects by); Dagster's and dbt's aside
+            "tags": {k: v for k, v in sorted(node.tags.items()) if k.startswith("klout/")},
         }
     checks = sorted(
         (

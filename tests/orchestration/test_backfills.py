@@ -9,10 +9,10 @@ import pytest
 import yaml
 from dagster import AssetKey
 
-from connectors.sandbox.world import WorldConfig, build_world
-from orchestration.cli import VERSIONED_OPS, VERSIONED_TABLES
+from domain.formula import FORMULAS_DIR
+from orchestration.cli import versioned_ops, versioned_selection
 from orchestration.definitions import build_definitions
-from orchestration.domain.formula import FORMULAS_DIR
+from sandbox.world import WorldConfig, build_world
 
 from .pipeline import SMALL_WORLD, WORLD_END, days, materialize_range, small_social, snapshot
 
@@ -71,11 +71,17 @@ def test_a_fourteen_day_backfill_equals_fourteen_daily_runs(backfilled, daily_ru
         pd.testing.assert_frame_equal(frame, daily[table], obj=table)
 
 
+def versioned_tables() -> list[str]:
+    from orchestration.definitions import defs
+
+    return sorted(".".join(key.path) for key in versioned_selection().resolve(defs.resolve_asset_graph()))
+
+
 def versioned_rows(path: str, version: str) -> dict[str, pd.DataFrame]:
     with duckdb.connect(path, read_only=True) as conn:
         return {
             t: conn.execute(f"select * from {t} where formula_version = ? order by all", [version]).df().astype(str)
-            for t in VERSIONED_TABLES
+            for t in versioned_tables()
         }
 
 
@@ -88,13 +94,13 @@ def test_a_new_version_is_backfilled_beside_the_active_one_and_compared(backfill
     (tmp_path / "v2.yaml").write_text(yaml.safe_dump(draft))
     mp.setenv("KLOUT_FORMULAS_DIR", str(tmp_path))
 
-    versioned = [AssetKey(table.split(".")) for table in VERSIONED_TABLES]
+    versioned = [AssetKey(table.split(".")) for table in versioned_tables()]
     materialize_range(
         defs,
         FIRST,
         LAST,
         selection=versioned,
-        run_config={"ops": {op: {"config": {"formula_version": "v2"}} for op in VERSIONED_OPS}},
+        run_config={"ops": {op: {"config": {"formula_version": "v2"}} for op in versioned_ops()}},
     )
     review = [AssetKey(["marts", "formula_comparison"]), AssetKey(["marts", "formula_movers"])]
     materialize_range(

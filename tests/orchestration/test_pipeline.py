@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from dagster import AssetKey
 
-from orchestration.cli import VERSIONED_OPS, VERSIONED_TABLES
+from orchestration.cli import versioned_ops, versioned_selection
 from orchestration.definitions import build_definitions
 
 from .pipeline import WORLD_END, days, materialize_range, small_social, snapshot
@@ -45,7 +45,8 @@ def test_definitions_load(dbt_manifest):
 
 
 def test_rescore_covers_every_versioned_table_through_its_op(dbt_manifest):
-    """`rescore` selects VERSIONED_TABLES and configures VERSIONED_OPS: both must name the real graph."""
+    """`rescore` selects the assets tagged as versioned and configures their ops: exactly the tables
+    whose writers take a formula_version."""
     graph = build_definitions(small_social()).resolve_asset_graph()
     writers = {}
     for key in graph.get_all_asset_keys():
@@ -53,8 +54,9 @@ def test_rescore_covers_every_versioned_table_through_its_op(dbt_manifest):
         if node.is_materializable and node.assets_def.node_def is not None:
             writers[".".join(key.path)] = node.assets_def.node_def.name
     versioned = {table: op for table, op in writers.items() if "formula_version" in _config_fields(graph, table)}
-    assert set(versioned) == set(VERSIONED_TABLES)
-    assert set(versioned.values()) == set(VERSIONED_OPS)
+    tagged = {".".join(key.path) for key in versioned_selection().resolve(graph)}
+    assert set(versioned) == tagged and len(tagged) == 6
+    assert set(versioned.values()) == set(versioned_ops())
 
 
 def _config_fields(graph, table: str) -> set[str]:

@@ -9,9 +9,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.assets import topics as topics_asset
-from orchestration.domain.ontology import Ontology
-from orchestration.domain.topics import post_topic_matches
+from domain.ontology import Ontology, load_default_ontology
+from domain.topics import matcher_fingerprint, post_topic_matches, text_topic_matches
+from orchestration.warehouse import TopicMatchCache
+
+ONTOLOGY = load_default_ontology()
 
 POSTS = pd.DataFrame(
     {
@@ -42,17 +44,15 @@ def conn():
         yield c
 
 
-def matched_texts(monkeypatch) -> list[str]:
-    """Record every text handed to the matcher."""
-    seen: list[str] = []
-    real = topics_asset.text_topic_matches
+def window_matches(conn, since, until, hashtag_weight, word_weight, ontology=ONTOLOGY, seen=None):
+    """What person_topics does: the cache of `conn` under this matcher, matching with the domain's matcher."""
+    weights = {"hashtag_weight": hashtag_weight, "word_weight": word_weight}
 
-    def spy(texts, *args, **kwargs):
-        seen.extend(texts)
-        return real(texts, *args, **kwargs)
+    def match(texts):
+        (seen if seen is not None else []).extend(texts)  # record every text handed to the matcher
+        return text_topic_matches(texts, ontology, **weights)
 
-    monkeypatch.setattr(topics_asset, "text_topic_matches", spy)
-    return seen
+    return TopicMatchCache(conn, matcher_fingerprint(ontology, **weights)).window_matches(since, until, match)
 
 
 COLUMNS = ["post_key", "person_id", "topic_slug", "strength"]
@@ -68,55 +68,54 @@ def keyed(conn, matches: pd.DataFrame) -> pd.DataFrame:
 
 def expected(upto: date) -> pd.DataFrame:
     posts = POSTS[POSTS["post_day"] <= upto].sort_values("post_key").reset_index(drop=True)
-    fresh = post_topic_matches(posts.assign(text=posts["text"].fillna("")), topics_asset.ONTOLOGY)
+    fresh = post_topic_matches(posts.assign(text=posts["text"].fillna("")), ONTOLOGY)
     return fresh.sort_values(["post_key", "topic_slug"], ignore_index=True)
 
 
 def test_reads_back_what_matching_afresh_gives_and_matches_each_text_once(conn, monkeypatch):
-    seen = matched_texts(monkeypatch)
-    first = topics_asset.window_matches(conn, FIRST, date(2026, 3, 2), 1.0, 0.5)
+    seen = []
+    first = window_matches(conn, FIRST, date(2026, 3, 2), 1.0, 0.5, seen=seen)
     pd.testing.assert_frame_equal(keyed(conn, first), expected(date(2026, 3, 2)), check_dtype=False)
     assert sorted(seen) == sorted(["#python tips", "nothing at all", "data science with #python"])  # a repeat once
 
     seen.clear()
-    again = topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5)
+    again = window_matches(conn, FIRST, LAST, 1.0, 0.5, seen=seen)
     assert sorted(seen) == ["", "#cooking recipes"]  # only the new day's texts; the no-match text is not redone
     pd.testing.assert_frame_equal(keyed(conn, again), expected(LAST), check_dtype=False)
     assert len(again) == 7 and set(again["topic_slug"]) >= {"python", "data-science", "cooking", "food"}
 
     seen.clear()
-    assert topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5).equals(again)  # identical on a re-run
+    assert window_matches(conn, FIRST, LAST, 1.0, 0.5, seen=seen).equals(again)  # identical on a re-run
     assert seen == []
 
 
 def test_a_different_matcher_rematches_everything(conn, monkeypatch):
-    topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5)
-    seen = matched_texts(monkeypatch)
-    heavier = topics_asset.window_matches(conn, FIRST, LAST, 2.0, 0.5)
+    window_matches(conn, FIRST, LAST, 1.0, 0.5)
+    seen = []
+    heavier = window_matches(conn, FIRST, LAST, 2.0, 0.5, seen=seen)
     assert len(seen) == POSTS["text"].fillna("").nunique()
     heavier = keyed(conn, heavier)
     assert heavier.loc[heavier["post_key"] == "m:1", "strength"].tolist() == [2.0]
-    kept = conn.execute(f"select count(distinct matcher) from {topics_asset.POST_TOPIC_MATCHES}").fetchall()[0][0]
+    kept = conn.execute(f"select count(distinct matcher) from {TopicMatchCache.TABLE}").fetchall()[0][0]
     assert kept == 1  # the old matcher's rows are dropped, not left to grow
 
 
 def test_new_keywords_rematch_everything(conn, monkeypatch):
-    topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5)
+    window_matches(conn, FIRST, LAST, 1.0, 0.5)
     records = [
         {"slug": "food", "name": "Food", "keywords": ["food", "cooking"]},
         {"slug": "tips", "name": "Tips", "keywords": ["tips"]},
     ]
-    monkeypatch.setattr(topics_asset, "ONTOLOGY", Ontology.from_records(records))
-    seen = matched_texts(monkeypatch)
-    found = keyed(conn, topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5))
+    seen = []
+    found = keyed(conn, window_matches(conn, FIRST, LAST, 1.0, 0.5, Ontology.from_records(records), seen))
     assert len(seen) == POSTS["text"].fillna("").nunique()
     assert sorted(set(found["topic_slug"])) == ["food", "tips"]
 
 
 def test_posts_whose_ids_collide_are_numbered_by_key_instead(conn, monkeypatch):
     """post_id is a hash of post_key; should two keys share one, the posts must stay apart."""
-    honest = topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5)
-    monkeypatch.setattr(topics_asset, "POST_ID", "hash(p.post_key) % 2")  # forces collisions
-    colliding = topics_asset.window_matches(conn, FIRST, LAST, 1.0, 0.5)
+    honest = window_matches(conn, FIRST, LAST, 1.0, 0.5)
+    monkeypatch.setattr(TopicMatchCache, "POST_ID", "hash(p.post_key) % 2")  # forces collisions
+    colliding = window_matches(conn, FIRST, LAST, 1.0, 0.5)
     assert colliding["post_id"].nunique() == honest["post_id"].nunique() == 4
     pd.testing.assert_frame_equal(keyed(conn, colliding), expected(LAST), check_dtype=False)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from connectors.sandbox.world import WorldConfig, build_world
 from orchestration.definitions import build_definitions
 from orchestration.forgetting import REGISTRY_TABLES, SCHEMA, WarehousePrivacy
+from sandbox.world import WorldConfig, build_world
 
 from .pipeline import SMALL_WORLD, WORLD_END, identifiers, materialize_range, small_social, traces
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from orchestration.definitions import build_definitions
-from orchestration.domain.formula import load_formula
+from orchestration.formulas import load_formula
 from orchestration.resources import SocialNetworks
 
 from .pipeline import materialize_range
@@ -158,7 +158,7 @@ def test_dbt_docs_generate_works(reference, tmp_path):
 
 @pytest.fixture(scope="module")
 def world():
-    from connectors.sandbox.world import WorldConfig, build_world
+    from sandbox.world import WorldConfig, build_world
 
     return build_world(WorldConfig(seed=7, persons=200, days=30, end_date=WORLD_END))
 

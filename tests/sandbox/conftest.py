@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from connectors.sandbox.server import SandboxServer  # noqa: E402
-from connectors.sandbox.world import WorldConfig, build_world  # noqa: E402
+from sandbox.server import SandboxServer  # noqa: E402
+from sandbox.world import WorldConfig, build_world  # noqa: E402
 
 REFERENCE = ROOT / "tests" / "fixtures" / "reference"
 END = date(2026, 3, 31)
@@ -39,7 +39,7 @@ def server(world):
 @pytest.fixture()
 def base(server):
     """Base URL with the clock reset to the world's default for each test."""
-    from connectors.sandbox.world import end_of_day
+    from sandbox.world import end_of_day
 
     server.set_clock(end_of_day(server.world.config.end_date))
     return server.base_url

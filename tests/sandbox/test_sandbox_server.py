@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 import requests
 
-from connectors.sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
-from connectors.sandbox.world import end_of_day
+from sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
+from sandbox.world import end_of_day
 
 
 def missing_keys(example, served, path="") -> list[str]:

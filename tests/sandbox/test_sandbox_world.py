@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from connectors.sandbox.world import WorldConfig, build_world
+from sandbox.world import WorldConfig, build_world
 
 
 def test_same_config_same_world(config, world):

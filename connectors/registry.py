@@ -1,0 +1,34 @@
+"""The network registry: each connector module declares its `SPEC`, and everything else (raw
+assets, GX suites, resource settings, the sandbox's check) derives the network list from here."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    client_class: type
+    default_base_url: str
+    env_prefix: str  # credentials come from <PREFIX>_TOKEN / <PREFIX>_API_KEY, the URL from <PREFIX>_BASE_URL
+    reaction_types: tuple[str, ...]  # native reaction words landed (mentions besides)
+    # followers_count / following_count / posts_count -> the account payload's field for it
+    account_counts: Mapping[str, str] = field(default_factory=dict)
+    max_requests: int | None = None  # client-side cap until the server announces its own
+    per_seconds: float | None = None
+
+
+def discover_networks() -> dict[str, NetworkSpec]:
+    """Every `connectors.<module>.SPEC`, by network name (sorted)."""
+    import connectors
+
+    specs = {}
+    for info in pkgutil.iter_modules(connectors.__path__):
+        spec = getattr(importlib.import_module(f"connectors.{info.name}"), "SPEC", None)
+        if isinstance(spec, NetworkSpec):
+            specs[spec.name] = spec
+    return dict(sorted(specs.items()))

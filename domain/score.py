@@ -1,0 +1,365 @@
+"""The influence score: per-network subscores, accumulation across networks, calibration.
+
+Every strength term is non-negative and non-decreasing in engagement, and networks add up, so
+more engagement never lowers a score and a new network can only raise it. The calibrated scale
+is logarithmic in strength: each further point needs proportionally more influence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, sparse
+
+from .formula import Formula
+from .kplus import kplus_points
+from .privacy import minors_on
+
+SUBSCORES = ("reach", "amplification", "network_impact")
+
+
+def decay(age_days: np.ndarray | pd.Series, half_life_days: float) -> np.ndarray:
+    return np.power(0.5, np.asarray(age_days, dtype=float) / float(half_life_days))
+
+
+def selectivity_weight(reactions_given: np.ndarray | pd.Series, exponent: float) -> np.ndarray:
+    """A reactor who hands out many reactions in a day gives each one less weight."""
+    return 1.0 / np.power(np.maximum(np.asarray(reactions_given, dtype=float), 1.0), exponent)
+
+
+def day_numbers(days) -> np.ndarray:
+    """Dates (date objects, strings or datetime64) -> days since 1970-01-01."""
+    return pd.to_datetime(pd.Series(days)).to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _pagerank(
+    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int, damping: float, tolerance: float, max_iterations: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unnormalised PageRank over edges src -> dst of persons 0..n-1: (rank, each edge's share of its source)."""
+    out_weight = np.bincount(src, weights=weight, minlength=n)
+    share = weight / out_weight[src]
+    transition_t = sparse.csr_matrix((share, (dst, src)), shape=(n, n))
+    rank = np.ones(n)
+    for _ in range(max_iterations):
+        updated = (1.0 - damping) + damping * (transition_t @ rank)
+        converged = np.abs(updated - rank).sum() < tolerance * n
+        rank = updated
+        if converged:
+            break
+    return rank, share
+
+
+def network_influence(
+    edges: pd.DataFrame, damping: float, tolerance: float, max_iterations: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """PageRank over the reactor -> author graph, unnormalised (every person starts at 1 - d).
+
+    Returns the influence flowing along each edge (reactor_person_id, target_person_id, network,
+    flow) and each person's rank. Incoming flow only adds, so engagement from anyone, however
+    low their own rank, never subtracts.
+    """
+    if edges.empty:
+        return pd.DataFrame(columns=["reactor_person_id", "target_person_id", "network", "flow"]), pd.Series(
+            dtype=float
+        )
+    codes, persons = pd.factorize(pd.concat([edges["reactor_person_id"], edges["target_person_id"]], ignore_index=True))
+    src, dst = codes[: len(edges)], codes[len(edges) :]
+    rank, share = _pagerank(
+        src, dst, edges["weight"].to_numpy(dtype=float), len(persons), damping, tolerance, max_iterations
+    )
+    flows = edges[["reactor_person_id", "target_person_id", "network"]].copy()
+    flows["flow"] = damping * share * rank[src]
+    return flows, pd.Series(rank, index=persons, name="rank")
+
+
+@dataclass(frozen=True)
+class DayFlows:
+    """Influence flow along each reactor -> author edge of one as-of day's window.
+
+    Persons and networks are integer codes into `persons` / `networks` (both sorted), edges in
+    (reactor, target, network) order.
+    """
+
+    persons: pd.Index
+    networks: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    net: np.ndarray
+    flow: np.ndarray
+
+    def network_flow(self, person_id: pd.Series, network: pd.Series) -> np.ndarray:
+        """Flow into each given (person, network), 0 where none flows: the network-impact input."""
+        if not len(self.flow):
+            return np.zeros(len(person_id))
+        n_networks = max(len(self.networks), 1)
+        inflow = np.bincount(
+            self.dst.astype(np.int64) * n_networks + self.net,
+            weights=self.flow,
+            minlength=len(self.persons) * n_networks,
+        )
+        person, net = self.persons.get_indexer(person_id), pd.Index(self.networks).get_indexer(network)
+        known = (person >= 0) & (net >= 0)
+        return np.where(known, inflow[np.where(known, person * n_networks + net, 0)], 0.0)
+
+
+class EngagementEvents:
+    """A run's engagement events encoded once, so each as-of day's window is a slice, not a re-scan.
+
+    Events collapse to one row per (reactor -> target edge, network, day) carrying that day's
+    selectivity-weighted count; a window then only rescales them by recency and sums per edge.
+    Persons and edges are numbered in sorted order, so one day's flows come out bit-identical
+    whatever span of days the run covers: a backfill equals its daily runs.
+
+    `events` has reactor_person_id, target_person_id, network, event_day.
+    """
+
+    def __init__(self, events: pd.DataFrame, formula: Formula):
+        f = formula.section("features")
+        self.window = int(f["window_days"])
+        self.decay_by_age = decay(np.arange(self.window), f["half_life_days"])
+        self.pagerank = {k: formula.section("network_influence")[k] for k in ("damping", "tolerance", "max_iterations")}
+        codes, persons = pd.factorize(
+            pd.concat([events["reactor_person_id"], events["target_person_id"]], ignore_index=True), sort=True
+        )
+        self.persons = pd.Index(persons)
+        net, networks = pd.factorize(events["network"], sort=True)
+        self.networks = np.asarray(networks, dtype=object)
+        src, dst, day = (
+            codes[: len(events)].astype(np.int64),
+            codes[len(events) :].astype(np.int64),
+            day_numbers(events["event_day"]),
+        )
+        # a reactor who hands out many reactions in a day gives each one less weight
+        _, reactor_day, given = np.unique(src * (1 << 32) + day, return_inverse=True, return_counts=True)
+        selectivity = selectivity_weight(given[reactor_day], f["selectivity_exponent"])
+        n_persons, n_networks = max(len(self.persons), 1), max(len(self.networks), 1)
+        edge_keys, edge = np.unique((src * n_persons + dst) * n_networks + net, return_inverse=True)
+        self.edge_src = edge_keys // n_networks // n_persons
+        self.edge_dst = edge_keys // n_networks % n_persons
+        self.edge_net = edge_keys % n_networks
+        edge_days, which = np.unique(day * len(edge_keys) + edge, return_inverse=True)
+        self.day = edge_days // max(len(edge_keys), 1)
+        self.edge = edge_days % max(len(edge_keys), 1)
+        self.selectivity = np.bincount(which, weights=selectivity, minlength=len(edge_days))
+
+    def edge_weights(self, as_of: date) -> np.ndarray:
+        """Each edge's selectivity- and recency-weighted engagement in the window ending `as_of` (0: none)."""
+        today = day_numbers([as_of])[0]
+        lo = np.searchsorted(self.day, today - self.window + 1, side="left")
+        hi = np.searchsorted(self.day, today, side="right")
+        weight = self.selectivity[lo:hi] * self.decay_by_age[today - self.day[lo:hi]]
+        return np.bincount(self.edge[lo:hi], weights=weight, minlength=len(self.edge_src))
+
+    def flows(self, as_of: date) -> DayFlows:
+        """PageRank over the window's reactor -> author graph, as the flow along each edge."""
+        weight = self.edge_weights(as_of)
+        live = np.flatnonzero(weight > 0)
+        src, dst, w = self.edge_src[live], self.edge_dst[live], weight[live]
+        in_window = np.zeros(len(self.persons), dtype=bool)
+        in_window[src] = in_window[dst] = True
+        local = np.cumsum(in_window) - 1
+        rank, share = _pagerank(local[src], local[dst], w, int(in_window.sum()), **self.pagerank)
+        flow = self.pagerank["damping"] * share * rank[local[src]]
+        return DayFlows(self.persons, self.networks, src, dst, self.edge_net[live], flow)
+
+
+def top_per_group(group: np.ndarray, key: np.ndarray, tie: np.ndarray, top_n: int) -> np.ndarray:
+    """Rank 1..top_n of each element within its group by `key` descending, then `tie` ascending
+    (0: not in the top). Arrays sorted by group; (group, tie) unique. O(top_n x n), no sort."""
+    starts_here = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+    starts, member = np.flatnonzero(starts_here), np.cumsum(starts_here) - 1
+    rank = np.zeros(len(group), dtype=np.int64)
+    remaining = np.ones(len(group), dtype=bool)
+    for r in range(1, top_n + 1):
+        if not remaining.any():
+            break
+        k = np.where(remaining, key, -np.inf)
+        candidate = remaining & (k == np.maximum.reduceat(k, starts)[member])
+        t = np.where(candidate, tie, np.iinfo(np.int64).max)
+        chosen = candidate & (t == np.minimum.reduceat(t, starts)[member])
+        rank[chosen] = r
+        remaining &= ~chosen
+    return rank
+
+
+def _sum_by_key(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct keys ascending, the sum of `values` per key); no sort when `keys` already are."""
+    if len(keys) and (keys[1:] >= keys[:-1]).all():
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        return keys[starts], np.add.reduceat(values, starts)
+    distinct, which = np.unique(keys, return_inverse=True)
+    return distinct, np.bincount(which, weights=values, minlength=len(distinct))
+
+
+def influence_graph(flows: DayFlows, top_n: int = 5) -> pd.DataFrame:
+    """For each person, the top people they influence (whose reactions carry their influence
+    onward) and the top people who influence them, by influence flow across all networks."""
+    n_persons = max(len(flows.persons), 1)
+    parts = []
+    for direction, person_side, other_side in (
+        ("influences", flows.dst, flows.src),
+        ("influenced_by", flows.src, flows.dst),
+    ):
+        pairs, flow = _sum_by_key(person_side.astype(np.int64) * n_persons + other_side, flows.flow)
+        flow = flow.round(9)  # ranked on the published flow: a tie below 1e-9 is a tie, broken by the other's id
+        person, other = pairs // n_persons, pairs % n_persons
+        rank = top_per_group(person, flow, other, top_n)
+        kept = np.flatnonzero(rank)
+        kept = kept[np.argsort(person[kept] * (top_n + 1) + rank[kept], kind="stable")]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person_id": flows.persons.take(person[kept]),
+                    "direction": direction,
+                    "rank": rank[kept],
+                    "other_person_id": flows.persons.take(other[kept]),
+                    "flow": flow[kept],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def network_subscores(features: pd.DataFrame, network_flow: np.ndarray, formula: Formula) -> pd.DataFrame:
+    """Reach, amplification and network subscores per (person, network) for one day."""
+    weights = formula.section("subscores")
+    df = features.assign(network_flow=network_flow)
+    rpp = df["reactions_per_post"].astype(float).clip(lower=0)
+    df["reach"] = weights["reach"] * df["decayed_engaged_audience"].astype(float).clip(lower=0)
+    # ratio beats volume: the same engagement spread over fewer posts counts more
+    df["amplification"] = (
+        weights["amplification"]
+        * df["selectivity_weighted_engagement"].astype(float).clip(lower=0)
+        * (rpp / (1.0 + rpp))
+    )
+    df["network_impact"] = weights["network_impact"] * df["network_flow"]
+    df["strength"] = df[list(SUBSCORES)].sum(axis=1)
+    return df
+
+
+def calibrate(strength: np.ndarray | pd.Series, calibration: dict) -> np.ndarray:
+    """Strength -> 1..100: linear in ln(1 + strength), softly capped so the top is exponentially harder."""
+    z = calibration["intercept"] + calibration["slope"] * np.log1p(np.maximum(np.asarray(strength, dtype=float), 0.0))
+    cap = calibration["soft_cap_from"]
+    head = 100.0 - (100.0 - cap) * np.exp(-(z - cap) / (100.0 - cap))
+    return np.clip(np.where(z > cap, head, z), 1.0, 100.0)
+
+
+def fit_calibration(strength: np.ndarray, target_mean: float, target_p95: float, soft_cap_from: float) -> dict:
+    """Fit intercept and slope so the reference population averages `target_mean` with p95 at `target_p95`."""
+    x = np.log1p(np.maximum(np.asarray(strength, dtype=float), 0.0))
+    spread = max(np.percentile(x, 95) - x.mean(), 1e-9)
+    slope0 = (target_p95 - target_mean) / spread
+    start = [target_mean - slope0 * x.mean(), slope0]
+
+    def residual(params):
+        cal = {"intercept": params[0], "slope": params[1], "soft_cap_from": soft_cap_from}
+        s = calibrate(np.expm1(x), cal)
+        return [s.mean() - target_mean, np.percentile(s, 95) - target_p95]
+
+    fit = optimize.least_squares(residual, start, bounds=([-200.0, 1e-6], [200.0, 200.0]))
+    return {"intercept": float(fit.x[0]), "slope": float(fit.x[1]), "soft_cap_from": soft_cap_from}
+
+
+def score_day(features: pd.DataFrame, flows: DayFlows, as_of: date, formula: Formula) -> pd.DataFrame:
+    """Scores for one as-of day: one row per person, with per-network subscores and contributions.
+
+    `features` are fct_features_90d rows for `as_of`; `flows` the influence flows of the window
+    ending `as_of` (`EngagementEvents.flows`).
+    """
+    per_network = network_subscores(features, flows.network_flow(features["person_id"], features["network"]), formula)
+    person, persons = pd.factorize(per_network["person_id"], sort=True)
+    row_strength = per_network["strength"].to_numpy(dtype=float)
+    strength = np.bincount(person, weights=row_strength, minlength=len(persons))
+    score = calibrate(strength, formula.section("calibration"))
+    share = np.divide(row_strength, strength[person], out=np.zeros(len(person)), where=strength[person] != 0)
+    per_network["contribution"] = share * score[person]
+    out = pd.DataFrame(
+        {
+            "person_id": persons,
+            "day": pd.Timestamp(as_of).date(),
+            "formula_version": formula.version,
+            "score": score.round(2),
+            "strength": strength.round(9),
+        }
+    )
+    networks = per_network["network"].to_numpy(dtype=object)
+    for metric in sorted([*SUBSCORES, "contribution"]):  # e.g. bluesky_amplification, mastodon_amplification, ...
+        values = per_network[metric].to_numpy(dtype=float)
+        for network in sorted(set(networks)):
+            mine = networks == network
+            out[f"{network}_{metric}"] = np.bincount(person[mine], weights=values[mine], minlength=len(persons)).round(
+                9
+            )
+    return out
+
+
+def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
+    """Delta since yesterday and the contributions that moved most: "why your score changed".
+
+    A subscore someone did not have yesterday (a new person, a new network) moved from 0.
+    """
+    reasons_cols = [c for c in today.columns if any(c.endswith(f"_{s}") for s in SUBSCORES)]
+    before_cols = [c for c in reasons_cols if c in yesterday.columns]
+    before = yesterday[["person_id", "formula_version", "score", *before_cols]]
+    merged = today.merge(before, on=["person_id", "formula_version"], how="left", suffixes=("", "_prev"))
+    previous = merged[[f"{c}_prev" if c in before_cols else "score_prev" for c in reasons_cols]].to_numpy(
+        dtype=float, copy=True
+    )
+    previous[:, [c not in before_cols for c in reasons_cols]] = 0.0
+    moves = merged[reasons_cols].astype(float).to_numpy() - np.nan_to_num(previous, nan=0.0)
+    top = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :top_n]  # ties keep column order
+    names, values = np.asarray(reasons_cols, dtype=object)[top], np.take_along_axis(moves, top, axis=1)
+    reasons = [
+        "; ".join(f"{n} {v:+.2f}" for n, v in zip(row_names, row_values) if v != 0) or "no change"
+        for row_names, row_values in zip(names, values)
+    ]
+    previous_score = merged["score_prev"].astype("Float64")
+    out = pd.DataFrame(
+        {
+            "person_id": merged["person_id"],
+            "day": merged["day"],
+            "formula_version": merged["formula_version"],
+            "score": merged["score"],
+            "previous_score": previous_score,
+            "delta": (merged["score"].astype("Float64") - previous_score).round(2),
+            "top_reasons": pd.Series(reasons, index=merged.index, dtype=object),
+        }
+    )
+    # nullable floats, not objects: a first day (no yesterday) must still create DOUBLE columns
+    return out
+
+
+def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day: date, formula: Formula) -> pd.DataFrame:
+    """+K moves a score only when the formula enables it, and by at most `max_points`."""
+    cfg = formula.section("kplus")
+    points = kplus_points(
+        accepted, day, cfg["window_days"], enabled=True, cap=cfg["max_points"], points_per_give=cfg["points_per_give"]
+    )
+    adjustment = scored["person_id"].map(points.set_index("person_id")["score_adjustment"]).fillna(0.0)
+    return scored.assign(score=(scored["score"] + adjustment).clip(upper=100.0).round(2))
+
+
+def score_people_on(
+    day: date,
+    features: pd.DataFrame,
+    events: EngagementEvents,
+    profiles: pd.DataFrame,
+    formula: Formula,
+    accepted_kplus: pd.DataFrame | None = None,
+    top_n: int = 5,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(influence graph, scores) of one day: the day's PageRank flows feed both. Minors are never
+    scored; +K counts when the formula enables it (`accepted_kplus` given)."""
+    flows = events.flows(day)
+    graph = influence_graph(flows, top_n=top_n)
+    graph.insert(1, "day", day)
+    graph.insert(2, "formula_version", formula.version)
+    features = features[~features["person_id"].isin(minors_on(profiles, day))]
+    scored = score_day(features, flows, day, formula) if len(features) else pd.DataFrame()
+    if accepted_kplus is not None and len(scored):
+        scored = with_kplus(scored, accepted_kplus, day, formula)
+    return graph, scored

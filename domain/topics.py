@@ -1,0 +1,341 @@
+"""Which topics a person is influential about, from what they post and what it earns.
+
+A topic someone posts about counts in proportion to the engagement those posts earn: talking
+about a topic nobody reacts to is weak evidence. Evidence on a topic also supports every broader
+topic above it (Python -> Programming -> Technology), decayed per level. Profiles then honour
+the owner's edits: anyone may add a topic to a friend, only the owner may remove one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import re
+
+import numpy as np
+import pandas as pd
+
+from .ontology import Ontology
+from .privacy import minors_on
+from .score import day_numbers
+
+EDIT_ACTIONS = ("add", "remove")
+SOURCES = ("assigned", "self_added", "friend_added")  # priority when a topic has several
+
+_TOKEN_RE = re.compile(r"#?\w+(?:[-.+]\w+)*")
+EVIDENCE_COLUMNS = ["person_id", "topic_slug", "direct_evidence", "evidence"]
+
+
+def match_topics(
+    text: str,
+    keyword_index: dict[str, tuple[str, ...]],
+    *,
+    hashtag_weight: float = 1.0,
+    word_weight: float = 0.5,
+    max_ngram: int = 3,
+) -> dict[str, float]:
+    """topic slug -> match strength of one text: a hashtag is a deliberate signal and counts
+    more than a bare word or phrase; each topic counts once per text (its strongest match)."""
+    tokens = _TOKEN_RE.findall(str(text).lower())
+    words = [t.lstrip("#") for t in tokens]
+    found: dict[str, float] = {}
+    for n in range(1, max_ngram + 1):
+        for i in range(len(words) - n + 1):
+            slugs = keyword_index.get(words[i] if n == 1 else " ".join(words[i : i + n]))
+            if not slugs:
+                continue
+            strength = hashtag_weight if n == 1 and tokens[i].startswith("#") else word_weight
+            for slug in slugs:
+                if strength > found.get(slug, 0.0):
+                    found[slug] = strength
+    return found
+
+
+def post_topic_matches(
+    posts: pd.DataFrame, ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5
+) -> pd.DataFrame:
+    """post_key, person_id, topic_slug, strength: what each post is about. A post's text never
+    changes, so a run matches each post once, however many days' windows it falls in."""
+    found = text_topic_matches(posts["text"], ontology, hashtag_weight=hashtag_weight, word_weight=word_weight)
+    taken = posts.iloc[found["text_index"].to_numpy(dtype=np.int64)]
+    return pd.DataFrame(
+        {
+            "post_key": taken["post_key"].to_numpy(),
+            "person_id": taken["person_id"].to_numpy(),
+            "topic_slug": found["topic_slug"].to_numpy(),
+            "strength": found["strength"].to_numpy(),
+        }
+    )
+
+
+def matcher_fingerprint(ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5) -> str:
+    """What a post's matches depend on besides its text: the keyword index, the weights and the
+    matching code itself. Stored matches are reused only under the same fingerprint."""
+    try:
+        code = inspect.getsource(match_topics)
+    except OSError:  # deployed without sources
+        code = match_topics.__code__.co_code.hex()
+    parts = [
+        sorted(ontology.keyword_index().items()),
+        float(hashtag_weight),
+        float(word_weight),
+        _TOKEN_RE.pattern,
+        code,
+    ]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def text_topic_matches(
+    texts: pd.Series, ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5
+) -> pd.DataFrame:
+    """text_index, topic_slug, strength: `match_topics` of each text (by position), one row per topic."""
+    index = ontology.keyword_index()
+    rows = [
+        (i, slug, strength)
+        for i, text in enumerate(texts)
+        for slug, strength in match_topics(text, index, hashtag_weight=hashtag_weight, word_weight=word_weight).items()
+    ]
+    return pd.DataFrame(rows, columns=["text_index", "topic_slug", "strength"])
+
+
+def engagement_factor(reactions, engagement_floor: float) -> np.ndarray:
+    """How much a post's topics count: log1p of the reactions it earned, plus a floor."""
+    return np.log1p(np.maximum(np.asarray(reactions, dtype=float), 0.0)) + engagement_floor
+
+
+class WindowEvidence:
+    """Topic evidence for each day of a run (tests/domain/oracles.py::topic_evidence is the
+    reference, one frame at a time): the run's topic matches are encoded once, so a day's
+    evidence is array arithmetic over its window, not a string group-by (a backfill asks ninety
+    times).
+
+    Every (person, topic) any day of the run can produce, and every ancestor it rolls up to, is
+    numbered once, in sorted order; a day is then a few `bincount`s over those numbers.
+    `matches`: post_key, person_id (author), topic_slug, strength; `match_day`: each match's post
+    day number. `mentions`: post_key, person_id (mentioned); `mention_day`: their day numbers.
+    """
+
+    def __init__(
+        self,
+        matches: pd.DataFrame,
+        match_day,
+        mentions: pd.DataFrame,
+        mention_day,
+        ontology: Ontology,
+        *,
+        mention_weight: float = 0.5,
+        rollup_decay: float = 0.5,
+    ):
+        n_rows = len(matches)
+        people = pd.concat([matches["person_id"], mentions["person_id"]], ignore_index=True).astype("str")
+        person_code, persons = pd.factorize(people, sort=True)
+        self.persons = pd.Index(persons)
+        self.topics = pd.Index(sorted(ontology.slugs))
+        n_topics = len(self.topics)
+        author, topic = person_code[:n_rows], self.topics.get_indexer(matches["topic_slug"])
+        # a match without a known author or topic counts for no one (code -1 would index the last person)
+        self.known = (author >= 0) & (topic >= 0)
+        self.day = np.asarray(match_day, dtype=np.int64)
+        self.mention_weight = mention_weight
+        post_code, _ = pd.factorize(pd.concat([matches["post_key"], mentions["post_key"]], ignore_index=True))
+        rows = pd.DataFrame({"post": post_code[:n_rows], "row": np.arange(n_rows)})
+        said = pd.DataFrame(
+            {
+                "post": post_code[n_rows:],
+                "mentioned": person_code[n_rows:],
+                "mention_day": np.asarray(mention_day, dtype=np.int64),
+            }
+        )
+        pairs = rows.merge(said, on="post").sort_values(["row", "mentioned", "mention_day"], kind="stable")
+        mentioned, row = pairs["mentioned"].to_numpy(), pairs["row"].to_numpy()
+        pairs = pairs[
+            (mentioned != author[row]) & (mentioned >= 0) & self.known[row]
+        ]  # being the author is not a mention
+        self.pair_row, pair_person, self.pair_day = (
+            pairs[c].to_numpy(dtype=np.int64) for c in ("row", "mentioned", "mention_day")
+        )
+        # every (person, topic) the run can produce, numbered in sorted order
+        known = np.flatnonzero(self.known)
+        key_number, keys = pd.factorize(
+            np.concatenate([author[known] * n_topics + topic[known], pair_person * n_topics + topic[self.pair_row]]),
+            sort=True,
+        )
+        self.row_key = np.full(n_rows, -1, dtype=np.int64)  # never read: unknown rows are never in a window
+        self.row_key[known], self.pair_key = key_number[: len(known)], key_number[len(known) :]
+        # and every ancestor each of them rolls up to, in the ancestor table's order
+        up = ontology.ancestor_table()
+        up = up.assign(topic=self.topics.get_indexer(up["slug"]), ancestor=self.topics.get_indexer(up["ancestor_slug"]))
+        up = up.sort_values("topic", kind="stable")
+        up_count = np.bincount(up["topic"].to_numpy(), minlength=n_topics)
+        key_person, key_topic = np.divmod(keys, n_topics)
+        count = up_count[key_topic]
+        self.up_source = np.repeat(np.arange(len(keys)), count)
+        entry = np.repeat((np.cumsum(up_count) - up_count)[key_topic], count) + (
+            np.arange(len(self.up_source)) - np.repeat(np.cumsum(count) - count, count)
+        )
+        up_keys = key_person[self.up_source] * n_topics + up["ancestor"].to_numpy(dtype=np.int64)[entry]
+        self.up_factor = np.power(rollup_decay, up["distance"].to_numpy(dtype=float))[entry]
+        self.shown_keys = np.union1d(keys, up_keys)
+        self.key_at, self.up_at = np.searchsorted(self.shown_keys, keys), np.searchsorted(self.shown_keys, up_keys)
+        self.n_keys = len(keys)
+
+    def evidence(self, today: int, window: int, weight: np.ndarray) -> pd.DataFrame:
+        """Evidence per (person_id, topic_slug) from the matches posted in the `window` days ending
+        `today` (a day number), with `weight` per match row, and the mentions made in that window
+        (each person once per post; not the post's author). Columns as `topic_evidence`."""
+        in_window = (self.day > today - window) & (self.day <= today) & self.known
+        rows = np.flatnonzero(in_window)
+        said = np.flatnonzero((self.pair_day > today - window) & (self.pair_day <= today) & in_window[self.pair_row])
+        pair_row, pair_key = self.pair_row[said], self.pair_key[said]
+        once = (
+            np.r_[True, (pair_row[1:] != pair_row[:-1]) | (pair_key[1:] != pair_key[:-1])]
+            if len(said)
+            else said.astype(bool)
+        )
+        pair_row, pair_key = pair_row[once], pair_key[once]  # a person mentioned in a post counts once, however often
+        keys = np.concatenate([self.row_key[rows], pair_key])
+        if not len(keys):
+            return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+        values = np.concatenate([weight[rows], weight[pair_row] * self.mention_weight])
+        direct = np.bincount(keys, weights=values, minlength=self.n_keys)
+        present = np.bincount(keys, minlength=self.n_keys) > 0
+        live = present[self.up_source]  # roll up only what has evidence today
+        n_shown = len(self.shown_keys)
+        direct_shown = np.zeros(n_shown)
+        direct_shown[self.key_at] = direct
+        inherited = np.bincount(
+            self.up_at[live], weights=direct[self.up_source[live]] * self.up_factor[live], minlength=n_shown
+        )
+        shown = np.zeros(n_shown, dtype=bool)
+        shown[self.key_at[present]] = True
+        shown[self.up_at[live]] = True
+        at = np.flatnonzero(shown)
+        person, topic = np.divmod(self.shown_keys[at], len(self.topics))
+        return pd.DataFrame(
+            {
+                "person_id": self.persons[person],
+                "topic_slug": self.topics[topic],
+                "direct_evidence": direct_shown[at],
+                "evidence": direct_shown[at] + inherited[at],
+            }
+        )
+
+
+def assign_topics(evidence: pd.DataFrame, expert_top_pct: float = 0.1, min_evidence: float = 1.0) -> pd.DataFrame:
+    """person_id, topic_slug, evidence, percentile, is_expert, person_rank.
+
+    A topic is assigned when its evidence reaches `min_evidence`. `percentile` is the share of
+    the topic's assigned people with evidence <= this person's; the experts are the top
+    ceil(expert_top_pct x n) of them (ties by person_id). `person_rank` 1 is the person's
+    strongest topic.
+    """
+    cols = ["person_id", "topic_slug", "evidence", "percentile", "is_expert", "person_rank"]
+    # judged and ranked on the published evidence: a difference below 1e-9 is float noise, so a
+    # sum that lands a hair under min_evidence (or under a rival) only by summation order is not
+    published = evidence["evidence"].astype(float).round(9)
+    a = evidence.loc[published >= min_evidence, ["person_id", "topic_slug"]].assign(
+        evidence=published[published >= min_evidence]
+    )
+    if a.empty:
+        return pd.DataFrame(columns=cols)
+    a = a.sort_values(["topic_slug", "evidence", "person_id"], ascending=[True, False, True], ignore_index=True)
+    by_topic = a.groupby("topic_slug")["evidence"]
+    a["percentile"] = by_topic.rank(method="max", pct=True)
+    position = a.groupby("topic_slug").cumcount()
+    experts = np.ceil(by_topic.transform("size") * expert_top_pct)
+    a["is_expert"] = position < experts
+    a = a.sort_values(["person_id", "evidence", "topic_slug"], ascending=[True, False, True], ignore_index=True)
+    a["person_rank"] = a.groupby("person_id").cumcount() + 1
+    return a[cols]
+
+
+def apply_profile_edits(
+    assigned: pd.DataFrame, edits: pd.DataFrame, friends: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The topics shown on profiles: person_id, topic_slug, source (assigned|self_added|friend_added).
+
+    `edits`: person_id (the profile owner), editor_person_id, topic_slug, action (add|remove).
+    Anyone may add a topic to a profile (only friends, when `friends` — person_id,
+    friend_person_id, either direction — is given); only the owner may remove one, and a
+    removal beats assignment and every add, whenever it was made. Others' removals are ignored.
+    """
+    bad = sorted(set(edits["action"]) - set(EDIT_ACTIONS))
+    if bad:
+        raise ValueError(f"unknown profile edit action(s) {bad}; expected one of {EDIT_ACTIONS}")
+    own = edits["editor_person_id"] == edits["person_id"]
+    adds = edits[edits["action"] == "add"]
+    if friends is not None:
+        pairs = set(zip(friends["person_id"], friends["friend_person_id"]))
+        pairs |= {(b, a) for a, b in pairs}
+        allowed = [
+            o or (p, e) in pairs for o, p, e in zip(own[adds.index], adds["person_id"], adds["editor_person_id"])
+        ]
+        adds = adds[np.asarray(allowed, dtype=bool)]
+    removals = edits[(edits["action"] == "remove") & own]
+    profile = pd.concat(
+        [
+            assigned[["person_id", "topic_slug"]].assign(source="assigned"),
+            adds[["person_id", "topic_slug"]].assign(source=np.where(own[adds.index], "self_added", "friend_added")),
+        ],
+        ignore_index=True,
+    )
+    profile["priority"] = profile["source"].map({s: i for i, s in enumerate(SOURCES)})
+    profile = profile.sort_values(["person_id", "topic_slug", "priority"]).drop_duplicates(["person_id", "topic_slug"])
+    removed = pd.MultiIndex.from_frame(removals[["person_id", "topic_slug"]])
+    keep = ~pd.MultiIndex.from_frame(profile[["person_id", "topic_slug"]]).isin(removed)
+    return profile.loc[keep, ["person_id", "topic_slug", "source"]].reset_index(drop=True)
+
+
+class TopicDays:
+    """Each person's topics for each day of a run, from the run's topic matches, the reactions and
+    mentions those posts earned and the profile edits: the inputs are encoded once and a day is
+    array arithmetic (WindowEvidence), so a backfill of ninety days is not ninety group-bys.
+
+    `matches`: post_id, person_id, post_day, topic_slug, strength. `reacted`: post_id, event_day,
+    reactions. `mentions`: post_id, person_id (mentioned), event_day. `profiles`: person_id,
+    birth_date. `edits`: person_id, editor_person_id, topic_slug, action, edited_day, in order.
+    `rules`: the product's topic rules (weights, floor, decay, expert share, minimum evidence).
+    """
+
+    def __init__(self, matches, reacted, mentions, profiles, edits, ontology: Ontology, rules: dict, window: int):
+        self.rules, self.window, self.profiles, self.edits = rules, window, profiles, edits
+        self.match_post, post_ids = pd.factorize(matches["post_id"].to_numpy())
+        post_ids = pd.Index(post_ids)
+        self.n_posts = len(post_ids)
+        reacted = reacted.assign(post=post_ids.get_indexer(reacted["post_id"]), day=day_numbers(reacted["event_day"]))
+        self.reacted = reacted.sort_values("day", kind="stable")
+        mentions = mentions.assign(post_key=post_ids.get_indexer(mentions["post_id"]))
+        self.edit_day = day_numbers(edits["edited_day"])
+        self.engine = WindowEvidence(
+            matches.assign(post_key=self.match_post),
+            day_numbers(matches["post_day"]),
+            mentions,
+            day_numbers(mentions["event_day"]),
+            ontology,
+            mention_weight=rules["mention_weight"],
+            rollup_decay=rules["rollup_decay"],
+        )
+        self.strength = matches["strength"].to_numpy(dtype=float)
+
+    def on(self, day) -> pd.DataFrame:
+        """person_id, topic_slug, evidence, is_expert, ... and the profile edits' effect, on `day`;
+        minors are never ranked."""
+        today = day_numbers([day])[0]
+        through_today = int(np.searchsorted(self.reacted["day"].to_numpy(), today, side="right"))
+        earned = np.bincount(
+            self.reacted["post"].to_numpy()[:through_today],
+            weights=self.reacted["reactions"].to_numpy(dtype=float)[:through_today],
+            minlength=self.n_posts,
+        )
+        weight = self.strength * engagement_factor(earned[self.match_post], self.rules["engagement_floor"])
+        evidence = self.engine.evidence(today, self.window, weight)
+        assigned = assign_topics(evidence, self.rules["expert_top_pct"], self.rules["min_evidence"])
+        minors = minors_on(self.profiles, day)
+        assigned = assigned[~assigned["person_id"].isin(minors)]
+        todays_edits = self.edits[self.edit_day <= today]
+        todays_edits = todays_edits[~todays_edits["person_id"].isin(minors)]
+        profile = apply_profile_edits(assigned, todays_edits)
+        todays = assigned.merge(profile, on=["person_id", "topic_slug"], how="right").assign(day=day)
+        todays["evidence"] = todays["evidence"].astype(float)  # assign_topics rounded it; an added topic has none
+        return todays

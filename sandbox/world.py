@@ -1,0 +1,718 @@
+"""Deterministic synthetic social world for the sandbox.
+
+`build_world(WorldConfig(...))` returns a `World` holding pandas DataFrames:
+
+- `persons`: person_id, display_name, birth_date (date), location, registered, opted_out,
+  topics (list of slugs), audience (int, heavy-tailed), activity (post-rate multiplier),
+  reactivity (0..1: how readily the person reacts; selective ... react-to-everything),
+  private_consent (bool: consents to tracking their private accounts), opted_out_on and
+  consent_withdrawn_on (date or None: a change part-way through history; see the platform API).
+- `accounts`: network, account_id, handle, person_id, display_name, is_private,
+  followers_count, following_count, created_at (UTC), base_statuses (posts made before the world).
+- `profile_links`: registered persons' linked accounts: person_id, network, handle, account_id,
+  is_private, private_consent.
+- `public_handles`: notable unregistered accounts to track: network, handle, account_id.
+- `posts`: network, post_id, account_id, created_at (UTC), text, topic_slug (ground truth),
+  kind ('post'|'reply'|'quote'), reply_to_post_id, quote_of_post_id, mentions (list of
+  account_ids), cid (Bluesky only, else None).
+- `reactions`: network, post_id, target_account_id, reactor_account_id, reaction_type (native
+  word, see docs/contracts.md), created_at, carrier_post_id (the reply/quote/mentioning post),
+  seq (int: global order of reactions by time, used by the server as an opaque cursor).
+  Reactions may be timestamped after `end_date` (up to 5 days); the server's clock hides them.
+- `follows`: follower_account_id, followee_account_id (capped out-degree; counts come from audience).
+- `kplus_gives`: give_id, giver_person_id, recipient_person_id, topic_slug, given_at.
+- `topic_edits`: edit_id, person_id (profile owner), editor_person_id, topic_slug, action (add|remove), edited_at.
+- `perk_campaigns`: campaign_id, brand, title, topics (list), min_score, locations (list),
+  starts_on, ends_on, capacity.
+- `topics`: slug, display_name, parent_slug, keywords.
+
+Static parts (persons, accounts, follows) depend only on (seed, persons). Each calendar day's
+content (posts created that day, the reactions to them, +K gives and campaigns started that day)
+is drawn from an RNG seeded with (seed, persons, day ordinal), so shifting `end_date` keeps the
+overlapping days identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+import pandas as pd
+
+from sandbox.topics import HASHTAGS, TOPIC_SLUGS, TOPICS, topics_frame
+
+NETWORKS: tuple[str, ...] = ("mastodon", "bluesky")
+REACTION_TYPES: dict[str, tuple[tuple[str, float], ...]] = {
+    "mastodon": (("favourite", 0.62), ("reblog", 0.22), ("reply", 0.16)),
+    "bluesky": (("like", 0.60), ("repost", 0.17), ("reply", 0.13), ("quote", 0.10)),
+}
+CARRIER_KINDS = {"reply": "reply", "quote": "quote"}
+MAX_REACTION_DELAY = timedelta(days=5) - timedelta(milliseconds=1)
+# Birth dates are drawn relative to a fixed date so profiles do not drift as end_date moves;
+# minors are 13-16 at this anchor and so stay minors well past it.
+AGE_ANCHOR = date(2027, 1, 1)
+
+_FIRST = np.array(
+    "Ada Alan Grace Linus Maya Noor Omar Priya Quinn Rosa Sven Tara Uma Victor "
+    "Wen Yara Zoe Ines Kofi Lena Mateo Nia Olu Pavel Rin Sami Theo Vera Yusuf Elif".split()
+)
+_LAST = np.array(
+    "Hopper Lovelace Turing Okafor Silva Novak Tanaka Haddad Larsen Moreau Kowalski "
+    "Rossi Ibrahim Chen Garcia Mensah Petrov Dubois Schmidt Nakamura".split()
+)
+LOCATIONS = np.array(
+    [
+        "London, United Kingdom",
+        "Manchester, United Kingdom",
+        "Berlin, Germany",
+        "Paris, France",
+        "Madrid, Spain",
+        "Amsterdam, Netherlands",
+        "New York, United States",
+        "San Francisco, United States",
+        "Toronto, Canada",
+        "Lagos, Nigeria",
+        "Tokyo, Japan",
+        "Sydney, Australia",
+    ]
+)
+_BRANDS = np.array("Northwind Contoso Fabrikam Initech Globex Umbrella Acme Hooli Stark Wayne".split())
+_OPENERS = np.array(
+    [
+        "Thinking about",
+        "Hot take on",
+        "New thread on",
+        "Loving",
+        "Notes on",
+        "Quick question about",
+        "Reading up on",
+        "Weekend plans:",
+    ]
+)
+_CLOSERS = np.array(["today.", "- thoughts?", "again.", "this week!", "and more.", "(long read)"])
+_REPLIES = np.array(["Great point on", "Not sure about", "Agree re", "Thanks for sharing, re"])
+_B32 = np.array(list("abcdefghijklmnopqrstuvwxyz234567"))
+_B32_SORT = np.array(list("234567abcdefghijklmnopqrstuvwxyz"))
+_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """Parameters of the synthetic world; equal configs build identical worlds."""
+
+    seed: int = 7
+    persons: int = 200
+    end_date: date = field(default_factory=lambda: datetime.now(UTC).date())
+    days: int = 30
+    posts_per_day: float = 0.6
+    networks: tuple[str, ...] = NETWORKS
+    registered_share: float = 0.70
+    minor_share: float = 0.08
+    opt_out_share: float = 0.05
+    late_opt_out_share: float = 0.03  # opt out (or withdraw consent) part-way through history
+    private_share: float = 0.05
+    reactions_per_post: float = 4.0
+    mention_share: float = 0.15
+    # The contract's reaction key (post, reactor, type) has no target, so two mentions in one
+    # post would collide; raise to 2 only once the key includes the mentioned account.
+    max_mentions: int = 1
+    follows_cap: int = 50
+    public_handles_per_network: int = 5
+    kplus_per_day: float = 0.15
+
+    @property
+    def start_date(self) -> date:
+        return self.end_date - timedelta(days=self.days - 1)
+
+
+def end_of_day(day: date) -> datetime:
+    """The ingest clock for partition `day` (23:59:59.999 UTC), per docs/contracts.md."""
+    return datetime.combine(day, time(23, 59, 59, 999000), tzinfo=UTC)
+
+
+@dataclass
+class GroundTruth:
+    """What an in-order daily ingest must land: posts and reactions with partition_day."""
+
+    posts: pd.DataFrame
+    reactions: pd.DataFrame
+
+
+@dataclass
+class World:
+    config: WorldConfig
+    topics: pd.DataFrame
+    persons: pd.DataFrame
+    accounts: pd.DataFrame
+    profile_links: pd.DataFrame
+    public_handles: pd.DataFrame
+    follows: pd.DataFrame
+    posts: pd.DataFrame
+    reactions: pd.DataFrame
+    kplus_gives: pd.DataFrame
+    perk_campaigns: pd.DataFrame
+    topic_edits: pd.DataFrame
+
+    def tracked_account_ids(self, network: str, public_handles: bool = True) -> list[str]:
+        """Accounts a production ingest would track: linked by registered profiles (+ public handles)."""
+        ids = set(self.profile_links.loc[self.profile_links.network == network, "account_id"])
+        if public_handles:
+            ids |= set(self.public_handles.loc[self.public_handles.network == network, "account_id"])
+        return sorted(ids)
+
+    def ground_truth(
+        self, network: str, start_day: date, end_day: date, tracked_account_ids, lookback_days: int = 7, privacy=None
+    ) -> GroundTruth:
+        """Expected landing of an in-order daily ingest of [start_day, end_day] (docs/contracts.md),
+        through `privacy` (a `connectors.privacy.PrivacyGate`) if given: the network's private
+        accounts are pseudonymised as reactors and dropped as mention targets; without it, what
+        the network serves."""
+        private = (
+            set()
+            if privacy is None
+            else set(self.accounts.loc[(self.accounts.network == network) & self.accounts.is_private, "account_id"])
+        )
+        private -= set(privacy.consented_private_ids) if privacy is not None else set()
+        tracked = set(tracked_account_ids)
+        posts = self.posts[(self.posts.network == network) & self.posts.account_id.isin(tracked)]
+        post_day = posts.created_at.dt.date
+        landed_posts = posts[(post_day >= start_day) & (post_day <= end_day)]
+        gt_posts = pd.DataFrame(
+            {
+                "post_id": landed_posts.post_id.to_numpy(),
+                "account_id": landed_posts.account_id.to_numpy(),
+                "partition_day": landed_posts.created_at.dt.date.to_numpy(),
+            }
+        )
+
+        reactions = self.reactions[
+            (self.reactions.network == network)
+            & ~((self.reactions.reaction_type == "mention") & self.reactions.target_account_id.isin(private))
+        ]
+        reactions = reactions.assign(
+            reactor_account_id=[privacy.pseudonym(r) if r in private else r for r in reactions.reactor_account_id]
+        )
+        mentions = reactions[(reactions.reaction_type == "mention") & reactions.post_id.isin(set(gt_posts.post_id))]
+        mention_days = mentions.created_at.dt.date
+
+        window = posts[(post_day >= start_day - timedelta(days=lookback_days)) & (post_day <= end_day)]
+        others = reactions[
+            (reactions.reaction_type != "mention")
+            & reactions.post_id.isin(set(window.post_id))
+            & (reactions.created_at <= end_of_day(end_day))
+        ]
+        other_days = others.created_at.dt.date.map(lambda d: max(d, start_day))
+
+        gt_reactions = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "post_id": frame.post_id.to_numpy(),
+                        "reactor_account_id": frame.reactor_account_id.to_numpy(),
+                        "reaction_type": frame.reaction_type.to_numpy(),
+                        "partition_day": days.to_numpy(),
+                    }
+                )
+                for frame, days in ((mentions, mention_days), (others, other_days))
+            ],
+            ignore_index=True,
+        )
+        return GroundTruth(gt_posts.reset_index(drop=True), gt_reactions)
+
+
+def build_world(cfg: WorldConfig) -> World:
+    """Build the whole world: static population, then one independent draw per calendar day."""
+    persons, person_topics = _persons(cfg)
+    accounts = _accounts(cfg, persons)
+    days = [cfg.start_date + timedelta(days=i) for i in range(cfg.days)]
+    day_parts = [_Day(cfg, persons, person_topics, accounts, d).build() for d in days]
+
+    posts = pd.concat([p[0] for p in day_parts], ignore_index=True)
+    posts = posts.sort_values(["created_at", "post_id"], ignore_index=True)
+    reactions = pd.concat([p[1] for p in day_parts], ignore_index=True)
+    reactions = reactions.sort_values(
+        ["created_at", "post_id", "reactor_account_id", "reaction_type"], ignore_index=True
+    )
+    reactions["seq"] = np.arange(1, len(reactions) + 1, dtype=np.int64)
+    kplus = pd.concat([p[2] for p in day_parts], ignore_index=True)
+    campaigns = pd.concat([p[3] for p in day_parts], ignore_index=True)
+    topic_edits = pd.concat([p[4] for p in day_parts], ignore_index=True)
+
+    persons = _alternate_private_consent(persons, accounts)
+    persons = _late_privacy_changes(cfg, persons, accounts)
+    links = _profile_links(persons, accounts)
+    follows = _follows(cfg, accounts)
+    persons = persons.drop(columns=["_first", "_last"])
+    accounts = accounts.drop(columns=["_person_idx"])
+    return World(
+        config=cfg,
+        topics=topics_frame(),
+        persons=persons,
+        accounts=accounts,
+        profile_links=links,
+        public_handles=_public_handles(cfg, persons, accounts),
+        follows=follows,
+        posts=posts,
+        reactions=reactions,
+        kplus_gives=kplus,
+        perk_campaigns=campaigns,
+        topic_edits=topic_edits,
+    )
+
+
+def _rng(cfg: WorldConfig, *salt: int) -> np.random.Generator:
+    return np.random.default_rng([cfg.seed, cfg.persons, *salt])
+
+
+def _random_strings(rng: np.random.Generator, n: int, length: int, alphabet=_B32) -> np.ndarray:
+    """n random strings of `length` chars, built without a Python loop."""
+    chars = alphabet[rng.integers(0, len(alphabet), size=(n, length))]
+    return np.ascontiguousarray(chars).view(f"<U{length}").ravel()
+
+
+def _persons(cfg: WorldConfig) -> tuple[pd.DataFrame, np.ndarray]:
+    """Static population; returns the frame and an (n, 3) topic-index matrix padded with -1."""
+    rng = _rng(cfg, 0)
+    n = cfg.persons
+    idx = np.arange(1, n + 1)
+    first = _FIRST[rng.integers(0, len(_FIRST), n)]
+    last = _LAST[rng.integers(0, len(_LAST), n)]
+
+    minor = rng.random(n) < cfg.minor_share
+    age_days = np.where(minor, rng.uniform(13, 16, n), rng.uniform(18, 75, n)) * 365.25
+    birth = pd.to_datetime(AGE_ANCHOR) - pd.to_timedelta(age_days.astype(int), unit="D")
+
+    registered = rng.random(n) < cfg.registered_share
+    opted_out = registered & (rng.random(n) < cfg.opt_out_share)
+
+    n_topics = rng.integers(1, 4, n)
+    ranked = np.argsort(rng.random((n, len(TOPICS))), axis=1)[:, :3]
+    person_topics = np.where(np.arange(3) < n_topics[:, None], ranked, -1)
+    slugs = np.array(TOPIC_SLUGS, dtype=object)
+    topics = [list(slugs[row[row >= 0]]) for row in person_topics]
+
+    audience = np.minimum(np.floor(rng.lognormal(4.0, 1.7, n)), 5_000_000).astype(np.int64)
+    activity = rng.lognormal(-0.5, 1.0, n)
+    activity = activity / activity.mean()
+    # Mixture: most people are selective, a few react to nearly everything they see.
+    reactivity = np.where(rng.random(n) < 0.08, rng.uniform(0.7, 1.0, n), rng.beta(0.6, 6.0, n))
+
+    persons = pd.DataFrame(
+        {
+            "person_id": pd.Series(idx).map("p{:06d}".format),
+            "display_name": pd.Series(first) + " " + pd.Series(last),
+            "birth_date": birth.date,
+            "location": LOCATIONS[rng.integers(0, len(LOCATIONS), n)],
+            "registered": registered,
+            "opted_out": opted_out,
+            "topics": topics,
+            "audience": audience,
+            "activity": activity,
+            "reactivity": reactivity,
+            "private_consent": rng.random(n) < 0.5,
+            "_first": first,
+            "_last": last,
+        }
+    )
+    return persons, person_topics
+
+
+def _accounts(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
+    """One or two network accounts per person (share of both, else one at random)."""
+    rng = _rng(cfg, 1)
+    n = len(persons)
+    nets = len(cfg.networks)
+    both = rng.random(n) < 0.4
+    only = rng.integers(0, nets, n)
+    member = np.where(both[:, None], True, np.arange(nets)[None, :] == only[:, None])
+    frames = []
+    for k, network in enumerate(cfg.networks):
+        sel = np.flatnonzero(member[:, k])
+        p = persons.iloc[sel]
+        m = len(sel)
+        base = p._first.str.lower() + p._last.str.lower() + pd.Series(sel + 1, index=p.index).astype(str)
+        if network == "mastodon":
+            account_id = pd.Series(109_000_000 + (sel + 1) * 37).astype(str)
+            handle = base.str.replace(" ", "_")
+            is_private = rng.random(m) < cfg.private_share
+        elif network == "bluesky":
+            account_id = pd.Series("did:plc:" + _random_strings(rng, m, 24).astype(object))
+            handle = base + ".bsky.social"
+            is_private = np.zeros(m, dtype=bool)
+        else:  # a new network only needs its id/handle scheme here
+            account_id = pd.Series(network + ":" + pd.Series(sel + 1).astype(str))
+            handle = base
+            is_private = np.zeros(m, dtype=bool)
+        followers = np.maximum(0, np.round(p.audience.to_numpy() * rng.lognormal(0, 0.3, m))).astype(np.int64)
+        created = pd.Timestamp("2016-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 8 * 365 * 86400, m), unit="s")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "network": network,
+                    "account_id": account_id.to_numpy(),
+                    "handle": handle.to_numpy(),
+                    "person_id": p.person_id.to_numpy(),
+                    "display_name": p.display_name.to_numpy(),
+                    "is_private": is_private,
+                    "followers_count": followers,
+                    "following_count": np.floor(rng.lognormal(4.5, 1.0, m)).astype(np.int64),
+                    "created_at": created,
+                    "base_statuses": rng.integers(0, 3000, m),
+                    "_person_idx": sel,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _alternate_private_consent(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Registered owners of private accounts alternate consenting and refusing (by person order),
+    so every world with two of them exercises both privacy cases."""
+    private_owners = set(accounts.loc[accounts.is_private, "person_id"])
+    owners = persons.index[persons.registered & persons.person_id.isin(private_owners)]
+    persons = persons.copy()
+    persons.loc[owners, "private_consent"] = [i % 2 == 0 for i in range(len(owners))]
+    return persons
+
+
+def _late_privacy_changes(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Part-way through history (the world's later half), a few registered adults opt out
+    (`opted_out_on`) and a few owners of private accounts withdraw their consent
+    (`consent_withdrawn_on`): at least one of each where anyone qualifies. Drawn last, from an
+    RNG of its own, so nothing else in the world changes."""
+    rng = _rng(cfg, 9)
+    adult = pd.to_datetime(persons.birth_date) <= pd.Timestamp(cfg.start_date) - pd.DateOffset(years=18)
+    private_owners = persons.person_id.isin(set(accounts.loc[accounts.is_private, "person_id"]))
+    measured = persons.registered & ~persons.opted_out & adult
+    persons = persons.assign(opted_out_on=None, consent_withdrawn_on=None)
+    for column, eligible, share in (
+        ("opted_out_on", measured & ~private_owners, cfg.late_opt_out_share),
+        ("consent_withdrawn_on", measured & private_owners & persons.private_consent, cfg.late_opt_out_share),
+    ):
+        idx = np.flatnonzero(eligible.to_numpy())
+        k = min(len(idx), max(1, round(share * len(idx)))) if len(idx) else 0
+        chosen = np.sort(rng.choice(idx, size=k, replace=False)) if k else np.array([], dtype=int)
+        offsets = rng.integers(0, max(cfg.days // 2, 1), size=k)
+        for i, back in zip(chosen, offsets):
+            persons.at[persons.index[i], column] = cfg.end_date - timedelta(days=int(back))
+    return persons
+
+
+def _profile_links(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    reg = persons.loc[persons.registered, ["person_id", "private_consent"]]
+    links = accounts.merge(reg, on="person_id")
+    return links[["person_id", "network", "handle", "account_id", "is_private", "private_consent"]].sort_values(
+        ["person_id", "network"], ignore_index=True
+    )
+
+
+def _public_handles(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """The most-followed unregistered accounts per network: what a user lists as 'public accounts'
+    (public ones of adults: nobody lists a locked account or a child's)."""
+    adult = pd.to_datetime(persons.birth_date) <= pd.Timestamp(AGE_ANCHOR) - pd.DateOffset(years=18)
+    unreg = set(persons.loc[~persons.registered & adult, "person_id"])
+    cand = accounts[accounts.person_id.isin(unreg) & ~accounts.is_private]
+    top = (
+        cand.sort_values(["network", "followers_count"], ascending=[True, False])
+        .groupby("network")
+        .head(cfg.public_handles_per_network)
+    )
+    return top[["network", "handle", "account_id"]].reset_index(drop=True)
+
+
+def _follows(cfg: WorldConfig, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Same-network follow edges, followee chosen by audience (heavy-tailed in-degree)."""
+    rng = _rng(cfg, 2)
+    frames = []
+    for _network, acc in accounts.groupby("network", sort=False):
+        ids = acc.account_id.to_numpy()
+        weight = acc.followers_count.to_numpy() + 1.0
+        out = np.minimum(acc.following_count.to_numpy(), cfg.follows_cap)
+        follower = np.repeat(ids, out)
+        followee = ids[rng.choice(len(ids), size=len(follower), p=weight / weight.sum())]
+        edges = pd.DataFrame({"follower_account_id": follower, "followee_account_id": followee})
+        frames.append(edges[edges.follower_account_id != edges.followee_account_id].drop_duplicates())
+    return pd.concat(frames, ignore_index=True)
+
+
+class _Day:
+    """Everything created on one calendar day, drawn from that day's own RNG."""
+
+    def __init__(self, cfg, persons, person_topics, accounts, day: date):
+        self.cfg, self.persons, self.person_topics, self.accounts, self.day = cfg, persons, person_topics, accounts, day
+        self.rng = _rng(cfg, day.toordinal())
+        self.day_ms = int((pd.Timestamp(day, tz="UTC") - _EPOCH) // pd.Timedelta(milliseconds=1))
+
+    def build(self):
+        posts, reactions = self._posts_and_reactions()
+        return posts, reactions, self._kplus(), self._campaigns(), self._topic_edits()
+
+    def _topics_for(self, person_idx: np.ndarray, own_share: float) -> np.ndarray:
+        pt = self.person_topics[person_idx]
+        count = (pt >= 0).sum(axis=1)
+        own = pt[np.arange(len(pt)), (self.rng.random(len(pt)) * count).astype(int)]
+        return np.where(self.rng.random(len(pt)) < own_share, own, self.rng.integers(0, len(TOPICS), len(pt)))
+
+    def _posts_and_reactions(self):
+        rng, acc = self.rng, self.accounts
+        pidx = acc._person_idx.to_numpy()
+        rate = self.cfg.posts_per_day * self.persons.activity.to_numpy()[pidx]
+        author = np.repeat(np.arange(len(acc)), rng.poisson(rate))
+        n = len(author)
+        ms = self.day_ms + rng.integers(0, 86_400_000, n)
+        topic = self._topics_for(pidx[author], 0.85)
+        net = acc.network.to_numpy()
+
+        # Mentions: 1-2 same-network accounts, chosen by audience.
+        n_mention = np.where(rng.random(n) < self.cfg.mention_share, rng.integers(1, self.cfg.max_mentions + 1, n), 0)
+        mentions = np.full((n, 2), -1)
+        for network in self.cfg.networks:
+            pool = np.flatnonzero(net == network)
+            w = acc.followers_count.to_numpy()[pool] + 1.0
+            rows = np.flatnonzero((net[author] == network) & (n_mention > 0))
+            pick = pool[rng.choice(len(pool), size=(len(rows), 2), p=w / w.sum())]
+            pick[:, 1] = np.where(n_mention[rows] == 2, pick[:, 1], -1)
+            pick[pick == author[rows, None]] = -1
+            mentions[rows] = pick
+        mentions[:, 1] = np.where(mentions[:, 1] == mentions[:, 0], -1, mentions[:, 1])
+
+        reactions = self._reactions(author, ms, topic)
+        carriers = reactions[reactions.type.isin(list(CARRIER_KINDS))]
+
+        # All posts created by this day's draw (top-level + replies/quotes), local ids 0..N-1.
+        all_author = np.concatenate([author, carriers.reactor.to_numpy()])
+        all_ms = np.concatenate([ms, carriers.ms.to_numpy()])
+        all_topic = np.concatenate([topic, topic[carriers.post.to_numpy()]])
+        kind = np.concatenate(
+            [np.full(n, "post", dtype=object), carriers.type.map(CARRIER_KINDS).to_numpy(dtype=object)]
+        )
+        parent = np.concatenate([np.full(n, -1), carriers.post.to_numpy()])
+        post_id, cid = self._ids(all_author, all_ms)
+
+        at_handles = "@" + acc.handle.to_numpy().astype(object) + " "
+        mention_text = np.where(mentions[:, 0] >= 0, at_handles[mentions[:, 0]], "") + np.where(
+            mentions[:, 1] >= 0, at_handles[mentions[:, 1]], ""
+        )
+        total = len(all_author)
+        opener = np.concatenate(
+            [_OPENERS[rng.integers(0, len(_OPENERS), n)], _REPLIES[rng.integers(0, len(_REPLIES), total - n)]]
+        ).astype(object)
+        keywords = np.array([t[3][1] for t in TOPICS], dtype=object)[all_topic]
+        tags = np.array(HASHTAGS, dtype=object)[all_topic]
+        closers = _CLOSERS[rng.integers(0, len(_CLOSERS), total)].astype(object)
+        text = (
+            np.concatenate([mention_text, np.full(total - n, "", dtype=object)])
+            + opener
+            + " "
+            + keywords
+            + " "
+            + closers
+            + " #"
+            + tags
+        )
+
+        acc_ids = acc.account_id.to_numpy()
+        mention_lists = [[acc_ids[m] for m in row if m >= 0] for row in mentions] + [[]] * (total - n)
+        parent_ids = np.where(parent >= 0, post_id[np.maximum(parent, 0)], None)
+        posts = pd.DataFrame(
+            {
+                "network": net[all_author],
+                "post_id": post_id,
+                "account_id": acc_ids[all_author],
+                "created_at": pd.to_datetime(all_ms, unit="ms", utc=True),
+                "text": text,
+                "topic_slug": np.array(TOPIC_SLUGS, dtype=object)[all_topic],
+                "kind": kind,
+                "reply_to_post_id": np.where(kind == "reply", parent_ids, None),
+                "quote_of_post_id": np.where(kind == "quote", parent_ids, None),
+                "mentions": mention_lists,
+                "cid": np.where(net[all_author] == "bluesky", cid, None),
+            }
+        )
+
+        carrier_local = np.full(len(reactions), -1)
+        carrier_local[np.flatnonzero(reactions.type.isin(list(CARRIER_KINDS)))] = np.arange(n, total)
+        m_post, m_slot = np.nonzero(mentions >= 0)
+        reaction_frame = pd.DataFrame(
+            {
+                "network": np.concatenate([net[reactions.reactor.to_numpy()], net[author[m_post]]]),
+                "post_id": np.concatenate([post_id[reactions.post.to_numpy()], post_id[m_post]]),
+                "target_account_id": np.concatenate(
+                    [acc_ids[author[reactions.post.to_numpy()]], acc_ids[mentions[m_post, m_slot]]]
+                ),
+                "reactor_account_id": np.concatenate([acc_ids[reactions.reactor.to_numpy()], acc_ids[author[m_post]]]),
+                "reaction_type": np.concatenate(
+                    [reactions.type.to_numpy(dtype=object), np.full(len(m_post), "mention", dtype=object)]
+                ),
+                "created_at": pd.to_datetime(
+                    np.concatenate([reactions.ms.to_numpy(), ms[m_post]]), unit="ms", utc=True
+                ),
+                "carrier_post_id": np.concatenate(
+                    [np.where(carrier_local >= 0, post_id[np.maximum(carrier_local, 0)], None), post_id[m_post]]
+                ),
+            }
+        )
+        return posts, reaction_frame
+
+    def _reactions(self, author: np.ndarray, ms: np.ndarray, topic: np.ndarray) -> pd.DataFrame:
+        """Candidate reactors drawn by reactivity, kept more often on topic overlap (vectorised)."""
+        rng, acc = self.rng, self.accounts
+        net = acc.network.to_numpy()
+        pidx = acc._person_idx.to_numpy()
+        reactivity = self.persons.reactivity.to_numpy()[pidx]
+        audience = acc.followers_count.to_numpy().astype(float)
+        median = max(np.median(audience), 1.0)
+        frames = []
+        for network in self.cfg.networks:
+            pool = np.flatnonzero(net == network)
+            posts = np.flatnonzero(net[author] == network)
+            lam = self.cfg.reactions_per_post * (audience[author[posts]] / median + 0.1) ** 0.6
+            lam = np.minimum(lam, 0.5 * len(pool))
+            post = np.repeat(posts, rng.poisson(lam))
+            w = reactivity[pool]
+            reactor = pool[rng.choice(len(pool), size=len(post), p=w / w.sum())]
+            on_topic = (self.person_topics[pidx[reactor]] == topic[post, None]).any(axis=1)
+            keep = (rng.random(len(post)) < np.where(on_topic, 1.0, 0.3)) & (reactor != author[post])
+            post, reactor = post[keep], reactor[keep]
+            names = [t[0] for t in REACTION_TYPES[network]]
+            probs = np.array([t[1] for t in REACTION_TYPES[network]])
+            rtype = np.array(names, dtype=object)[rng.choice(len(names), size=len(post), p=probs / probs.sum())]
+            delay = np.minimum(
+                rng.exponential(8 * 3_600_000, len(post)).astype(np.int64),
+                int(MAX_REACTION_DELAY / timedelta(milliseconds=1)),
+            )
+            frames.append(pd.DataFrame({"post": post, "reactor": reactor, "type": rtype, "ms": ms[post] + delay}))
+        out = pd.concat(frames, ignore_index=True)
+        return out.drop_duplicates(["post", "reactor", "type"], ignore_index=True)
+
+    def _ids(self, author: np.ndarray, ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Native post ids unique across days: Mastodon snowflakes and Bluesky AT-URIs (+ cid).
+
+        Within a day, posts are ranked by time so equal milliseconds get distinct sequence bits;
+        the day ordinal mod 8 separates draws of nearby days (reactions land <= 5 days later).
+        """
+        n = len(ms)
+        order = np.argsort(ms, kind="stable")
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        day_bits = self.day.toordinal() % 8
+        snowflake = (ms.astype(np.int64) << 16) | (day_bits << 13) | (rank % 8192)
+        tid_int = ((ms.astype(np.int64) * 1000 + rank % 1000) << 10) | (day_bits << 7) | ((rank // 1000) % 128)
+        shifts = np.arange(12, -1, -1) * 5
+        tid_chars = _B32_SORT[(tid_int[:, None] >> shifts[None, :]) & 31]
+        tid = np.ascontiguousarray(tid_chars).view("<U13").ravel().astype(object)
+        dids = self.accounts.account_id.to_numpy()[author].astype(object)
+        uri = "at://" + dids + "/app.bsky.feed.post/" + tid
+        is_bsky = self.accounts.network.to_numpy()[author] == "bluesky"
+        post_id = np.where(is_bsky, uri, snowflake.astype(str).astype(object))
+        cid = "bafyrei" + _random_strings(self.rng, n, 52).astype(object)
+        return post_id, cid
+
+    def _kplus(self) -> pd.DataFrame:
+        """+K gives of the day, with deliberate rule-breakers (self, burst, repeats, off-profile topics)."""
+        rng, persons = self.rng, self.persons
+        eligible = np.flatnonzero(persons.registered.to_numpy() & ~persons.opted_out.to_numpy())
+        if len(eligible) == 0:
+            return _empty_kplus()
+        counts = rng.poisson(self.cfg.kplus_per_day, len(eligible))
+        burst = rng.random(len(eligible)) < 0.01  # > 10 gives a day
+        counts = np.where(burst, rng.integers(11, 15, len(eligible)), counts)
+        giver = np.repeat(eligible, counts)
+        w = persons.audience.to_numpy()[eligible] + 1.0
+        recipient = eligible[rng.choice(len(eligible), size=len(giver), p=w / w.sum())]
+        self_give = rng.random(len(giver)) < 0.03
+        recipient = np.where(self_give, giver, recipient)
+        topic = self._topics_for(recipient, 0.9)
+        given_ms = self.day_ms + np.sort(rng.integers(0, 86_400_000, len(giver)))
+        repeat = np.flatnonzero(rng.random(len(giver)) < 0.05)
+        giver = np.concatenate([giver, giver[repeat]])
+        recipient = np.concatenate([recipient, recipient[repeat]])
+        topic = np.concatenate([topic, topic[repeat]])
+        given_ms = np.concatenate([given_ms, np.minimum(given_ms[repeat] + 60_000, self.day_ms + 86_399_999)])
+        pid = persons.person_id.to_numpy()
+        stamp = self.day.strftime("%Y%m%d")
+        return pd.DataFrame(
+            {
+                "give_id": [f"k{stamp}{i:06d}" for i in range(len(giver))],
+                "giver_person_id": pid[giver],
+                "recipient_person_id": pid[recipient],
+                "topic_slug": np.array(TOPIC_SLUGS, dtype=object)[topic],
+                "given_at": pd.to_datetime(given_ms, unit="ms", utc=True),
+            }
+        )
+
+    def _topic_edits(self) -> pd.DataFrame:
+        """Profile topic edits of the day: owners add or remove their own topics, friends add
+        topics, and a few friends try to remove someone else's (which must be ignored)."""
+        rng = _rng(self.cfg, self.day.toordinal(), 7)  # its own stream: other content is unchanged
+        persons = self.persons
+        eligible = np.flatnonzero(persons.registered.to_numpy() & ~persons.opted_out.to_numpy())
+        n = int(rng.poisson(max(1.0, len(eligible) * 0.02))) if len(eligible) else 0
+        owner = eligible[rng.integers(0, len(eligible), n)] if n else np.array([], dtype=int)
+        by_friend = rng.random(n) < 0.4
+        editor = np.where(by_friend, eligible[rng.integers(0, len(eligible), n)] if n else owner, owner)
+        action = np.where(rng.random(n) < 0.35, "remove", "add")
+        topics = np.array(TOPIC_SLUGS, dtype=object)[rng.integers(0, len(TOPICS), n)]
+        pid = persons.person_id.to_numpy()
+        stamp = self.day.strftime("%Y%m%d")
+        return pd.DataFrame(
+            {
+                "edit_id": [f"e{stamp}{i:05d}" for i in range(n)],
+                "person_id": pid[owner],
+                "editor_person_id": pid[editor],
+                "topic_slug": topics,
+                "action": action,
+                "edited_at": pd.to_datetime(self.day_ms + np.sort(rng.integers(0, 86_400_000, n)), unit="ms", utc=True),
+            }
+        )
+
+    def _campaigns(self) -> pd.DataFrame:
+        """Perk campaigns start on Mondays (0-2 of them) so they too depend only on their day."""
+        rng = self.rng
+        n = int(rng.integers(1, 3)) if self.day.weekday() == 0 else 0
+        stamp = self.day.strftime("%Y%m%d")
+        rows = []
+        for j in range(n):
+            topics = list(np.array(TOPIC_SLUGS)[rng.choice(len(TOPICS), size=int(rng.integers(1, 4)), replace=False)])
+            locs = list(LOCATIONS[rng.choice(len(LOCATIONS), size=int(rng.integers(1, 4)), replace=False)])
+            brand = str(_BRANDS[rng.integers(0, len(_BRANDS))])
+            rows.append(
+                {
+                    "campaign_id": f"c{stamp}{j}",
+                    "brand": brand,
+                    "title": f"{brand} perk for {topics[0]} fans",
+                    "topics": topics,
+                    "min_score": int(rng.integers(20, 70)),
+                    "locations": locs,
+                    "starts_on": self.day,
+                    "ends_on": self.day + timedelta(days=int(rng.integers(7, 29))),
+                    "capacity": int(rng.integers(10, 500)),
+                }
+            )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "campaign_id",
+                "brand",
+                "title",
+                "topics",
+                "min_score",
+                "locations",
+                "starts_on",
+                "ends_on",
+                "capacity",
+            ],
+        )
+
+
+def _empty_kplus() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "give_id": [],
+            "giver_person_id": [],
+            "recipient_person_id": [],
+            "topic_slug": [],
+            "given_at": pd.to_datetime([], utc=True),
+        }
+    )
