@@ -43,6 +43,7 @@ run: bootstrap
 lint: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project
 
 test: bootstrap lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

@@ -1,4 +1,6 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ replace_window('first_seen_day') }}") }}
+{{ config(
+    materialized='incremental', incremental_strategy='append', pre_hook="{{ replace_window('first_seen_day') }}"
+) }}
 -- One engagement event per (network, post, reactor, reaction type, target), dated by when it
 -- happened (or was first observed), between people: reacting to yourself is not influence.
 -- Incremental on the landing day, so a day's run reads that day's reactions, not all history.
@@ -34,6 +36,6 @@ from reactions as r
 {% if is_incremental() %}
 anti join earlier using (network, post_key, reactor_account_key, reaction_type, target_account_key)
 {% endif %}
-left join identity as reactor on reactor.account_key = r.reactor_account_key
-left join identity as target on target.account_key = r.target_account_key
+left join identity as reactor on r.reactor_account_key = reactor.account_key
+left join identity as target on r.target_account_key = target.account_key
 where coalesce(reactor.person_id, r.reactor_account_key) <> coalesce(target.person_id, r.target_account_key)

@@ -16,4 +16,4 @@ select
     coalesce(l.person_id, a.account_key) as person_id,
     l.person_id is not null as is_registered
 from accounts as a
-left join links as l on l.network = a.network and l.handle = a.handle
+left join links as l on a.network = l.network and a.handle = l.handle

@@ -50,13 +50,14 @@ received as (
     group by all
 ),
 spine as (
-    select * from (
+    select days.* from (
         select person_id, network, day from snapshots
         union
         select person_id, network, day from posts
         union
         select person_id, network, day from received
-    ) semi join measured using (person_id, network)
+    ) as days
+    semi join measured using (person_id, network)
 )
 select
     spine.person_id,

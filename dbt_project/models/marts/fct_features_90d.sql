@@ -22,7 +22,11 @@ windowed as (
         last_value(followers ignore nulls) over w as audience_size,
         max(case when posts_made > 0 or reactions_received > 0 then day end) over w as last_active_day
     from daily
-    window w as (partition by person_id, network order by day range between interval {{ window - 1 }} days preceding and current row)
+    window
+        w as (
+            partition by person_id, network order by day
+            range between interval {{ window - 1 }} days preceding and current row
+        )
     qualify day between {{ min_date() }} and {{ max_date() }}
 ),
 reactor_days as (
@@ -34,21 +38,36 @@ reactor_days as (
 stints as (
     -- a reactor counts for a person from each day they react until their next reaction day, or
     -- until the window has passed; the decayed audience weighs them by that latest reaction day
-    select *, least(
-        coalesce(lead(event_day) over (partition by person_id, network, reactor_person_id order by event_day), event_day + {{ window }}),
-        event_day + {{ window }}
-    ) as until_day
+    select
+        *,
+        least(
+            coalesce(
+                lead(event_day) over (partition by person_id, network, reactor_person_id order by event_day),
+                event_day + {{ window }}
+            ),
+            event_day + {{ window }}
+        ) as until_day
     from reactor_days
 ),
 deltas as (
-    select person_id, network, event_day as day, 1 as audience, {{ lift('event_day') }} as lifted_audience, reactions from stints
+    select person_id, network, event_day as day, 1 as audience, {{ lift('event_day') }} as lifted_audience, reactions
+    from stints
     union all
-    select person_id, network, until_day, -1, -{{ lift('event_day') }}, 0 from stints
+    select
+        person_id, network, until_day as day, -1 as audience, -{{ lift('event_day') }} as lifted_audience,
+        0 as reactions
+    from stints
     union all
-    select person_id, network, event_day + {{ window }}, 0, 0.0, -reactions from reactor_days
+    select
+        person_id, network, event_day + {{ window }} as day, 0 as audience, 0.0 as lifted_audience,
+        -reactions as reactions
+    from reactor_days
 ),
 running as (
-    select person_id, network, day,
+    select
+        person_id,
+        network,
+        day,
         sum(sum(audience)) over r as engaged_audience_90d,
         sum(sum(lifted_audience)) over r as lifted_audience,
         sum(sum(reactions)) over r as reactions_90d
@@ -59,7 +78,7 @@ running as (
 audience as (
     select w.as_of_day, w.person_id, w.network, r.engaged_audience_90d, r.lifted_audience, r.reactions_90d
     from windowed as w
-    asof join running as r on r.person_id = w.person_id and r.network = w.network and r.day <= w.as_of_day
+    asof join running as r on w.person_id = r.person_id and w.network = r.network and w.as_of_day >= r.day
 )
 select
     w.person_id,

@@ -5,9 +5,15 @@ select
     'bluesky:' || post_id as post_key,
     'bluesky:' || target_account_id as target_account_key,
     'bluesky:' || reactor_account_id as reactor_account_key,
-    lower(coalesce(payload -> 'actor' ->> 'handle', payload -> 'author' ->> 'handle', payload ->> 'handle')) as reactor_handle,
+    lower(
+        coalesce(payload -> 'actor' ->> 'handle', payload -> 'author' ->> 'handle', payload ->> 'handle')
+    ) as reactor_handle,
     case reaction_type when 'repost' then 'reshare' else reaction_type end as reaction_type,
     reacted_at,
     partition_day as first_seen_day,
     coalesce(cast(timezone('UTC', reacted_at) as date), partition_day) as event_day
-from {{ first_per(source('raw', 'bluesky_reactions'), 'partition_day, post_id, reactor_account_id, reaction_type, target_account_id', 'fetched_at') }}
+from {{ first_per(
+    source('raw', 'bluesky_reactions'),
+    'partition_day, post_id, reactor_account_id, reaction_type, target_account_id',
+    'fetched_at'
+) }}

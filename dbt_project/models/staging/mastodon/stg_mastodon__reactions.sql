@@ -6,8 +6,16 @@ select
     'mastodon:' || target_account_id as target_account_key,
     'mastodon:' || reactor_account_id as reactor_account_key,
     lower(coalesce(payload -> 'account' ->> 'acct', payload ->> 'acct')) as reactor_handle,
-    case reaction_type when 'favourite' then 'like' when 'reblog' then 'reshare' else reaction_type end as reaction_type,
+    case reaction_type
+        when 'favourite' then 'like'
+        when 'reblog' then 'reshare'
+        else reaction_type
+    end as reaction_type,
     reacted_at,
     partition_day as first_seen_day,
     coalesce(cast(timezone('UTC', reacted_at) as date), partition_day) as event_day
-from {{ first_per(source('raw', 'mastodon_reactions'), 'partition_day, post_id, reactor_account_id, reaction_type, target_account_id', 'fetched_at') }}
+from {{ first_per(
+    source('raw', 'mastodon_reactions'),
+    'partition_day, post_id, reactor_account_id, reaction_type, target_account_id',
+    'fetched_at'
+) }}
