@@ -122,7 +122,7 @@ def test_make_run_prints_a_line_per_step_not_dagsters_event_stream(repo, ran):
 
 def test_make_rescore_then_compare_a_new_formula_version(repo, ran, tmp_path):
     assert ran.returncode == 0, output(ran)
-    v1 = (repo / "orchestration" / "domain" / "formulas" / "v1.yaml").read_text()
+    v1 = (repo / "domain" / "formulas" / "v1.yaml").read_text()
     (tmp_path / "v2.yaml").write_text(v1.replace("version: v1", "version: v2").replace("reach: 1.0", "reach: 2.0"))
     window = ["VERSION=v2", f"FROM={FIRST}", f"TO={LAST}"]
     rescored = make(repo, "rescore", *window, KLOUT_FORMULAS_DIR=str(tmp_path))
