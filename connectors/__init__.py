@@ -15,13 +15,19 @@ from connectors.registry import NetworkSpec, discover_networks
 NETWORKS: dict[str, NetworkSpec] = discover_networks()
 
 
-def make_client(network: str, base_url: str | None = None, **http_options: Any):
+def make_client(network: str, base_url: str | None = None, client_caps: bool = True, **http_options: Any):
     """A ready client for `network`: default production URL, credentials from the environment
     and a rate budget, each overridable through `http_options` (HttpClient keywords)."""
     spec = NETWORKS[network]
     options: dict[str, Any] = {
         **credentials_from_env(spec.env_prefix),
-        "budget": RateBudget(max_requests=spec.max_requests, per_seconds=spec.per_seconds),
+        "budget": RateBudget(
+            max_requests=spec.max_requests if client_caps else None,
+            per_seconds=spec.per_seconds if client_caps else None,
+            daily_units=spec.daily_units,
+            quota_timezone=spec.quota_timezone,
+            signals=spec.rate_signals,
+        ),
         **http_options,
     }
     return spec.client_class(HttpClient(network, base_url or spec.default_base_url, **options))

@@ -3,10 +3,13 @@
 It learns the budget from whatever the API publishes:
 - `X-RateLimit-Limit/Remaining/Reset` — reset as an ISO timestamp (Mastodon) or epoch seconds
   (GitHub); Reddit's `X-Ratelimit-Used/Remaining/Reset` gives seconds until reset;
+- X's `x-rate-limit-limit/-remaining/-reset` (epoch seconds);
 - IETF `RateLimit-Limit/Remaining/Reset/Policy` — reset as epoch seconds (Bluesky) or delta
   seconds (IETF draft); numeric resets are told apart by magnitude;
 - body fields `backoff` / `quota_remaining` / `quota_max` (Stack Exchange, daily quota);
 - a configured daily unit quota with a cost per call (YouTube, no headers at all);
+- anything else through a network's own parser (`signals`, returning a `RateSignal`), e.g. Meta's
+  usage percentages;
 - a configured client-side cap `max_requests` per `per_seconds`, used until the server has
   told us its own numbers.
 """
@@ -18,6 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +30,17 @@ log = logging.getLogger(__name__)
 
 _EPOCH_THRESHOLD = 1_000_000_000  # a numeric reset above this is a timestamp, not a delta
 _POLL = 0.05  # wait when only in-flight requests hold the budget
+
+
+@dataclass(frozen=True)
+class RateSignal:
+    """What one response says of the budget, in a network's own terms, normalised: requests left
+    (or None), the window's size, when it renews (epoch seconds), and a wait the server asks for."""
+
+    remaining: int | None = None
+    limit: int | None = None
+    reset_at: float | None = None
+    backoff_seconds: float = 0.0
 
 
 class BudgetExhausted(Exception):
@@ -48,6 +63,7 @@ class RateBudget:
         max_wait: float | None = 3600.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        signals: Callable[[Mapping[str, str], Mapping[str, Any], float], RateSignal | None] | None = None,
     ):
         if (max_requests is None) != (per_seconds is None):
             raise ValueError("max_requests and per_seconds go together")
@@ -58,6 +74,7 @@ class RateBudget:
         # a window is only taken as renewed this long after its announced reset.
         self.reset_slack = reset_slack
         self._clock, self._sleep = clock, sleep
+        self._signals = signals
         self._lock = threading.Lock()
         self._limit: int | None = None
         self._remaining: int | None = None
@@ -89,7 +106,11 @@ class RateBudget:
         with self._lock:
             now = self._clock()
             self._in_flight = max(0, self._in_flight - 1)
-            learned = self._learn_headers(headers or {}, now) | self._learn_body(body or {}, now)
+            learned = (
+                self._learn_headers(headers or {}, now)
+                | self._learn_body(body or {}, now)
+                | self._learn_signal(headers or {}, body or {}, now)
+            )
             if not learned and self._remaining is not None:
                 self._remaining -= 1
 
@@ -124,7 +145,7 @@ class RateBudget:
         lower = {k.lower(): v for k, v in headers.items()}
         if "retry-after" in lower and lower["retry-after"].strip().isdigit():
             self._backoff_until = max(self._backoff_until, now + float(lower["retry-after"]))
-        for prefix in ("x-ratelimit-", "ratelimit-"):
+        for prefix in ("x-ratelimit-", "x-rate-limit-", "ratelimit-"):
             remaining = lower.get(prefix + "remaining")
             if remaining is None:
                 continue
@@ -150,6 +171,22 @@ class RateBudget:
         if body.get("quota_max") is not None:
             self._limit = int(body["quota_max"])
         self._observe(int(body["quota_remaining"]), self._next_midnight(now, UTC), now)
+        return True
+
+    def _learn_signal(self, headers: Mapping[str, str], body: Mapping[str, Any], now: float) -> bool:
+        """What a network's own parser (its SPEC's `rate_signals`) reads from a response."""
+        if self._signals is None:
+            return False
+        signal = self._signals({k.lower(): v for k, v in headers.items()}, body, now)
+        if signal is None:
+            return False
+        if signal.backoff_seconds:
+            self._backoff_until = max(self._backoff_until, now + signal.backoff_seconds)
+        if signal.remaining is None:
+            return False
+        if signal.limit is not None:
+            self._limit = signal.limit
+        self._observe(signal.remaining, signal.reset_at, now)
         return True
 
     def _observe(self, remaining: int, reset_at: float | None, now: float) -> None:

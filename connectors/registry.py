@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -20,6 +20,11 @@ class NetworkSpec:
     account_counts: Mapping[str, str] = field(default_factory=dict)
     max_requests: int | None = None  # client-side cap until the server announces its own
     per_seconds: float | None = None
+    daily_units: int | None = None  # a daily quota in units (YouTube), renewed at quota_timezone's midnight
+    quota_timezone: str = "America/Los_Angeles"
+    # the network's own rate-limit signal, if the shared parsers do not read it:
+    # (lower-cased headers, JSON body, now) -> connectors.ratelimit.RateSignal | None
+    rate_signals: Callable | None = None
 
 
 def discover_networks() -> dict[str, NetworkSpec]:

@@ -90,10 +90,10 @@ class SocialNetworks(ConfigurableResource):
         if network not in NETWORKS:
             raise ValueError(f"unknown network {network!r}; known: {sorted(NETWORKS)}")
         if network not in self._clients:
-            # Live networks start from their published caps; the sandbox announces its own in headers.
-            budget = {"budget": None} if self.sandbox is not None else {}
+            # Live networks start from their published caps; the sandbox announces its own limits
+            # (in each network's own way, which the network's budget still reads).
             self._clients[network] = make_client(
-                network, self._base_url(network), token=self.tokens.get(network), **budget
+                network, self._base_url(network), client_caps=self.sandbox is None, token=self.tokens.get(network)
             )
         return self._clients[network]
 

@@ -312,13 +312,16 @@ def _persons(cfg: WorldConfig) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def _accounts(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
-    """One or two network accounts per person (share of both, else one at random)."""
+    """Everyone has one primary network; 40% are on several: each other network with its
+    dialect's `adoption` (drawn from a stream of its own, so adding a draw moves no other)."""
     rng = _rng(cfg, 1)
     n = len(persons)
     nets = len(cfg.networks)
-    both = rng.random(n) < 0.4
-    only = rng.integers(0, nets, n)
-    member = np.where(both[:, None], True, np.arange(nets)[None, :] == only[:, None])
+    several = rng.random(n) < 0.4
+    primary = rng.integers(0, nets, n)
+    adoption = np.array([registered()[network].adoption for network in cfg.networks])
+    adopts = _rng(cfg, 1, 1).random((n, nets)) < adoption[None, :]
+    member = (np.arange(nets)[None, :] == primary[:, None]) | (several[:, None] & adopts)
     frames = []
     for k, network in enumerate(cfg.networks):
         sel = np.flatnonzero(member[:, k])
@@ -439,7 +442,7 @@ class _Day:
     def _posts_and_reactions(self):
         rng, acc = self.rng, self.accounts
         pidx = acc._person_idx.to_numpy()
-        rate = self.cfg.posts_per_day * self.persons.activity.to_numpy()[pidx]
+        rate = self.cfg.posts_per_day * self.persons.activity.to_numpy()[pidx] * self._network_rates("posts_rate")
         author = np.repeat(np.arange(len(acc)), rng.poisson(rate))
         n = len(author)
         ms = self.day_ms + rng.integers(0, 86_400_000, n)
@@ -549,7 +552,8 @@ class _Day:
         for network in self.cfg.networks:
             pool = np.flatnonzero(net == network)
             posts = np.flatnonzero(net[author] == network)
-            lam = self.cfg.reactions_per_post * (audience[author[posts]] / median + 0.1) ** 0.6
+            lam = self.cfg.reactions_per_post * registered()[network].reactions_rate
+            lam = lam * (audience[author[posts]] / median + 0.1) ** 0.6
             lam = np.minimum(lam, 0.5 * len(pool))
             post = np.repeat(posts, rng.poisson(lam))
             w = reactivity[pool]
@@ -567,6 +571,11 @@ class _Day:
             frames.append(pd.DataFrame({"post": post, "reactor": reactor, "type": rtype, "ms": ms[post] + delay}))
         out = pd.concat(frames, ignore_index=True)
         return out.drop_duplicates(["post", "reactor", "type"], ignore_index=True)
+
+    def _network_rates(self, rate: str) -> np.ndarray:
+        """Each account's network's `rate` (a dialect's posts_rate or reactions_rate)."""
+        rates = {name: getattr(dialect, rate) for name, dialect in registered().items()}
+        return self.accounts.network.map(rates).to_numpy(dtype=float)
 
     def _ids(self, author: np.ndarray, ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Native post ids unique across days, each network's own kind (its dialect's `post_ids`), and content ids.

@@ -31,6 +31,12 @@ class NetworkDialect:
     post_ids: Callable  # (ms, rank within the day, day bits, author account ids) -> native post ids
     sort_key: Callable[[str], object]  # native order of post ids
     content_ids: bool = False  # posts carry a content id (cid)
+    # The network's shape in a generated world: the share of multi-network people who also have an
+    # account here (everyone has one primary network), and how often its accounts post and how many
+    # reactions a post draws, relative to the world's posts_per_day and reactions_per_post.
+    adoption: float = 1.0
+    posts_rate: float = 1.0
+    reactions_rate: float = 1.0
 
 
 def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray | None = None) -> np.ndarray:
