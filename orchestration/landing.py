@@ -18,7 +18,7 @@ class NetworkLanding:
     def __init__(self, conn: duckdb.DuckDBPyConnection, social, network: str):
         ensure_raw_tables(conn, social.networks)
         self.conn, self.social, self.network = conn, social, network
-        self.client = social.client(network)
+        self.client = social.client(network) if social.skip_reason(network) is None else None
         self.registry = WarehousePrivacy(conn, social.pseudonym_salt)
         self.warehouse = Warehouse(conn)
 
