@@ -61,6 +61,7 @@ class SocialNetworks(ConfigurableResource):
     tokens: dict[str, str] = {}
     public_accounts: list[str] = []  # "network:handle", tracked besides registered profiles' links
     lookback_days: int = 7
+    fetch_workers: int = 4  # accounts of one network fetched at once, within the network's rate budget
     pseudonym_salt: str = "open-klout"  # salts the pseudonyms of unmeasured reactors; set a secret in production
     sandbox_persons: int = 200
     sandbox_seed: int = 7

@@ -63,6 +63,7 @@ def network_raw_asset(network: str):
                 if handles and len(report.failures) == len(handles):
                     raise Failure(f"{network}: every account failed on {day}; first: {report.failures[0]}")
         failed = {"failed_accounts": len(failures), "failures": MetadataValue.md(bullet_list(failures)), **skipped}
+        failed |= landing.traffic()
         for table in NETWORK_TABLES:
             yield MaterializeResult(asset_key=raw_key(f"{network}_{table}"), metadata={"rows": totals[table], **failed})
 

@@ -71,3 +71,17 @@ def test_a_network_without_its_credentials_is_skipped_with_one_clear_line(monkey
     assert live.skip_reason("mastodon") == "skipped: no credentials (set MASTODON_TOKEN or MASTODON_API_KEY)"
     assert SocialNetworks(mode="live", tokens={"mastodon": "t"}).skip_reason("mastodon") is None
     assert live.skip_reason("bluesky") is None  # a public API needs none
+
+
+def test_the_raw_assets_report_their_traffic(live_run):
+    _, _, result = live_run
+    materialized = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    traffic = {
+        m.asset_key.to_user_string(): (m.metadata["requests"].value, m.metadata["requests_per_second"].value)
+        for m in materialized
+        if "requests_per_second" in m.metadata
+    }
+    assert {f"raw/{n}_posts" for n in connectors.NETWORKS} <= set(traffic)
+    assert all(requests > 0 and rate > 0 for requests, rate in traffic.values())
+    shares = [m.metadata["rate_limit_wait_share"].value for m in materialized if "rate_limit_wait_share" in m.metadata]
+    assert all(0.0 <= share <= 1.0 for share in shares)
