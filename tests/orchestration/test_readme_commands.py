@@ -140,16 +140,25 @@ def test_make_rescore_then_compare_a_new_formula_version(repo, ran, tmp_path):
 
 
 def test_a_failed_run_names_the_step_the_error_and_the_full_log(repo, ran):
-    failed = make(repo, "run", "DAYS=1", KLOUT_MODE="live", PLATFORM_BASE_URL="")
+    unreachable = "http://127.0.0.1:9"  # nothing listens there: every request is refused at once
+    failed = make(
+        repo,
+        "run",
+        "DAYS=1",
+        KLOUT_MODE="live",
+        MASTODON_BASE_URL=unreachable,
+        BLUESKY_BASE_URL=unreachable,
+        KLOUT_PUBLIC_ACCOUNTS="mastodon:nobody,bluesky:nobody.bsky.social",
+    )
     assert failed.returncode != 0
-    assert re.search(r"FAILED at step raw_platform .*no base URL configured for live mode", failed.stdout), output(
-        failed
+    assert re.search(r"FAILED at step raw_(bluesky|mastodon) .*(every account failed|127\.0\.0\.1)", failed.stdout), (
+        output(failed)
     )
     run_id = re.search(r"make logs RUN=(\S+)", failed.stdout).group(1)
     shown = make(repo, "logs", f"RUN={run_id}")
     assert shown.returncode == 0, output(shown)
     assert "STEP_FAILURE" in shown.stdout and "Traceback" not in failed.stdout
-    assert "ValueError: platform: no base URL configured" in shown.stdout
+    assert "TransportError" in shown.stdout and "127.0.0.1" in shown.stdout  # the traceback, in the log
 
 
 def free_port() -> int:
