@@ -170,9 +170,11 @@ def not_found(object_id: str) -> Reply:
     )
 
 
-def usage_headers(limit: int, remaining: int, reset_epoch: float, window_s: float) -> dict[str, str]:
+def usage_headers(
+    limit: int, remaining: int, reset_epoch: float, window_s: float, use_case: str = "pages"
+) -> dict[str, str]:
     """Meta's usage headers: percentages of the window's calls used; once they reach 100, the
-    minutes until access returns."""
+    minutes until access returns. `use_case` is the business use case's type (pages, instagram)."""
     used = 100 if limit <= 0 else min(100, math.ceil(100 * (limit - remaining) / limit))
     regain = math.ceil(max(0.0, reset_epoch - datetime.now(UTC).timestamp()) / 60) if used >= 100 else 0
     time_used = max(0, used // 4)
@@ -180,7 +182,7 @@ def usage_headers(limit: int, remaining: int, reset_epoch: float, window_s: floa
     buc = {
         BUSINESS_ID: [
             {
-                "type": "pages",
+                "type": use_case,
                 "call_count": used,
                 "total_cputime": time_used,
                 "total_time": time_used,
