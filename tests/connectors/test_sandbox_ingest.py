@@ -17,7 +17,6 @@ from connectors.ingest import collect_day
 from connectors.landing import ensure_raw_tables, ingest_day, land_platform
 from connectors.platform import PlatformClient
 from connectors.privacy import PrivacyGate
-from connectors.ratelimit import RateBudget
 from sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
 from sandbox.world import WorldConfig, build_world, end_of_day
 
@@ -34,7 +33,7 @@ def quick_sleep(seconds: float) -> None:
 
 def land(conn, server, world, network):
     client = make_client(
-        network, server.base_url, budget=RateBudget(), timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep
+        network, server.base_url, client_caps=False, timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep
     )
     tracked = world.accounts.set_index("account_id").loc[world.tracked_account_ids(network), "handle"].tolist()
     for day in DAYS:
@@ -116,7 +115,7 @@ def test_rerunning_a_day_changes_nothing(faulty_ingest):
     day = DAYS[6]
     for network in NETWORKS:
         client = make_client(
-            network, server.base_url, budget=RateBudget(), timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep
+            network, server.base_url, client_caps=False, timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep
         )
         handles = world.accounts.set_index("account_id").loc[tracked[network], "handle"].tolist()
         server.set_clock(end_of_day(day))

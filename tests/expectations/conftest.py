@@ -51,6 +51,18 @@ insert into raw.mastodon_reactions values
   ('mastodon', '9001', '101', '102', 'reply', '2026-11-20 10:00:00+00', '101', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into raw.bluesky_reactions values
   ('bluesky', 'at://did:plc:a/app.bsky.feed.post/1', 'did:plc:a', 'did:plc:b', 'like', '2026-11-20 11:00:00+00', 'did:plc:a', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
+insert into raw.facebook_accounts values
+  ('facebook', '204000000000001', 'adabakes', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "204000000000001", "username": "adabakes", "fan_count": 40, "followers_count": 44}');
+insert into raw.facebook_posts values
+  ('facebook', '204000000000001_9001', '204000000000001', '2026-11-20 08:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "204000000000001_9001"}');
+insert into raw.facebook_reactions values
+  ('facebook', '204000000000001_9001', '204000000000001', '204000000000002', 'reaction', null, '204000000000001', '2026-11-20', '2026-11-21 00:05:00+00', '{"type": "LOVE"}');
+insert into raw.instagram_accounts values
+  ('instagram', '17841400000000042', 'ada_bakes', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "17841400000000042", "followers_count": 81, "follows_count": 9, "media_count": 240}');
+insert into raw.instagram_posts values
+  ('instagram', '17900000000000001', '17841400000000042', '2026-11-20 12:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "17900000000000001"}');
+insert into raw.instagram_reactions values
+  ('instagram', '17900000000000001', '17841400000000042', '17841400000000077', 'comment', '2026-11-20 13:00:00+00', '17841400000000042', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into staging.stg_platform__profiles values
   ('p_ada', 'Ada', '1990-05-01', 'Paris', false, false, false, '2026-11-20'),
   ('p_bob', 'Bob', '2008-11-20', 'Oslo', false, false, false, '2026-11-20'),   -- turns 18 on the partition day: an adult
@@ -77,7 +89,7 @@ def build_clean(path: str) -> None:
     conn = duckdb.connect(path)
     try:
         conn.execute(SCHEMAS)
-        for n in ("mastodon", "bluesky"):
+        for n in ("mastodon", "bluesky", "facebook", "instagram"):
             conn.execute(NETWORK_TABLES.format(n=n))
         conn.execute(TABLES)
         conn.execute(ROWS)

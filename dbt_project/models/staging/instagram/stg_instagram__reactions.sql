@@ -1,0 +1,18 @@
+-- Comments (and replies to them) and caption mentions in the shared vocabulary, one row per key and
+-- landing day. Likes are a count on the media only and never land as rows.
+-- Partitioned by the landing day so a filter on it reaches the scan; int_engagement_events dedupes across days.
+select
+    'instagram' as network,
+    'instagram:' || post_id as post_key,
+    'instagram:' || target_account_id as target_account_key,
+    'instagram:' || reactor_account_id as reactor_account_key,
+    lower(coalesce(payload -> 'from' ->> 'username', payload ->> 'username')) as reactor_handle,
+    case reaction_type when 'comment' then 'reply' else reaction_type end as reaction_type,
+    reacted_at,
+    partition_day as first_seen_day,
+    coalesce(cast(timezone('UTC', reacted_at) as date), partition_day) as event_day
+from {{ first_per(
+    source('raw', 'instagram_reactions'),
+    'partition_day, post_id, reactor_account_id, reaction_type, target_account_id',
+    'fetched_at'
+) }}
