@@ -7,6 +7,7 @@ import email.utils
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -101,6 +102,25 @@ def credentials_from_env(prefix: str, environ: Mapping[str, str] = os.environ) -
 # --- retries -----------------------------------------------------------------------------------
 
 
+class TrafficStats:
+    """What a client sent and how long it waited on rate limits (its budget's pauses and the
+    Retry-After pauses of throttled answers), summed over every thread using the client."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.waited_seconds = 0.0
+
+    def add(self, requests: int = 0, waited_seconds: float = 0.0) -> None:
+        with self._lock:
+            self.requests += requests
+            self.waited_seconds += waited_seconds
+
+    def snapshot(self) -> tuple[int, float]:
+        with self._lock:
+            return self.requests, self.waited_seconds
+
+
 class PacedRetry(Retry):
     """urllib3 `Retry` whose pauses go through an injectable sleep and clock.
 
@@ -118,10 +138,11 @@ class PacedRetry(Retry):
     ):
         super().__init__(*args, **kwargs)
         self.pause, self.clock = sleep, clock
+        self.stats: TrafficStats | None = None
 
     def new(self, **kw: Any) -> PacedRetry:
         fresh = super().new(**kw)
-        fresh.pause, fresh.clock = self.pause, self.clock
+        fresh.pause, fresh.clock, fresh.stats = self.pause, self.clock, self.stats
         return fresh
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None) -> PacedRetry:
@@ -136,6 +157,8 @@ class PacedRetry(Retry):
             getattr(response, "status", None) or type(error).__name__,
             delay,
         )
+        if self.stats is not None:  # the retry is one more request; a throttled answer's pause is a wait
+            self.stats.add(requests=1, waited_seconds=delay if getattr(response, "status", None) == 429 else 0.0)
         if delay > 0:
             self.pause(delay)
         return fresh
@@ -208,6 +231,8 @@ class HttpClient:
             sleep=sleep,
             clock=clock,
         )
+        self.stats = TrafficStats()
+        self.retry.stats = self.stats
         self.session = requests.Session()
         adapter = HTTPAdapter(max_retries=self.retry)
         self.session.mount("https://", adapter)
@@ -289,9 +314,10 @@ class HttpClient:
             return kind(self.network, endpoint, account, redact(message, self._secrets), **extra)
 
         try:
-            self.budget.acquire(cost)
+            waited = self.budget.acquire(cost)
         except BudgetExhausted as exc:
             raise fail(RateBudgetError, str(exc)) from None
+        self.stats.add(requests=1, waited_seconds=waited or 0.0)
         headers, body = None, None
         try:
             log.debug("GET %s (account %s)", endpoint, account or "-")

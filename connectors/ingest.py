@@ -10,6 +10,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -115,6 +116,7 @@ def collect_day(
     lookback_days: int = 7,
     seen_reaction_keys: set[ReactionKey],
     privacy: PrivacyGate | None = None,
+    workers: int = 1,
 ) -> DayBatch:
     """Fetch partition `day`: posts created on `day`, new reactions to posts of the lookback
     window, mentions of `day`'s posts. Each handle is all-or-nothing: a failing handle becomes an
@@ -123,22 +125,27 @@ def collect_day(
     batch = DayBatch(network, day)
     fetched_at = datetime.now(UTC)
     seen_per_post = Counter((post_id, reaction_type) for _, post_id, _, reaction_type in seen_reaction_keys)
-    for handle in handles:
+    gate = privacy or PrivacyGate(network)
+
+    def collect(handle: str):
         try:
-            account, posts, reactions = _collect_account(
-                network_client,
-                handle,
-                day,
-                lookback_days,
-                seen_reaction_keys,
-                seen_per_post,
-                fetched_at,
-                privacy or PrivacyGate(network),
+            return _collect_account(
+                network_client, handle, day, lookback_days, seen_reaction_keys, seen_per_post, fetched_at, gate
             )
         except ConnectorError as exc:
             log.warning("skipping %s account %s: %s", network, handle, exc)
-            batch.failures.append(AccountFailure(network, handle, exc.endpoint, str(exc)))
+            return AccountFailure(network, handle, exc.endpoint, str(exc))
+
+    handles = list(handles)
+    # Accounts are fetched concurrently (the client's rate budget is shared and thread-safe);
+    # results are taken in handle order, so the batch is the same whatever the timing.
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(handles) or 1))) as pool:
+        outcomes = list(pool.map(collect, handles))
+    for outcome in outcomes:
+        if isinstance(outcome, AccountFailure):
+            batch.failures.append(outcome)
             continue
+        account, posts, reactions = outcome
         if account is None:
             continue  # an unmeasured account behind a handle we were asked to track
         batch.accounts.append(account)

@@ -214,13 +214,20 @@ def ingest_day(
     day: date,
     lookback_days: int = 7,
     privacy: PrivacyGate | None = None,
+    workers: int = 1,
 ) -> LandingReport:
     """Seen keys of the lookback window + collect + land: partition `day` of one network."""
     network = network_client.network
     ensure_raw_tables(conn, [network])
     seen = seen_reaction_keys(conn, network, before_day=day, since_day=day - timedelta(days=lookback_days))
     batch = collect_day(
-        network_client, handles, day, lookback_days=lookback_days, seen_reaction_keys=seen, privacy=privacy
+        network_client,
+        handles,
+        day,
+        lookback_days=lookback_days,
+        seen_reaction_keys=seen,
+        privacy=privacy,
+        workers=workers,
     )
     return land_day(conn, batch)
 

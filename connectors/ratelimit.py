@@ -85,8 +85,10 @@ class RateBudget:
         self._units_used = 0
         self._units_day = None
 
-    def acquire(self, cost: int = 1) -> None:
-        """Block until one more request (costing `cost` quota units) fits, then reserve it."""
+    def acquire(self, cost: int = 1) -> float:
+        """Block until one more request (costing `cost` quota units) fits, then reserve it; return
+        the seconds waited."""
+        waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
@@ -95,11 +97,12 @@ class RateBudget:
                     self._in_flight += 1
                     self._sent.append(now)
                     self._units_used += cost
-                    return
+                    return waited
             if self.max_wait is not None and wait > self.max_wait:
                 raise BudgetExhausted(f"rate budget spent; next slot in {wait:.0f}s")
             log.info("rate budget: waiting %.2fs", wait)
             self._sleep(wait)
+            waited += wait
 
     def settle(self, headers: Mapping[str, str] | None = None, body: Mapping[str, Any] | None = None) -> None:
         """Mark the reserved request done and learn from what the server said."""

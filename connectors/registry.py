@@ -18,6 +18,7 @@ class NetworkSpec:
     reaction_types: tuple[str, ...]  # native reaction words landed (mentions besides)
     # followers_count / following_count / posts_count -> the account payload's field for it
     account_counts: Mapping[str, str] = field(default_factory=dict)
+    credentials_required: bool = False  # the API answers nothing without a token or key
     max_requests: int | None = None  # client-side cap until the server announces its own
     per_seconds: float | None = None
     daily_units: int | None = None  # a daily quota in units (YouTube), renewed at quota_timezone's midnight

@@ -20,6 +20,7 @@ MANY_ASSETS = 4  # a step writing more tables than this (dbt) is summed up, not 
 @dataclass
 class StepState:
     started: float | None = None
+    notes: list[str] = field(default_factory=list)  # what a step says of itself (e.g. a source skipped)
     rows: dict[str, int | None] = field(default_factory=dict)  # table -> rows (first partition's report)
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
@@ -117,6 +118,9 @@ class RunReporter:
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
             table = ".".join(materialization.asset_key.path)
+            note = materialization.metadata.get("note")
+            if note is not None and getattr(note, "value", note) not in state.notes:
+                state.notes.append(str(getattr(note, "value", note)))
             if table not in state.rows:
                 state.rows[table] = _metadata_int(materialization.metadata, "rows", "dagster/row_count")
                 if len(state.rows) > MANY_ASSETS:
@@ -170,8 +174,10 @@ class RunReporter:
                 f"{state.checks_passed} tests passed"
                 + (f", {len(state.checks_failed)} failed" if state.checks_failed else "")
             )
-        if state.warnings:
-            parts.append(f"{state.warnings} warning{'s' if state.warnings > 1 else ''}")
+        parts.extend(state.notes)
+        warnings = state.warnings - len(state.notes)  # a note is also logged as a warning
+        if warnings > 0:
+            parts.append(f"{warnings} warning{'s' if warnings > 1 else ''}")
         return "; ".join(parts)
 
     # ---- the end

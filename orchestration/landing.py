@@ -3,6 +3,7 @@ purge of what others' rows say of unmeasured people. Dagster-free: the raw asset
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import duckdb
@@ -16,9 +17,11 @@ from .warehouse import Warehouse
 
 class NetworkLanding:
     def __init__(self, conn: duckdb.DuckDBPyConnection, social, network: str):
+        self.started = time.monotonic()
         ensure_raw_tables(conn, social.networks)
         self.conn, self.social, self.network = conn, social, network
-        self.client = social.client(network)
+        self.client = social.client(network) if social.skip_reason(network) is None else None
+        self._traffic_before = self.client.http.stats.snapshot() if self.client is not None else (0, 0.0)
         self.registry = WarehousePrivacy(conn, social.pseudonym_salt)
         self.warehouse = Warehouse(conn)
 
@@ -45,9 +48,31 @@ class NetworkLanding:
             self.social.pseudonym_salt,
         )
         self.registry.record_accounts(self.network, resolved)
-        report = ingest_day(self.conn, self.client, handles, day, lookback_days=self.social.lookback_days, privacy=gate)
+        report = ingest_day(
+            self.conn,
+            self.client,
+            handles,
+            day,
+            lookback_days=self.social.lookback_days,
+            privacy=gate,
+            workers=self.social.fetch_workers,
+        )
         # what others' rows say of them (a post that mentions them), by every id the gate just
         # resolved too: redacted before anyone reads it
         tables = [f"raw.{self.network}_{t}" for t in NETWORK_TABLES]
         self.registry.purge(self.registry.unmeasured(day), tables=tables)
         return handles, report
+
+    def traffic(self) -> dict[str, float]:
+        """Requests sent since the landing started, per second of it, and the share of the fetching
+        threads' time spent waiting on rate limits."""
+        if self.client is None:
+            return {}
+        now = self.client.http.stats.snapshot()
+        requests, waited = now[0] - self._traffic_before[0], now[1] - self._traffic_before[1]
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        return {
+            "requests": requests,
+            "requests_per_second": round(requests / elapsed, 2),
+            "rate_limit_wait_share": round(min(waited / (elapsed * self.social.fetch_workers), 1.0), 3),
+        }

@@ -9,7 +9,7 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 from connectors import NETWORKS, make_client
-from connectors.http import HttpClient
+from connectors.http import HttpClient, credentials_from_env
 from connectors.ingest import NetworkClient
 from connectors.platform import PlatformClient
 
@@ -61,6 +61,7 @@ class SocialNetworks(ConfigurableResource):
     tokens: dict[str, str] = {}
     public_accounts: list[str] = []  # "network:handle", tracked besides registered profiles' links
     lookback_days: int = 7
+    fetch_workers: int = 4  # accounts of one network fetched at once, within the network's rate budget
     pseudonym_salt: str = "open-klout"  # salts the pseudonyms of unmeasured reactors; set a secret in production
     sandbox_persons: int = 200
     sandbox_seed: int = 7
@@ -96,6 +97,22 @@ class SocialNetworks(ConfigurableResource):
                 network, self._base_url(network), client_caps=self.sandbox is None, token=self.tokens.get(network)
             )
         return self._clients[network]
+
+    def skip_reason(self, network: str) -> str | None:
+        """Why `network` is not landed in this run, or None: in live mode, a network whose API
+        needs credentials runs only when they are set."""
+        spec = NETWORKS[network]
+        if self.sandbox is not None or not spec.credentials_required:
+            return None
+        if self.tokens.get(network) or credentials_from_env(spec.env_prefix):
+            return None
+        return f"skipped: no credentials (set {token_env(network)} or {spec.env_prefix}_API_KEY)"
+
+    def platform_skip_reason(self) -> str | None:
+        """Our platform API is optional in live mode: without it only KLOUT_PUBLIC_ACCOUNTS are measured."""
+        if self.sandbox is not None or self.base_urls.get(PLATFORM):
+            return None
+        return f"skipped: no platform API ({base_url_env(PLATFORM)} unset); measuring KLOUT_PUBLIC_ACCOUNTS only"
 
     def platform(self) -> PlatformClient:
         if "platform" not in self._clients:

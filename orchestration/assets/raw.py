@@ -24,15 +24,23 @@ from ..resources import SocialNetworks
 def raw_platform(context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks):
     """Registered profiles, their linked accounts, +K gives and perk campaigns from our platform."""
     totals: Counter = Counter({t: 0 for t in PLATFORM_TABLES})
+    skipped = skip_note(context, social.platform_skip_reason())
     with duckdb.get_connection() as conn:
         ensure_raw_tables(conn, social.networks)
-        for day in each_day(context, partition_days(context)):
+        for day in [] if skipped else each_day(context, partition_days(context)):
             social.observe_day(day)
             totals.update(
                 {t.removeprefix("platform_"): n for t, n in land_platform(conn, social.platform(), day).rows.items()}
             )
     for table in PLATFORM_TABLES:
-        yield MaterializeResult(asset_key=raw_key(f"platform_{table}"), metadata={"rows": totals[table]})
+        yield MaterializeResult(asset_key=raw_key(f"platform_{table}"), metadata={"rows": totals[table], **skipped})
+
+
+def skip_note(context: AssetExecutionContext, reason: str | None) -> dict:
+    """A source that is not configured is reported (one line, and `note` in the metadata), not failed."""
+    if reason:
+        context.log.warning(reason)
+    return {"note": reason} if reason else {}
 
 
 def network_raw_asset(network: str):
@@ -43,9 +51,10 @@ def network_raw_asset(network: str):
     )
     def _raw(context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks):
         totals, failures = Counter({t: 0 for t in NETWORK_TABLES}), []
+        skipped = skip_note(context, social.skip_reason(network))
         with duckdb.get_connection() as conn:
             landing = NetworkLanding(conn, social, network)
-            for day in each_day(context, partition_days(context)):
+            for day in [] if skipped else each_day(context, partition_days(context)):
                 handles, report = landing.land(day)
                 totals.update({t.removeprefix(f"{network}_"): n for t, n in report.rows.items()})
                 for failure in report.failures:
@@ -53,7 +62,8 @@ def network_raw_asset(network: str):
                     context.log.warning(f"{network}: account failed and kept its previous rows: {failure}")
                 if handles and len(report.failures) == len(handles):
                     raise Failure(f"{network}: every account failed on {day}; first: {report.failures[0]}")
-        failed = {"failed_accounts": len(failures), "failures": MetadataValue.md(bullet_list(failures))}
+        failed = {"failed_accounts": len(failures), "failures": MetadataValue.md(bullet_list(failures)), **skipped}
+        failed |= landing.traffic()
         for table in NETWORK_TABLES:
             yield MaterializeResult(asset_key=raw_key(f"{network}_{table}"), metadata={"rows": totals[table], **failed})
 

@@ -26,6 +26,16 @@ def test_429_retry_after_seconds_is_honoured(rsps, clock):
     assert clock.sleeps == [7]
 
 
+def test_traffic_counts_every_request_and_the_time_waited_on_throttling(rsps, clock):
+    rsps.get(ACCOUNT, status=429, headers={"Retry-After": "7"})
+    rsps.get(ACCOUNT, status=503)  # an error's backoff is not a rate-limit wait
+    rsps.get(ACCOUNT, json=m_account("42"))
+    client = mastodon_client(clock)
+    client.account("42")
+    requests_sent, waited = client.http.stats.snapshot()
+    assert requests_sent == 3 and waited == 7
+
+
 def test_429_retry_after_http_date_is_honoured(rsps, clock):
     when = email.utils.formatdate(clock.now + 30, usegmt=True)
     rsps.get(ACCOUNT, status=429, headers={"Retry-After": when})
