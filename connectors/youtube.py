@@ -82,7 +82,9 @@ class YouTubeClient:
             except HttpStatusError as exc:
                 if error_reason(exc.body) not in THROTTLED or attempt >= self.throttle_retries:
                     raise
-                self.http.retry.pause(self.http.retry.backoff_factor * 2**attempt)
+                delay = self.http.retry.backoff_factor * 2**attempt
+                self.http.stats.add(waited_seconds=delay)
+                self.http.retry.pause(delay)
                 attempt += 1
 
     def pages(self, resource: str, params: Mapping[str, Any], account: str | None = None) -> Iterator[list[dict]]:
@@ -218,6 +220,7 @@ SPEC = NetworkSpec(
     default_base_url=DEFAULT_BASE_URL,
     env_prefix="YOUTUBE",
     api_key_param="key",
+    credentials_required=True,  # every call needs an API key (key=) or an OAuth token
     reaction_types=LANDED,
     account_counts={
         "followers_count": "$.statistics.subscriberCount",
