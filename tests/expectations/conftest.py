@@ -51,6 +51,12 @@ insert into raw.mastodon_reactions values
   ('mastodon', '9001', '101', '102', 'reply', '2026-11-20 10:00:00+00', '101', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into raw.bluesky_reactions values
   ('bluesky', 'at://did:plc:a/app.bsky.feed.post/1', 'did:plc:a', 'did:plc:b', 'like', '2026-11-20 11:00:00+00', 'did:plc:a', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
+insert into raw.youtube_accounts values
+  ('youtube', 'UCa', 'ada', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "UCa", "statistics": {"subscriberCount": "1200", "videoCount": "31"}}');
+insert into raw.youtube_posts values
+  ('youtube', 'vidA0000001', 'UCa', '2026-11-20 08:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "vidA0000001"}');
+insert into raw.youtube_reactions values
+  ('youtube', 'vidA0000001', 'UCa', 'UCb', 'comment', '2026-11-20 12:00:00+00', 'UCa', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into staging.stg_platform__profiles values
   ('p_ada', 'Ada', '1990-05-01', 'Paris', false, false, false, '2026-11-20'),
   ('p_bob', 'Bob', '2008-11-20', 'Oslo', false, false, false, '2026-11-20'),   -- turns 18 on the partition day: an adult
@@ -77,7 +83,7 @@ def build_clean(path: str) -> None:
     conn = duckdb.connect(path)
     try:
         conn.execute(SCHEMAS)
-        for n in ("mastodon", "bluesky"):
+        for n in ("mastodon", "bluesky", "youtube"):
             conn.execute(NETWORK_TABLES.format(n=n))
         conn.execute(TABLES)
         conn.execute(ROWS)
