@@ -21,6 +21,7 @@ def make_client(network: str, base_url: str | None = None, client_caps: bool = T
     spec = NETWORKS[network]
     options: dict[str, Any] = {
         **credentials_from_env(spec.env_prefix),
+        **({"api_key_param": spec.api_key_param} if spec.api_key_param else {}),
         "budget": RateBudget(
             max_requests=spec.max_requests if client_caps else None,
             per_seconds=spec.per_seconds if client_caps else None,

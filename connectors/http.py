@@ -40,10 +40,11 @@ class ConnectorError(Exception):
 
 
 class HttpStatusError(ConnectorError):
-    """The server answered with a non-success status (after retries, when retryable)."""
+    """The server answered with a non-success status (after retries, when retryable); `body` is
+    the error body's JSON when it has one (some APIs say why only there: YouTube's `reason`)."""
 
-    def __init__(self, network, endpoint, account, message, *, status: int):
-        self.status = status
+    def __init__(self, network, endpoint, account, message, *, status: int, body: Any = None):
+        self.status, self.body = status, body
         super().__init__(network, endpoint, account, message)
 
 
@@ -329,8 +330,12 @@ class HttpClient:
                 raise _Transient(error) from None
             headers = response.headers
             if response.status_code >= 400:
+                body = _json_or_none(response)  # the rate signals read error bodies too
                 raise fail(
-                    HttpStatusError, f"HTTP {response.status_code}: {response.text[:300]}", status=response.status_code
+                    HttpStatusError,
+                    f"HTTP {response.status_code}: {response.text[:300]}",
+                    status=response.status_code,
+                    body=body,
                 )
             try:
                 body = response.json()
@@ -339,6 +344,13 @@ class HttpClient:
             return body, response
         finally:
             self.budget.settle(headers, body if isinstance(body, dict) else None)
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _already_retried(exc: Exception) -> bool:

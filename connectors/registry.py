@@ -26,6 +26,7 @@ class NetworkSpec:
     # the network's own rate-limit signal, if the shared parsers do not read it:
     # (lower-cased headers, JSON body, now) -> connectors.ratelimit.RateSignal | None
     rate_signals: Callable | None = None
+    api_key_param: str | None = None  # the query parameter that carries <PREFIX>_API_KEY (YouTube: key)
 
 
 def discover_networks() -> dict[str, NetworkSpec]:

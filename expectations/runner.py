@@ -107,6 +107,9 @@ class SuiteResult:
         return f"{self.suite.name}: " + "; ".join(f.message for f in self.failures)
 
 
+ACCOUNT_COUNTS = ("followers_count", "following_count", "posts_count")
+
+
 def _network_suites() -> dict[str, tuple[Path, dict[str, Any]]]:
     """raw_<network>_<table> -> (template, its values), for every registered network: a network's
     raw suites are `suites/network/raw_<table>.json` filled from its connector's SPEC."""
@@ -114,15 +117,9 @@ def _network_suites() -> dict[str, tuple[Path, dict[str, Any]]]:
 
     suites = {}
     for network, spec in NETWORKS.items():
-        # a count the network does not give (SPEC.account_counts omits it) reads a path no payload
-        # has: its column is null, which the range checks let pass
-        absent = {count: "$.__not_given__" for count in ("followers_count", "following_count", "posts_count")}
-        values = {
-            "network": network,
-            "reaction_types": [*spec.reaction_types, "mention"],
-            **absent,
-            **spec.account_counts,
-        }
+        # a count the network does not give reads a JSON path that never matches: null, which the range checks skip
+        counts = {name: spec.account_counts.get(name, "$.__not_given__") for name in ACCOUNT_COUNTS}
+        values = {"network": network, "reaction_types": [*spec.reaction_types, "mention"], **counts}
         for template in sorted(NETWORK_SUITES_DIR.glob("raw_*.json")):
             suites[f"raw_{network}_{template.stem.removeprefix('raw_')}"] = (template, values)
     return suites

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 from sandbox.dialects import BadRequest, Reply, registered
 from sandbox.index import WorldIndex, to_ms
@@ -30,6 +31,7 @@ class RateLimitConfig:
 
     limit: int = 5000
     window_s: float = 10.0
+    daily_units: int | None = None  # overrides the daily quota of the networks that have one (YouTube)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,31 @@ class _RateLimiter:
         return allowed, self.cfg.limit - used, reset_in
 
 
+class _DailyQuota:
+    """Units spent per network and quota day (the network's own time zone, wall clock)."""
+
+    def __init__(self, override: int | None):
+        self.override = override
+        self._lock = threading.Lock()
+        self._spent: dict[str, tuple[object, int]] = {}  # network -> (quota day, units spent)
+
+    def take(self, network: str, path: str, query: dict) -> bool:
+        """Spend the request's units; False when the day's quota cannot pay for it."""
+        dialect = registered().get(network)
+        if dialect is None or dialect.daily_units is None:
+            return True
+        units = self.override if self.override is not None else dialect.daily_units
+        cost = dialect.unit_cost(path, query)
+        day = datetime.now(ZoneInfo(dialect.quota_timezone)).date()
+        with self._lock:
+            current, spent = self._spent.get(network, (day, 0))
+            if current != day:
+                spent = 0
+            allowed = spent + cost <= units
+            self._spent[network] = (day, spent + cost if allowed else spent)
+        return allowed
+
+
 class _FaultInjector:
     def __init__(self, cfg: FaultConfig):
         self.cfg = cfg
@@ -113,6 +140,7 @@ class SandboxServer:
         self._handlers = {name: dialect.handler(index) for name, dialect in registered().items()}
         self._platform = Platform(index)
         self._limiter = _RateLimiter(rate_limit)
+        self._quota = _DailyQuota(rate_limit.daily_units)
         self._faults = _FaultInjector(faults)
         self._log_lock = threading.Lock()
         self._log: list[dict] = []
@@ -175,14 +203,24 @@ class SandboxServer:
         if network is None or method != "GET":
             return 404, {}, _json({"error": "Not found"}), None
 
-        allowed, remaining, reset_in = self._limiter.take(network)
-        headers = self._rate_headers(network, max(remaining, 0), reset_in)
+        dialect = registered().get(network)
+        if dialect is None or dialect.rate_window:
+            allowed, remaining, reset_in = self._limiter.take(network)
+            headers = self._rate_headers(network, max(remaining, 0), reset_in)
+        else:
+            allowed, headers = True, {}
         if not allowed:
+            if dialect is not None and dialect.throttle_reply is not None:
+                return (*self._reply(dialect.throttle_reply()), None)
             headers["Retry-After"] = str(max(1, math.ceil(reset_in)))
             return 429, headers, _json(self._error_body(network, "RateLimitExceeded", "Too many requests")), None
+        if not self._quota.take(network, path, query):
+            return (*self._reply(dialect.quota_reply()), None)
 
         fault, variant = self._faults.decide(f"{method} {target}")
         if fault == "429":
+            if dialect is not None and dialect.throttle_reply is not None:
+                return (*self._reply(dialect.throttle_reply()), fault)
             headers["Retry-After"] = "1" if variant % 2 else formatdate(time.time() + 2, usegmt=True)
             return 429, headers, _json(self._error_body(network, "RateLimitExceeded", "Too many requests")), fault
         if fault in ("500", "502", "503"):
@@ -206,6 +244,10 @@ class SandboxServer:
         except BadRequest as exc:
             status = registered()[network].invalid_status if network in self._handlers else 400
             return Reply(status, self._error_body(network, "InvalidRequest", str(exc)))
+
+    @staticmethod
+    def _reply(reply: Reply) -> tuple[int, dict[str, str], bytes]:
+        return reply.status, dict(reply.headers), _json(reply.body)
 
     @staticmethod
     def _error_body(network: str, code: str, message: str) -> dict:

@@ -37,6 +37,19 @@ class NetworkDialect:
     adoption: float = 1.0
     posts_rate: float = 1.0
     reactions_rate: float = 1.0
+    # Whether the server's fixed request window (RateLimitConfig) limits this network: True for an
+    # API that announces its window (rate_headers); False for one that publishes no short-term
+    # limit a client could pace to (YouTube: only its daily quota).
+    rate_window: bool = True
+    # How the API refuses a request for its short-term rate limit (and an injected "429" fault):
+    # None = HTTP 429 with error_body, the rate headers and Retry-After; else () -> the Reply.
+    throttle_reply: Callable[[], Reply] | None = None
+    # A daily quota in units (YouTube), renewed at midnight in quota_timezone: each request costs
+    # unit_cost(path, query) units, and a spent quota is answered with quota_reply().
+    daily_units: int | None = None
+    quota_timezone: str = "America/Los_Angeles"
+    unit_cost: Callable[[str, dict], int] = lambda path, query: 1
+    quota_reply: Callable[[], Reply] | None = None
 
 
 def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray | None = None) -> np.ndarray:

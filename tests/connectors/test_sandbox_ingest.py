@@ -17,6 +17,7 @@ from connectors.ingest import collect_day
 from connectors.landing import ensure_raw_tables, ingest_day, land_platform
 from connectors.platform import PlatformClient
 from connectors.privacy import PrivacyGate
+from sandbox.dialects import registered
 from sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
 from sandbox.world import WorldConfig, build_world, end_of_day
 
@@ -86,7 +87,10 @@ def test_fourteen_faulty_days_land_exactly_the_ground_truth(faulty_ingest, netwo
     key = ["post_id", "reactor_account_id", "reaction_type"]
     assert not reactions.duplicated(key).any(), "a reaction landed twice"
     assert as_set(reactions, [*key, "partition_day"]) == as_set(truth.reactions, [*key, "partition_day"])
-    assert len(reactions) > 100 and len(posts) > 50
+    # non-trivial: the floors scale with how much the network's accounts post and draw (its shape)
+    shape = registered()[network]
+    assert len(posts) > 50 * min(1.0, shape.posts_rate)
+    assert len(reactions) > 100 * min(1.0, shape.posts_rate * shape.reactions_rate)
 
 
 def test_faults_were_really_injected_and_survived(faulty_ingest):
@@ -105,6 +109,8 @@ def test_rate_budget_never_exceeded(faulty_ingest):
     refused = log[(log["status"] == 429) & log["fault"].isna()]
     assert refused.empty, refused.head()
     for network, rows in log.groupby("network"):
+        if network in registered() and not registered()[network].rate_window:
+            continue  # no short-term window to keep to: the network's limit is its daily quota
         window = (rows["monotonic"] // WINDOW_S).value_counts()
         assert window.max() <= LIMIT, (network, window.max())
 
@@ -133,7 +139,7 @@ def test_concurrent_accounts_land_exactly_what_one_at_a_time_lands(network):
         tracked = world.accounts.set_index("account_id").loc[world.tracked_account_ids(network), "handle"].tolist()
         batches = []
         for workers in (1, 4):
-            client = make_client(network, server.base_url, budget=RateBudget(), sleep=quick_sleep)
+            client = make_client(network, server.base_url, client_caps=False, sleep=quick_sleep)
             batch = collect_day(client, tracked, LAST, seen_reaction_keys=set(), workers=workers)
             batches.append(batch)
             assert client.http.stats.snapshot()[0] > len(tracked)  # every request counted

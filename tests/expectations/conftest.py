@@ -11,6 +11,8 @@ from datetime import date
 import duckdb
 import pytest
 
+from connectors import NETWORKS
+
 DAY = date(2026, 11, 20)
 
 SCHEMAS = "create schema raw; create schema staging; create schema intermediate; create schema marts;"
@@ -63,6 +65,12 @@ insert into raw.instagram_posts values
   ('instagram', '17900000000000001', '17841400000000042', '2026-11-20 12:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "17900000000000001"}');
 insert into raw.instagram_reactions values
   ('instagram', '17900000000000001', '17841400000000042', '17841400000000077', 'comment', '2026-11-20 13:00:00+00', '17841400000000042', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
+insert into raw.youtube_accounts values
+  ('youtube', 'UCa', 'ada', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "UCa", "statistics": {"subscriberCount": "1200", "videoCount": "31"}}');
+insert into raw.youtube_posts values
+  ('youtube', 'vidA0000001', 'UCa', '2026-11-20 08:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "vidA0000001"}');
+insert into raw.youtube_reactions values
+  ('youtube', 'vidA0000001', 'UCa', 'UCb', 'comment', '2026-11-20 12:00:00+00', 'UCa', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into staging.stg_platform__profiles values
   ('p_ada', 'Ada', '1990-05-01', 'Paris', false, false, false, '2026-11-20'),
   ('p_bob', 'Bob', '2008-11-20', 'Oslo', false, false, false, '2026-11-20'),   -- turns 18 on the partition day: an adult
@@ -89,7 +97,7 @@ def build_clean(path: str) -> None:
     conn = duckdb.connect(path)
     try:
         conn.execute(SCHEMAS)
-        for n in ("mastodon", "bluesky", "facebook", "instagram"):
+        for n in NETWORKS:  # every registered network's raw tables
             conn.execute(NETWORK_TABLES.format(n=n))
         conn.execute(TABLES)
         conn.execute(ROWS)
