@@ -67,7 +67,9 @@ def _continue_id(raw: str | None, name: str) -> int | None:
     try:
         return int(raw.rsplit("|", 1)[1])
     except (IndexError, ValueError):
-        raise _ApiError("badcontinue", f'Invalid continue param "{name}". You should pass the original value.') from None
+        raise _ApiError(
+            "badcontinue", f'Invalid continue param "{name}". You should pass the original value.'
+        ) from None
 
 
 def normalise_name(name: str) -> str:
@@ -243,7 +245,9 @@ class Wikipedia:
     def usercontribs(self, query: dict, clock_ms: int, v2: bool):
         names = [n for n in (query.get("ucuser") or "").split("|") if n]
         if not names:
-            raise _ApiError("missingparam", "One of the parameters ucuser, ucuserids, ucuserprefix, uciprange is required.")
+            raise _ApiError(
+                "missingparam", "One of the parameters ucuser, ucuserids, ucuserprefix, uciprange is required."
+            )
         limit = _limit(query, "uclimit", 10)
         newer = query.get("ucdir") == "newer"
         props = set((query.get("ucprop") or "ids|title|timestamp|comment|size|flags").split("|"))
@@ -521,7 +525,7 @@ def _pushback(target: str, limit: int, remaining: int, reset_in: float) -> Reply
     """Replicas lag under load: past half the window's budget, a request that sent `maxlag` is told
     to wait until the window renews (the sandbox's model of replication lag)."""
     query = dict(parse_qsl(urlsplit(target).query))
-    if not _is_action_api(target) or "maxlag" not in query or remaining >= limit // 2:
+    if not _is_action_api(target) or "maxlag" not in query or remaining >= limit // 4:
         return None
     return maxlag_reply(max(1, int(-(-reset_in // 1))), target)
 
@@ -533,7 +537,9 @@ def _fault_reply(kind: str, target: str, variant: int) -> Reply | None:
     if kind == "429":
         if _is_action_api(target):
             return maxlag_reply(1, target) if "maxlag=" in target else None
-        return Reply(429, problem("too_many_requests", "Too many requests", "Rate limit exceeded", path), {"Retry-After": "1"})
+        return Reply(
+            429, problem("too_many_requests", "Too many requests", "Rate limit exceeded", path), {"Retry-After": "1"}
+        )
     if kind in ("500", "502", "503") and path.startswith(REST_PREFIX):
         return Reply(int(kind), problem("internal_error", "Internal error", "Try again", path))
     return None
