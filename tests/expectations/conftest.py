@@ -11,6 +11,8 @@ from datetime import date
 import duckdb
 import pytest
 
+from connectors import NETWORKS
+
 DAY = date(2026, 11, 20)
 
 SCHEMAS = "create schema raw; create schema staging; create schema intermediate; create schema marts;"
@@ -51,6 +53,12 @@ insert into raw.mastodon_reactions values
   ('mastodon', '9001', '101', '102', 'reply', '2026-11-20 10:00:00+00', '101', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into raw.bluesky_reactions values
   ('bluesky', 'at://did:plc:a/app.bsky.feed.post/1', 'did:plc:a', 'did:plc:b', 'like', '2026-11-20 11:00:00+00', 'did:plc:a', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
+insert into raw.wikipedia_accounts values
+  ('wikipedia', '501', 'Ada', '2026-11-20', '2026-11-21 00:05:00+00', '{"userid": 501, "name": "Ada", "editcount": 1200}');
+insert into raw.wikipedia_posts values
+  ('wikipedia', '900000010', '501', '2026-11-20 09:15:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"revid": 900000010, "new": true}');
+insert into raw.wikipedia_reactions values
+  ('wikipedia', '900000010', '501', '502', 'thank', '2026-11-20 11:00:00+00', '501', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into staging.stg_platform__profiles values
   ('p_ada', 'Ada', '1990-05-01', 'Paris', false, false, false, '2026-11-20'),
   ('p_bob', 'Bob', '2008-11-20', 'Oslo', false, false, false, '2026-11-20'),   -- turns 18 on the partition day: an adult
@@ -77,7 +85,7 @@ def build_clean(path: str) -> None:
     conn = duckdb.connect(path)
     try:
         conn.execute(SCHEMAS)
-        for n in ("mastodon", "bluesky"):
+        for n in NETWORKS:  # every registered network's raw tables
             conn.execute(NETWORK_TABLES.format(n=n))
         conn.execute(TABLES)
         conn.execute(ROWS)
