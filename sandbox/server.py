@@ -12,6 +12,7 @@ import json
 import math
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -193,8 +194,11 @@ class SandboxServer:
             self._log.clear()
 
     # -- request handling
-    def handle(self, method: str, target: str, body: bytes) -> tuple[int, dict[str, str], bytes, str | None]:
-        """Answer one request: (status, headers, body, injected fault kind or None)."""
+    def handle(
+        self, method: str, target: str, body: bytes, request_headers: Mapping[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes, str | None]:
+        """Answer one request: (status, headers, body, injected fault kind or None). A dialect's own
+        answers (`refuse`, `pushback`, `fault_reply`) come first where it has them."""
         split = urlsplit(target)
         path, query = split.path, dict(parse_qsl(split.query))
         network = network_of(path)
@@ -204,7 +208,12 @@ class SandboxServer:
             return 404, {}, _json({"error": "Not found"}), None
 
         dialect = registered().get(network)
-        if dialect is None or dialect.rate_window:
+        if dialect is not None and dialect.refuse is not None and request_headers is not None:
+            refusal = dialect.refuse(request_headers)
+            if refusal is not None:
+                return refusal.status, dict(refusal.headers), _json(refusal.body), None
+        windowed = dialect is None or dialect.rate_window
+        if windowed:
             allowed, remaining, reset_in = self._limiter.take(network)
             headers = self._rate_headers(network, max(remaining, 0), reset_in)
         else:
@@ -216,8 +225,15 @@ class SandboxServer:
             return 429, headers, _json(self._error_body(network, "RateLimitExceeded", "Too many requests")), None
         if not self._quota.take(network, path, query):
             return (*self._reply(dialect.quota_reply()), None)
+        if windowed and dialect is not None and dialect.pushback is not None:
+            pushed = dialect.pushback(target, self.rate_limit.limit, max(remaining, 0), reset_in)
+            if pushed is not None:
+                return pushed.status, {**headers, **pushed.headers}, _json(pushed.body), None
 
         fault, variant = self._faults.decide(f"{method} {target}")
+        own = dialect.fault_reply(fault, target, variant) if fault and dialect and dialect.fault_reply else None
+        if own is not None:
+            return own.status, {**headers, **own.headers}, _json(own.body), fault
         if fault == "429":
             if dialect is not None and dialect.throttle_reply is not None:
                 return (*self._reply(dialect.throttle_reply()), fault)
@@ -314,7 +330,7 @@ def _make_handler(server: SandboxServer):
             started = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, headers, payload, fault = server.handle(method, self.path, body)
+            status, headers, payload, fault = server.handle(method, self.path, body, dict(self.headers))
             server._record(started, method, self.path, status, fault)
             try:
                 self.send_response(status)

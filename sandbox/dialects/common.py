@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
@@ -20,7 +20,7 @@ class NetworkDialect:
 
     name: str
     joined: int  # worlds generate networks in this order, so an added network leaves the draws before it alone
-    path_prefix: str  # the API's path prefix on the sandbox's one port
+    path_prefix: str | tuple[str, ...]  # the API's path prefix(es) on the sandbox's one port
     handler: type  # built with a WorldIndex; .route(path, query, clock_ms, base_url) -> Reply
     invalid_status: int  # how the API answers bad parameters
     error_body: Callable[[str, str], dict]  # (code, message) -> the API's error body
@@ -50,6 +50,14 @@ class NetworkDialect:
     quota_timezone: str = "America/Los_Angeles"
     unit_cost: Callable[[str, dict], int] = lambda path, query: 1
     quota_reply: Callable[[], Reply] | None = None
+    # Optional answers of the API's own before routing, for networks that have them:
+    # (request headers) -> a refusal, or None (Wikimedia refuses requests without a descriptive User-Agent)
+    refuse: Callable[[Mapping[str, str]], Reply | None] | None = None
+    # (request target, limit, remaining, seconds to reset) -> the API's own "slow down" before its hard
+    # limit, or None (MediaWiki answers `maxlag` errors with Retry-After while its replicas lag)
+    pushback: Callable[[str, int, int, float], Reply | None] | None = None
+    # (fault kind, request target, variant) -> the network's own rendering of an injected fault, or None
+    fault_reply: Callable[[str, str, int], Reply | None] | None = None
 
 
 def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray | None = None) -> np.ndarray:

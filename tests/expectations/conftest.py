@@ -71,6 +71,12 @@ insert into raw.youtube_posts values
   ('youtube', 'vidA0000001', 'UCa', '2026-11-20 08:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "vidA0000001"}');
 insert into raw.youtube_reactions values
   ('youtube', 'vidA0000001', 'UCa', 'UCb', 'comment', '2026-11-20 12:00:00+00', 'UCa', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
+insert into raw.wikipedia_accounts values
+  ('wikipedia', '501', 'Ada', '2026-11-20', '2026-11-21 00:05:00+00', '{"userid": 501, "name": "Ada", "editcount": 1200}');
+insert into raw.wikipedia_posts values
+  ('wikipedia', '900000010', '501', '2026-11-20 09:15:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"revid": 900000010, "new": true}');
+insert into raw.wikipedia_reactions values
+  ('wikipedia', '900000010', '501', '502', 'thank', '2026-11-20 11:00:00+00', '501', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into staging.stg_platform__profiles values
   ('p_ada', 'Ada', '1990-05-01', 'Paris', false, false, false, '2026-11-20'),
   ('p_bob', 'Bob', '2008-11-20', 'Oslo', false, false, false, '2026-11-20'),   -- turns 18 on the partition day: an adult
