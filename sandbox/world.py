@@ -189,8 +189,12 @@ class World:
             (self.reactions.network == network)
             & ~((self.reactions.reaction_type == "mention") & self.reactions.target_account_id.isin(private))
         ]
+        # a mention's reactor is the author of the mentioning post, a tracked account that passed the gate
         reactions = reactions.assign(
-            reactor_account_id=[privacy.pseudonym(r) if r in private else r for r in reactions.reactor_account_id]
+            reactor_account_id=[
+                privacy.pseudonym(r) if r in private and t != "mention" else r
+                for r, t in zip(reactions.reactor_account_id, reactions.reaction_type)
+            ]
         )
         mentions = reactions[(reactions.reaction_type == "mention") & reactions.post_id.isin(set(gt_posts.post_id))]
         mention_days = mentions.created_at.dt.date
