@@ -295,9 +295,10 @@ class X:
             raise BadRequest(
                 f"The `query` query parameter value [{text}] is not supported by the sandbox (conversation_id:<id>)"
             )
+        _max_results(query, 10, 100, 10)
         root = self.ix.post(found.group(1), clock_ms)
         if root is None or root["network"] != "x" or root["reply_to_post_id"]:
-            return self._posts_reply([], {"result_count": 0}, {**query, "max_results": "10"}, clock_ms)
+            return self._posts_reply([], {"result_count": 0}, query, clock_ms)
         replies = self.ix.replies(root["post_id"])
         # the conversation: its replies and, oldest of all, the root post itself
         row = self.ix.post_row[root["post_id"]]
