@@ -51,6 +51,13 @@ insert into raw.mastodon_reactions values
   ('mastodon', '9001', '101', '102', 'reply', '2026-11-20 10:00:00+00', '101', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into raw.bluesky_reactions values
   ('bluesky', 'at://did:plc:a/app.bsky.feed.post/1', 'did:plc:a', 'did:plc:b', 'like', '2026-11-20 11:00:00+00', 'did:plc:a', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
+insert into raw.x_accounts values
+  ('x', '2244994945', 'ada_x', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "2244994945", "username": "ada_x", "protected": false, "public_metrics": {"followers_count": 51, "following_count": 20, "tweet_count": 363, "listed_count": 1}}');
+insert into raw.x_posts values
+  ('x', '1900000000000000003', '2244994945', '2026-11-20 18:36:15+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "1900000000000000003", "text": "hi"}');
+insert into raw.x_reactions values
+  ('x', '1900000000000000003', '2244994945', '101', 'retweet', null, '2244994945', '2026-11-20', '2026-11-21 00:05:00+00', '{}'),
+  ('x', '1900000000000000003', '2244994945', '103', 'reply', '2026-11-20 20:00:00+00', '2244994945', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into staging.stg_platform__profiles values
   ('p_ada', 'Ada', '1990-05-01', 'Paris', false, false, false, '2026-11-20'),
   ('p_bob', 'Bob', '2008-11-20', 'Oslo', false, false, false, '2026-11-20'),   -- turns 18 on the partition day: an adult
@@ -77,7 +84,7 @@ def build_clean(path: str) -> None:
     conn = duckdb.connect(path)
     try:
         conn.execute(SCHEMAS)
-        for n in ("mastodon", "bluesky"):
+        for n in ("mastodon", "bluesky", "x"):
             conn.execute(NETWORK_TABLES.format(n=n))
         conn.execute(TABLES)
         conn.execute(ROWS)

@@ -61,7 +61,7 @@ def test_population_mix(world):
     assert (nets == 2).any() and (nets == 1).any()
     private = world.profile_links[world.profile_links.is_private]
     assert private.private_consent.any() and (~private.private_consent).any()
-    assert len(world.public_handles) == 2 * world.config.public_handles_per_network
+    assert len(world.public_handles) == len(world.config.networks) * world.config.public_handles_per_network
     assert not world.public_handles.account_id.isin(world.profile_links.account_id).any()
 
 
