@@ -77,6 +77,13 @@ insert into raw.wikipedia_posts values
   ('wikipedia', '900000010', '501', '2026-11-20 09:15:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"revid": 900000010, "new": true}');
 insert into raw.wikipedia_reactions values
   ('wikipedia', '900000010', '501', '502', 'thank', '2026-11-20 11:00:00+00', '501', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
+insert into raw.x_accounts values
+  ('x', '2244994945', 'ada_x', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "2244994945", "username": "ada_x", "protected": false, "public_metrics": {"followers_count": 51, "following_count": 20, "tweet_count": 363, "listed_count": 1}}');
+insert into raw.x_posts values
+  ('x', '1900000000000000003', '2244994945', '2026-11-20 18:36:15+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "1900000000000000003", "text": "hi"}');
+insert into raw.x_reactions values
+  ('x', '1900000000000000003', '2244994945', '101', 'retweet', null, '2244994945', '2026-11-20', '2026-11-21 00:05:00+00', '{}'),
+  ('x', '1900000000000000003', '2244994945', '103', 'reply', '2026-11-20 20:00:00+00', '2244994945', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into staging.stg_platform__profiles values
   ('p_ada', 'Ada', '1990-05-01', 'Paris', false, false, false, '2026-11-20'),
   ('p_bob', 'Bob', '2008-11-20', 'Oslo', false, false, false, '2026-11-20'),   -- turns 18 on the partition day: an adult

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from connectors import NETWORKS
 from orchestration.definitions import build_definitions
 from orchestration.formulas import load_formula
 from orchestration.resources import SocialNetworks
@@ -74,12 +75,12 @@ def test_steadily_active_persons_move_little_day_to_day(reference):
 
 def person_of(path: str) -> dict[tuple[str, str], str]:
     """(network, native account id) -> person, from raw landing tables only."""
+    every_network = " union ".join(f"select network, account_id, handle from raw.{n}_accounts" for n in NETWORKS)
     accounts = query(
         path,
-        """
+        f"""
         select a.network, a.account_id, lower(a.handle) as handle, l.person_id
-        from (select network, account_id, handle from raw.mastodon_accounts
-              union select network, account_id, handle from raw.bluesky_accounts) as a
+        from ({every_network}) as a
         left join (select person_id, network, lower(handle) as handle from raw.platform_links
                    where partition_day = (select max(partition_day) from raw.platform_links)) as l
           on l.network = a.network and l.handle = lower(a.handle)
@@ -93,12 +94,13 @@ def person_of(path: str) -> dict[tuple[str, str], str]:
 
 def test_ninety_day_unique_reactors_recomputed_from_raw_match_exactly(reference):
     """Exact distinct reactors over the window (never a sum of daily uniques), straight from raw."""
+    every_network = " union all by name ".join(f"select * from raw.{n}_reactions" for n in NETWORKS)
     raw = query(
         reference,
-        """
+        f"""
         select network, target_account_id, reactor_account_id,
                coalesce(cast(timezone('UTC', reacted_at) as date), partition_day) as event_day
-        from (select * from raw.mastodon_reactions union all by name select * from raw.bluesky_reactions)
+        from ({every_network})
         where reactor_account_id <> target_account_id
         """,
     )
