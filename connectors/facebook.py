@@ -234,6 +234,7 @@ SPEC = NetworkSpec(
     client_class=FacebookClient,
     default_base_url=DEFAULT_BASE_URL,
     env_prefix="FACEBOOK",
+    credentials_required=True,  # every call needs an access token
     reaction_types=tuple(REACTION_COUNTS),
     account_counts={"followers_count": "followers_count"},
     # Pages business use case: 4800 calls per engaged user per 24 h; start slower until Meta's

@@ -132,6 +132,7 @@ SPEC = NetworkSpec(
     client_class=InstagramClient,
     default_base_url=DEFAULT_BASE_URL,
     env_prefix="INSTAGRAM",
+    credentials_required=True,  # every call needs an access token
     reaction_types=tuple(REACTION_COUNTS),
     account_counts={
         "followers_count": "followers_count",

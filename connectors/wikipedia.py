@@ -93,6 +93,10 @@ class WikipediaClient:
         environ: Mapping[str, str] = os.environ,
     ):
         self.http = http
+        # what a walk of recent_posts read, by revision id (unique across accounts): shared by the
+        # threads fetching several accounts at once, so never reset by one of them
+        self._thanks: dict[str, list] = {}
+        self._later_edits: dict[str, list] = {}
         http.session.headers["User-Agent"] = user_agent or environ.get("WIKIPEDIA_USER_AGENT") or DEFAULT_USER_AGENT
         self.metrics = copy.copy(http)  # same session, retries and rate budget; another host
         self.metrics.base_url = (
@@ -226,7 +230,6 @@ class WikipediaClient:
         """The account's edits, newest first, each with its counters: thanks from the thanks log,
         later edits by others (pages it created that it is no longer the top editor of), views."""
         name = account.handle
-        self._thanks, self._later_edits = {}, {}
         thanks = _ThanksLog(self.thanks_received(name))
         newer_at: datetime | None = None  # the time of the edit after this one
         for contribution in self.contributions(name):

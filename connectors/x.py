@@ -231,6 +231,7 @@ SPEC = NetworkSpec(
     client_class=XClient,
     default_base_url=DEFAULT_BASE_URL,
     env_prefix="X",
+    credentials_required=True,  # every call needs an access token
     reaction_types=tuple(REACTION_COUNTS),
     account_counts={
         "followers_count": "$.public_metrics.followers_count",

@@ -117,9 +117,7 @@ def _network_suites() -> dict[str, tuple[Path, dict[str, Any]]]:
 
     suites = {}
     for network, spec in NETWORKS.items():
-        # a count the network does not give reads a JSON path that never matches: null, which the range checks skip
-        counts = {name: spec.account_counts.get(name, "$.__not_given__") for name in ACCOUNT_COUNTS}
-        values = {"network": network, "reaction_types": [*spec.reaction_types, "mention"], **counts}
+        values = {"network": network, "reaction_types": [*spec.reaction_types, "mention"], **spec.account_counts}
         for template in sorted(NETWORK_SUITES_DIR.glob("raw_*.json")):
             suites[f"raw_{network}_{template.stem.removeprefix('raw_')}"] = (template, values)
     return suites
@@ -143,9 +141,10 @@ def load_suite(name: str) -> Suite:
         data = json.loads(path.read_text())
     elif name in (network_suites := _network_suites()):
         template, values = network_suites[name]
-        # a count the network does not have (its SPEC omits it) reads as null and is not expected
+        # a count the network does not have (its SPEC omits it) reads a JSON path that never matches
+        # (null), and nothing is expected of it
         lacking = {count for count in ACCOUNT_COUNTS if count not in values}
-        data = _filled(json.loads(template.read_text()), {**{c: f"no_{c}" for c in lacking}, **values})
+        data = _filled(json.loads(template.read_text()), {**{c: "$.__not_given__" for c in lacking}, **values})
         data["expectations"] = [e for e in data["expectations"] if e.get("kwargs", {}).get("column") not in lacking]
     else:
         raise FileNotFoundError(f"no GX suite {name!r}: not in {SUITES_DIR} nor a registered network's raw suite")
