@@ -6,6 +6,7 @@ import json
 
 from expectations.runner import suite_names
 from tests.bench import report, run
+from tests.bench.worldgen import NETWORKS
 
 STAGES = {
     "generate",
@@ -88,7 +89,13 @@ def test_bench_smoke(tmp_path, dbt_manifest):
         assert gx["startup_s"] > 0 and gx["peak_rss_mb"] > 0
         failed = {k: v["failures"] for k, v in gx["suites"].items() if not v["passed"]}
         assert not failed, failed  # the bench world is valid data: every suite passes on it
-        assert all(v["rows"] > 0 for v in gx["suites"].values() if v["table"] != "marts.perk_eligibility")
+        # the scale world fills two networks' raw tables (tests/bench/worldgen.py); the others stay empty
+    filled = [
+        v
+        for v in gx["suites"].values()
+        if not v["table"].startswith("raw.") or v["table"].split(".")[1].split("_")[0] in NETWORKS
+    ]
+    assert all(v["rows"] > 0 for v in filled if v["table"] != "marts.perk_eligibility")
     summary = saved["summary"]
     assert set(summary["targets"]) == set(report.TARGETS)
     assert 0 < summary["gx_share_daily"] < 1 and 0 < summary["gx_share_backfill"] < 1

@@ -33,7 +33,7 @@ from connectors.landing import ensure_raw_tables
 from connectors.privacy import PrivacyGate
 from sandbox import world as w
 
-NETWORKS = tuple(connectors.NETWORKS)  # the registry: every connector with a SPEC
+NETWORKS = ("mastodon", "bluesky")  # the scale world is written straight into these two networks' raw tables
 # posts_per_day 0.3 gives ~1.1 interactions (all kinds, incl. mentions) per person per day:
 # 10k persons -> ~11k interactions/day -> ~1M over 90 days.
 SIZES = {
@@ -235,7 +235,7 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
     end_ts = pd.Timestamp(w.end_of_day(spec.end_date))
     counts = {"reactions": 0, "posts": 0, "kplus_gives": 0, "topic_edits": 0, "campaigns": 0, "campaign_rows": 0}
     with duckdb.connect(path) as conn:
-        ensure_raw_tables(conn, NETWORKS)
+        ensure_raw_tables(conn, connectors.NETWORKS)  # every network's tables (dbt unions them all); two are filled
         bench_accounts = accounts_gated.drop(columns=["_person_idx", "created_at"])
         conn.register("bench_accounts_df", bench_accounts)
         conn.execute("create or replace temp table bench_accounts as select * from bench_accounts_df")

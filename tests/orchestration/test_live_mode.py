@@ -30,7 +30,10 @@ def live_run(tmp_path_factory, dbt_manifest, sandbox):
     path = str(tmp_path_factory.mktemp("live") / "warehouse.duckdb")
     public = [f"{network}:{handle}" for network in connectors.NETWORKS for handle in sandbox.public_handles(network)]
     social = SocialNetworks(
-        mode="live", base_urls={network: sandbox.base_url for network in connectors.NETWORKS}, public_accounts=public
+        mode="live",
+        base_urls={network: sandbox.base_url for network in connectors.NETWORKS},
+        tokens={network: "a-token" for network in connectors.NETWORKS},  # the networks that need one run too
+        public_accounts=public,
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KLOUT_WAREHOUSE", path)
