@@ -3,7 +3,7 @@
 -- downstream models fall back to the account key for them, so nothing here scans reactions.
 with accounts as (
     select network, account_key, max(handle) as handle
-    from ({{ union_networks('accounts') }})
+    from {{ ref('int_network_accounts') }}
     group by all
 ),
 links as (

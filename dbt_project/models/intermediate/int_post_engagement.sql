@@ -12,6 +12,6 @@ select
     p.post_day,
     p.post_kind,
     p.text
-from ({{ union_networks('posts') }}) as p
+from {{ ref('int_network_posts') }} as p
 join identity as i using (account_key)
 where p.partition_day between {{ min_date() }} and {{ max_date() }}  -- = post_day: posts land on their day

@@ -8,7 +8,7 @@ profiles as (
 ),
 account_names as (
     select account_key, max(display_name) as display_name
-    from ({{ union_networks('accounts') }})
+    from {{ ref('int_network_accounts') }}
     group by all
 )
 select

@@ -6,19 +6,19 @@ with identity as (
 ),
 measured as (
     select distinct i.person_id, s.network
-    from ({{ union_networks('accounts') }}) as s
+    from {{ ref('int_network_accounts') }} as s
     join identity as i using (account_key)
 ),
 snapshots as (
     select i.person_id, s.network, s.snapshot_day as day, sum(s.followers_count) as followers
-    from ({{ union_networks('accounts') }}) as s
+    from {{ ref('int_network_accounts') }} as s
     join identity as i using (account_key)
     where s.snapshot_day between {{ min_date() }} and {{ max_date() }}
     group by all
 ),
 posts as (
     select i.person_id, p.network, p.post_day as day, count(*) as posts_made
-    from ({{ union_networks('posts') }}) as p
+    from {{ ref('int_network_posts') }} as p
     join identity as i using (account_key)
     where p.partition_day between {{ min_date() }} and {{ max_date() }}  -- = post_day: posts land on their day
     group by all
