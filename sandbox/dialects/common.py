@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right  # noqa: F401 (re-exported: dialects page by sorted keys)
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -111,28 +112,6 @@ def int_id(raw: str) -> int:
         return int(raw)
     except ValueError:
         raise BadRequest("ids are numeric") from None
-
-
-def bisect_left(keys, key) -> int:
-    lo, hi = 0, len(keys)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-def bisect_right(keys, key) -> int:
-    lo, hi = 0, len(keys)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if key < keys[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 def page_url(base: str, path: str, query: dict, **override) -> str:

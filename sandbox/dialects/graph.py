@@ -11,7 +11,7 @@ import math
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from sandbox.dialects.common import BadRequest, Reply, int_param
+from sandbox.dialects.common import BadRequest, Reply, bisect_left, bisect_right, int_param
 
 # the sandbox's business object, whose usage X-Business-Use-Case-Usage reports
 BUSINESS_ID = "100000000000001"
@@ -81,12 +81,12 @@ def slice_after(keys, query: dict, default_limit: int, oldest_first: bool) -> tu
     if oldest_first:
         lo = 0
         if query.get("after"):
-            lo = _bisect_right(keys, _typed(keys, uncursor(query["after"])))
+            lo = bisect_right(keys, _typed(keys, uncursor(query["after"])))
         hi = min(n, lo + limit)
         return range(lo, hi), hi < n
     hi = n
     if query.get("after"):
-        hi = _bisect_left(keys, _typed(keys, uncursor(query["after"])))
+        hi = bisect_left(keys, _typed(keys, uncursor(query["after"])))
     lo = max(0, hi - limit)
     return range(hi - 1, lo - 1, -1), lo > 0
 
@@ -96,28 +96,6 @@ def _typed(keys, raw: str):
         return type(keys[0])(raw) if len(keys) else raw
     except (TypeError, ValueError):
         raise BadRequest("(#100) Invalid cursor") from None
-
-
-def _bisect_left(keys, key) -> int:
-    lo, hi = 0, len(keys)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-def _bisect_right(keys, key) -> int:
-    lo, hi = 0, len(keys)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if key < keys[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 def time_param(query: dict, name: str) -> int | None:
