@@ -236,6 +236,7 @@ SPEC = NetworkSpec(
     env_prefix="FACEBOOK",
     credentials_required=True,  # every call needs an access token
     reaction_types=tuple(REACTION_COUNTS),
+    anonymous_counts=tuple(ANONYMOUS_COUNTS),
     account_counts={"followers_count": "followers_count"},
     # Pages business use case: 4800 calls per engaged user per 24 h; start slower until Meta's
     # usage headers say how much is used

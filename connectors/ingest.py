@@ -91,6 +91,7 @@ class DayBatch:
     accounts: list[dict[str, Any]] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
     reactions: list[dict[str, Any]] = field(default_factory=list)
+    counts: list[dict[str, Any]] = field(default_factory=list)
     failures: list[AccountFailure] = field(default_factory=list)
 
 
@@ -145,12 +146,13 @@ def collect_day(
         if isinstance(outcome, AccountFailure):
             batch.failures.append(outcome)
             continue
-        account, posts, reactions = outcome
+        account, posts, reactions, counts = outcome
         if account is None:
             continue  # an unmeasured account behind a handle we were asked to track
         batch.accounts.append(account)
         batch.posts.extend(posts)
         batch.reactions.extend(reactions)
+        batch.counts.extend(counts)
     return batch
 
 
@@ -172,7 +174,7 @@ def _collect_account(
 
     account = client.resolve_account(handle)
     if account.account_id in privacy.excluded_account_ids:
-        return None, [], []
+        return None, [], [], []
     flag = getattr(client, "account_is_private", None)
 
     def is_private(account_id: str) -> bool:
@@ -198,6 +200,8 @@ def _collect_account(
     }
     posts: list[dict[str, Any]] = []
     reactions: dict[tuple[str, ...], dict[str, Any]] = {}
+    counts: list[dict[str, Any]] = []
+    anonymous = _anonymous_words(network)
 
     def add_reaction(
         post: Post,
@@ -259,6 +263,20 @@ def _collect_account(
                     target_is_private=mentioned in hidden,
                 )
         for reaction_type, count in post.reaction_counts.items():
+            if reaction_type in anonymous:
+                if count > 0:  # the day's observation of a count that names nobody
+                    counts.append(
+                        {
+                            "network": network,
+                            "post_id": post.post_id,
+                            "account_id": post.account_id,
+                            "reaction_type": reaction_type,
+                            "total": int(count),
+                            **stamp,
+                            "payload": to_json({"count": int(count)}),
+                        }
+                    )
+                continue
             if count <= seen_per_post[(post.post_id, reaction_type)]:
                 continue  # the post's own counter shows nothing new: spare the API call
             for reaction in client.reactions(post, reaction_type):
@@ -272,7 +290,15 @@ def _collect_account(
                         post.account_id,
                         reactor_is_private=reaction.reactor_is_private,
                     )
-    return account_row, posts, list(reactions.values())
+    return account_row, posts, list(reactions.values()), counts
+
+
+def _anonymous_words(network: str) -> frozenset[str]:
+    """The network's words counted on posts only (its SPEC), none for a network without one."""
+    from connectors import NETWORKS  # the registry imports every client module, which imports this one
+
+    spec = NETWORKS.get(network)
+    return frozenset(spec.anonymous_counts) if spec is not None else frozenset()
 
 
 def without_accounts(payload: Any, account_ids: set[str]) -> Any:

@@ -134,6 +134,7 @@ SPEC = NetworkSpec(
     env_prefix="INSTAGRAM",
     credentials_required=True,  # every call needs an access token
     reaction_types=tuple(REACTION_COUNTS),
+    anonymous_counts=tuple(ANONYMOUS_COUNTS),
     account_counts={
         "followers_count": "followers_count",
         "following_count": "follows_count",

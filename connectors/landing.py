@@ -43,9 +43,19 @@ NETWORK_TABLES: dict[str, list[tuple[str, str]]] = {
         ("source_account_id", "VARCHAR"),
         *_STAMP,
     ],
+    # a post's reactions that the API only counts (connectors/registry.py: anonymous_counts), as
+    # observed by the partition's fetch, for every post of the lookback window
+    "counts": [
+        ("network", "VARCHAR"),
+        ("post_id", "VARCHAR"),
+        ("account_id", "VARCHAR"),
+        ("reaction_type", "VARCHAR"),
+        ("total", "BIGINT"),
+        *_STAMP,
+    ],
 }
 # which column ties a row to the account whose fetch produced it
-_OWNER = {"accounts": "account_id", "posts": "account_id", "reactions": "source_account_id"}
+_OWNER = {"accounts": "account_id", "posts": "account_id", "reactions": "source_account_id", "counts": "account_id"}
 PLATFORM_TABLES: dict[str, list[tuple[str, str]]] = {
     "profiles": [
         ("person_id", "VARCHAR"),
@@ -83,6 +93,7 @@ _ARROW = {
     "DATE": pa.date32(),
     "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
     "BOOLEAN": pa.bool_(),
+    "BIGINT": pa.int64(),
 }
 
 
@@ -118,7 +129,7 @@ def seen_reaction_keys(
 def land_day(conn: duckdb.DuckDBPyConnection, batch: DayBatch) -> LandingReport:
     """Replace partition `batch.day` for the accounts in the batch, atomically."""
     owners = [row["account_id"] for row in batch.accounts]
-    rows = {"accounts": batch.accounts, "posts": batch.posts, "reactions": batch.reactions}
+    rows = {"accounts": batch.accounts, "posts": batch.posts, "reactions": batch.reactions, "counts": batch.counts}
     report = LandingReport(batch.network, batch.day, failures=list(batch.failures))
     with _transaction(conn):
         conn.register("_landing_owners", pa.table({"account_id": pa.array(owners, pa.string())}))

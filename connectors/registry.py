@@ -16,6 +16,9 @@ class NetworkSpec:
     default_base_url: str
     env_prefix: str  # credentials come from <PREFIX>_TOKEN / <PREFIX>_API_KEY, the URL from <PREFIX>_BASE_URL
     reaction_types: tuple[str, ...]  # native reaction words landed (mentions besides)
+    # native words the API gives only as a count on the post (nobody named): landed as the post's
+    # observed totals in `raw.<network>_counts`, never as reaction rows
+    anonymous_counts: tuple[str, ...] = ()
     # followers_count / following_count / posts_count -> the account payload's field for it
     account_counts: Mapping[str, str] = field(default_factory=dict)
     credentials_required: bool = False  # the API answers nothing without a token or key

@@ -372,6 +372,7 @@ SPEC = NetworkSpec(
     default_base_url=DEFAULT_BASE_URL,
     env_prefix="WIKIPEDIA",
     reaction_types=REACTION_WORDS,
+    anonymous_counts=(VIEWS,),
     account_counts={"posts_count": "editcount"},
     # no published read limit: API etiquette asks for serial requests; the REST metrics allow 100/s
     max_requests=50,

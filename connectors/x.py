@@ -233,6 +233,7 @@ SPEC = NetworkSpec(
     env_prefix="X",
     credentials_required=True,  # every call needs an access token
     reaction_types=tuple(REACTION_COUNTS),
+    anonymous_counts=tuple(ANONYMOUS_COUNTS),
     account_counts={
         "followers_count": "$.public_metrics.followers_count",
         "following_count": "$.public_metrics.following_count",

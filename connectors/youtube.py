@@ -222,6 +222,7 @@ SPEC = NetworkSpec(
     api_key_param="key",
     credentials_required=True,  # every call needs an API key (key=) or an OAuth token
     reaction_types=LANDED,
+    anonymous_counts=("like", "view"),
     account_counts={
         "followers_count": "$.statistics.subscriberCount",
         "posts_count": "$.statistics.videoCount",

@@ -204,17 +204,38 @@ def network_subscores(features: pd.DataFrame, network_flow: np.ndarray, formula:
     """Reach, amplification and network subscores per (person, network) for one day."""
     weights = formula.section("subscores")
     df = features.assign(network_flow=network_flow)
-    rpp = df["reactions_per_post"].astype(float).clip(lower=0)
+    counted = counted_reactions(df, formula)
+    posts = _column(df, "decayed_posts")
+    rpp = df["reactions_per_post"].astype(float).clip(lower=0) + np.divide(
+        counted, posts, out=np.zeros(len(df)), where=posts > 0
+    )
     df["reach"] = weights["reach"] * df["decayed_engaged_audience"].astype(float).clip(lower=0)
     # ratio beats volume: the same engagement spread over fewer posts counts more
     df["amplification"] = (
         weights["amplification"]
-        * df["selectivity_weighted_engagement"].astype(float).clip(lower=0)
+        * (df["selectivity_weighted_engagement"].astype(float).clip(lower=0) + counted)
         * (rpp / (1.0 + rpp))
     )
     df["network_impact"] = weights["network_impact"] * df["network_flow"]
     df["strength"] = df[list(SUBSCORES)].sum(axis=1)
     return df
+
+
+def counted_reactions(features: pd.DataFrame, formula: Formula) -> np.ndarray:
+    """Reactions the APIs count but name nobody for (likes, shares), and views, in the formula's
+    weights: they can only raise amplification, as nobody behind them adds reach or network. A
+    version without an `anonymous` section gives them no weight."""
+    weights = formula.config.get("anonymous") or {}
+    return weights.get("reaction_weight", 0.0) * _column(features, "decayed_anonymous_reactions") + weights.get(
+        "view_weight", 0.0
+    ) * _column(features, "decayed_views")
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A non-negative feature column, zeros where the frame lacks it (features of an older build)."""
+    if name not in frame:
+        return np.zeros(len(frame))
+    return frame[name].astype(float).fillna(0.0).clip(lower=0).to_numpy()
 
 
 def calibrate(strength: np.ndarray | pd.Series, calibration: dict) -> np.ndarray:

@@ -117,7 +117,12 @@ def _network_suites() -> dict[str, tuple[Path, dict[str, Any]]]:
 
     suites = {}
     for network, spec in NETWORKS.items():
-        values = {"network": network, "reaction_types": [*spec.reaction_types, "mention"], **spec.account_counts}
+        values = {
+            "network": network,
+            "reaction_types": [*spec.reaction_types, "mention"],
+            "anonymous_counts": list(spec.anonymous_counts),
+            **spec.account_counts,
+        }
         for template in sorted(NETWORK_SUITES_DIR.glob("raw_*.json")):
             suites[f"raw_{network}_{template.stem.removeprefix('raw_')}"] = (template, values)
     return suites

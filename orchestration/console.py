@@ -5,6 +5,7 @@ $DAGSTER_HOME (`make logs`, or the run's page in `make ui`)."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -49,7 +50,24 @@ def error_summary(entry) -> str:
     error = getattr(data, "error", None)
     while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
         error = error.cause  # Dagster wraps user errors; the user's exception says what went wrong
-    return first_line(error.message if error is not None else entry.message)
+    message = error.message if error is not None else entry.message
+    return dbt_error(message) or first_line(message)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_DBT_ERROR = re.compile(r"^(\w+ Error in \w+ .*|Failure in \w+ .*)$")
+
+
+def dbt_error(message: str | None) -> str:
+    """dbt's own error from a failed dbt invocation ("Compilation Error in model m (path): what"),
+    not dagster-dbt's "The dbt CLI process with command ..." preamble; "" when there is none."""
+    lines = [_ANSI.sub("", line).strip() for line in (message or "").splitlines()]
+    lines = [line for line in lines if line]
+    for at, line in enumerate(lines):
+        if _DBT_ERROR.match(line) and not line.startswith("Failure in model"):
+            detail = lines[at + 1] if at + 1 < len(lines) else ""
+            return f"dbt: {line}: {detail}" if detail else f"dbt: {line}"
+    return ""
 
 
 class RunReporter:

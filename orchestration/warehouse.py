@@ -63,6 +63,8 @@ def replace_rows(
         conn.execute("begin transaction")
         if not exists:
             conn.execute(f"create table {table} as select * from incoming_rows limit 0")
+        elif not frame.empty:
+            _add_new_columns(conn, table)
         where = [f"{day_column} between ? and ?"]
         params: list = [min(days), max(days)]
         for column, value in (extra_keys or {}).items():
@@ -79,6 +81,15 @@ def replace_rows(
         if not frame.empty:
             conn.unregister("incoming_rows")
     return len(frame)
+
+
+def _add_new_columns(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Columns the incoming rows have and a table written by an older version lacks (a network
+    added since): added, null on the days written before, like dbt's append_new_columns."""
+    have = {row[0] for row in conn.execute(f"describe {table}").fetchall()}
+    for name, kind, *_ in conn.execute("describe select * from incoming_rows").fetchall():
+        if name not in have:
+            conn.execute(f'alter table {table} add column "{name}" {kind}')
 
 
 def _days_before(day: date, days: int) -> date:

@@ -19,6 +19,7 @@
   word, see docs/contracts.md), created_at, carrier_post_id (the reply/quote/mentioning post),
   seq (int: global order of reactions by time, used by the server as an opaque cursor).
   Reactions may be timestamped after `end_date` (up to 5 days); the server's clock hides them.
+  The words a dialect marks `anonymous` (Instagram likes...) are served only as counts on posts.
 - `follows`: follower_account_id, followee_account_id (capped out-degree; counts come from audience).
 - `kplus_gives`: give_id, giver_person_id, recipient_person_id, topic_slug, given_at.
 - `topic_edits`: edit_id, person_id (profile owner), editor_person_id, topic_slug, action (add|remove), edited_at.
@@ -132,10 +133,13 @@ def end_of_day(day: date) -> datetime:
 
 @dataclass
 class GroundTruth:
-    """What an in-order daily ingest must land: posts and reactions with partition_day."""
+    """What an in-order daily ingest must land: posts and reactions with partition_day, and the
+    counts of anonymous reactions (post_id, reaction_type, partition_day, total) each partition
+    observes on the posts of its lookback window (zeros are not landed)."""
 
     posts: pd.DataFrame
     reactions: pd.DataFrame
+    counts: pd.DataFrame
 
 
 @dataclass
@@ -185,8 +189,11 @@ class World:
             }
         )
 
+        anonymous = list(registered()[network].anonymous)
+        counted = self.reactions[(self.reactions.network == network) & self.reactions.reaction_type.isin(anonymous)]
         reactions = self.reactions[
             (self.reactions.network == network)
+            & ~self.reactions.reaction_type.isin(anonymous)
             & ~((self.reactions.reaction_type == "mention") & self.reactions.target_account_id.isin(private))
         ]
         # a mention's reactor is the fetched (tracked) author: it passed the gate, so it keeps its id
@@ -221,7 +228,28 @@ class World:
             ],
             ignore_index=True,
         )
-        return GroundTruth(gt_posts.reset_index(drop=True), gt_reactions)
+        return GroundTruth(
+            gt_posts.reset_index(drop=True),
+            gt_reactions,
+            _observed_counts(posts, counted, start_day, end_day, lookback_days),
+        )
+
+
+def _observed_counts(
+    posts: pd.DataFrame, counted: pd.DataFrame, start_day: date, end_day: date, lookback_days: int
+) -> pd.DataFrame:
+    """For each partition day, the anonymous reactions each post of its lookback window holds by the
+    end of that day (a landing fetches at the end of its day)."""
+    frames = []
+    post_day = posts.created_at.dt.date
+    for offset in range((end_day - start_day).days + 1):
+        day = start_day + timedelta(days=offset)
+        window = set(posts.post_id[(post_day >= day - timedelta(days=lookback_days)) & (post_day <= day)])
+        seen = counted[counted.post_id.isin(window) & (counted.created_at <= end_of_day(day))]
+        totals = seen.groupby(["post_id", "reaction_type"]).size().rename("total").reset_index()
+        frames.append(totals.assign(partition_day=day))
+    columns = ["post_id", "reaction_type", "partition_day", "total"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 def build_world(cfg: WorldConfig) -> World:

@@ -32,6 +32,9 @@ class NetworkDialect:
     post_ids: Callable  # (ms, rank within the day, day bits, author account ids) -> native post ids
     sort_key: Callable[[str], object]  # native order of post ids
     content_ids: bool = False  # posts carry a content id (cid)
+    # Reaction words the API serves only as a count on the post (Instagram likes, Facebook shares):
+    # the world draws them with their reactors like any other, and the API never names who.
+    anonymous: tuple[str, ...] = ()
     # The network's shape in a generated world: the share of multi-network people who also have an
     # account here (everyone has one primary network), and how often its accounts post and how many
     # reactions a post draws, relative to the world's posts_per_day and reactions_per_post.

@@ -92,7 +92,7 @@ class Facebook:
         pid = post["post_id"]
         message, tags = self._message(post)
         reactions = self.ix.count(pid, "reaction", clock_ms)
-        shares = reactions // 4
+        shares = self.ix.count(pid, "share", clock_ms)
         obj = {
             "id": pid,
             "created_time": graph.graph_time(post["ms"]),
@@ -224,7 +224,8 @@ DIALECT = NetworkDialect(
     invalid_status=400,
     error_body=graph.error_body,
     rate_headers=graph.usage_headers,
-    reaction_mix=(("reaction", 0.8), ("comment", 0.2)),
+    reaction_mix=(("reaction", 0.7), ("comment", 0.18), ("share", 0.12)),
+    anonymous=("share",),  # shares.count only: the API names no sharer
     accounts=_accounts,
     post_ids=_post_ids,
     sort_key=lambda post_id: int(post_id.split("_", 1)[1]),

@@ -128,7 +128,7 @@ class Instagram:
             "timestamp": graph.graph_time(post["ms"]),
             "username": acc["handle"],
             "owner": {"id": acc["account_id"]},
-            "like_count": 3 * comments + int(graph.stable_pick(pid, tuple("0123456"))),
+            "like_count": self.ix.count(pid, "like", clock_ms),
             "comments_count": comments,
         }
         return graph.select(obj, fields)
@@ -214,11 +214,12 @@ DIALECT = NetworkDialect(
     invalid_status=400,
     error_body=graph.error_body,
     rate_headers=partial(graph.usage_headers, use_case="instagram"),
-    reaction_mix=(("comment", 1.0),),
+    reaction_mix=(("comment", 0.3), ("like", 0.7)),
+    anonymous=("like",),  # like_count only: the API names no liker
     accounts=_accounts,
     post_ids=_post_ids,
     sort_key=int,
     adoption=0.5,
     posts_rate=0.7,
-    reactions_rate=2.0,
+    reactions_rate=4.0,
 )

@@ -140,7 +140,7 @@ class X:
         wanted = _fields(query, "tweet.fields", TWEET_FIELDS) if wanted is None else wanted
         pid, text = post["post_id"], post["text"]
         parent = self.ix.post(post["reply_to_post_id"], 2**62) if post["reply_to_post_id"] else None
-        counts = {w: self.ix.count(pid, w, clock_ms) for w in ("like", "retweet", "reply", "quote")}
+        counts = {w: self.ix.count(pid, w, clock_ms) for w in ("like", "retweet", "reply", "quote", "bookmark")}
         full = {
             "id": pid,
             "text": text,
@@ -161,8 +161,9 @@ class X:
                 "reply_count": counts["reply"],
                 "like_count": counts["like"],
                 "quote_count": counts["quote"],
-                "bookmark_count": counts["like"] // 7,
-                "impression_count": 40 * sum(counts.values()) + int(pid) % 97,  # views: anonymous
+                "bookmark_count": counts["bookmark"],
+                # the world has no viewers: views follow what the post drew, never fewer later
+                "impression_count": 40 * sum(counts.values()) + int(pid) % 97,
             },
         }
         entities = self._entities(post)
@@ -472,7 +473,8 @@ DIALECT = NetworkDialect(
     invalid_status=400,
     error_body=_error_body,
     rate_headers=_rate_headers,
-    reaction_mix=(("like", 0.62), ("retweet", 0.17), ("reply", 0.12), ("quote", 0.09)),
+    reaction_mix=(("like", 0.58), ("retweet", 0.16), ("reply", 0.12), ("quote", 0.09), ("bookmark", 0.05)),
+    anonymous=("bookmark",),  # bookmark_count only: who bookmarks is private
     accounts=_accounts,
     post_ids=_post_ids,
     sort_key=int,

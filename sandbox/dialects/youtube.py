@@ -4,8 +4,9 @@ A channel's posts are its uploads (the `UU…` uploads playlist, newest first); 
 them is comment. The world's `comment` reactions are served as comment threads: a video's first
 comment opens a thread, and each later one either opens its own or (one in three, by its
 sequence number) answers the latest thread opened before it, so `comments?parentId=` has replies
-to page through. Likes and views are counts only, as on YouTube (nobody is named): the world has
-no like reactions here, and `likeCount` / `viewCount` are derived from the comments.
+to page through. Likes are counts only, as on YouTube (nobody is named): the world draws `like`
+reactions with their likers and serves `likeCount`; it has no viewers, so `viewCount` follows the
+likes and comments (never fewer later).
 
 No rate-limit headers: the API's limit is a daily quota in units (every list call costs 1),
 renewed at midnight Pacific time and answered, once spent, with 403 `quotaExceeded`; its
@@ -302,9 +303,10 @@ class YouTube:
             if "statistics" in parts:
                 comments = self.ix.count(vid, "comment", clock_ms)
                 spread = _digest(vid)
-                likes = comments * 4 + spread % 7
+                likes = self.ix.count(vid, "like", clock_ms)
                 item["statistics"] = {
-                    "viewCount": str(likes * 23 + spread % 97),
+                    # the world has no viewers: views follow what the video drew, never fewer later
+                    "viewCount": str((likes + comments) * 23 + spread % 97),
                     "likeCount": str(likes),
                     "favoriteCount": "0",
                     "commentCount": str(comments),
@@ -470,13 +472,14 @@ DIALECT = NetworkDialect(
     invalid_status=400,
     error_body=_error_body,
     rate_headers=lambda limit, remaining, reset_epoch, window_s: {},  # YouTube publishes no rate headers
-    reaction_mix=(("comment", 1.0),),
+    reaction_mix=(("comment", 0.35), ("like", 0.65)),
+    anonymous=("like",),  # likeCount only: the API names no liker
     accounts=_accounts,
     post_ids=_post_ids,
     sort_key=lambda post_id: post_id,
     adoption=0.3,
     posts_rate=0.15,
-    reactions_rate=3.0,
+    reactions_rate=6.0,
     rate_window=False,  # no short-term limit is published: the daily quota is the limit
     throttle_reply=_throttled,
     daily_units=DAILY_UNITS,

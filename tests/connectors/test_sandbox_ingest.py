@@ -87,6 +87,13 @@ def test_fourteen_faulty_days_land_exactly_the_ground_truth(faulty_ingest, netwo
     key = ["post_id", "reactor_account_id", "reaction_type"]
     assert not reactions.duplicated(key).any(), "a reaction landed twice"
     assert as_set(reactions, [*key, "partition_day"]) == as_set(truth.reactions, [*key, "partition_day"])
+    # reactions the API only counts: each partition's observed totals, for the words the world draws
+    counts = conn.execute(f"select post_id, reaction_type, partition_day, total from raw.{network}_counts").df()
+    drawn = counts[counts.reaction_type.isin(registered()[network].anonymous)]
+    columns = ["post_id", "reaction_type", "partition_day", "total"]
+    assert as_set(drawn, columns) == as_set(truth.counts, columns)
+    assert not counts.duplicated(["post_id", "reaction_type", "partition_day"]).any()
+    assert (len(truth.counts) > 0) == bool(registered()[network].anonymous)
     # non-trivial: the floor scales with how many accounts the network has here and how much they post
     expected_posts = 0.6 * registered()[network].posts_rate * len(tracked[network]) * len(DAYS)
     assert len(posts) > 0.2 * expected_posts and len(reactions) > 0

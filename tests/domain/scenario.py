@@ -26,8 +26,15 @@ def events_frame(rows: list[tuple[str, str, str, int]]) -> pd.DataFrame:
     )
 
 
-def features_from(events: pd.DataFrame, posts: dict[tuple[str, str], list[int]], as_of: date = AS_OF) -> pd.DataFrame:
-    """posts: (person, network) -> list of days_ago of each post."""
+def features_from(
+    events: pd.DataFrame,
+    posts: dict[tuple[str, str], list[int]],
+    as_of: date = AS_OF,
+    counted: dict[tuple[str, str], list[tuple[int, int, int]]] | None = None,
+) -> pd.DataFrame:
+    """posts: (person, network) -> list of days_ago of each post; counted: (person, network) ->
+    (days_ago, anonymous reactions, views) that day, the counts the APIs give without names."""
+    counted = counted or {}
     knobs = feature_knobs()
     hl, window, exponent = knobs["half_life_days"], knobs["window_days"], knobs["selectivity_exponent"]
     ev = events.copy()
@@ -36,7 +43,7 @@ def features_from(events: pd.DataFrame, posts: dict[tuple[str, str], list[int]],
     given = ev.groupby(["reactor_person_id", "event_day"])["target_person_id"].transform("size")
     ev["sel"] = 1.0 / np.power(given.clip(lower=1), exponent)
     ev["decay"] = np.power(0.5, ev["age"] / hl)
-    keys = set(posts) | set(zip(ev["target_person_id"], ev["network"]))
+    keys = set(posts) | set(counted) | set(zip(ev["target_person_id"], ev["network"]))
     rows = []
     for person, network in sorted(keys):
         mine = ev[(ev["target_person_id"] == person) & (ev["network"] == network)]
@@ -44,6 +51,7 @@ def features_from(events: pd.DataFrame, posts: dict[tuple[str, str], list[int]],
         decayed_posts = float(sum(0.5 ** (a / hl) for a in ages))
         decayed_reactions = float(mine["decay"].sum())
         last = mine.groupby("reactor_person_id")["age"].min()
+        seen = [(a, n, v) for a, n, v in counted.get((person, network), []) if 0 <= a < window]
         rows.append(
             {
                 "person_id": person,
@@ -56,6 +64,8 @@ def features_from(events: pd.DataFrame, posts: dict[tuple[str, str], list[int]],
                 "reactions_per_post": decayed_reactions / decayed_posts if decayed_posts else 0.0,
                 "unique_reactor_share": len(last) / len(mine) if len(mine) else 0.0,
                 "selectivity_weighted_engagement": float((mine["sel"] * mine["decay"]).sum()),
+                "decayed_anonymous_reactions": float(sum(n * 0.5 ** (a / hl) for a, n, _ in seen)),
+                "decayed_views": float(sum(v * 0.5 ** (a / hl) for a, _, v in seen)),
                 "reactions_90d": len(mine),
                 "posts_90d": len(ages),
                 "audience_size": 0,

@@ -21,6 +21,8 @@ create table raw.{n}_accounts (network varchar, account_id varchar, handle varch
 create table raw.{n}_posts (network varchar, post_id varchar, account_id varchar, created_at timestamptz, partition_day date, fetched_at timestamptz, payload json);
 create table raw.{n}_reactions (network varchar, post_id varchar, target_account_id varchar, reactor_account_id varchar, reaction_type varchar,
     reacted_at timestamptz, source_account_id varchar, partition_day date, fetched_at timestamptz, payload json);
+create table raw.{n}_counts (network varchar, post_id varchar, account_id varchar, reaction_type varchar, total bigint,
+    partition_day date, fetched_at timestamptz, payload json);
 """
 TABLES = """
 create table staging.stg_platform__profiles (person_id varchar, display_name varchar, birth_date date, location varchar, opted_out boolean,
@@ -28,9 +30,11 @@ create table staging.stg_platform__profiles (person_id varchar, display_name var
 create table intermediate.int_identity (network varchar, account_key varchar, handle varchar, person_id varchar, is_registered boolean);
 create table marts.dim_persons (person_id varchar, display_name varchar, is_registered boolean, networks bigint);
 create table marts.fct_engagement_daily (person_id varchar, network varchar, day date, posts_made bigint, likes bigint, replies bigint, reshares bigint,
-    quotes bigint, mentions bigint, reactions_received bigint, unique_reactors bigint, selectivity_weighted_reactions double, followers hugeint);
+    quotes bigint, mentions bigint, reactions_received bigint, unique_reactors bigint, selectivity_weighted_reactions double,
+    anonymous_reactions bigint, views bigint, followers hugeint);
 create table marts.fct_features_90d (person_id varchar, network varchar, as_of_day date, engaged_audience_90d bigint, decayed_engaged_audience double,
     decayed_reactions double, decayed_posts double, reactions_per_post double, unique_reactor_share double, selectivity_weighted_engagement double,
+    decayed_anonymous_reactions double, decayed_views double,
     activity double, reactions_90d hugeint, posts_90d hugeint, audience_size hugeint, days_since_active bigint);
 create table marts.scores (person_id varchar, day date, formula_version varchar, score double, strength double);
 create table marts.topic_leaderboards (day date, topic_slug varchar, person_id varchar, topic_score double, kplus_count bigint, rank_influence bigint,
@@ -65,6 +69,8 @@ insert into raw.instagram_posts values
   ('instagram', '17900000000000001', '17841400000000042', '2026-11-20 12:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "17900000000000001"}');
 insert into raw.instagram_reactions values
   ('instagram', '17900000000000001', '17841400000000042', '17841400000000077', 'comment', '2026-11-20 13:00:00+00', '17841400000000042', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
+insert into raw.instagram_counts values
+  ('instagram', '17900000000000001', '17841400000000042', 'like', 12, '2026-11-20', '2026-11-21 00:05:00+00', '{"count": 12}');
 insert into raw.youtube_accounts values
   ('youtube', 'UCa', 'ada', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "UCa", "statistics": {"subscriberCount": "1200", "videoCount": "31"}}');
 insert into raw.youtube_posts values
@@ -93,11 +99,11 @@ insert into intermediate.int_identity values
   ('mastodon', 'mastodon:101', 'ada', 'p_ada', true), ('mastodon', 'mastodon:102', 'bob', 'p_bob', true), ('bluesky', 'bluesky:did:plc:a', 'ada.bsky.social', 'p_ada', true);
 insert into marts.dim_persons values ('p_ada', 'Ada', true, 2), ('p_bob', 'Bob', true, 1);
 insert into marts.fct_engagement_daily values
-  ('p_ada', 'mastodon', '2026-11-20', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 137),
-  ('p_bob', 'mastodon', '2026-11-20', 1, 0, 0, 0, 0, 0, 0, 0, 0.0, 0);
+  ('p_ada', 'mastodon', '2026-11-20', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 0, 0, 137),
+  ('p_bob', 'mastodon', '2026-11-20', 1, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0);
 insert into marts.fct_features_90d values
-  ('p_ada', 'mastodon', '2026-11-20', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.4, 1.0, 2, 1, 137, 0),
-  ('p_bob', 'mastodon', '2026-11-20', 0, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.9, 0, 1, 0, null);
+  ('p_ada', 'mastodon', '2026-11-20', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.4, 0.0, 0.0, 1.0, 2, 1, 137, 0),
+  ('p_bob', 'mastodon', '2026-11-20', 0, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.0, 0.0, 0.9, 0, 1, 0, null);
 insert into marts.scores values ('p_ada', '2026-11-20', 'v1', 55.0, 3.2), ('p_bob', '2026-11-20', 'v1', 18.5, 0.0), ('p_kid', '2026-11-20', 'v1', 30.0, 1.0);
 insert into marts.topic_leaderboards values
   ('2026-11-20', 'tech', 'p_ada', 55.0, 2, 1, 1, 'blue_and_gold', 'v1'),

@@ -18,31 +18,32 @@ from .conftest import DAY
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MODELS = ("fct_engagement_daily", "fct_features_90d")
 
-# one row per rule, each wrong in one way only (a good daily row: ('p', 'mastodon', DAY, 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 10))
+# one row per rule, each wrong in one way only (a good daily row: ('p', 'mastodon', DAY, 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 0, 0, 10))
 FAULTY_ROWS = f"""
 insert into intermediate.int_identity values
   ('mastodon', 'mastodon:f1', 'f1', 'f_dup', true), ('mastodon', 'mastodon:f2', 'f2', 'f_net', true),
   ('mastodon', 'mastodon:f3', 'f3', 'f_posts', true), ('mastodon', 'mastodon:f4', 'f4', 'f_uniq', true),
   ('mastodon', 'mastodon:f5', 'f5', 'f_sum', true), ('mastodon', 'mastodon:f6', 'f6', 'f_fol', true),
-  ('mastodon', 'mastodon:f7', 'f7', 'f_nonet', true);
+  ('mastodon', 'mastodon:f7', 'f7', 'f_nonet', true), ('mastodon', 'mastodon:f8', 'f8', 'f_anon', true);
 insert into marts.fct_engagement_daily values
-  ('f_dup', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 10),
-  ('f_dup', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 10),
-  ('f_ghost', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 10),
-  ('f_net', 'twitter', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 10),
-  ('f_nonet', null, '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 10),
-  ('f_posts', 'mastodon', '{DAY}', -1, 1, 1, 0, 0, 0, 2, 1, 1.5, 10),
-  ('f_uniq', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 3, 1.5, 10),
-  ('f_sum', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 3, 1, 1.5, 10),
-  ('f_fol', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, -1);
+  ('f_dup', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 0, 0, 10),
+  ('f_dup', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 0, 0, 10),
+  ('f_ghost', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 0, 0, 10),
+  ('f_net', 'twitter', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 0, 0, 10),
+  ('f_nonet', null, '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 0, 0, 10),
+  ('f_posts', 'mastodon', '{DAY}', -1, 1, 1, 0, 0, 0, 2, 1, 1.5, 0, 0, 10),
+  ('f_uniq', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 3, 1.5, 0, 0, 10),
+  ('f_sum', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 3, 1, 1.5, 0, 0, 10),
+  ('f_fol', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, 0, 0, -1),
+  ('f_anon', 'mastodon', '{DAY}', 1, 1, 1, 0, 0, 0, 2, 1, 1.5, -3, 0, 10);
 insert into marts.fct_features_90d values
-  (null, 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.4, 1.0, 2, 1, 137, 0),
-  ('f_nonet', null, '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.4, 1.0, 2, 1, 137, 0),
-  ('f_share', 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 1.2, 1.4, 1.0, 2, 1, 137, 0),
-  ('f_active', 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.4, 1.0, 2, 1, 137, 90),
-  ('f_react', 'mastodon', '{DAY}', 1, 1.0, 2.5, 1.0, 1.9, 0.5, 1.4, 1.0, 2, 1, 137, 0),
-  ('f_posts', 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.5, 1.9, 0.5, 1.4, 1.0, 2, 1, 137, 0),
-  ('f_select', 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.95, 1.0, 2, 1, 137, 0);
+  (null, 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.4, 0.0, 0.0, 1.0, 2, 1, 137, 0),
+  ('f_nonet', null, '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.4, 0.0, 0.0, 1.0, 2, 1, 137, 0),
+  ('f_share', 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 1.2, 1.4, 0.0, 0.0, 1.0, 2, 1, 137, 0),
+  ('f_active', 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.4, 0.0, 0.0, 1.0, 2, 1, 137, 90),
+  ('f_react', 'mastodon', '{DAY}', 1, 1.0, 2.5, 1.0, 1.9, 0.5, 1.4, 0.0, 0.0, 1.0, 2, 1, 137, 0),
+  ('f_posts', 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.5, 1.9, 0.5, 1.4, 0.0, 0.0, 1.0, 2, 1, 137, 0),
+  ('f_select', 'mastodon', '{DAY}', 1, 1.0, 1.9, 1.0, 1.9, 0.5, 1.95, 0.0, 0.0, 1.0, 2, 1, 137, 0);
 """
 
 # (model, test, column or expression) -> dbt status of that test on FAULTY_ROWS; every other test passes
@@ -52,6 +53,7 @@ EXPECTED = {
     ("fct_engagement_daily", "accepted_values", "network"): "fail",
     ("fct_engagement_daily", "not_null", "network"): "fail",
     ("fct_engagement_daily", "accepted_range", "posts_made"): "fail",
+    ("fct_engagement_daily", "accepted_range", "anonymous_reactions"): "fail",
     ("fct_engagement_daily", "expression_is_true", "unique_reactors <= reactions_received"): "fail",
     (
         "fct_engagement_daily",

@@ -16,7 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_connector_has_a_sandbox_dialect_and_back():
     assert set(NETWORKS) == set(registered())
     for name, dialect in registered().items():
-        assert {word for word, _ in dialect.reaction_mix} == set(NETWORKS[name].reaction_types), name
+        spec = NETWORKS[name]
+        drawn = {word for word, _ in dialect.reaction_mix}
+        # what the world draws is landed as rows, or (words the API only counts) as counts
+        assert drawn - set(dialect.anonymous) == set(spec.reaction_types), name
+        assert set(dialect.anonymous) <= drawn and set(dialect.anonymous) <= set(spec.anonymous_counts), name
+        assert not set(spec.anonymous_counts) & set(spec.reaction_types), name
 
 
 def test_every_network_has_its_staging_models_and_sources():
@@ -25,7 +30,9 @@ def test_every_network_has_its_staging_models_and_sources():
     assert networks_with_models == set(NETWORKS)
     for network in NETWORKS:
         models = {p.stem for p in (staging / network).glob("*.sql")}
-        assert models == {f"stg_{network}__{entity}" for entity in ("accounts", "posts", "reactions")}, network
+        assert models == {f"stg_{network}__{entity}" for entity in ("accounts", "posts", "reactions", "counts")}, (
+            network
+        )
 
 
 def test_dbt_unions_exactly_the_registered_networks():

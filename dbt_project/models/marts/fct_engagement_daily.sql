@@ -49,6 +49,44 @@ received as (
     join handed_out as h using (reactor_person_id, event_day)
     group by all
 ),
+observed_counts as (
+    -- back far enough for each post's earlier observations (a post is observed while it is in the
+    -- landing's lookback, which is shorter than dedupe_lookback_days)
+    select * from {{ ref('int_network_counts') }}
+    where observed_day between {{ min_date() }} - {{ var('dedupe_lookback_days') }} and {{ max_date() }}
+),
+count_increases as (
+    -- what a day adds to a post's count: its total above the highest one observed before, so a
+    -- count that drops (an unlike) adds nothing until it passes its old high, and re-observing adds 0
+    select
+        account_key,
+        network,
+        reaction_type,
+        observed_day,
+        greatest(
+            total - coalesce(
+                max(total) over (
+                    partition by post_key, reaction_type order by observed_day
+                    rows between unbounded preceding and 1 preceding
+                ),
+                0
+            ),
+            0
+        ) as added
+    from observed_counts
+),
+counted as (
+    select
+        i.person_id,
+        c.network,
+        c.observed_day as day,
+        sum(c.added) filter (where c.reaction_type in ('like', 'reshare')) as anonymous_reactions,
+        sum(c.added) filter (where c.reaction_type = 'view') as views
+    from count_increases as c
+    join identity as i using (account_key)
+    where c.observed_day between {{ min_date() }} and {{ max_date() }} and c.added > 0
+    group by all
+),
 spine as (
     select days.* from (
         select person_id, network, day from snapshots
@@ -56,6 +94,8 @@ spine as (
         select person_id, network, day from posts
         union
         select person_id, network, day from received
+        union
+        select person_id, network, day from counted
     ) as days
     semi join measured using (person_id, network)
 )
@@ -72,8 +112,11 @@ select
     coalesce(received.reactions_received, 0) as reactions_received,
     coalesce(received.unique_reactors, 0) as unique_reactors,
     coalesce(received.selectivity_weighted_reactions, 0.0) as selectivity_weighted_reactions,
+    cast(coalesce(counted.anonymous_reactions, 0) as bigint) as anonymous_reactions,
+    cast(coalesce(counted.views, 0) as bigint) as views,
     snapshots.followers
 from spine
 left join posts using (person_id, network, day)
 left join received using (person_id, network, day)
+left join counted using (person_id, network, day)
 left join snapshots using (person_id, network, day)

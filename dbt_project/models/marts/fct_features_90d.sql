@@ -18,6 +18,8 @@ windowed as (
         sum(reactions_received * lift) over w as lifted_reactions,
         sum(posts_made * lift) over w as lifted_posts,
         sum(selectivity_weighted_reactions * lift) over w as lifted_selective,
+        sum(anonymous_reactions * lift) over w as lifted_anonymous,
+        sum(views * lift) over w as lifted_views,
         sum(posts_made) over w as posts_90d,
         last_value(followers ignore nulls) over w as audience_size,
         max(case when posts_made > 0 or reactions_received > 0 then day end) over w as last_active_day
@@ -91,6 +93,8 @@ select
     case when w.lifted_posts > 0 then round(w.lifted_reactions / w.lifted_posts, 9) else 0.0 end as reactions_per_post,
     case when au.reactions_90d > 0 then au.engaged_audience_90d / au.reactions_90d else 0.0 end as unique_reactor_share,
     round(w.lifted_selective / w.as_of_lift, 9) as selectivity_weighted_engagement,
+    round(w.lifted_anonymous / w.as_of_lift, 9) as decayed_anonymous_reactions,
+    round(w.lifted_views / w.as_of_lift, 9) as decayed_views,
     round(w.lifted_posts / w.as_of_lift, 9) as activity,
     coalesce(au.reactions_90d, 0) as reactions_90d,
     w.posts_90d,
