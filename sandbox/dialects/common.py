@@ -43,8 +43,9 @@ class NetworkDialect:
     # limit a client could pace to (YouTube: only its daily quota).
     rate_window: bool = True
     # How the API refuses a request for its short-term rate limit (and an injected "429" fault):
-    # None = HTTP 429 with error_body, the rate headers and Retry-After; else () -> the Reply.
-    throttle_reply: Callable[[], Reply] | None = None
+    # None = HTTP 429 with error_body, the rate headers and Retry-After; else (seconds until the
+    # window resets, the fault's variant or None for a spent window) -> the Reply, headers included.
+    throttle_reply: Callable[[float, int | None], Reply] | None = None
     # A daily quota in units (YouTube), renewed at midnight in quota_timezone: each request costs
     # unit_cost(path, query) units, and a spent quota is answered with quota_reply().
     daily_units: int | None = None
