@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 import numpy as np
+import pandas as pd
 
 TAG_RE = re.compile(r"#(\w+)")
 
@@ -60,6 +61,9 @@ class NetworkDialect:
     pushback: Callable[[str, int, int, float], Reply | None] | None = None
     # (fault kind, request target, variant) -> the network's own rendering of an injected fault, or None
     fault_reply: Callable[[str, str, int], Reply | None] | None = None
+    # (the world's posts, this network's reactions) -> the reactions as the API can tell them apart,
+    # for a network whose API hides what a reaction is for (MediaWiki's thanks name no revision)
+    settle_reactions: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None
 
 
 def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray | None = None) -> np.ndarray:
