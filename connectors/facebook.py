@@ -13,7 +13,9 @@ Rate limits: Meta publishes usage, not a budget: `X-App-Usage` (percentages of t
 and `X-Business-Use-Case-Usage` (per business object: percentages and
 `estimated_time_to_regain_access`, minutes). `meta_rate_signal` turns them into a `RateSignal`;
 throttled calls fail with error codes 4, 17, 32, 613 (80001/80002 for Pages/Instagram business
-use cases) in the `{"error": {...}}` body, and `GraphApi` retries those.
+use cases) in the `{"error": {...}}` body, with HTTP 400 or 403 and no Retry-After, so the HTTP
+layer does not retry them and `GraphApi` does, after the budget has waited what the usage headers
+announce (bounded by its `max_wait`: a longer regain time fails the call instead).
 """
 
 from __future__ import annotations

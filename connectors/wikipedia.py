@@ -3,7 +3,8 @@ the Wikimedia REST pageviews (https://wikimedia.org/api/rest_v1/metrics).
 
 An editor's posts are their edits (post id = revision id). Reactions:
 - `thank`: the thanks log (`list=logevents&letype=thanks`, title `User:<recipient>`), the thanker
-  identified, with a time;
+  identified, with a time. The log does not say which edit was thanked: a thank is attributed to
+  the recipient's latest edit at or before it (an assumption; see docs/contracts.md);
 - `reply`: later edits by other editors to a page the editor created (`prop=revisions` after the
   creating revision), the other editor identified, with a time;
 - mentions: `[[User:...]]` links in the edit summary (Echo notifies those users);
@@ -345,18 +346,15 @@ class _ThanksLog:
                 self._read.append(entry)
 
     def for_revision(self, revid: str, created: datetime, newer_at: datetime | None) -> list[dict[str, Any]]:
-        """Thanks for this revision: those naming it (`params.revid`, the sandbox), or, where the
-        log does not say (MediaWiki keeps the thanked revision out of the API), those given
-        between this edit and the editor's next one."""
+        """Thanks for this revision, by assumption: MediaWiki keeps the thanked revision out of the
+        API (only in `log_search`, `thankid=rev-<id>`), so a thank is taken to be for the
+        editor's latest edit at or before it, i.e. those given between this edit and the
+        editor's next one (to the second, the log's resolution)."""
         self._read_back_to(created)
         found = []
         for entry in self._read:
-            named = (entry.get("params") or {}).get("revid") if isinstance(entry.get("params"), dict) else None
             at = parse_time(entry["timestamp"])
-            if named is not None:
-                if str(named) == revid:
-                    found.append(entry)
-            elif at >= created and (newer_at is None or at < newer_at):
+            if at >= created and (newer_at is None or at < newer_at):
                 found.append(entry)
         return [e for e in found if "userid" in e]
 

@@ -1,5 +1,14 @@
 """X API v2 client (https://docs.x.com/x-api): users, user timelines, likers, retweeters, quotes,
-and replies through recent search on `conversation_id`.
+and replies through search on `conversation_id`.
+
+Replies: `GET /2/tweets/search/recent` reaches only the last 7 days; `GET /2/tweets/search/all`
+(full archive, Pro or Enterprise access, 1 request per second) reaches back to 2006. The search
+is chosen per post by `X_SEARCH` (or `XClient(search=...)`): `auto` (default) uses recent when the
+post is inside recent's 7 days (with a few minutes' margin) and all otherwise, and moves to all
+when recent refuses the `start_time` (the server's clock ahead of ours); `all` always uses the
+archive; `recent` never does, and for a post older than the horizon searches from the horizon on,
+logging a warning that earlier replies are out of reach (a backfill older than a week then lands
+no replies made before that week). Every search starts at the post's own time.
 
 X's own habits this client handles: objects carry only the fields asked for (`tweet.fields`,
 `user.fields`, `expansions`); a page without results has no `data`; a missing user or post is a
@@ -12,7 +21,12 @@ later spec (`post_count`, `repost_count`) are read as well as the older (`tweet_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.http import HttpClient, HttpStatusError
@@ -34,15 +48,32 @@ REACTION_COUNTS = {
 }
 # counts of reactions whose reactors the API never names: kept in Post.reaction_counts, never landed as rows
 ANONYMOUS_COUNTS = {"impression": ("impression_count",), "bookmark": ("bookmark_count",)}
+SEARCH_MODES = ("auto", "recent", "all")
+RECENT_HORIZON = timedelta(days=7)  # search/recent's reach back from now
+HORIZON_MARGIN = timedelta(minutes=5)  # clocks differ: recent only for posts this far inside its horizon
+ARCHIVE_PAGE = 500  # search/all's largest max_results
+ARCHIVE_INTERVAL_S = 1.0  # search/all: 1 request per second
 _STATUS_OF_PROBLEM = {"resource-not-found": 404, "not-authorized-for-resource": 403, "resource-unauthorized": 403}
+
+
+log = logging.getLogger(__name__)
 
 
 class XClient:
     network = NETWORK
 
-    def __init__(self, http: HttpClient):
+    def __init__(self, http: HttpClient, *, search: str | None = None, now: Callable[[], float] = time.time):
+        """`search`: auto, recent or all (default: env `X_SEARCH`, else auto); `now`: epoch
+        seconds, the clock that search/recent's horizon is measured by."""
         self.http = http
         self._protected: dict[str, bool] = {}
+        self.search = (search or os.environ.get("X_SEARCH") or "auto").strip().lower()
+        if self.search not in SEARCH_MODES:
+            raise ValueError(f"X_SEARCH must be one of {', '.join(SEARCH_MODES)}, not {self.search!r}")
+        self.now = now
+        self._archive_lock = threading.Lock()
+        self._archive_last = float("-inf")
+        self._warned_horizon = False
 
     # --- native endpoints ---
 
@@ -79,14 +110,57 @@ class XClient:
         """Posts quoting the post, each as `{"data": post, "includes": {"users": [author]}}`."""
         yield from self._with_author("/2/tweets/:id/quote_tweets", {"id": tweet_id}, {}, account)
 
-    def replies(self, tweet_id: str, *, account: str | None = None) -> Iterator[dict]:
-        """Direct replies (recent search on the conversation; the search also returns the post
-        itself and replies to replies, which are left out), shaped like `quote_tweets`."""
-        params = {"query": f"conversation_id:{tweet_id}"}
-        for found in self._with_author("/2/tweets/search/recent", {}, params, account):
+    def replies(self, tweet_id: str, *, account: str | None = None, since: datetime | None = None) -> Iterator[dict]:
+        """Direct replies made from `since` (the post's time) on, shaped like `quote_tweets`: a
+        search on the conversation (which also returns the post itself and replies to replies,
+        left out here), through search/recent or search/all (see the module's docstring)."""
+        for found in self._conversation(tweet_id, account, since):
             refs = found["data"].get("referenced_tweets") or ()
             if any(r.get("type") == "replied_to" and r.get("id") == tweet_id for r in refs):
                 yield found
+
+    def _conversation(self, tweet_id: str, account: str | None, since: datetime | None) -> Iterator[dict]:
+        query = {"query": f"conversation_id:{tweet_id}"}
+        horizon = datetime.fromtimestamp(self.now(), UTC) - RECENT_HORIZON + HORIZON_MARGIN
+        inside = since is not None and since >= horizon
+        if self.search == "all" or (self.search == "auto" and not inside):
+            yield from self._archive(query, since, account)
+            return
+        if not inside:  # recent only, and the post is older than its horizon
+            self._warn_horizon(tweet_id, horizon)
+            since = horizon
+        try:
+            # materialised: a refusal comes with the first page, before anything is yielded
+            found = list(
+                self._with_author("/2/tweets/search/recent", {}, {**query, "start_time": _rfc3339(since)}, account)
+            )
+        except HttpStatusError as exc:
+            if self.search != "auto" or not _refuses_start_time(exc):
+                raise
+            found = list(self._archive(query, since, account))  # the server's now is ahead of ours
+        yield from found
+
+    def _archive(self, query: dict, since: datetime | None, account: str | None) -> Iterator[dict]:
+        params = {**query, "max_results": ARCHIVE_PAGE}
+        if since is not None:
+            params["start_time"] = _rfc3339(since)
+        yield from self._with_author("/2/tweets/search/all", {}, params, account, pace=self._archive_pace)
+
+    def _archive_pace(self) -> None:
+        """search/all allows one request per second (per app), whatever its 15-minute window says."""
+        with self._archive_lock:
+            wait = self._archive_last + ARCHIVE_INTERVAL_S - time.monotonic()
+            if wait > 0:
+                self.http.retry.pause(wait)
+            self._archive_last = time.monotonic()
+
+    def _warn_horizon(self, tweet_id: str, horizon: datetime) -> None:
+        message = (
+            "X_SEARCH=recent: replies to post %s made before %s are beyond search/recent's 7 days and are "
+            "not landed (X_SEARCH=auto or all uses the full-archive search, which needs Pro access)"
+        )
+        (log.debug if self._warned_horizon else log.warning)(message, tweet_id, horizon.isoformat())
+        self._warned_horizon = True
 
     # --- paging and X's bodies ---
 
@@ -104,11 +178,20 @@ class XClient:
             )
         return body
 
-    def _pages(self, endpoint: str, path_params: dict, params: dict, account: str | None) -> Iterator[dict]:
+    def _pages(
+        self,
+        endpoint: str,
+        path_params: dict,
+        params: dict,
+        account: str | None,
+        pace: Callable[[], None] | None = None,
+    ) -> Iterator[dict]:
         """Bodies of every page: `meta.next_token` -> `pagination_token` until no token (or an
-        empty page, or a token repeated)."""
+        empty page, or a token repeated); `pace` is called before each request."""
         params = dict(params)
         for _ in range(self.http.max_pages):
+            if pace is not None:
+                pace()
             body = self._get(endpoint, path_params, params, account)
             yield body
             token = (body.get("meta") or {}).get("next_token")
@@ -130,15 +213,22 @@ class XClient:
             for user in body.get("data") or ():
                 yield self._seen(user)
 
-    def _with_author(self, endpoint: str, path_params: dict, params: dict, account: str | None) -> Iterator[dict]:
+    def _with_author(
+        self,
+        endpoint: str,
+        path_params: dict,
+        params: dict,
+        account: str | None,
+        pace: Callable[[], None] | None = None,
+    ) -> Iterator[dict]:
         params = {
-            **params,
             "max_results": PAGE,
+            **params,
             "tweet.fields": TWEET_FIELDS,
             "expansions": "author_id",
             "user.fields": USER_FIELDS,
         }
-        for body in self._pages(endpoint, path_params, params, account):
+        for body in self._pages(endpoint, path_params, params, account, pace):
             users = {u["id"]: self._seen(u) for u in (body.get("includes") or {}).get("users") or ()}
             for tweet in body.get("data") or ():
                 author = users.get(tweet.get("author_id"))
@@ -183,7 +273,10 @@ class XClient:
             for user in people:
                 yield Reaction(user["id"], None, user, reactor_is_private=bool(user.get("protected")))
         elif reaction_type in ("reply", "quote"):
-            found = (self.replies if reaction_type == "reply" else self.quote_tweets)(tweet_id, account=account)
+            if reaction_type == "reply":
+                found = self.replies(tweet_id, account=account, since=post.created_at)
+            else:
+                found = self.quote_tweets(tweet_id, account=account)
             for item in found:
                 tweet, authors = item["data"], item["includes"]["users"]
                 yield Reaction(
@@ -220,6 +313,16 @@ class XClient:
                     raise
                 self._protected[account_id] = True
         return self._protected.setdefault(account_id, False)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _refuses_start_time(error: HttpStatusError) -> bool:
+    """A 400 `invalid-request` problem naming `start_time` (search/recent's horizon)."""
+    problems = (error.body or {}).get("errors") if isinstance(error.body, dict) else None
+    return error.status == 400 and any("start_time" in (p.get("parameters") or {}) for p in problems or ())
 
 
 def _count(metrics: dict[str, Any], fields: tuple[str, ...]) -> int:

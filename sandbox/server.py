@@ -199,19 +199,27 @@ class SandboxServer:
     ) -> tuple[int, dict[str, str], bytes, str | None]:
         """Answer one request: (status, headers, body, injected fault kind or None). A dialect's own
         answers (`refuse`, `pushback`, `fault_reply`) come first where it has them."""
+        status, headers, payload, fault, _ = self._answer(method, target, body, request_headers)
+        return status, headers, payload, fault
+
+    def _answer(
+        self, method: str, target: str, body: bytes, request_headers: Mapping[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes, str | None, bool]:
+        """`handle`'s answer and whether the request was refused for the network's rate window
+        (however the dialect words the refusal: a 429, or Meta's 400 with a throttling code)."""
         split = urlsplit(target)
         path, query = split.path, dict(parse_qsl(split.query))
         network = network_of(path)
         if path.startswith("/_sandbox/"):
-            return (*self._control(method, path, body), None)
+            return (*self._control(method, path, body), None, False)
         if network is None or method != "GET":
-            return 404, {}, _json({"error": "Not found"}), None
+            return 404, {}, _json({"error": "Not found"}), None, False
 
         dialect = registered().get(network)
         if dialect is not None and dialect.refuse is not None and request_headers is not None:
             refusal = dialect.refuse(request_headers)
             if refusal is not None:
-                return refusal.status, dict(refusal.headers), _json(refusal.body), None
+                return refusal.status, dict(refusal.headers), _json(refusal.body), None, False
         windowed = dialect is None or dialect.rate_window
         if windowed:
             allowed, remaining, reset_in = self._limiter.take(network)
@@ -220,27 +228,39 @@ class SandboxServer:
             allowed, headers = True, {}
         if not allowed:
             if dialect is not None and dialect.throttle_reply is not None:
-                return (*self._reply(dialect.throttle_reply()), None)
+                return (*self._reply(dialect.throttle_reply(reset_in, None)), None, True)
             headers["Retry-After"] = str(max(1, math.ceil(reset_in)))
-            return 429, headers, _json(self._error_body(network, "RateLimitExceeded", "Too many requests")), None
+            return 429, headers, _json(self._error_body(network, "RateLimitExceeded", "Too many requests")), None, True
         if not self._quota.take(network, path, query):
-            return (*self._reply(dialect.quota_reply()), None)
+            return (*self._reply(dialect.quota_reply()), None, False)
         if windowed and dialect is not None and dialect.pushback is not None:
             pushed = dialect.pushback(target, self.rate_limit.limit, max(remaining, 0), reset_in)
             if pushed is not None:
-                return pushed.status, {**headers, **pushed.headers}, _json(pushed.body), None
+                return pushed.status, {**headers, **pushed.headers}, _json(pushed.body), None, False
 
         fault, variant = self._faults.decide(f"{method} {target}")
         own = dialect.fault_reply(fault, target, variant) if fault and dialect and dialect.fault_reply else None
         if own is not None:
-            return own.status, {**headers, **own.headers}, _json(own.body), fault
+            return own.status, {**headers, **own.headers}, _json(own.body), fault, False
         if fault == "429":
             if dialect is not None and dialect.throttle_reply is not None:
-                return (*self._reply(dialect.throttle_reply()), fault)
+                return (*self._reply(dialect.throttle_reply(reset_in if windowed else 0.0, variant)), fault, False)
             headers["Retry-After"] = "1" if variant % 2 else formatdate(time.time() + 2, usegmt=True)
-            return 429, headers, _json(self._error_body(network, "RateLimitExceeded", "Too many requests")), fault
+            return (
+                429,
+                headers,
+                _json(self._error_body(network, "RateLimitExceeded", "Too many requests")),
+                fault,
+                False,
+            )
         if fault in ("500", "502", "503"):
-            return int(fault), headers, _json(self._error_body(network, "InternalServerError", "Try again")), fault
+            return (
+                int(fault),
+                headers,
+                _json(self._error_body(network, "InternalServerError", "Try again")),
+                fault,
+                False,
+            )
         if fault == "slow":
             time.sleep(self.faults.slow_seconds)
 
@@ -249,7 +269,7 @@ class SandboxServer:
         payload = _json(reply.body)
         if fault == "truncated":
             payload = payload[: len(payload) // 2]
-        return reply.status, headers, payload, fault
+        return reply.status, headers, payload, fault, False
 
     def _dispatch(self, network: str, path: str, query: dict) -> Reply:
         clock_ms = to_ms(self._clock)
@@ -301,7 +321,9 @@ class SandboxServer:
             return 200, {}, _json({"clock": self._clock.isoformat()})
         return 404, {}, _json({"error": "Not found"})
 
-    def _record(self, started: float, method: str, target: str, status: int, fault: str | None) -> None:
+    def _record(
+        self, started: float, method: str, target: str, status: int, fault: str | None, refused: bool = False
+    ) -> None:
         split = urlsplit(target)
         entry = {
             "monotonic": started,
@@ -312,6 +334,7 @@ class SandboxServer:
             "query": split.query,
             "status": status,
             "fault": fault,
+            "refused": refused,  # for the rate window (not an injected fault)
         }
         with self._log_lock:
             self._log.append(entry)
@@ -330,8 +353,8 @@ def _make_handler(server: SandboxServer):
             started = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, headers, payload, fault = server.handle(method, self.path, body, dict(self.headers))
-            server._record(started, method, self.path, status, fault)
+            status, headers, payload, fault, refused = server._answer(method, self.path, body, dict(self.headers))
+            server._record(started, method, self.path, status, fault, refused)
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -262,6 +262,7 @@ def build_world(cfg: WorldConfig) -> World:
     posts = pd.concat([p[0] for p in day_parts], ignore_index=True)
     posts = posts.sort_values(["created_at", "post_id"], ignore_index=True)
     reactions = pd.concat([p[1] for p in day_parts], ignore_index=True)
+    reactions = _settle_reactions(posts, reactions)
     reactions = reactions.sort_values(
         ["created_at", "post_id", "reactor_account_id", "reaction_type"], ignore_index=True
     )
@@ -290,6 +291,17 @@ def build_world(cfg: WorldConfig) -> World:
         perk_campaigns=campaigns,
         topic_edits=topic_edits,
     )
+
+
+def _settle_reactions(posts: pd.DataFrame, reactions: pd.DataFrame) -> pd.DataFrame:
+    """Each network's reactions as its API can tell them apart (`NetworkDialect.settle_reactions`)."""
+    for name, dialect in registered().items():
+        mine = (reactions.network == name).to_numpy()
+        if dialect.settle_reactions is None or not mine.any():
+            continue
+        settled = dialect.settle_reactions(posts, reactions[mine])
+        reactions = pd.concat([reactions[~mine], settled], ignore_index=True)
+    return reactions
 
 
 def _rng(cfg: WorldConfig, *salt: int) -> np.random.Generator:

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 import numpy as np
+import pandas as pd
 
 TAG_RE = re.compile(r"#(\w+)")
 
@@ -46,8 +47,9 @@ class NetworkDialect:
     # limit a client could pace to (YouTube: only its daily quota).
     rate_window: bool = True
     # How the API refuses a request for its short-term rate limit (and an injected "429" fault):
-    # None = HTTP 429 with error_body, the rate headers and Retry-After; else () -> the Reply.
-    throttle_reply: Callable[[], Reply] | None = None
+    # None = HTTP 429 with error_body, the rate headers and Retry-After; else (seconds until the
+    # window resets, the fault's variant or None for a spent window) -> the Reply, headers included.
+    throttle_reply: Callable[[float, int | None], Reply] | None = None
     # A daily quota in units (YouTube), renewed at midnight in quota_timezone: each request costs
     # unit_cost(path, query) units, and a spent quota is answered with quota_reply().
     daily_units: int | None = None
@@ -62,6 +64,9 @@ class NetworkDialect:
     pushback: Callable[[str, int, int, float], Reply | None] | None = None
     # (fault kind, request target, variant) -> the network's own rendering of an injected fault, or None
     fault_reply: Callable[[str, str, int], Reply | None] | None = None
+    # (the world's posts, this network's reactions) -> the reactions as the API can tell them apart,
+    # for a network whose API hides what a reaction is for (MediaWiki's thanks name no revision)
+    settle_reactions: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None
 
 
 def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray | None = None) -> np.ndarray:

@@ -9,6 +9,8 @@ the world draws no sharer, as the API names none.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -224,6 +226,8 @@ DIALECT = NetworkDialect(
     invalid_status=400,
     error_body=graph.error_body,
     rate_headers=graph.usage_headers,
+    # the Pages business use case's code first (a spent window), then the app, user and page limits
+    throttle_reply=partial(graph.throttle_reply, codes=(80001, 4, 17, 32, 613), use_case="pages"),
     reaction_mix=(("reaction", 0.7), ("comment", 0.18), ("share", 0.12)),
     anonymous=("share",),  # shares.count only: the API names no sharer
     accounts=_accounts,

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import math
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -17,6 +18,16 @@ from sandbox.dialects.common import BadRequest, Reply, bisect_left, bisect_right
 BUSINESS_ID = "100000000000001"
 # error code per kind of failure the server reports (sandbox/server.py names them)
 ERROR_CODES = {"RateLimitExceeded": (4, "(#4) Application request limit reached"), "InternalServerError": (2, None)}
+# Graph API throttling (developers.facebook.com/docs/graph-api/overview/rate-limiting/): the error
+# code names the limit hit, the HTTP status is 400 (403 for the user- and page-level codes)
+THROTTLES = {
+    4: (400, "(#4) Application request limit reached"),
+    17: (403, "(#17) User request limit reached"),
+    32: (403, "(#32) Page request limit reached"),
+    613: (400, "(#613) Calls to this api have exceeded the rate limit."),
+    80001: (400, "(#80001) There have been too many calls to this Page account. Wait a bit and try again."),
+    80002: (400, "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again."),
+}
 
 
 def graph_time(ms: int) -> str:
@@ -154,7 +165,8 @@ def usage_headers(
     """Meta's usage headers: percentages of the window's calls used; once they reach 100, the
     minutes until access returns. `use_case` is the business use case's type (pages, instagram)."""
     used = 100 if limit <= 0 else min(100, math.ceil(100 * (limit - remaining) / limit))
-    regain = math.ceil(max(0.0, reset_epoch - datetime.now(UTC).timestamp()) / 60) if used >= 100 else 0
+    # whole minutes, to the nearest: the sandbox's windows are seconds long, so mostly 0
+    regain = int(max(0.0, reset_epoch - datetime.now(UTC).timestamp()) / 60 + 0.5) if used >= 100 else 0
     time_used = max(0, used // 4)
     app = {"call_count": used, "total_cputime": time_used, "total_time": time_used}
     buc = {
@@ -172,6 +184,26 @@ def usage_headers(
         "X-App-Usage": json.dumps(app, separators=(",", ":")),
         "X-Business-Use-Case-Usage": json.dumps(buc, separators=(",", ":")),
     }
+
+
+def throttle_reply(reset_in: float, variant: int | None, *, codes: tuple[int, ...], use_case: str) -> Reply:
+    """A throttled call as Meta answers it: an error body with a throttling code and
+    `is_transient`, no Retry-After, the usage headers at 100 % with the minutes until access
+    returns. A spent window is the business use case's own limit (`codes[0]`); an injected fault
+    (`variant`) picks any of `codes`."""
+    code = codes[0] if variant is None else codes[variant % len(codes)]
+    status, message = THROTTLES[code]
+    trace = hashlib.blake2b(f"throttle|{code}|{variant}".encode(), digest_size=9).digest()
+    body = {
+        "error": {
+            "message": message,
+            "type": "OAuthException",
+            "code": code,
+            "is_transient": True,
+            "fbtrace_id": "A" + base64.urlsafe_b64encode(trace).decode().rstrip("="),
+        }
+    }
+    return Reply(status, body, usage_headers(1, 0, time.time() + reset_in, reset_in, use_case))
 
 
 def stable_pick(key: str, choices: tuple[str, ...]) -> str:

@@ -214,6 +214,8 @@ DIALECT = NetworkDialect(
     invalid_status=400,
     error_body=graph.error_body,
     rate_headers=partial(graph.usage_headers, use_case="instagram"),
+    # the Instagram business use case's code first (a spent window), then the app and user limits
+    throttle_reply=partial(graph.throttle_reply, codes=(80002, 4, 17, 613), use_case="instagram"),
     reaction_mix=(("comment", 0.3), ("like", 0.7)),
     anonymous=("like",),  # like_count only: the API names no liker
     accounts=_accounts,

@@ -305,9 +305,9 @@ class Wikipedia:
             if "title" in props:
                 event.update({"ns": 2, "title": f"User:{acc['handle']}"})
             if "details" in props:
-                # Sandbox extension: the thanked revision. MediaWiki keeps it only in log_search
-                # (thankid=rev-<id>), which the API does not expose; see docs/contracts.md.
-                event["params"] = {"revid": int(reactions.post_id.iat[row])}
+                # no thanked revision: MediaWiki keeps it only in log_search (thankid=rev-<id>),
+                # which the API does not expose (the world draws thanks accordingly: _thanks_settled)
+                event["params"] = {}
             if "type" in props:
                 event.update({"type": "thanks", "action": "thank"})
             if "user" in props:
@@ -567,6 +567,40 @@ def _error_body(code: str, message: str) -> dict:
     return api_error(mw_code, message)
 
 
+def _thanks_settled(posts: pd.DataFrame, reactions: pd.DataFrame) -> pd.DataFrame:
+    """The thanks log names no revision, so a client can only attribute a thank to the thanked
+    editor's latest edit at or before it: the world draws each thank for that edit (to the second,
+    the API's resolution; of edits in the same second, the last), and keeps one thank per thanker
+    and edit (MediaWiki allows no second)."""
+    is_thank = (reactions.reaction_type == "thank").to_numpy()
+    if not is_thank.any():
+        return reactions
+    thanks = reactions[is_thank].copy()
+    thanks["_second"] = thanks.created_at.dt.floor("s")
+    thanks["_order"] = np.arange(len(thanks))
+    wiki = posts[posts.network == "wikipedia"]
+    edits = pd.DataFrame(
+        {
+            "_second": wiki.created_at.dt.floor("s"),
+            "_at": wiki.created_at,
+            "target_account_id": wiki.account_id,
+            "_edit": wiki.post_id,
+        }
+    ).sort_values(["_second", "_at", "_edit"], kind="stable")
+    settled = pd.merge_asof(
+        thanks.sort_values("_second", kind="stable"),
+        edits.drop(columns="_at"),
+        on="_second",
+        by="target_account_id",
+        direction="backward",
+    ).sort_values("_order")
+    thanks["post_id"] = settled["_edit"].fillna(settled["post_id"]).to_numpy()
+    thanks = thanks.sort_values(["created_at", "_order"], kind="stable").drop_duplicates(
+        ["post_id", "reactor_account_id", "reaction_type"]
+    )
+    return pd.concat([reactions[~is_thank], thanks.drop(columns=["_second", "_order"])], ignore_index=True)
+
+
 DIALECT = NetworkDialect(
     name="wikipedia",
     joined=7,
@@ -585,4 +619,5 @@ DIALECT = NetworkDialect(
     refuse=_refuse,
     pushback=_pushback,
     fault_reply=_fault_reply,
+    settle_reactions=_thanks_settled,
 )

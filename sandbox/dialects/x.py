@@ -8,10 +8,16 @@ What it imitates: snowflake ids as strings; objects carry only the default field
 does not exist is a 200 whose body holds only `errors` (`resource-not-found`); rate limits are
 `x-rate-limit-limit/-remaining/-reset` (epoch seconds) and 429 `Too Many Requests`.
 
-What it does not: search/recent's 7-day horizon (a backfill of the sandbox's older days would
-otherwise lose replies; see docs/contracts.md), per-endpoint rate windows (the sandbox has one
-window per network), and the 3,200-post cap of user timelines. Protected users' posts are served
-as to a follower (the token of a registered person who consented).
+Search: `/2/tweets/search/recent` reaches back 7 days from now (the sandbox clock): without
+`start_time` it searches those 7 days, and an older `start_time` is a 400 `invalid-request` problem
+naming `start_time`. `/2/tweets/search/all` (full archive, Pro/Enterprise access) takes any
+`start_time` (without one: the 30 days before `end_time` or now) and `max_results` 10-500. Both
+understand only `conversation_id:<id>` queries.
+
+What it does not: per-endpoint rate windows (the sandbox has one window per network; search/all's
+1 request per second is not enforced), access tiers (every token may use search/all), and the
+3,200-post cap of user timelines. Protected users' posts are served as to a follower (the token of
+a registered person who consented).
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ PROBLEMS = "https://api.twitter.com/2/problems/"
 ID_RE = re.compile(r"^[0-9]{1,19}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 CONVERSATION_RE = re.compile(r"^conversation_id:([0-9]{1,19})$")
+DAY_MS = 86_400_000
+RECENT_DAYS = 7  # search/recent's horizon
+ARCHIVE_DEFAULT_DAYS = 30  # search/all without start_time
 
 TWEET_DEFAULT = ("id", "text", "edit_history_tweet_ids")
 USER_DEFAULT = ("id", "name", "username")
@@ -80,7 +89,9 @@ class X:
             if parts[2] == "mentions":
                 return self.user_mentions(acc, query, clock_ms)
         if parts == ["tweets", "search", "recent"]:
-            return self.search_recent(query, clock_ms)
+            return self.search(query, clock_ms, archive=False)
+        if parts == ["tweets", "search", "all"]:
+            return self.search(query, clock_ms, archive=True)
         if parts[:1] == ["tweets"] and len(parts) == 3:
             tweet_id = _id(parts[1])
             post = self.ix.post(tweet_id, clock_ms)
@@ -287,7 +298,9 @@ class X:
         meta.pop("newest_id", None), meta.pop("oldest_id", None)
         return self._posts_reply(posts, meta, query, clock_ms)
 
-    def search_recent(self, query: dict, clock_ms: int) -> Reply:
+    def search(self, query: dict, clock_ms: int, *, archive: bool) -> Reply:
+        """A conversation's posts, newest first: search/recent within its 7 days, search/all
+        (`archive`) over the whole history."""
         text = (query.get("query") or "").strip()
         if not text:
             raise BadRequest("The `query` query parameter can not be empty")
@@ -296,7 +309,20 @@ class X:
             raise BadRequest(
                 f"The `query` query parameter value [{text}] is not supported by the sandbox (conversation_id:<id>)"
             )
-        _max_results(query, 10, 100, 10)
+        high = 500 if archive else 100
+        _max_results(query, 10, high, 10)
+        end_ms = _time_ms(query, "end_time") if query.get("end_time") else clock_ms
+        if archive:
+            floor = end_ms - ARCHIVE_DEFAULT_DAYS * DAY_MS
+        else:
+            floor = clock_ms - RECENT_DAYS * DAY_MS
+            if query.get("start_time") and _time_ms(query, "start_time") < floor:
+                raise BadRequest(
+                    f"Invalid 'start_time':'{query['start_time']}'. 'start_time' must be on or after "
+                    + pd.Timestamp(floor, unit="ms").strftime("%Y-%m-%dT%H:%MZ")
+                )
+        if query.get("start_time"):
+            floor = _time_ms(query, "start_time")
         root = self.ix.post(found.group(1), clock_ms)
         if root is None or root["network"] != "x" or root["reply_to_post_id"]:
             return self._posts_reply([], {"result_count": 0}, query, clock_ms)
@@ -308,7 +334,8 @@ class X:
             np.concatenate([[int(root["post_id"])], replies.keys.astype(np.int64)]),
             np.concatenate([[row], replies.rows]),
         )
-        posts, meta = self._post_page(tl, query, clock_ms, low=10, high=100, default=10)
+        lo = int(np.searchsorted(tl.ms, floor, side="left"))
+        posts, meta = self._post_page(tl, query, clock_ms, (lo, len(tl.ms)), low=10, high=high, default=10)
         return self._posts_reply(posts, meta, query, clock_ms)
 
     def reactors(self, post: dict, rtype: str, query: dict, clock_ms: int) -> Reply:
@@ -410,6 +437,9 @@ def _error_body(code: str, message: str) -> dict:
         param = re.search(r"`([^`]+)`", message)
         value = re.search(r"\[([^\]]*)\]", message)
         parameters = {param.group(1): [value.group(1) if value else ""]} if param else {}
+        quoted = re.match(r"Invalid '([^']+)':'([^']*)'", message)  # X's wording for times
+        if quoted:
+            parameters = {quoted.group(1): [quoted.group(2)]}
         return {
             "errors": [{"parameters": parameters, "message": message}],
             "title": "Invalid Request",

@@ -68,7 +68,7 @@ def _error_body(code: str, message: str) -> dict:
     return _error(status, reason, message, domain)
 
 
-def _throttled() -> Reply:
+def _throttled(reset_in: float = 0.0, variant: int | None = None) -> Reply:
     return Reply(403, _error(403, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits"))
 
 

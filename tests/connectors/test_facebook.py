@@ -11,7 +11,7 @@ from responses import matchers
 
 import connectors
 from connectors.facebook import FacebookClient, meta_rate_signal
-from connectors.http import HttpStatusError
+from connectors.http import HttpStatusError, RateBudgetError
 from connectors.ratelimit import RateBudget
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "facebook"
@@ -139,3 +139,22 @@ def _no(name: str):
         return (name not in request.params, f"{name} present")
 
     return match
+
+
+def test_a_regain_time_past_the_budgets_limit_fails_the_call_instead_of_sleeping(rsps, clock):
+    """Meta's throttled answer says access returns in 2 hours: waiting is bounded by the budget's
+    max_wait (1 hour), so the call fails (the account is retried another day) without sleeping."""
+    headers = fixture("headers.json")
+    spent = headers["x-business-use-case-usage-throttled"].replace(
+        '"estimated_time_to_regain_access":7', '"estimated_time_to_regain_access":120'
+    )
+    rsps.get(
+        f"{GRAPH}/{PAGE}",
+        json=fixture("error.throttled.json"),
+        status=400,
+        headers={"X-Business-Use-Case-Usage": spent},
+    )
+    budget = RateBudget(signals=meta_rate_signal, clock=clock.time, sleep=clock.sleep, max_wait=3600)
+    with pytest.raises(RateBudgetError):
+        client(clock, budget=budget).page(PAGE)
+    assert len(rsps.calls) == 1 and sum(clock.sleeps) < 60

@@ -4,6 +4,8 @@ the x-rate-limit-* signal and 429, X's error bodies, and the ingest vocabulary."
 from __future__ import annotations
 
 import json
+import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ BASE = "https://api.x.test"
 TOKEN = "x-s3cr3t-bearer"
 USER_ID = "2244994945"
 POST_ID = "1900000000000000003"
+POSTED = datetime(2026, 3, 30, 18, 36, 15, tzinfo=UTC).timestamp()  # POST_ID's created_at
+DAY = 86_400.0
 
 
 def body(name: str) -> dict:
@@ -35,8 +39,12 @@ def rate(limit: int, remaining: int, reset: float) -> dict[str, str]:
     }
 
 
-def client(clock: FakeClock, **options) -> XClient:
-    return XClient(http("x", BASE, clock, token=TOKEN, **options))
+def client(clock: FakeClock, *, search: str | None = None, now: float | None = None, **options) -> XClient:
+    """`now` (epoch seconds) is the clock search/recent's 7 days are measured by (default: the
+    day after the fixtures' posts)."""
+    x = XClient(http("x", BASE, clock, token=TOKEN, **options), search=search)
+    x.now = lambda: POSTED + DAY if now is None else now
+    return x
 
 
 def account() -> AccountSnapshot:
@@ -108,13 +116,71 @@ def test_replies_come_from_the_conversation_search_and_only_direct_ones(rsps, cl
     rsps.get(
         f"{BASE}/2/tweets/search/recent",
         json=body("search_conversation"),
-        match=[matchers.query_param_matcher({"query": f"conversation_id:{POST_ID}"}, strict_match=False)],
+        match=[
+            matchers.query_param_matcher(
+                {"query": f"conversation_id:{POST_ID}", "start_time": "2026-03-30T18:36:15Z"}, strict_match=False
+            )
+        ],
     )
     post = next(iter(_posts_from(body("tweets_page1"))))
     replies = list(client(clock).reactions(post, "reply"))
     assert [r.reactor_account_id for r in replies] == ["101"]  # not the post itself, not a reply to a reply
     assert replies[0].reacted_at.isoformat() == "2026-03-30T20:00:00+00:00"
     assert replies[0].payload["includes"]["users"][0]["username"] == "liker_one"
+
+
+def _search(rsps, kind: str, status: int = 200, payload: dict | None = None):
+    return rsps.get(f"{BASE}/2/tweets/search/{kind}", json=payload or body("search_conversation"), status=status)
+
+
+def test_auto_search_uses_recent_within_seven_days_and_the_archive_beyond(rsps, clock):
+    recent, archive = _search(rsps, "recent"), _search(rsps, "all")
+    post = next(iter(_posts_from(body("tweets_page1"))))
+    assert len(list(client(clock, now=POSTED + 6 * DAY).reactions(post, "reply"))) == 1
+    assert (recent.call_count, archive.call_count) == (1, 0)
+    assert len(list(client(clock, now=POSTED + 8 * DAY).reactions(post, "reply"))) == 1
+    assert (recent.call_count, archive.call_count) == (1, 1)
+    sent = archive.calls[0].request.params
+    assert sent["start_time"] == "2026-03-30T18:36:15Z" and sent["max_results"] == "500"
+    # forced: the archive even for a recent post
+    list(client(clock, search="all", now=POSTED + DAY).reactions(post, "reply"))
+    assert (recent.call_count, archive.call_count) == (1, 2)
+
+
+def test_auto_moves_to_the_archive_when_recent_refuses_the_start_time(rsps, clock):
+    """The server's clock ahead of ours: recent refuses the post's time, the archive answers."""
+    problem = body("invalid_request")
+    problem["errors"] = [{"parameters": {"start_time": ["2026-03-30T18:36:15Z"]}, "message": "Invalid 'start_time'"}]
+    recent, archive = _search(rsps, "recent", 400, problem), _search(rsps, "all")
+    post = next(iter(_posts_from(body("tweets_page1"))))
+    assert [r.reactor_account_id for r in client(clock).reactions(post, "reply")] == ["101"]
+    assert (recent.call_count, archive.call_count) == (1, 1)
+    with pytest.raises(HttpStatusError):  # recent forced: the refusal is the caller's to see
+        list(client(clock, search="recent").reactions(post, "reply"))
+
+
+def test_recent_only_searches_from_its_horizon_and_warns_once(rsps, clock, caplog):
+    recent, archive = _search(rsps, "recent"), _search(rsps, "all")
+    post = next(iter(_posts_from(body("tweets_page1"))))
+    now = POSTED + 10 * DAY
+    x = client(clock, search="recent", now=now)
+    with caplog.at_level(logging.WARNING, logger="connectors.x"):
+        list(x.reactions(post, "reply"))
+        list(x.reactions(post, "reply"))
+    assert archive.call_count == 0 and recent.call_count == 2
+    horizon = datetime.fromtimestamp(now - 7 * DAY + 300, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert recent.calls[0].request.params["start_time"] == horizon
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "X_SEARCH=recent" in warnings[0].getMessage()
+
+
+def test_search_mode_comes_from_x_search(monkeypatch, clock):
+    monkeypatch.setenv("X_SEARCH", "all")
+    assert XClient(http("x", BASE, clock)).search == "all"
+    monkeypatch.delenv("X_SEARCH")
+    assert XClient(http("x", BASE, clock)).search == "auto"
+    with pytest.raises(ValueError, match="X_SEARCH"):
+        XClient(http("x", BASE, clock), search="sometimes")
 
 
 def test_quotes_are_timed_and_flag_protected_authors(rsps, clock):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from connectors.facebook import POST_FIELDS, meta_rate_signal
+from connectors.facebook import POST_FIELDS, THROTTLE_CODES, meta_rate_signal
 from sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
 
 FIELDS = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "facebook" / "node_fields.json").read_text())
@@ -99,18 +100,27 @@ def test_errors_use_the_graph_error_body(world, base, http):
 
 
 def test_usage_headers_count_up_and_throttling_says_when_access_returns(world):
+    """A spent window is Meta's throttling: 400 with the Pages business use case's code, no
+    Retry-After, usage at 100 % and the whole minutes (to the nearest) until the window renews."""
     page = pages(world).account_id.iloc[0]
-    with SandboxServer(world, rate_limit=RateLimitConfig(limit=4, window_s=30)) as srv:
+    window_s = 3600.0
+    with SandboxServer(world, rate_limit=RateLimitConfig(limit=4, window_s=window_s)) as srv:
         answers = [requests.get(f"{srv.base_url}/v21.0/{page}") for _ in range(5)]
+        reset_in = window_s - time.monotonic() % window_s  # the server's windows are monotonic-aligned
     usage = [json.loads(a.headers["X-App-Usage"]) for a in answers]
     assert all(set(u) == set(FIELDS["usage"]) for u in usage)
-    assert [u["call_count"] for u in usage[:4]] == [25, 50, 75, 100]
+    assert [u["call_count"] for u in usage] == [25, 50, 75, 100, 100]
     buc = json.loads(answers[4].headers["X-Business-Use-Case-Usage"])
     (entry,) = next(iter(buc.values()))
-    assert set(entry) == set(FIELDS["business_use_case_usage"]) and entry["estimated_time_to_regain_access"] >= 1
-    assert answers[4].status_code == 429 and answers[4].json()["error"]["code"] == 4
-    signal = meta_rate_signal({k.lower(): v for k, v in answers[4].headers.items()}, {}, 0.0)
-    assert signal.remaining == 0 and signal.backoff_seconds >= 60
+    assert set(entry) == set(FIELDS["business_use_case_usage"]) and entry["type"] == "pages"
+    assert abs(entry["estimated_time_to_regain_access"] * 60 - reset_in) <= 31
+    throttled = answers[4]
+    assert throttled.status_code == 400 and "Retry-After" not in throttled.headers
+    error = throttled.json()["error"]
+    assert set(error) <= set(FIELDS["error"])
+    assert (error["code"], error["type"], error["is_transient"]) == (80001, "OAuthException", True)
+    signal = meta_rate_signal({k.lower(): v for k, v in throttled.headers.items()}, {}, 0.0)
+    assert signal.remaining == 0 and signal.backoff_seconds == entry["estimated_time_to_regain_access"] * 60
 
 
 @pytest.mark.parametrize("kind", ["429", "503", "truncated"])
@@ -122,7 +132,12 @@ def test_faults_speak_graph(world, kind):
     if kind == "truncated":
         with pytest.raises(json.JSONDecodeError):
             json.loads(first.text)
+    elif kind == "429":  # Meta throttles with an error code, not HTTP 429
+        error = first.json()["error"]
+        assert first.status_code in (400, 403) and error["code"] in THROTTLE_CODES and error["is_transient"] is True
+        assert "Retry-After" not in first.headers
+        assert json.loads(first.headers["X-App-Usage"])["call_count"] == 100
     else:
         error = first.json()["error"]
-        assert error["code"] == (4 if kind == "429" else 2) and error["is_transient"] is True
+        assert error["code"] == 2 and error["is_transient"] is True
     assert second.status_code == 200 and second.json()["id"] == page

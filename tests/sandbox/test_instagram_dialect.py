@@ -70,5 +70,10 @@ def test_usage_headers_use_the_instagram_business_use_case(world):
         answers = [requests.get(f"{srv.base_url}/v22.0/{user}") for _ in range(3)]
     (entry,) = next(iter(json.loads(answers[0].headers["X-Business-Use-Case-Usage"]).values()))
     assert entry["type"] == "instagram" and entry["call_count"] == 50
-    assert answers[2].status_code == 429 and answers[2].json()["error"]["code"] == 4
-    assert meta_rate_signal({k.lower(): v for k, v in answers[2].headers.items()}, {}, 0.0).backoff_seconds >= 60
+    throttled = answers[2]  # Meta's throttling: 400, the Instagram business use case's code, no Retry-After
+    assert throttled.status_code == 400 and "Retry-After" not in throttled.headers
+    assert throttled.json()["error"]["code"] == 80002 and throttled.json()["error"]["is_transient"] is True
+    (spent,) = next(iter(json.loads(throttled.headers["X-Business-Use-Case-Usage"]).values()))
+    assert spent["type"] == "instagram" and spent["call_count"] == 100
+    signal = meta_rate_signal({k.lower(): v for k, v in throttled.headers.items()}, {}, 0.0)
+    assert signal.remaining == 0 and signal.backoff_seconds == 60 * spent["estimated_time_to_regain_access"]

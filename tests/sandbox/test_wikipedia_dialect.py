@@ -115,7 +115,21 @@ def test_thanks_log_entries_have_the_logevents_fields(http, base, wiki):
         2,
         f"User:{wiki['thanked']}",
     )
-    assert isinstance(entry["params"].get("revid"), int)  # the sandbox's one addition (docs/contracts.md)
+    assert entry["params"] == {}  # the thanked revision is not in the API (docs/contracts.md)
+
+
+def test_each_thank_is_for_the_thanked_editors_latest_edit_before_it(world):
+    """The log names no revision: the world draws every thank for the edit a client can only
+    assume, the recipient's latest edit at or before the thank (to the second), once per thanker."""
+    r = world.reactions
+    thanks = r[(r.network == "wikipedia") & (r.reaction_type == "thank")]
+    assert len(thanks) > 0 and not thanks.duplicated(["post_id", "reactor_account_id"]).any()
+    edits = world.posts[world.posts.network == "wikipedia"].set_index("post_id")
+    for thank in thanks.itertuples():
+        mine = edits[edits.account_id == thank.target_account_id]
+        before = mine[mine.created_at.dt.floor("s") <= thank.created_at.floor("s")]
+        latest = before.sort_values("created_at").index[-1]
+        assert thank.post_id == latest, thank
 
 
 def test_revisions_of_one_page_newer_with_continue(http, base, wiki):

@@ -7,7 +7,10 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from sandbox.server import RateLimitConfig, SandboxServer
+from sandbox.world import end_of_day
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x"
 USER_FIELDS = "created_at,description,protected,public_metrics,verified"
@@ -111,13 +114,16 @@ def test_likers_and_retweeters_page_through_every_reactor(world, base, http):
 
 
 def test_conversation_search_holds_the_post_and_its_replies(world, base, http):
+    """Full-archive search from the post's time: the whole conversation, whatever its age."""
     post_id = busiest(world, "reply")
+    created = x_posts(world).set_index("post_id").created_at[post_id]
     found = walk(
         http,
-        f"{base}/2/tweets/search/recent",
+        f"{base}/2/tweets/search/all",
         {
             "query": f"conversation_id:{post_id}",
             "max_results": 10,
+            "start_time": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "tweet.fields": TWEET_FIELDS,
             "expansions": "author_id",
         },
@@ -135,6 +141,41 @@ def test_conversation_search_holds_the_post_and_its_replies(world, base, http):
     authors = {u["id"] for page in found for u in page["includes"]["users"]}
     assert {t["author_id"] for t in tweets} == authors
     assert set(found[0]["meta"]) <= set(fixture("search_conversation")["meta"]) | {"next_token"}
+
+
+def test_recent_search_reaches_back_seven_days_only(world, server, base, http):
+    """search/recent: without start_time, the last 7 days of the sandbox clock; an older
+    start_time is a 400 invalid-request naming it. search/all reaches further back."""
+    r = world.reactions
+    replies = r[(r.network == "x") & (r.reaction_type == "reply")]
+    post_id = replies.post_id.value_counts().index[0]
+    times = replies[replies.post_id == post_id].created_at.sort_values()
+    # the clock 7 days after the middle reply: older replies are out of recent's reach
+    now = times.iloc[len(times) // 2] + pd.Timedelta(days=7)
+    server.set_clock(now.to_pydatetime())
+    try:
+        url = f"{server.base_url}/2/tweets/search"
+        params = {"query": f"conversation_id:{post_id}", "max_results": 100, "tweet.fields": "created_at"}
+        recent = http.get(f"{url}/recent", params=params).json()
+        horizon = now - pd.Timedelta(days=7)
+        served = [pd.Timestamp(t["created_at"]) for t in recent.get("data", []) if t["id"] != post_id]
+        assert served and all(t >= horizon for t in served)
+        assert len(served) == int(((times >= horizon) & (times <= now)).sum())
+        too_old = (horizon - pd.Timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        refused = http.get(f"{url}/recent", params={**params, "start_time": too_old})
+        assert refused.status_code == 400
+        problem = refused.json()
+        assert problem["type"].endswith("/invalid-request") and problem["errors"][0]["parameters"] == {
+            "start_time": [too_old]
+        }
+        assert "must be on or after" in problem["errors"][0]["message"]
+        created = x_posts(world).set_index("post_id").created_at[post_id].strftime("%Y-%m-%dT%H:%M:%SZ")
+        archive = http.get(f"{url}/all", params={**params, "max_results": 500, "start_time": created}).json()
+        older = [t for t in archive["data"] if pd.Timestamp(t["created_at"]) < horizon and t["id"] != post_id]
+        assert older  # search/all reaches what recent cannot
+        assert http.get(f"{url}/all", params={**params, "max_results": 501}).status_code == 400
+    finally:
+        server.set_clock(end_of_day(world.config.end_date))
 
 
 def test_quotes_and_mentions(world, base, http):
