@@ -126,6 +126,14 @@ def seen_reaction_keys(
     return set(rows)
 
 
+def lookback_reaction_keys(
+    conn: duckdb.DuckDBPyConnection, network: str, day: date, lookback_days: int
+) -> set[ReactionKey]:
+    """Keys landed in the lookback window before `day`: what `collect_day` must not land again."""
+    ensure_raw_tables(conn, [network])
+    return seen_reaction_keys(conn, network, before_day=day, since_day=day - timedelta(days=lookback_days))
+
+
 def land_day(conn: duckdb.DuckDBPyConnection, batch: DayBatch) -> LandingReport:
     """Replace partition `batch.day` for the accounts in the batch, atomically."""
     owners = [row["account_id"] for row in batch.accounts]
@@ -227,10 +235,10 @@ def ingest_day(
     privacy: PrivacyGate | None = None,
     workers: int = 1,
 ) -> LandingReport:
-    """Seen keys of the lookback window + collect + land: partition `day` of one network."""
-    network = network_client.network
-    ensure_raw_tables(conn, [network])
-    seen = seen_reaction_keys(conn, network, before_day=day, since_day=day - timedelta(days=lookback_days))
+    """Seen keys of the lookback window + collect + land: partition `day` of one network. The three
+    steps are separate functions, so a caller landing networks at once can hold its DuckDB lock
+    for the first and last only."""
+    seen = lookback_reaction_keys(conn, network_client.network, day, lookback_days)
     batch = collect_day(
         network_client,
         handles,

@@ -20,7 +20,7 @@ from .assets.privacy import (
     privacy_audit,
     unmeasured_persons,
 )
-from .assets.raw import raw_network_assets, raw_platform
+from .assets.raw import raw_networks, raw_platform
 from .assets.scoring import leaderboard, score_changes_asset, scores_and_influence_graph
 from .assets.topics import kplus, perk_eligibility, person_topics, topic_leaderboards
 from .checks import all_gx_checks
@@ -68,7 +68,7 @@ def build_definitions(social: SocialNetworks | None = None) -> Definitions:
         assets=[
             raw_platform,
             unmeasured_persons,
-            *raw_network_assets,
+            raw_networks,
             dbt_models,
             scores_and_influence_graph,
             score_changes_asset,

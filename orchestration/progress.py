@@ -19,3 +19,16 @@ def each_day(context, days: list, what: str = "day"):
     for done, day in enumerate(days, 1):
         log_progress(context, done, len(days), f"{what} {day}")
         yield day
+
+
+def counted(context, total: int):
+    """A progress callback: each call logs its text as the next of `total` items (work that starts
+    in any order, such as the days of networks landed at once)."""
+    done = 0
+
+    def progress(what: str) -> None:
+        nonlocal done
+        done += 1
+        log_progress(context, done, total, what)
+
+    return progress

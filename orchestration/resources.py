@@ -127,9 +127,10 @@ class SocialNetworks(ConfigurableResource):
             return self.sandbox.public_handles(network)
         return configured
 
-    def observe_day(self, day: date) -> None:
-        """In sandbox mode, move the world's clock to the end of `day`: the daily run at midnight."""
+    def observe_day(self, day: date, network: str | None = None) -> None:
+        """In sandbox mode, move the world's clock (or only `network`'s, which networks landing at
+        once need) to the end of `day`: the daily run at midnight."""
         if self.sandbox is not None:
             from sandbox.world import end_of_day
 
-            self.sandbox.set_clock(end_of_day(day))
+            self.sandbox.set_clock(end_of_day(day), network)

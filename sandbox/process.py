@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import subprocess
 import sys
+import threading
 from datetime import date, datetime
 
 import requests
@@ -40,15 +41,17 @@ class SandboxProcess:
             raise RuntimeError(f"sandbox did not start (exit code {self._proc.poll()}): {line!r}")
         self.base_url = line
         self._session = requests.Session()
+        self._lock = threading.Lock()
         self._world = self._session.get(f"{self.base_url}/_sandbox/world", timeout=30).json()
 
     def public_handles(self, network: str) -> list[str]:
         return list(self._world["public_handles"].get(network, []))
 
-    def set_clock(self, now: datetime) -> None:
-        self._session.post(
-            f"{self.base_url}/_sandbox/clock", json={"now": now.isoformat()}, timeout=30
-        ).raise_for_status()
+    def set_clock(self, now: datetime, network: str | None = None) -> None:
+        """The world's clock, or only `network`'s (networks landed at once may be on different days)."""
+        body = {"now": now.isoformat(), **({"network": network} if network else {})}
+        with self._lock:  # one session, used by every landing thread
+            self._session.post(f"{self.base_url}/_sandbox/clock", json=body, timeout=30).raise_for_status()
 
     def stop(self) -> None:
         if self._proc.poll() is None:

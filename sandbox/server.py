@@ -146,6 +146,8 @@ class SandboxServer:
         self._log_lock = threading.Lock()
         self._log: list[dict] = []
         self._clock = end_of_day(world.config.end_date)
+        # a network's own clock, when one is set: networks landed at once may be on different days
+        self._network_clocks: dict[str, datetime] = {}
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -179,10 +181,19 @@ class SandboxServer:
     def clock(self) -> datetime:
         return self._clock
 
-    def set_clock(self, now: datetime) -> None:
+    def set_clock(self, now: datetime, network: str | None = None) -> None:
+        """The world's clock, or only `network`'s (setting the world's clock resets every network's)."""
         if now.tzinfo is None:
             raise ValueError("clock must be timezone-aware")
-        self._clock = now.astimezone(UTC)
+        if network is not None:
+            if network not in self._handlers:
+                raise ValueError(f"unknown network {network!r}")
+            self._network_clocks = {**self._network_clocks, network: now.astimezone(UTC)}
+        else:
+            self._clock, self._network_clocks = now.astimezone(UTC), {}
+
+    def clock_of(self, network: str) -> datetime:
+        return self._network_clocks.get(network, self._clock)
 
     @property
     def request_log(self) -> list[dict]:
@@ -272,7 +283,7 @@ class SandboxServer:
         return reply.status, headers, payload, fault, False
 
     def _dispatch(self, network: str, path: str, query: dict) -> Reply:
-        clock_ms = to_ms(self._clock)
+        clock_ms = to_ms(self.clock_of(network))
         try:
             if network in self._handlers:
                 return self._handlers[network].route(path, query, clock_ms, self.base_url)
@@ -315,10 +326,12 @@ class SandboxServer:
             )
         if path == "/_sandbox/clock" and method == "POST":
             try:
-                self.set_clock(datetime.fromisoformat(json.loads(body or b"{}")["now"]))
-            except (KeyError, ValueError, TypeError) as exc:
+                request = json.loads(body or b"{}")
+                network = request.get("network")
+                self.set_clock(datetime.fromisoformat(request["now"]), network)
+            except (KeyError, ValueError, TypeError, AttributeError) as exc:
                 return 400, {}, _json({"error": f"bad clock: {exc}"})
-            return 200, {}, _json({"clock": self._clock.isoformat()})
+            return 200, {}, _json({"clock": (self.clock_of(network) if network else self._clock).isoformat()})
         return 404, {}, _json({"error": "Not found"})
 
     def _record(

@@ -1,4 +1,5 @@
-"""Raw landing assets: platform data, then one multi-asset per registered network, daily-partitioned."""
+"""Raw landing assets: platform data, then one multi-asset for every registered network's tables
+(the selected networks landed at once), daily-partitioned."""
 
 from collections import Counter
 
@@ -9,9 +10,9 @@ from connectors import NETWORKS
 from connectors.landing import NETWORK_TABLES, PLATFORM_TABLES, ensure_raw_tables, land_platform
 
 from ..keys import RAW_GROUP, UNMEASURED, raw_key
-from ..landing import NetworkLanding
+from ..landing import EveryAccountFailed, NetworkDays, land_networks
 from ..partitions import PARTITIONED, partition_days
-from ..progress import each_day
+from ..progress import counted, each_day
 from ..reports import bullet_list
 from ..resources import SocialNetworks
 
@@ -43,31 +44,53 @@ def skip_note(context: AssetExecutionContext, reason: str | None) -> dict:
     return {"note": reason} if reason else {}
 
 
-def network_raw_asset(network: str):
-    @multi_asset(
-        name=f"raw_{network}",
-        specs=[AssetSpec(raw_key(f"{network}_{t}"), group_name=RAW_GROUP, deps=[UNMEASURED]) for t in NETWORK_TABLES],
-        **PARTITIONED,
-    )
-    def _raw(context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks):
-        totals, failures = Counter({t: 0 for t in NETWORK_TABLES}), []
-        skipped = skip_note(context, social.skip_reason(network))
-        with duckdb.get_connection() as conn:
-            landing = NetworkLanding(conn, social, network)
-            for day in [] if skipped else each_day(context, partition_days(context)):
-                handles, report = landing.land(day)
-                totals.update({t.removeprefix(f"{network}_"): n for t, n in report.rows.items()})
-                for failure in report.failures:
-                    failures.append(f"{day} {failure}")
-                    context.log.warning(f"{network}: account failed and kept its previous rows: {failure}")
-                if handles and len(report.failures) == len(handles):
-                    raise Failure(f"{network}: every account failed on {day}; first: {report.failures[0]}")
-        failed = {"failed_accounts": len(failures), "failures": MetadataValue.md(bullet_list(failures)), **skipped}
-        failed |= landing.traffic()
-        for table in NETWORK_TABLES:
-            yield MaterializeResult(asset_key=raw_key(f"{network}_{table}"), metadata={"rows": totals[table], **failed})
-
-    return _raw
+# every registered network's raw tables: asset key -> (network, table kind)
+NETWORK_KEYS = {raw_key(f"{network}_{table}"): (network, table) for network in NETWORKS for table in NETWORK_TABLES}
 
 
-raw_network_assets = [network_raw_asset(network) for network in NETWORKS]
+@multi_asset(
+    name="raw_networks",
+    specs=[AssetSpec(key, group_name=RAW_GROUP, deps=[UNMEASURED]) for key in NETWORK_KEYS],
+    can_subset=True,
+    **PARTITIONED,
+)
+def raw_networks(context: AssetExecutionContext, duckdb: DuckDBResource, social: SocialNetworks):
+    """The selected networks landed at once (a thread each, its days in order): their fetching
+    overlaps, each within its own rate budget; DuckDB is read and written by one at a time. A
+    network selected by any of its tables lands all of them, in one transaction a day."""
+    selected = [n for n in NETWORKS if any(NETWORK_KEYS[key][0] == n for key in context.selected_asset_keys)]
+    skipped = {n: note for n in selected if (note := skip_note(context, social.skip_reason(n)))}
+    landed = [n for n in selected if n not in skipped]
+    days = partition_days(context)
+    with duckdb.get_connection() as conn:
+        outcomes = land_networks(conn, social, landed, days, counted(context, len(days) * len(landed)))
+    outcomes += [NetworkDays(network) for network in skipped]
+    yield from network_results(context, outcomes, skipped)
+
+
+def network_results(context: AssetExecutionContext, outcomes: list[NetworkDays], skipped: dict[str, dict]):
+    """Each network's selected materializations (failed accounts logged and in the metadata); then,
+    if any network failed, one Failure naming them all."""
+    for outcome in outcomes:
+        for failure in outcome.failures:
+            context.log.warning(f"{outcome.network}: account failed and kept its previous rows: {failure}")
+        if outcome.error is not None:
+            continue
+        metadata = {
+            "failed_accounts": len(outcome.failures),
+            "failures": MetadataValue.md(bullet_list(outcome.failures)),
+            **skipped.get(outcome.network, {}),
+            **outcome.traffic,
+        }
+        for key, (network, table) in NETWORK_KEYS.items():
+            if network == outcome.network and key in context.selected_asset_keys:
+                yield MaterializeResult(asset_key=key, metadata={"rows": outcome.rows[table], **metadata})
+    failed = [outcome for outcome in outcomes if outcome.error is not None]
+    if failed:
+        unexpected = next((o.error for o in failed if not isinstance(o.error, EveryAccountFailed)), None)
+        raise Failure("; ".join(_describe(o.network, o.error) for o in failed)) from unexpected
+
+
+def _describe(network: str, error: Exception) -> str:
+    """`<network>: what stopped it` (an EveryAccountFailed names its network and day already)."""
+    return str(error) if isinstance(error, EveryAccountFailed) else f"{network}: {type(error).__name__}: {error}"

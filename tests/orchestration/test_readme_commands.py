@@ -108,8 +108,7 @@ def test_make_run_prints_a_line_per_step_not_dagsters_event_stream(repo, ran):
     assert not [line for line in lines if " - DEBUG - " in line or "STEP_START" in line], output(ran)
     for step in (
         "raw_platform",
-        "raw_mastodon",
-        "raw_bluesky",
+        "raw_networks",
         "dbt_models",
         "marts__scores_and_influence_graph",
         "check gx_scores",
@@ -151,8 +150,8 @@ def test_a_failed_run_names_the_step_the_error_and_the_full_log(repo, ran):
         KLOUT_PUBLIC_ACCOUNTS="mastodon:nobody,bluesky:nobody.bsky.social",
     )
     assert failed.returncode != 0
-    assert re.search(r"FAILED at step raw_(bluesky|mastodon) .*(every account failed|127\.0\.0\.1)", failed.stdout), (
-        output(failed)
+    assert re.search(r"FAILED at step raw_networks .*(every account failed|127\.0\.0\.1)", failed.stdout), output(
+        failed
     )
     run_id = re.search(r"make logs RUN=(\S+)", failed.stdout).group(1)
     shown = make(repo, "logs", f"RUN={run_id}")

@@ -149,6 +149,26 @@ def test_clock_hides_the_future(world, server, base, http):
     assert http.get(f"{base}/api/v1/statuses/{busiest(world, 'mastodon', 'favourite')}").status_code == 404
 
 
+def test_a_network_clock_moves_only_that_network(world, server, base, http):
+    """Networks landed at once may be on different days: each may have its own clock."""
+    toot = f"{base}/api/v1/statuses/{busiest(world, 'mastodon', 'favourite')}"
+    post = busiest(world, "bluesky", "like")
+    likes = f"{base}/xrpc/app.bsky.feed.getLikes"
+    before = end_of_day(world.config.start_date) - timedelta(days=1)
+    try:
+        requests.post(
+            f"{base}/_sandbox/clock", json={"now": before.isoformat(), "network": "mastodon"}
+        ).raise_for_status()
+        assert http.get(toot).status_code == 404  # mastodon's clock: before the world began
+        assert http.get(likes, params={"uri": post, "limit": 100}).json()["likes"]  # bluesky's: the world's
+        server.set_clock(end_of_day(world.config.end_date))  # the world's clock resets every network's
+        assert http.get(toot).status_code == 200
+        bad = requests.post(f"{base}/_sandbox/clock", json={"now": before.isoformat(), "network": "myspace"})
+        assert bad.status_code == 400
+    finally:
+        server.set_clock(end_of_day(world.config.end_date))
+
+
 def test_platform_api(world, base, http):
     profiles = list(walk_pages(http, f"{base}/platform/v1/profiles"))
     assert len(profiles) == world.persons.registered.sum()
