@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 
 from dagster import ConfigurableResource
@@ -70,6 +71,7 @@ class SocialNetworks(ConfigurableResource):
     sandbox_end_date: str = ""  # ISO date of the world's last day; empty = today (UTC)
 
     _clients: dict = PrivateAttr(default_factory=dict)
+    _sandbox_clocks: dict = PrivateAttr(default_factory=dict)  # network or None (all) -> epoch seconds
 
     @property
     def sandbox(self):
@@ -93,9 +95,14 @@ class SocialNetworks(ConfigurableResource):
         if network not in self._clients:
             # Live networks start from their published caps; the sandbox announces its own limits
             # (in each network's own way, which the network's budget still reads).
-            self._clients[network] = make_client(
+            client = make_client(
                 network, self._base_url(network), client_caps=self.sandbox is None, token=self.tokens.get(network)
             )
+            if self.sandbox is not None and hasattr(client, "now"):
+                # a client that measures an API's horizon by the clock (X's 7-day search) measures
+                # the sandbox's, as the real API's is the real one
+                client.now = lambda: self._sandbox_clocks.get(network) or self._sandbox_clocks.get(None) or time.time()
+            self._clients[network] = client
         return self._clients[network]
 
     def skip_reason(self, network: str) -> str | None:
@@ -134,3 +141,6 @@ class SocialNetworks(ConfigurableResource):
             from sandbox.world import end_of_day
 
             self.sandbox.set_clock(end_of_day(day), network)
+            if network is None:
+                self._sandbox_clocks.clear()
+            self._sandbox_clocks[network] = end_of_day(day).timestamp()
