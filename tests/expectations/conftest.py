@@ -1,19 +1,27 @@
 """A tiny warehouse with the real table shapes (copied from a materialised dev warehouse), clean.
 
-Each test copies it and injects one fault. Partition day: 2026-11-20.
+Each test copies it and injects one fault. Partition day: 2026-11-20. Every registered network gets
+its raw tables; the rows of HAND_WRITTEN networks are in ROWS (tests refer to them by value), every
+other network's come from its SPEC (spec_rows), so adding a network needs nothing here.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import duckdb
 import pytest
 
 from connectors import NETWORKS
+from connectors.registry import NetworkSpec
 
 DAY = date(2026, 11, 20)
+FETCHED_AT = datetime(2026, 11, 21, 0, 5, tzinfo=UTC)
+# Their rows are written out in ROWS: tests inject faults into them and name them by value
+# (mastodon '101', '102', '9001', '9002'; bluesky did:plc:a and its post).
+HAND_WRITTEN = ("mastodon", "bluesky")
 
 SCHEMAS = "create schema raw; create schema staging; create schema intermediate; create schema marts;"
 NETWORK_TABLES = """
@@ -57,39 +65,6 @@ insert into raw.mastodon_reactions values
   ('mastodon', '9001', '101', '102', 'reply', '2026-11-20 10:00:00+00', '101', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into raw.bluesky_reactions values
   ('bluesky', 'at://did:plc:a/app.bsky.feed.post/1', 'did:plc:a', 'did:plc:b', 'like', '2026-11-20 11:00:00+00', 'did:plc:a', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
-insert into raw.facebook_accounts values
-  ('facebook', '204000000000001', 'adabakes', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "204000000000001", "username": "adabakes", "fan_count": 40, "followers_count": 44}');
-insert into raw.facebook_posts values
-  ('facebook', '204000000000001_9001', '204000000000001', '2026-11-20 08:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "204000000000001_9001"}');
-insert into raw.facebook_reactions values
-  ('facebook', '204000000000001_9001', '204000000000001', '204000000000002', 'reaction', null, '204000000000001', '2026-11-20', '2026-11-21 00:05:00+00', '{"type": "LOVE"}');
-insert into raw.instagram_accounts values
-  ('instagram', '17841400000000042', 'ada_bakes', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "17841400000000042", "followers_count": 81, "follows_count": 9, "media_count": 240}');
-insert into raw.instagram_posts values
-  ('instagram', '17900000000000001', '17841400000000042', '2026-11-20 12:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "17900000000000001"}');
-insert into raw.instagram_reactions values
-  ('instagram', '17900000000000001', '17841400000000042', '17841400000000077', 'comment', '2026-11-20 13:00:00+00', '17841400000000042', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
-insert into raw.instagram_counts values
-  ('instagram', '17900000000000001', '17841400000000042', 'like', 12, '2026-11-20', '2026-11-21 00:05:00+00', '{"count": 12}');
-insert into raw.youtube_accounts values
-  ('youtube', 'UCa', 'ada', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "UCa", "statistics": {"subscriberCount": "1200", "videoCount": "31"}}');
-insert into raw.youtube_posts values
-  ('youtube', 'vidA0000001', 'UCa', '2026-11-20 08:00:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "vidA0000001"}');
-insert into raw.youtube_reactions values
-  ('youtube', 'vidA0000001', 'UCa', 'UCb', 'comment', '2026-11-20 12:00:00+00', 'UCa', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
-insert into raw.wikipedia_accounts values
-  ('wikipedia', '501', 'Ada', '2026-11-20', '2026-11-21 00:05:00+00', '{"userid": 501, "name": "Ada", "editcount": 1200}');
-insert into raw.wikipedia_posts values
-  ('wikipedia', '900000010', '501', '2026-11-20 09:15:00+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"revid": 900000010, "new": true}');
-insert into raw.wikipedia_reactions values
-  ('wikipedia', '900000010', '501', '502', 'thank', '2026-11-20 11:00:00+00', '501', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
-insert into raw.x_accounts values
-  ('x', '2244994945', 'ada_x', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "2244994945", "username": "ada_x", "protected": false, "public_metrics": {"followers_count": 51, "following_count": 20, "tweet_count": 363, "listed_count": 1}}');
-insert into raw.x_posts values
-  ('x', '1900000000000000003', '2244994945', '2026-11-20 18:36:15+00', '2026-11-20', '2026-11-21 00:05:00+00', '{"id": "1900000000000000003", "text": "hi"}');
-insert into raw.x_reactions values
-  ('x', '1900000000000000003', '2244994945', '101', 'retweet', null, '2244994945', '2026-11-20', '2026-11-21 00:05:00+00', '{}'),
-  ('x', '1900000000000000003', '2244994945', '103', 'reply', '2026-11-20 20:00:00+00', '2244994945', '2026-11-20', '2026-11-21 00:05:00+00', '{}');
 insert into staging.stg_platform__profiles values
   ('p_ada', 'Ada', '1990-05-01', 'Paris', false, false, false, '2026-11-20'),
   ('p_bob', 'Bob', '2008-11-20', 'Oslo', false, false, false, '2026-11-20'),   -- turns 18 on the partition day: an adult
@@ -112,12 +87,50 @@ insert into marts.perk_eligibility values ('c1', 'p_ada', 'Ada', 1, '2026-11-20'
 """
 
 
+def _payload_with(paths: list[str], value: int) -> dict:
+    """A JSON object in which each of `paths` (a plain field name or "$.a.b") holds `value`."""
+    payload: dict = {}
+    for path in paths:
+        *parents, leaf = path.removeprefix("$.").split(".")
+        node = payload
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return payload
+
+
+def spec_rows(spec: NetworkSpec) -> dict[str, list[tuple]]:
+    """Clean rows for `spec`'s raw tables, from the SPEC alone, which its raw GX suites
+    (expectations/suites/network/, filled from the same SPEC) accept: an account whose payload holds
+    every `account_counts` field, a post created inside DAY, a reaction of its first reaction word
+    and, when the API only counts some words, a positive total of the first of them."""
+    n = spec.name
+    account, reactor, post = f"{n}-1", f"{n}-2", f"{n}-post-1"
+    posted, reacted = (datetime.combine(DAY, time(hour), tzinfo=UTC) for hour in (9, 10))
+    payload = json.dumps({"id": account, **_payload_with(list(spec.account_counts.values()), 7)})
+    rows = {
+        "accounts": [(n, account, "ada", DAY, FETCHED_AT, payload)],
+        "posts": [(n, post, account, posted, DAY, FETCHED_AT, json.dumps({"id": post}))],
+        "reactions": [(n, post, account, reactor, spec.reaction_types[0], reacted, account, DAY, FETCHED_AT, "{}")],
+        "counts": [],
+    }
+    if spec.anonymous_counts:
+        rows["counts"] = [(n, post, account, spec.anonymous_counts[0], 12, DAY, FETCHED_AT, json.dumps({"count": 12}))]
+    return rows
+
+
 def build_clean(path: str) -> None:
     conn = duckdb.connect(path)
     try:
         conn.execute(SCHEMAS)
-        for n in NETWORKS:  # every registered network's raw tables
+        for n, spec in NETWORKS.items():  # every registered network's raw tables
             conn.execute(NETWORK_TABLES.format(n=n))
+            if n in HAND_WRITTEN:
+                continue
+            for table, rows in spec_rows(spec).items():
+                if rows:
+                    marks = ", ".join("?" * len(rows[0]))
+                    conn.executemany(f"insert into raw.{n}_{table} values ({marks})", rows)
         conn.execute(TABLES)
         conn.execute(ROWS)
     finally:

@@ -6,10 +6,11 @@ import duckdb
 import pytest
 
 from connectors import NETWORKS
+from connectors.registry import NetworkSpec
 from expectations.runner import load_suite, suite_names, validate_partition
 from orchestration.checks import all_gx_checks, suite_asset
 
-from .conftest import DAY
+from .conftest import DAY, build_clean
 
 # (suite, fault SQL, expectation type, column it must name, severity)
 FAULTS = [
@@ -244,6 +245,47 @@ def test_every_registered_network_gets_its_raw_suites_from_the_templates():
         assert all(
             f"'{field}'" in load_suite(f"raw_{network}_accounts").query for field in spec.account_counts.values()
         )
+
+
+def _raw_tables(spec: NetworkSpec) -> list[str]:
+    """The raw tables a clean day fills: counts only when the API counts some words (else no word is valid)."""
+    return ["accounts", "posts", "reactions", *(["counts"] if spec.anonymous_counts else [])]
+
+
+def _assert_raw_suites_validate_rows(database: str, network: str, spec: NetworkSpec) -> None:
+    conn = duckdb.connect(database, read_only=True)
+    try:
+        counts = {t: conn.execute(f"select count(*) from raw.{network}_{t}").fetchone()[0] for t in _raw_tables(spec)}
+    finally:
+        conn.close()
+    assert all(counts.values()), f"{network}: empty clean raw tables {counts}"
+    for table in _raw_tables(spec):
+        result = validate_partition(database, f"raw_{network}_{table}", [DAY])
+        assert result.success, result.summary()
+        assert result.rows >= 1 and result.evaluated == len(load_suite(f"raw_{network}_{table}").expectations)
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_every_network_has_clean_rows_its_raw_suites_pass_on(warehouse, network):
+    """test_suite_passes_on_clean_data passes on an empty table too; here each raw suite validates rows."""
+    _assert_raw_suites_validate_rows(warehouse, network, NETWORKS[network])
+
+
+def test_a_new_network_gets_clean_rows_from_its_spec(monkeypatch, tmp_path):
+    """Registering a network (nested and missing account counts, a counted-only word) is all it takes."""
+    spec = NetworkSpec(
+        name="newnet",
+        client_class=object,
+        default_base_url="https://newnet.invalid",
+        env_prefix="NEWNET",
+        reaction_types=("boost",),
+        anonymous_counts=("view",),
+        account_counts={"followers_count": "$.stats.fans", "posts_count": "items"},
+    )
+    monkeypatch.setitem(NETWORKS, "newnet", spec)
+    database = str(tmp_path / "clean.duckdb")
+    build_clean(database)
+    _assert_raw_suites_validate_rows(database, "newnet", spec)
 
 
 def test_board_size_matches_formula():
