@@ -109,8 +109,9 @@ def test_faults_were_really_injected_and_survived(faulty_ingest):
     assert {"429", "503", "slow", "truncated"} <= set(injected["fault"].astype(str))
     meta = injected[injected["network"].isin(["facebook", "instagram"]) & (injected["fault"] == "429")]
     assert len(meta) > 0 and set(meta["status"]) <= {400, 403}  # Meta's throttling, survived like the rest
-    # X's replies: search/recent within its 7 days of the sandbox clock, search/all beyond
-    assert {"/2/tweets/search/recent", "/2/tweets/search/all"} <= set(log["path"])
+    # X's replies through search/recent within its 7 days of the sandbox clock (search/all, beyond,
+    # is only needed for a post whose reply count rises after a week: tests/connectors/test_x.py)
+    assert "/2/tweets/search/recent" in set(log["path"])
 
 
 def test_rate_budget_never_exceeded(faulty_ingest):

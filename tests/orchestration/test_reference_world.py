@@ -14,9 +14,11 @@ import pandas as pd
 import pytest
 
 from connectors import NETWORKS
+from domain.score import EngagementEvents, score_day
 from orchestration.definitions import build_definitions
 from orchestration.formulas import load_formula
 from orchestration.resources import SocialNetworks
+from orchestration.warehouse import Warehouse
 
 from .pipeline import materialize_range
 
@@ -324,3 +326,34 @@ def test_no_unmeasured_person_appears_anywhere_outside_the_registry(reference, w
         f"{n}:{a}" for n, a in zip(unregistered_private.network, unregistered_private.account_id)
     }
     assert traces(reference, needles) == []
+
+
+def test_each_persons_networks_accumulate_on_real_data(reference):
+    """Networks accumulate, on the reference world's last day: for every person on several of the
+    seven networks, taking away one of their accounts (its features and every reaction it gave or
+    received) never raises their score, and usually lowers it."""
+    formula = load_formula()
+    with duckdb.connect(reference, read_only=True) as conn:
+        warehouse = Warehouse(conn)
+        events = warehouse.window_events([LAST], formula.section("features")["window_days"])
+        features = warehouse.features_on(LAST)
+    assert set(features.network) == set(NETWORKS)
+
+    def scores(features, events):
+        flows = EngagementEvents(events, formula).flows(LAST)
+        return score_day(features, flows, LAST, formula).set_index("person_id")["score"]
+
+    full = scores(features, events)
+    on_several = features.groupby("person_id").network.nunique().loc[lambda n: n >= 2].index
+    rises, drops = [], []
+    for person in on_several:
+        for network in features.network[features.person_id == person]:
+            mine = events.network.eq(network) & (
+                events.target_person_id.eq(person) | events.reactor_person_id.eq(person)
+            )
+            without = scores(
+                features[~(features.person_id.eq(person) & features.network.eq(network))], events[~mine]
+            ).get(person, 1.0)
+            (rises if without > full[person] + 1e-9 else drops).append((person, network, without - full[person]))
+    assert len(on_several) >= 50 and not rises, rises[:5]
+    assert sum(delta < 0 for _, _, delta in drops) >= 0.8 * len(drops)
