@@ -9,12 +9,18 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
 DBT_DIR = REPO / "dbt_project"
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+
+# Every property test, whichever worker runs it first: no per-example deadline (timings are the
+# benchmarks' business, and a loaded machine is slow), 40 examples each.
+settings.register_profile("ci", max_examples=40, deadline=None)
+settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

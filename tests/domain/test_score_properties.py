@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.score import EngagementEvents, calibrate, fit_calibration, score_day
@@ -13,8 +13,6 @@ from orchestration.formulas import load_formula
 from .scenario import AS_OF, events_frame, features_from
 
 FORMULA = load_formula("v1")
-settings.register_profile("ci", max_examples=40, deadline=None)
-settings.load_profile("ci")
 
 reactor_counts = st.integers(min_value=0, max_value=60)
 days_ago = st.integers(min_value=0, max_value=89)
