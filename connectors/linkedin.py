@@ -105,7 +105,8 @@ class LinkedInClient:
     def collection(
         self, endpoint: str, query: str, *, path_params: Mapping[str, str] | None = None, account=None
     ) -> Iterator[list[dict]]:
-        """`elements` of each page, paging by `start`/`count` until a short page or `paging.total`."""
+        """`elements` of each page, paging by `start`/`count` until `paging.total` (or, without one,
+        a short page) is reached; an empty page always ends the walk."""
         start = 0
         for _ in range(self.http.max_pages):
             paging = f"start={start}&count={PAGE}"
@@ -118,7 +119,8 @@ class LinkedInClient:
             yield elements
             start += len(elements)
             total = (body.get("paging") or {}).get("total")
-            if len(elements) < PAGE or not elements or (isinstance(total, int) and start >= total):
+            # paging.total, when given, says whether more follow; else a short page is the last
+            if not elements or (start >= total if isinstance(total, int) else len(elements) < PAGE):
                 return
         raise ConnectorError(self.network, endpoint, account, f"more than {self.http.max_pages} pages")
 
