@@ -465,6 +465,21 @@ def _follows(cfg: WorldConfig, accounts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _pools(networks, accounts: pd.DataFrame):
+    """(network, account rows) of each group whose accounts can meet: a network, or each community
+    of a network split into them (`NetworkDialect.community`), in a fixed order."""
+    net = accounts.network.to_numpy()
+    for network in networks:
+        pool = np.flatnonzero(net == network)
+        split = registered()[network].community
+        if split is None:
+            yield network, pool
+            continue
+        labels = np.asarray(split(accounts.account_id.to_numpy()[pool]))
+        for label in sorted(set(labels.tolist())):
+            yield network, pool[labels == label]
+
+
 class _Day:
     """Everything created on one calendar day, drawn from that day's own RNG."""
 
@@ -496,10 +511,9 @@ class _Day:
         # Mentions: 1-2 same-network accounts, chosen by audience.
         n_mention = np.where(rng.random(n) < self.cfg.mention_share, rng.integers(1, self.cfg.max_mentions + 1, n), 0)
         mentions = np.full((n, 2), -1)
-        for network in self.cfg.networks:
-            pool = np.flatnonzero(net == network)
+        for _network, pool in _pools(self.cfg.networks, acc):
             w = acc.followers_count.to_numpy()[pool] + 1.0
-            rows = np.flatnonzero((net[author] == network) & (n_mention > 0))
+            rows = np.flatnonzero(np.isin(author, pool) & (n_mention > 0))
             pick = pool[rng.choice(len(pool), size=(len(rows), 2), p=w / w.sum())]
             pick[:, 1] = np.where(n_mention[rows] == 2, pick[:, 1], -1)
             pick[pick == author[rows, None]] = -1
@@ -587,15 +601,13 @@ class _Day:
     def _reactions(self, author: np.ndarray, ms: np.ndarray, topic: np.ndarray) -> pd.DataFrame:
         """Candidate reactors drawn by reactivity, kept more often on topic overlap (vectorised)."""
         rng, acc = self.rng, self.accounts
-        net = acc.network.to_numpy()
         pidx = acc._person_idx.to_numpy()
         reactivity = self.persons.reactivity.to_numpy()[pidx]
         audience = acc.followers_count.to_numpy().astype(float)
         median = max(np.median(audience), 1.0)
         frames = []
-        for network in self.cfg.networks:
-            pool = np.flatnonzero(net == network)
-            posts = np.flatnonzero(net[author] == network)
+        for network, pool in _pools(self.cfg.networks, acc):
+            posts = np.flatnonzero(np.isin(author, pool))
             lam = self.cfg.reactions_per_post * registered()[network].reactions_rate
             lam = lam * (audience[author[posts]] / median + 0.1) ** 0.6
             lam = np.minimum(lam, 0.5 * len(pool))

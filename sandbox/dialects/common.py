@@ -67,6 +67,10 @@ class NetworkDialect:
     # (the world's posts, this network's reactions) -> the reactions as the API can tell them apart,
     # for a network whose API hides what a reaction is for (MediaWiki's thanks name no revision)
     settle_reactions: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None
+    # (account ids) -> each account's community, for a network whose accounts live on separate
+    # sites that never meet (Khoros: each community its own site): reactors and mentioned accounts
+    # are drawn from the author's community only. None: the network is one community.
+    community: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray | None = None) -> np.ndarray:
