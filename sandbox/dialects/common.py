@@ -67,6 +67,11 @@ class NetworkDialect:
     # (the world's posts, this network's reactions) -> the reactions as the API can tell them apart,
     # for a network whose API hides what a reaction is for (MediaWiki's thanks name no revision)
     settle_reactions: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None
+    # An API that reads only its owner's data (Foursquare): nobody else's account can be tracked,
+    # so the world lists no public accounts for it, and its token store, (world) -> handle -> token
+    # of each person who connected the network, is served at /_sandbox/tokens/<network>.
+    public_accounts: bool = True
+    person_tokens: Callable | None = None
 
 
 def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray | None = None) -> np.ndarray:
