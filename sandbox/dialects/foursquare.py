@@ -176,10 +176,18 @@ class Foursquare:
             "canonicalUrl": f"https://foursquare.com/{acc['handle']}",
             "type": "user",
             "homeCity": "Sandbox",
-            "contact": {"email": f"{acc['handle']}@example.invalid"},  # the owner's own: never landed
-            "friends": {"count": int(acc["followers_count"]), "groups": [{"type": "friends", "count": 0, "items": []}]},
+            "bio": "",
+            "contact": {
+                "email": f"{acc['handle']}@example.invalid",
+                "phone": "5550100",
+            },  # the owner's own: never landed
+            "friends": {
+                "count": int(acc["followers_count"]),
+                "groups": [{"type": "friends", "name": "Mutual friends", "count": 0, "items": []}],
+            },
             "checkins": {"count": int(acc["base_statuses"]) + len(rows) - tips, "items": []},
             "tips": {"count": tips},
+            "lists": {"count": 1},
             "createdAt": _seconds(int(acc["created_at"].value // 1_000_000)),
         }
 
