@@ -60,6 +60,11 @@ class RateBudgetError(ConnectorError):
     """The rate budget would have to wait longer than allowed (e.g. a spent daily quota)."""
 
 
+class NotConnected(ConnectorError):
+    """We hold no usable credentials for this account (an API that reads only its owner's data,
+    and the owner has not connected it, or revoked it): the account is skipped, not failed."""
+
+
 # --- secrets -----------------------------------------------------------------------------------
 
 _SECRET_PARAM = re.compile(r"([?&;][^=&#\s]*(?:key|token|secret|password|sig)[^=&#\s]*=)[^&#\s]*", re.I)
@@ -244,6 +249,11 @@ class HttpClient:
             if not api_key_param:
                 raise ValueError("api_key needs api_key_param (the query parameter that carries it)")
             self.session.params = {api_key_param: api_key}
+
+    def add_secrets(self, *secrets: str) -> None:
+        """More values to keep out of errors and urllib3's logs (per-person tokens)."""
+        self._secrets = self._secrets | {s for s in secrets if s}
+        _REDACTOR.secrets.update(self._secrets)
 
     def get(
         self,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from connectors.http import ConnectorError
+from connectors.http import ConnectorError, NotConnected
 from connectors.privacy import PrivacyGate
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,9 @@ def collect_day(
             return _collect_account(
                 network_client, handle, day, lookback_days, seen_reaction_keys, seen_per_post, fetched_at, gate
             )
+        except NotConnected as exc:  # nothing of it can be read: skipped, not failed
+            log.warning("skipping %s account %s: not connected (%s)", network, handle, exc.message)
+            return None, [], [], []
         except ConnectorError as exc:
             log.warning("skipping %s account %s: %s", network, handle, exc)
             return AccountFailure(network, handle, exc.endpoint, str(exc))

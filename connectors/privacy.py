@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from connectors.http import ConnectorError, HttpStatusError
+from connectors.http import ConnectorError, HttpStatusError, NotConnected
 
 PSEUDONYM_PREFIX = "anon-"
 
@@ -66,6 +66,8 @@ def resolved_id(client, handle: str, tolerate_failure: bool = True) -> str | Non
     tolerates no failure: we do not land data we might not be allowed to keep."""
     try:
         return client.resolve_account(handle).account_id
+    except NotConnected:  # no credentials for it: nothing of it is fetched either
+        return None
     except HttpStatusError as exc:
         if exc.status in (400, 404):  # XRPC answers unknown actors with 400
             return None

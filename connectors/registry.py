@@ -30,6 +30,9 @@ class NetworkSpec:
     # (lower-cased headers, JSON body, now) -> connectors.ratelimit.RateSignal | None
     rate_signals: Callable | None = None
     api_key_param: str | None = None  # the query parameter that carries <PREFIX>_API_KEY (YouTube: key)
+    # an API that reads only its owner's data (Foursquare): each person's own token, from this env
+    # var (JSON handle -> token; in production the platform's token store), none for the network
+    person_tokens_env: str | None = None
 
 
 def discover_networks() -> dict[str, NetworkSpec]:

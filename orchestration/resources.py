@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import date
@@ -98,6 +99,9 @@ class SocialNetworks(ConfigurableResource):
             client = make_client(
                 network, self._base_url(network), client_caps=self.sandbox is None, token=self.tokens.get(network)
             )
+            if self.sandbox is not None and NETWORKS[network].person_tokens_env:
+                # the sandbox's token store: each connected person's own token
+                client.use_tokens(self.sandbox.person_tokens(network))
             if self.sandbox is not None and hasattr(client, "now"):
                 # a client that measures an API's horizon by the clock (X's 7-day search) measures
                 # the sandbox's, as the real API's is the real one
@@ -113,6 +117,10 @@ class SocialNetworks(ConfigurableResource):
             return None
         if self.tokens.get(network) or credentials_from_env(spec.env_prefix):
             return None
+        if spec.person_tokens_env:
+            if os.environ.get(spec.person_tokens_env):
+                return None
+            return f"skipped: no credentials (set {spec.person_tokens_env}: each person's own token)"
         return f"skipped: no credentials (set {token_env(network)} or {spec.env_prefix}_API_KEY)"
 
     def platform_skip_reason(self) -> str | None:

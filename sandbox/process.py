@@ -47,6 +47,14 @@ class SandboxProcess:
     def public_handles(self, network: str) -> list[str]:
         return list(self._world["public_handles"].get(network, []))
 
+    def person_tokens(self, network: str) -> dict[str, str]:
+        """The sandbox's token store: handle -> token of each person who connected `network`
+        (a network read with each person's own token). Never logged."""
+        with self._lock:
+            reply = self._session.get(f"{self.base_url}/_sandbox/tokens/{network}", timeout=30)
+        reply.raise_for_status()
+        return dict(reply.json()["tokens"])
+
     def set_clock(self, now: datetime, network: str | None = None) -> None:
         """The world's clock, or only `network`'s (networks landed at once may be on different days)."""
         body = {"now": now.isoformat(), **({"network": network} if network else {})}

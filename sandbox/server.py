@@ -176,6 +176,12 @@ class SandboxServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def person_tokens(self, network: str) -> dict[str, str]:
+        """The token store of a network read with each person's own token (handle -> token);
+        empty for any other network."""
+        dialect = registered().get(network)
+        return dict(dialect.person_tokens(self.world)) if dialect and dialect.person_tokens else {}
+
     # -- clock and log
     @property
     def clock(self) -> datetime:
@@ -324,6 +330,8 @@ class SandboxServer:
                     }
                 ),
             )
+        if path.startswith("/_sandbox/tokens/") and method == "GET":
+            return 200, {}, _json({"tokens": self.person_tokens(path.removeprefix("/_sandbox/tokens/"))})
         if path == "/_sandbox/clock" and method == "POST":
             try:
                 request = json.loads(body or b"{}")

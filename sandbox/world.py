@@ -441,7 +441,8 @@ def _public_handles(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.DataFr
     (public ones of adults: nobody lists a locked account or a child's)."""
     adult = pd.to_datetime(persons.birth_date) <= pd.Timestamp(AGE_ANCHOR) - pd.DateOffset(years=18)
     unreg = set(persons.loc[~persons.registered & adult, "person_id"])
-    cand = accounts[accounts.person_id.isin(unreg) & ~accounts.is_private]
+    readable = [n for n, d in registered().items() if d.public_accounts]  # not an owner-only API's
+    cand = accounts[accounts.person_id.isin(unreg) & ~accounts.is_private & accounts.network.isin(readable)]
     top = (
         cand.sort_values(["network", "followers_count"], ascending=[True, False])
         .groupby("network")

@@ -71,6 +71,11 @@ class NetworkDialect:
     # sites that never meet (Khoros: each community its own site): reactors and mentioned accounts
     # are drawn from the author's community only. None: the network is one community.
     community: Callable[[np.ndarray], np.ndarray] | None = None
+    # An API that reads only its owner's data (Foursquare): nobody else's account can be tracked,
+    # so the world lists no public accounts for it, and its token store, (world) -> handle -> token
+    # of each person who connected the network, is served at /_sandbox/tokens/<network>.
+    public_accounts: bool = True
+    person_tokens: Callable | None = None
 
 
 def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray | None = None) -> np.ndarray:

@@ -32,10 +32,17 @@ def quick_sleep(seconds: float) -> None:
     time.sleep(min(seconds, 0.02))
 
 
+def sandbox_client(network, server, **options):
+    """The production client on the sandbox; a network read with each person's own token gets the
+    sandbox's token store, as the resource gives it."""
+    client = make_client(network, server.base_url, client_caps=False, **options)
+    if connectors.NETWORKS[network].person_tokens_env:
+        client.use_tokens(server.person_tokens(network))
+    return client
+
+
 def land(conn, server, world, network):
-    client = make_client(
-        network, server.base_url, client_caps=False, timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep
-    )
+    client = sandbox_client(network, server, timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep)
     if network == "x":  # search/recent's 7 days are the sandbox's: the client measures them by its clock
         client.now = lambda: server.clock.timestamp()
     tracked = world.accounts.set_index("account_id").loc[world.tracked_account_ids(network), "handle"].tolist()
@@ -133,9 +140,7 @@ def test_rerunning_a_day_changes_nothing(faulty_ingest):
     before = {n: [as_set(f, f.columns) for f in raw_keys(conn, n)] for n in NETWORKS}
     day = DAYS[6]
     for network in NETWORKS:
-        client = make_client(
-            network, server.base_url, client_caps=False, timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep
-        )
+        client = sandbox_client(network, server, timeout=(2, 0.25), backoff_factor=0.01, sleep=quick_sleep)
         handles = world.accounts.set_index("account_id").loc[tracked[network], "handle"].tolist()
         server.set_clock(end_of_day(day))
         ingest_day(conn, client, handles, day, lookback_days=7)
@@ -152,7 +157,7 @@ def test_concurrent_accounts_land_exactly_what_one_at_a_time_lands(network):
     for workers in (1, 4):  # a server each: a daily quota (YouTube) spent by the first would starve the second
         with SandboxServer(world, rate_limit=RateLimitConfig(limit=LIMIT, window_s=WINDOW_S)) as server:
             server.set_clock(end_of_day(LAST))
-            client = make_client(network, server.base_url, client_caps=False, sleep=quick_sleep)
+            client = sandbox_client(network, server, sleep=quick_sleep)
             batch = collect_day(client, tracked, LAST, seen_reaction_keys=set(), workers=workers)
             batches.append(comparable(batch, server.base_url))
             assert client.http.stats.snapshot()[0] > len(tracked)  # every request counted
