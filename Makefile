@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: lint run test ui bench bootstrap manifest clean rescore compare logs export erase
+.PHONY: lint run test ui bench bootstrap manifest clean rescore compare logs export erase import
 
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml manifest
 
@@ -71,6 +71,10 @@ export: bootstrap
 
 erase: bootstrap
 	$(BIN)/python -m orchestration.cli erase-person $(PERSON)
+
+# Interaction logs from files (docs/contracts.md, Bulk imports): make import FILE=path [NETWORK=name]
+import: bootstrap
+	$(BIN)/python -m orchestration.cli import $(FILE) $(if $(NETWORK),--network $(NETWORK))
 
 clean:
 	rm -rf data $(DAGSTER_HOME) dbt_project/target dbt_project/logs

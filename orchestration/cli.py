@@ -69,11 +69,9 @@ def subject_request(command: str, person_id: str) -> None:
     import getpass
 
     from .forgetting import WarehousePrivacy
-    from .resources import SocialNetworks
     from .warehouse import exports_dir
 
-    # the same salt the pipeline's resource gets: the variable, else the resource's default
-    salt = os.getenv("KLOUT_PSEUDONYM_SALT") or SocialNetworks.model_fields["pseudonym_salt"].default
+    salt = pseudonym_salt()
     requested_by = f"cli:{getpass.getuser()}"
     with duckdb.connect(warehouse_path()) as conn:
         privacy = WarehousePrivacy(conn, salt)
@@ -85,6 +83,42 @@ def subject_request(command: str, person_id: str) -> None:
             print(f"{request_id}: {sum(counts.values())} rows forgotten in {len(counts)} tables")
             for table, rows in sorted(counts.items()):
                 print(f"  {table}: {rows}")
+
+
+def pseudonym_salt() -> str:
+    """The salt the pipeline's resource gets: the variable, else the resource's default."""
+    from .resources import SocialNetworks
+
+    return os.getenv("KLOUT_PSEUDONYM_SALT") or SocialNetworks.model_fields["pseudonym_salt"].default
+
+
+def import_files(paths: list[str], network: str | None) -> None:
+    """Land interaction logs into the warehouse, one transaction per file, printing each file's
+    rows per partition. The CLI writes the warehouse itself: a run holding it makes this fail."""
+    from .imports import ImportRefused, import_file
+
+    path = warehouse_path()
+    try:
+        conn = duckdb.connect(path)
+    except duckdb.IOException as exc:
+        sys.exit(
+            f"The warehouse {path} is in use by another process (a run, `make ui` materialising, or another"
+            f" import): DuckDB allows one writer. Import again when it is done.\n({exc})"
+        )
+    days = set()
+    with conn:
+        for file in paths:
+            try:
+                report = import_file(conn, file, network, salt=pseudonym_salt())
+            except ImportRefused as exc:
+                sys.exit(f"import refused: {exc}")
+            print("\n".join(report.lines()), flush=True)
+            days |= set(report.landed)
+    if days:
+        print(
+            f"Landed in {len(days)} partitions {min(days)}...{max(days)}: materialise them (make run for the last"
+            " days, a backfill in `make ui` for older ones) so dbt and the scores see the rows."
+        )
 
 
 def print_logs(run_id: str | None) -> None:
@@ -153,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     ):
         request = sub.add_parser(name, help=text)
         request.add_argument("person_id", help="a person id (p000123) or an unregistered account (mastodon:123)")
+    imports = sub.add_parser("import", help="land interaction logs (CSV, TSV, Parquet) into the warehouse")
+    imports.add_argument("files", nargs="+", help="the files (docs/contracts.md, Bulk imports)")
+    imports.add_argument("--network", default=None, help="network name of rows whose file has none (default: imported)")
     logs = sub.add_parser("logs", help="print the full event log of a run (default: the latest)")
     logs.add_argument("run_id", nargs="?", default="")
     for name, text in (
@@ -175,6 +212,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     elif args.command in ("export-person", "erase-person"):
         subject_request(args.command, args.person_id)
+        return
+    elif args.command == "import":
+        import_files(args.files, args.network)
         return
     elif args.command == "logs":
         print_logs(args.run_id)

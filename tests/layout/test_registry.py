@@ -26,7 +26,8 @@ def test_every_connector_has_a_sandbox_dialect_and_back():
 
 def test_every_network_has_its_staging_models_and_sources():
     staging = ROOT / "dbt_project" / "models" / "staging"
-    networks_with_models = {p.name for p in staging.iterdir() if p.is_dir() and p.name != "platform"}
+    # platform: our own API; imports: rows from files, each carrying one of vars.imported_networks
+    networks_with_models = {p.name for p in staging.iterdir() if p.is_dir() and p.name not in ("platform", "imports")}
     assert networks_with_models == set(NETWORKS)
     for network in NETWORKS:
         models = {p.stem for p in (staging / network).glob("*.sql")}
@@ -38,3 +39,5 @@ def test_every_network_has_its_staging_models_and_sources():
 def test_dbt_unions_exactly_the_registered_networks():
     dbt_vars = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
     assert set(dbt_vars.get("networks", NETWORKS)) == set(NETWORKS)
+    # imported rows never carry an API network's name: an import cannot double a connector's rows
+    assert not set(dbt_vars["imported_networks"]) & set(NETWORKS)
