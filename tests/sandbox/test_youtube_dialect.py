@@ -53,9 +53,11 @@ def google_error(body: dict) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def busiest(world):
-    """The world's YouTube video with the most comments, and its channel."""
+    """The world's YouTube video with the most comments among those with a reply in a thread (a later
+    comment whose sequence number is divisible by 3, docs/contracts.md), and its channel."""
     comments = world.reactions[(world.reactions.network == "youtube") & (world.reactions.reaction_type == "comment")]
-    video = comments.post_id.value_counts().index[0]
+    answered = comments.groupby("post_id").seq.apply(lambda seqs: any(s % 3 == 0 for s in sorted(seqs)[1:]))
+    video = comments[comments.post_id.isin(answered[answered].index)].post_id.value_counts().index[0]
     channel = world.posts.set_index("post_id").loc[video, "account_id"]
     return video, world.accounts.set_index("account_id").loc[channel]
 
