@@ -72,7 +72,8 @@ export: bootstrap
 erase: bootstrap
 	$(BIN)/python -m orchestration.cli erase-person $(PERSON)
 
-# Interaction logs from files (docs/contracts.md, Bulk imports): make import FILE=path [NETWORK=name]
+# Interaction logs from files (docs/contracts.md, Bulk imports): make import FILE=path [NETWORK=name];
+# FILE may be a Google+ Takeout archive (.zip or folder with Posts/*.json, docs/contracts.md, Google+ Takeout)
 import: bootstrap
 	$(BIN)/python -m orchestration.cli import $(FILE) $(if $(NETWORK),--network $(NETWORK))
 

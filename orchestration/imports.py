@@ -29,6 +29,7 @@ from connectors.privacy import PrivacyGate
 from domain.people import ADULT_AGE
 from domain.privacy import MINOR
 
+from . import takeout
 from .forgetting import WarehousePrivacy
 from .warehouse import REPO_ROOT
 
@@ -78,6 +79,7 @@ class ImportReport:
     already_landed: int = 0  # rows whose key an earlier import (or an earlier line) landed
     withheld: int = 0  # rows about an unmeasured person: not landed, not kept
     pseudonymised: int = 0  # rows by an unmeasured reactor: landed under a pseudonym, without text
+    posts: int | None = None  # a Google+ Takeout archive: its post files (each may give several rows)
 
     @property
     def landed_rows(self) -> int:
@@ -90,8 +92,11 @@ class ImportReport:
     def lines(self) -> list[str]:
         """What `make import` prints: per partition, then the totals and where the rejects are."""
         days = sorted(set(self.landed) | set(self.rejected), key=lambda d: (d is None, d or date.min))
+        what = f"{self.rows:,} rows"
+        if self.posts is not None:
+            what = f"Google+ Takeout, {self.posts:,} posts, {what}"
         out = [
-            f"{self.file}: {self.rows:,} rows (sha256 {self.sha256[:12]})",
+            f"{self.file}: {what} (sha256 {self.sha256[:12]})",
             f"  {'partition':<12} {'landed':>10} {'rejected':>10}",
         ]
         out += [
@@ -188,6 +193,21 @@ def read_file(path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     return _as_text(table.append_column("source_line", pa.array(lines, pa.int64())), path), bad
 
 
+def takeout_table(rows: list[dict]) -> pa.Table:
+    """A Takeout archive's rows (orchestration/takeout.py) as the table a read file gives."""
+    columns = {name: pa.array([r.get(name) for r in rows], pa.string()) for name in (*COLUMNS, "source_file")}
+    columns["source_line"] = pa.array([r["source_line"] for r in rows], pa.int64())
+    return pa.table(columns)
+
+
+def _with_sources(table: pa.Table) -> pa.Table:
+    """`source_seq` (the row's order, which breaks ties of rows sharing a line: an archive's post
+    gives several) and `source_file` (a member of an archive; empty: the file imported)."""
+    if "source_file" not in table.column_names:
+        table = table.append_column("source_file", pa.nulls(table.num_rows, pa.string()))
+    return table.append_column("source_seq", pa.array(range(table.num_rows), pa.int64()))
+
+
 def _check_columns(names: list[str], path: Path) -> None:
     missing = [c for c in (*REQUIRED, "reactor", "reaction_type") if c not in names]
     if missing:
@@ -249,6 +269,8 @@ create or replace temp table _import as
 with src as (
     select
         source_line,
+        source_seq,
+        source_file,
         nullif(trim(coalesce(network, '')), '') as file_network,
         nullif(trim(post_id), '') as post_id,
         nullif(trim(author), '') as author,
@@ -302,19 +324,27 @@ def import_file(
     window: tuple[date, date] | None = None,
     now: datetime | None = None,
 ) -> ImportReport:
-    """Land one file (rows in `window` only, when given: a partitioned run's share) and report it."""
+    """Land one file, or one Google+ Takeout archive (a `.zip` or folder holding `Posts/*.json`),
+    rows in `window` only when given (a partitioned run's share), and report it."""
     path = Path(path)
-    if not path.is_file():
-        raise ImportRefused(f"{path}: no such file")
     allowed = imported_networks()
     if network is not None and network not in allowed:
         raise ImportRefused(
             f"unknown network {network!r}: allowed {', '.join(allowed)} (vars.imported_networks in dbt_project.yml)"
         )
+    if takeout.is_takeout(path):
+        archive = takeout.read_takeout(path)
+        report = ImportReport(str(path), archive.sha256, posts=archive.posts)
+        table, bad = takeout_table(archive.rows), archive.rejects
+        network = network or takeout.NETWORK
+    elif path.is_file():
+        report = ImportReport(str(path), file_sha256(path))
+        table, bad = read_file(path)
+    else:
+        raise ImportRefused(f"{path}: no such file (nor a Google+ Takeout archive holding Posts/*.json)")
     now = now or datetime.now(UTC)
-    report = ImportReport(str(path), file_sha256(path))
-    table, bad = read_file(path)
     report.rows = table.num_rows + len(bad)
+    table = _with_sources(table)
     conn.execute("set TimeZone = 'UTC'")
     ensure_import_tables(conn)
     registry = WarehousePrivacy(conn, salt)
@@ -372,7 +402,7 @@ def _gate(conn, registry, first_day, salt, report, in_window, params) -> None:
                 select * from _import where reason is null and {in_window}
                 qualify row_number() over (
                     partition by network, post_id, coalesce(reactor, ''), coalesce(reaction_type, '')
-                    order by source_line) = 1
+                    order by source_line, source_seq) = 1
             ),
             marked as (
                 select v.*,
@@ -418,26 +448,30 @@ def _land(conn, report: ImportReport, path: Path, now: datetime) -> None:
     conn.execute(
         f"""insert into {INTERACTIONS}
         select network, post_id, author, posted_at, text, reactor, reaction_type, source_reaction_type,
-               reacted_at, partition_day, ?, ?, source_line, ?
-        from _new order by partition_day, source_line""",
+               reacted_at, partition_day, coalesce(source_file, ?), ?, source_line, ?
+        from _new order by partition_day, source_line, source_seq""",
         [str(path), report.sha256, now],
     )
     report.landed = dict(conn.execute("select partition_day, count(*) from _new group by 1 order by 1").fetchall())
     report.already_landed = conn.execute("select count(*) from _good").fetchall()[0][0] - report.landed_rows
 
 
-def _reject(conn, report: ImportReport, path: Path, bad: Iterable[tuple[int, str, str]], now, window) -> None:
-    """Rejects keyed by (file content, line): importing the same file again replaces its rejects."""
-    rows = pd.DataFrame(bad, columns=["line", "reason", "text"])
+def _reject(conn, report: ImportReport, path: Path, bad: Iterable[tuple], now, window) -> None:
+    """Rejects keyed by (file content, line): importing the same file again replaces its rejects.
+    `bad` holds (line, reason, raw text[, source file inside an archive])."""
+    rows = pd.DataFrame(
+        [(*b, None) if len(b) == 3 else tuple(b) for b in bad], columns=["line", "reason", "text", "file"], dtype=object
+    )
     _register(conn, "_bad_frame", rows)
     try:
         in_window = "" if window is None else "and (partition_day is null or partition_day between ? and ?)"
         conn.execute(
             f"""create or replace temp table _rejects as
-            select source_line as line, reason, payload, partition_day from _import
+            select source_line as line, reason, payload, partition_day, source_file, source_seq from _import
             where reason is not null {in_window}
             union all
-            select line, reason, to_json(struct_pack(text)), null::date from _bad_frame""",
+            select line::bigint, reason, to_json(struct_pack(text)), null::date, file, null::bigint
+            from _bad_frame""",
             [] if window is None else list(window),
         )
     finally:
@@ -446,7 +480,8 @@ def _reject(conn, report: ImportReport, path: Path, bad: Iterable[tuple[int, str
         f"delete from {REJECTS} where source_sha256 = ? and line in (select line from _rejects)", [report.sha256]
     )
     conn.execute(
-        f"insert into {REJECTS} select ?, ?, line, reason, payload, partition_day, ? from _rejects order by line",
+        f"insert into {REJECTS} select coalesce(source_file, ?), ?, line, reason, payload, partition_day, ?"
+        " from _rejects order by line, source_seq nulls last",
         [str(path), report.sha256, now],
     )
     counts = conn.execute("select partition_day, count(*) from _rejects group by 1").fetchall()
