@@ -265,3 +265,21 @@ def test_the_code_location_loads_under_dagster_dev_without_the_venv_on_path(repo
     )
     assert checked.returncode == 0, output(checked)
     assert "Validation successful for code location open_klout" in checked.stdout + checked.stderr, output(checked)
+
+
+def test_make_import_lands_a_file_and_reports_its_rejects(repo, ran):
+    """`make import FILE=...` as the README shows it, after `make run` (the warehouse exists and no
+    run holds it): good rows land, bad ones are reported, and importing again changes nothing."""
+    assert ran.returncode == 0, output(ran)
+    fixture = repo / "tests" / "fixtures" / "imports" / "interactions_malformed.csv"
+    first = make(repo, "import", f"FILE={fixture}")
+    assert first.returncode == 0, output(first)
+    assert "raw.import_rejects" in first.stdout, output(first)
+    with duckdb.connect(str(repo / "data" / "warehouse.duckdb"), read_only=True) as conn:
+        landed = conn.execute("select count(*) from raw.import_interactions").fetchone()[0]
+        rejects = conn.execute("select count(*) from raw.import_rejects").fetchone()[0]
+    again = make(repo, "import", f"FILE={fixture}")
+    assert again.returncode == 0, output(again)
+    with duckdb.connect(str(repo / "data" / "warehouse.duckdb"), read_only=True) as conn:
+        assert conn.execute("select count(*) from raw.import_interactions").fetchone()[0] == landed > 0
+        assert conn.execute("select count(*) from raw.import_rejects").fetchone()[0] == rejects > 0
