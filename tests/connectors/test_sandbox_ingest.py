@@ -102,7 +102,7 @@ def test_fourteen_faulty_days_land_exactly_the_ground_truth(faulty_ingest, netwo
     columns = ["post_id", "reaction_type", "partition_day", "total"]
     assert as_set(drawn, columns) == as_set(truth.counts, columns)
     assert not counts.duplicated(["post_id", "reaction_type", "partition_day"]).any()
-    if not registered()[network].anonymous:
+    if not connectors.NETWORKS[network].anonymous_counts:
         assert truth.counts.empty and counts.empty
     # non-trivial: the floor scales with how many accounts the network has here and how much they post
     expected_posts = 0.6 * registered()[network].posts_rate * len(tracked[network]) * len(DAYS)
