@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from served_shapes import missing_keys
 
 from connectors import make_client
 from connectors.ingest import collect_day
@@ -22,18 +23,6 @@ V = "20231010"
 
 def fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-def missing_keys(example: dict, served: dict, path: str = "") -> list[str]:
-    out = []
-    for key, value in example.items():
-        if key not in served:
-            out.append(path + key)
-        elif isinstance(value, dict) and isinstance(served[key], dict):
-            out += missing_keys(value, served[key], f"{path}{key}.")
-        elif isinstance(value, list) and value and isinstance(value[0], dict) and served[key]:
-            out += missing_keys(value[0], served[key][0], f"{path}{key}[].")
-    return out
 
 
 @pytest.fixture(scope="module")

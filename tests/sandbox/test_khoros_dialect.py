@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from served_shapes import missing_keys
 
 from sandbox.dialects.khoros import COMMUNITIES, parse_liql
 from sandbox.server import FaultConfig, SandboxServer
@@ -18,16 +19,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "khoros"
 
 def fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-def missing_keys(example: dict, served: dict, path: str = "") -> list[str]:
-    out = []
-    for key, value in example.items():
-        if key not in served:
-            out.append(path + key)
-        elif isinstance(value, dict) and isinstance(served[key], dict):
-            out += missing_keys(value, served[key], f"{path}{key}.")
-    return out
 
 
 def search(http, base: str, host: str, q: str):

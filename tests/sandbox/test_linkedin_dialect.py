@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from served_shapes import missing_keys
 
 from sandbox.dialects.linkedin import REACTION_TYPES
 from sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
@@ -21,18 +22,6 @@ HEADERS = {"LinkedIn-Version": "202511", "X-Restli-Protocol-Version": "2.0.0"}
 
 def fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-def missing_keys(example: dict, served: dict, path: str = "") -> list[str]:
-    out = []
-    for key, value in example.items():
-        if key not in served:
-            out.append(path + key)
-        elif isinstance(value, dict) and isinstance(served[key], dict):
-            out += missing_keys(value, served[key], f"{path}{key}.")
-        elif isinstance(value, list) and value and isinstance(value[0], dict) and served[key]:
-            out += missing_keys(value[0], served[key][0], f"{path}{key}[].")
-    return out
 
 
 def get(http, url: str, query: str = ""):

@@ -5,22 +5,10 @@ from datetime import timedelta
 
 import pytest
 import requests
+from served_shapes import missing_keys
 
 from sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
 from sandbox.world import end_of_day
-
-
-def missing_keys(example, served, path="") -> list[str]:
-    """Keys of the documented example absent from the served object, recursing into objects."""
-    out = []
-    for key, value in example.items():
-        if key not in served:
-            out.append(path + key)
-        elif isinstance(value, dict) and isinstance(served[key], dict):
-            out += missing_keys(value, served[key], f"{path}{key}.")
-        elif isinstance(value, list) and value and isinstance(value[0], dict) and served[key]:
-            out += missing_keys(value[0], served[key][0], f"{path}{key}[].")
-    return out
 
 
 def walk_link(http, url):

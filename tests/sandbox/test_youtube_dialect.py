@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from served_shapes import missing_keys
 
 from sandbox.server import FaultConfig, RateLimitConfig, SandboxServer
 
@@ -17,19 +18,6 @@ API = "/youtube/v3"
 
 def fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-def missing_keys(example: dict, served: dict, path: str = "") -> list[str]:
-    """Keys of the example absent from the served object, recursing into objects and lists."""
-    out = []
-    for key, value in example.items():
-        if key not in served:
-            out.append(path + key)
-        elif isinstance(value, dict) and isinstance(served[key], dict):
-            out += missing_keys(value, served[key], f"{path}{key}.")
-        elif isinstance(value, list) and value and isinstance(value[0], dict) and served[key]:
-            out += missing_keys(value[0], served[key][0], f"{path}{key}[].")
-    return out
 
 
 def walk(http, url: str, params: dict) -> list[dict]:
