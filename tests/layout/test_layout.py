@@ -55,6 +55,11 @@ def top(name: str) -> str:
         ("connectors", {"dagster", "dagster_dbt", "dagster_duckdb", "orchestration", "sandbox", "domain"}),
         ("sandbox", {"dagster", "orchestration", "domain", "duckdb"}),
         ("expectations", {"dagster", "orchestration"}),
+        # the site reads the published snapshot only: never the pipeline, the networks or the warehouse's writers
+        (
+            "web",
+            {"dagster", "dagster_dbt", "dagster_duckdb", "orchestration", "connectors", "sandbox", "requests", "dbt"},
+        ),
     ],
 )
 def test_packages_import_only_what_their_layer_may(package, forbidden):
