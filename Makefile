@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DAYS ?= 14
 UI_PORT ?= 3000
+SERVE_PORT ?= 8000
 
 # `dagster dev` runs dagster-dbt's prepare_if_dev(), which calls `dbt` from PATH: the venv's comes first,
 # so nothing needs activating.
@@ -15,8 +16,9 @@ export KLOUT_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 export GX_ANALYTICS_ENABLED := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
+export KLOUT_SERVE_PORT := $(SERVE_PORT)
 
-.PHONY: lint run test ui bench bootstrap manifest clean rescore compare logs export erase import
+.PHONY: lint run test ui serve browser bench bootstrap manifest clean rescore compare logs export erase import
 
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml manifest
 
@@ -45,11 +47,23 @@ lint: bootstrap
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project
 
-test: bootstrap lint
+# The browser tests drive the distribution's Chromium (never a downloaded one): found on PATH or at
+# KLOUT_CHROMIUM, else installed with apt-get when we are root.
+browser:
+	@test -n "$$KLOUT_CHROMIUM" || command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo "Installing chromium (apt-get)" \
+	       && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || { echo "The browser tests need Chromium: apt-get install chromium, or KLOUT_CHROMIUM=/path/to/chrome"; exit 1; }
+
+test: bootstrap lint browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ui: bootstrap
 	$(BIN)/dagster dev -w workspace.yaml -p $(UI_PORT)
+
+# The site and the influence API over the snapshot the last run published (another port: make serve SERVE_PORT=8001)
+serve: bootstrap
+	$(BIN)/python -m web serve --port $(SERVE_PORT)
 
 # The full event log of a run (default: the latest): make logs [RUN=<run id>]
 logs: bootstrap

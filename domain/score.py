@@ -295,40 +295,87 @@ def score_day(features: pd.DataFrame, flows: DayFlows, as_of: date, formula: For
     return out
 
 
-def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
-    """Delta since yesterday and the contributions that moved most: "why your score changed".
+def subscore_columns(frame: pd.DataFrame) -> list[str]:
+    """The `<network>_<subscore>` columns of a scores frame, in the frame's order."""
+    return [c for c in frame.columns if any(c.endswith(f"_{s}") for s in SUBSCORES)]
 
-    A subscore someone did not have yesterday (a new person, a new network) moved from 0.
-    """
-    reasons_cols = [c for c in today.columns if any(c.endswith(f"_{s}") for s in SUBSCORES)]
-    before_cols = [c for c in reasons_cols if c in yesterday.columns]
-    before = yesterday[["person_id", "formula_version", "score", *before_cols]]
-    merged = today.merge(before, on=["person_id", "formula_version"], how="left", suffixes=("", "_prev"))
-    previous = merged[[f"{c}_prev" if c in before_cols else "score_prev" for c in reasons_cols]].to_numpy(
-        dtype=float, copy=True
-    )
-    previous[:, [c not in before_cols for c in reasons_cols]] = 0.0
-    moves = merged[reasons_cols].astype(float).to_numpy() - np.nan_to_num(previous, nan=0.0)
+
+def split_subscore_column(column: str) -> tuple[str, str]:
+    """'bluesky_network_impact' -> ('bluesky', 'network_impact')."""
+    subscore = next(s for s in SUBSCORES if column.endswith(f"_{s}"))
+    return column[: -len(subscore) - 1], subscore
+
+
+def subscore_points(scores: pd.DataFrame) -> pd.DataFrame:
+    """Each (network, subscore) column of a scores frame in score points: its share of the
+    person's strength times their score. A person's points add up to their score, and a network's
+    points are its contribution, so explanations can be read in the units people see."""
+    columns = subscore_columns(scores)
+    values = scores[columns].to_numpy(dtype=float, na_value=0.0)
+    strength = values.sum(axis=1, keepdims=True)
+    share = np.divide(values, strength, out=np.zeros_like(values), where=strength != 0)
+    points = share * scores["score"].to_numpy(dtype=float, na_value=0.0)[:, None]
+    return pd.DataFrame(points, columns=columns, index=scores.index)
+
+
+def score_reasons(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
+    """Why each score changed, in score points: the `top_n` (network, subscore) whose points moved
+    most since yesterday (person_id, rank, network, subscore, points). The moves of all of them add
+    up to the delta; a subscore someone did not have yesterday (a new person, a new network) moved
+    from 0, and one that did not move is no reason."""
+    now = subscore_points(today)
+    before = subscore_points(yesterday).assign(person_id=yesterday["person_id"].to_numpy())
+    before = before.drop_duplicates("person_id").set_index("person_id")
+    previous = before.reindex(index=today["person_id"], columns=now.columns).fillna(0.0).to_numpy()
+    moves = now.to_numpy() - previous
     top = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :top_n]  # ties keep column order
-    names, values = np.asarray(reasons_cols, dtype=object)[top], np.take_along_axis(moves, top, axis=1)
-    reasons = [
-        "; ".join(f"{n} {v:+.2f}" for n, v in zip(row_names, row_values) if v != 0) or "no change"
-        for row_names, row_values in zip(names, values)
-    ]
-    previous_score = merged["score_prev"].astype("Float64")
-    out = pd.DataFrame(
+    moved = np.take_along_axis(moves, top, axis=1)
+    person, rank = np.nonzero(moved.round(2) != 0)
+    names = [split_subscore_column(now.columns[i]) for i in top[person, rank]]
+    return pd.DataFrame(
         {
-            "person_id": merged["person_id"],
-            "day": merged["day"],
-            "formula_version": merged["formula_version"],
-            "score": merged["score"],
+            "person_id": today["person_id"].to_numpy()[person],
+            "rank": rank + 1,
+            "network": [n for n, _ in names],
+            "subscore": [s for _, s in names],
+            "points": moved[person, rank],
+        }
+    )
+
+
+def reasons_text(reasons: pd.DataFrame, person_ids: pd.Series) -> pd.Series:
+    """One line per person: 'mastodon reach +1.20 points; ...', or 'no change'."""
+    if not len(reasons):
+        return pd.Series("no change", index=person_ids.index, dtype=object)
+    lines = (
+        reasons.sort_values(["person_id", "rank"])
+        .assign(text=lambda r: r["network"] + " " + r["subscore"].str.replace("_", " ") + r["points"].map(_signed))
+        .groupby("person_id")["text"]
+        .agg("; ".join)
+    )
+    return pd.Series(person_ids.map(lines).fillna("no change").to_numpy(), index=person_ids.index, dtype=object)
+
+
+def _signed(points: float) -> str:
+    return f" {points:+.2f} points"
+
+
+def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
+    """Delta since yesterday and, in score points, the subscores that moved most: "why your score changed"."""
+    previous = yesterday.drop_duplicates("person_id").set_index("person_id")["score"]
+    previous_score = pd.Series(today["person_id"].map(previous).to_numpy(), index=today.index).astype("Float64")
+    return pd.DataFrame(
+        {
+            "person_id": today["person_id"],
+            "day": today["day"],
+            "formula_version": today["formula_version"],
+            "score": today["score"],
             "previous_score": previous_score,
-            "delta": (merged["score"].astype("Float64") - previous_score).round(2),
-            "top_reasons": pd.Series(reasons, index=merged.index, dtype=object),
+            "delta": (today["score"].astype("Float64") - previous_score).round(2),
+            "top_reasons": reasons_text(score_reasons(today, yesterday, top_n), today["person_id"]),
         }
     )
     # nullable floats, not objects: a first day (no yesterday) must still create DOUBLE columns
-    return out
 
 
 def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day: date, formula: Formula) -> pd.DataFrame:

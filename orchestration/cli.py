@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 from dagster import AssetSelection, DagsterError, DagsterInstance
 
+from web.snapshot import read_pointer, serve_url, serving_dir
+
 from .console import format_event
 from .formulas import VERSIONED_TAG
 from .keys import REVIEW_GROUP
@@ -225,6 +227,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(leaderboard())
     print(f"\nWarehouse: {warehouse_path()}\nRun history: {os.getenv('DAGSTER_HOME')} (see it with `make ui`)")
+    print(site_line())
+
+
+def site_line() -> str:
+    """Where `make serve` will show what this run published."""
+    pointer = read_pointer(serving_dir())
+    published = f"snapshot {pointer['version']}, as of {pointer['as_of']}" if pointer else "nothing published yet"
+    return f"Site and API: {serve_url()} (start it with `make serve`; {published})"
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from .assets.privacy import (
 )
 from .assets.raw import raw_networks, raw_platform
 from .assets.scoring import leaderboard, score_changes_asset, scores_and_influence_graph
+from .assets.serving import serving_snapshot
 from .assets.topics import kplus, perk_eligibility, person_topics, topic_leaderboards
 from .checks import all_gx_checks
 from .dbt_project import dbt_executable, dbt_project
@@ -78,6 +79,7 @@ def build_definitions(social: SocialNetworks | None = None) -> Definitions:
             topic_leaderboards,
             perk_eligibility,
             privacy_audit,
+            serving_snapshot,
             formula_comparison,
         ],
         asset_checks=[*all_gx_checks(), no_unmeasured_person_outside_registry],

@@ -9,6 +9,7 @@ PRIVACY_GROUP = "privacy"
 SCORES_GROUP = "scores"
 TOPICS_GROUP = "topics"
 REVIEW_GROUP = "formula_review"
+SERVING_GROUP = "serving"
 
 
 def raw_key(table: str) -> AssetKey:
@@ -30,6 +31,7 @@ KPLUS_LEDGER = mart_key("kplus_ledger")
 KPLUS_REJECTED = mart_key("kplus_rejected")
 TOPIC_LEADERBOARDS = mart_key("topic_leaderboards")
 PERK_ELIGIBILITY = mart_key("perk_eligibility")
+SERVING_SNAPSHOT = AssetKey(["serving", "snapshot"])
 # the daily run's Python-written marts: the privacy audit runs after all of them
 DAILY_MARTS = [
     SCORES,

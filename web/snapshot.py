@@ -8,9 +8,11 @@ read-only connection to one for as long as the pointer names it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,6 @@ import duckdb
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 POINTER = "current.json"
-KEEP = 3  # published files kept: a reader that opened an older one a moment ago keeps working
 
 
 def serving_dir() -> Path:
@@ -44,20 +45,69 @@ class Published:
 
 
 def publish(directory: Path, version: str, fill: Callable[[duckdb.DuckDBPyConnection], dict]) -> Published:
-    """Build snapshot `version` with `fill(conn)` (it returns the meta it wrote: as_of,
-    formula_version) into a new file, then point `current.json` at it. Publishing the current
-    version again rewrites nothing."""
+    """Build snapshot `version` with `fill(conn)` (it fills the tables and returns the meta it
+    wrote: as_of, formula_version) in a new file, then point `current.json` at it."""
     directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"snapshot-{version}.duckdb"
-    current = read_pointer(directory)
-    if current and current.get("version") == version and final.exists():
-        return Published(version, final, current["as_of"], current["formula_version"], replaced=False)
-    building = directory / f".building-{version}-{os.getpid()}.duckdb"
-    building.unlink(missing_ok=True)
+    building = _building(directory)
     with duckdb.connect(str(building)) as conn:
         create_schema(conn)
         meta = fill(conn)
-        conn.execute("checkpoint")
+    return _swap_in(directory, building, version, meta)
+
+
+def publish_attached(
+    directory: Path, conn: duckdb.DuckDBPyConnection, fill: Callable[[], dict], name: str = "snapshot"
+) -> Published:
+    """Build the next snapshot by attaching a new file to `conn` as `name` and calling `fill()`
+    (set-based inserts from the warehouse straight into it), then publish it under a version that
+    hashes its content: publishing the same content again swaps nothing."""
+    directory.mkdir(parents=True, exist_ok=True)
+    building = _building(directory)
+    with duckdb.connect(str(building)) as fresh:
+        create_schema(fresh)
+    conn.execute(f"attach '{building}' as {name}")
+    try:
+        meta = fill()
+        version = content_version(conn, name, meta)
+        conn.execute(
+            f"insert into {name}.meta values (?, ?, ?, ?, now())",
+            [version, meta["as_of"], meta["formula_version"], meta["history_days"]],
+        )
+    except BaseException:
+        conn.execute(f"detach {name}")
+        building.unlink(missing_ok=True)  # a failed build leaves nothing behind; the current snapshot stays
+        raise
+    conn.execute(f"detach {name}")
+    return _swap_in(directory, building, version, meta)
+
+
+def content_version(conn: duckdb.DuckDBPyConnection, name: str, meta: dict) -> str:
+    """A hash of every table's rows (order-independent) and the meta: equal content, equal version."""
+    tables = [
+        t
+        for (t,) in conn.execute(
+            "select table_name from duckdb_tables() where database_name = ? and table_name <> 'meta' order by 1", [name]
+        ).fetchall()
+    ]
+    digest = hashlib.sha256(json.dumps({k: str(meta[k]) for k in sorted(meta)}).encode())
+    for table in tables:
+        (rows, total) = conn.execute(
+            f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {name}.{table} as t"
+        ).fetchone()
+        digest.update(f"{table}:{rows}:{total};".encode())
+    return digest.hexdigest()[:16]
+
+
+def _building(directory: Path) -> Path:
+    return directory / f".building-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
+
+
+def _swap_in(directory: Path, building: Path, version: str, meta: dict) -> Published:
+    final = directory / f"snapshot-{version}.duckdb"
+    current = read_pointer(directory)
+    if current and current.get("version") == version and final.exists():
+        building.unlink(missing_ok=True)  # the same content is already served: nothing changes for readers
+        return Published(version, final, current["as_of"], current["formula_version"], replaced=False)
     os.replace(building, final)
     pointer = {"version": version, "file": final.name, **{k: str(v) for k, v in meta.items()}}
     staged = directory / f".{POINTER}.{os.getpid()}"
@@ -75,8 +125,9 @@ def read_pointer(directory: Path) -> dict | None:
 
 
 def _prune(directory: Path, keep: set[str]) -> None:
-    published = sorted(directory.glob("snapshot-*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in published[KEEP:]:
+    """Only the current snapshot stays: someone forgotten since must not linger in an older file. A
+    reader's open connection to a removed file keeps working (POSIX), and new readers follow the pointer."""
+    for old in directory.glob("snapshot-*.duckdb"):
         if old.name not in keep:
             old.unlink(missing_ok=True)
 
@@ -99,9 +150,21 @@ class SnapshotReader:
             return None
         with self._lock:
             if pointer["version"] != self._version:
-                path = self.directory / pointer["file"]
-                fresh = duckdb.connect(str(path), read_only=True)
-                if self._conn is not None:
-                    self._conn.close()
+                try:
+                    fresh = duckdb.connect(str(self.directory / pointer["file"]), read_only=True)
+                except duckdb.IOException:  # replaced between reading the pointer and opening it
+                    pointer = read_pointer(self.directory)
+                    fresh = duckdb.connect(str(self.directory / pointer["file"]), read_only=True)
+                # the old connection is not closed: requests still reading it finish, then it is collected
                 self._conn, self._version = fresh, pointer["version"]
             return self._conn.cursor()
+
+
+def serve_address() -> tuple[str, int]:
+    """Where `make serve` listens: KLOUT_SERVE_HOST (127.0.0.1) and KLOUT_SERVE_PORT (8000)."""
+    return os.getenv("KLOUT_SERVE_HOST") or "127.0.0.1", int(os.getenv("KLOUT_SERVE_PORT") or 8000)
+
+
+def serve_url() -> str:
+    host, port = serve_address()
+    return f"http://{host}:{port}/"

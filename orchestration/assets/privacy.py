@@ -20,12 +20,15 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from web.snapshot import read_pointer, serving_dir
+
 from ..dbt_project import dbt_key
 from ..forgetting import WarehousePrivacy
 from ..keys import DAILY_MARTS, PRIVACY_AUDIT, PRIVACY_GROUP, UNMEASURED, raw_key
 from ..partitions import PARTITIONED, partition_days
 from ..reports import bullet_list
 from ..resources import SocialNetworks
+from ..serving_tables import publish_serving_snapshot
 from ..warehouse import exports_dir
 
 COMMON = dict(group_name=PRIVACY_GROUP, **PARTITIONED)
@@ -126,8 +129,15 @@ def erase_subject(
         request_id, counts = WarehousePrivacy(conn, social.pseudonym_salt).erase_request(
             config.person_id, _requested_by(context), datetime.now(UTC).date()
         )
+        # the site forgets them now too, not at the next daily run
+        published = publish_serving_snapshot(conn, social.pseudonym_salt) if read_pointer(serving_dir()) else None
     return Output(
-        request_id, metadata={"rows_forgotten": sum(counts.values()), "forgotten": MetadataValue.json(counts)}
+        request_id,
+        metadata={
+            "rows_forgotten": sum(counts.values()),
+            "forgotten": MetadataValue.json(counts),
+            "serving_snapshot": published.version if published else "none published",
+        },
     )
 
 

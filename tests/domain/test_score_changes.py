@@ -1,12 +1,13 @@
-"""Why your score changed: the delta and the subscores that moved most."""
+"""Why your score changed: the delta and, in score points, the subscores that moved most."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pandas as pd
+import pytest
 
-from domain.score import score_changes
+from domain.score import score_changes, score_reasons, subscore_points
 
 COLUMNS = ["mastodon_reach", "mastodon_amplification", "bluesky_reach"]
 
@@ -27,20 +28,35 @@ def test_delta_and_the_moves_that_explain_it():
     today = day(date(2026, 1, 2), {"ann": (43.5, 12.0, 4.0, 1.0)})
     row = score_changes(today, yesterday).iloc[0]
     assert row["previous_score"] == 40.0 and row["delta"] == 3.5
-    assert row["top_reasons"] == "mastodon_reach +2.00; mastodon_amplification -1.00"  # unchanged ones are not reasons
+    # points: 40 x (10, 5, 1) / 16 yesterday, 43.5 x (12, 4, 1) / 17 today; bluesky's share barely moved
+    assert row["top_reasons"] == "mastodon reach +5.71 points; mastodon amplification -2.26 points; bluesky reach +0.06 points"
+
+
+def test_reasons_are_score_points_that_add_up_to_the_delta():
+    yesterday = day(date(2026, 1, 1), {"ann": (40.0, 10.0, 5.0, 1.0), "bob": (20.0, 0.0, 2.0, 0.0)})
+    today = day(date(2026, 1, 2), {"ann": (43.5, 12.0, 4.0, 1.0), "bob": (25.0, 1.0, 2.0, 3.0)})
+    reasons = score_reasons(today, yesterday)
+    moved = reasons.groupby("person_id")["points"].sum()
+    assert moved["ann"] == pytest.approx(3.5) and moved["bob"] == pytest.approx(5.0)
+    points = subscore_points(today)
+    assert points.sum(axis=1).tolist() == pytest.approx([43.5, 25.0])  # a person's points are their score
+    assert set(reasons["subscore"]) <= {"reach", "amplification"} and set(reasons["network"]) == {"mastodon", "bluesky"}
 
 
 def test_a_new_person_moves_from_zero_not_nan():
     today = day(date(2026, 1, 2), {"bob": (30.0, 1.0, 3.0, 0.0)})
     row = score_changes(today, day(date(2026, 1, 1), {})).iloc[0]
     assert pd.isna(row["previous_score"]) and pd.isna(row["delta"])
-    assert row["top_reasons"] == "mastodon_amplification +3.00; mastodon_reach +1.00"
+    assert row["top_reasons"] == "mastodon amplification +22.50 points; mastodon reach +7.50 points"
 
 
 def test_a_network_new_today_moved_from_zero_and_no_move_says_so():
     yesterday = day(date(2026, 1, 1), {"ann": (40.0, 10.0, 5.0, 1.0)}).drop(columns=["bluesky_reach"])
     today = day(date(2026, 1, 2), {"ann": (41.0, 10.0, 5.0, 2.0)})
-    assert score_changes(today, yesterday).iloc[0]["top_reasons"] == "bluesky_reach +2.00"
+    # 41 x 2/17 points from the new network; the others' shares shrank: 41 x 10/17 - 40 x 10/15 = -2.55
+    assert score_changes(today, yesterday).iloc[0]["top_reasons"] == (
+        "bluesky reach +4.82 points; mastodon reach -2.55 points; mastodon amplification -1.27 points"
+    )
     same = day(date(2026, 1, 2), {"ann": (40.0, 10.0, 5.0, 1.0)})
     assert (
         score_changes(same, day(date(2026, 1, 1), {"ann": (40.0, 10.0, 5.0, 1.0)})).iloc[0]["top_reasons"]
