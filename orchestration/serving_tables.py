@@ -65,15 +65,15 @@ class ServingTables:
         self.conn.execute(
             """
             create or replace temp table serving_shown as
-            with private_accounts as (  -- unregistered accounts their network marks private, latest word
-                select account_key as person_id from intermediate.int_network_accounts
+            with private_accounts as (  -- accounts their network marks private, by its latest word
+                select account_key from intermediate.int_network_accounts
                 qualify row_number() over (partition by account_key order by snapshot_day desc) = 1
                     and coalesce(is_private, false)
             )
             select person_id from marts.scores where formula_version = ? and day = ?
             except select person_id from serving_hidden
-            except select i.person_id from intermediate.int_identity as i
-                join private_accounts as p on p.person_id = i.person_id where not i.is_registered
+            except select i.person_id from intermediate.int_identity as i  -- registered ones: the registry decides
+                join private_accounts using (account_key) where not i.is_registered
             """,
             [self.version, as_of],
         )
