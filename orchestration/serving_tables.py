@@ -26,7 +26,19 @@ from .warehouse import table_exists
 
 HISTORY_DAYS = 90
 TOP_KPLUS = 10
-SOURCES = ("marts.scores", "marts.dim_persons", "intermediate.int_identity")
+# Marts a run may not have written yet (a world with no +K, no campaign or no topic so far): read as empty
+OPTIONAL = {
+    "marts.score_changes": "person_id varchar, day date, formula_version varchar, previous_score double, delta double",
+    "marts.person_topics": "person_id varchar, topic_slug varchar, evidence double, is_expert boolean, "
+    "person_rank bigint, day date",
+    "marts.kplus_ledger": "recipient_person_id varchar, topic_slug varchar, given_day date",
+    "marts.influence_graph": "person_id varchar, day date, formula_version varchar, direction varchar, rank bigint, "
+    "other_person_id varchar, flow double",
+    "marts.topic_leaderboards": "day date, topic_slug varchar, person_id varchar, topic_score double, "
+    "kplus_count bigint, rank_influence bigint, rank_kplus bigint, sash varchar, formula_version varchar",
+    "marts.leaderboard": "day date, formula_version varchar, rank bigint, person_id varchar, score double",
+    "marts.perk_eligibility": "campaign_id varchar, person_id varchar, day date, formula_version varchar",
+}
 
 
 class ServingTables:
@@ -43,6 +55,14 @@ class ServingTables:
             "select max(day) from marts.scores where formula_version = ?", [self.version]
         ).fetchone()
         return day
+
+    def source(self, table: str) -> str:
+        """`table`, or an empty stand-in with its columns when no run has written it yet."""
+        if table_exists(self.conn, table):
+            return table
+        stand_in = "serving_missing_" + table.split(".")[1]
+        self.conn.execute(f"create temp table if not exists {stand_in} ({OPTIONAL[table]})")
+        return stand_in
 
     def fill(self, as_of: date) -> dict:
         self._shown(as_of)
@@ -82,7 +102,7 @@ class ServingTables:
     # ------------------------------------------------------------------ people
     def _people(self, as_of: date) -> None:
         self.conn.execute(
-            """
+            f"""
             insert into snapshot.people
             with names as (
                 select person_id, string_agg(distinct lower(handle), ' ' order by lower(handle)) as handles
@@ -95,7 +115,7 @@ class ServingTables:
             from marts.scores as s
             join serving_shown using (person_id)
             left join marts.dim_persons as d using (person_id)
-            left join marts.score_changes as c
+            left join {self.source("marts.score_changes")} as c
                 on c.person_id = s.person_id and c.day = s.day and c.formula_version = s.formula_version
             left join names as n on n.person_id = s.person_id
             where s.formula_version = ? and s.day = ?
@@ -160,18 +180,18 @@ class ServingTables:
         self._insert("topic_edges", ontology.edges[["parent_slug", "child_slug"]])
         window = [as_of - timedelta(days=HISTORY_DAYS - 1), as_of]
         self.conn.execute(
-            """
+            f"""
             create or replace temp table serving_kplus as
             select recipient_person_id as person_id, topic_slug, count(*) as gives
-            from marts.kplus_ledger where given_day between ? and ? group by all
+            from {self.source("marts.kplus_ledger")} where given_day between ? and ? group by all
             """,
             window,
         )
         self.conn.execute(
-            """
+            f"""
             insert into snapshot.person_topics
             select t.person_id, t.topic_slug, t.evidence, t.is_expert, t.person_rank, coalesce(k.gives, 0)
-            from marts.person_topics as t join serving_shown using (person_id)
+            from {self.source("marts.person_topics")} as t join serving_shown using (person_id)
             left join serving_kplus as k on k.person_id = t.person_id and k.topic_slug = t.topic_slug
             where t.day = ? order by t.person_id, t.person_rank, t.topic_slug
             """,
@@ -190,9 +210,10 @@ class ServingTables:
 
     def _influence(self, as_of: date) -> None:
         self.conn.execute(
-            """
+            f"""
             insert into snapshot.influence
-            select g.person_id, g.direction, g.rank, g.other_person_id, g.flow from marts.influence_graph as g
+            select g.person_id, g.direction, g.rank, g.other_person_id, g.flow
+            from {self.source("marts.influence_graph")} as g
             join serving_shown as me on me.person_id = g.person_id
             join serving_shown as other on other.person_id = g.other_person_id
             where g.formula_version = ? and g.day = ? order by g.person_id, g.direction, g.rank
@@ -202,18 +223,18 @@ class ServingTables:
 
     def _boards(self, as_of: date) -> None:
         self.conn.execute(
-            """
+            f"""
             insert into snapshot.topic_leaderboards
             select topic_slug, person_id, topic_score, kplus_count, rank_influence, rank_kplus, sash
-            from marts.topic_leaderboards join serving_shown using (person_id)
+            from {self.source("marts.topic_leaderboards")} join serving_shown using (person_id)
             where formula_version = ? and day = ? order by topic_slug, rank_influence nulls last, person_id
             """,
             [self.version, as_of],
         )
         self.conn.execute(
-            """
+            f"""
             insert into snapshot.leaderboard
-            select rank, person_id, score from marts.leaderboard join serving_shown using (person_id)
+            select rank, person_id, score from {self.source("marts.leaderboard")} join serving_shown using (person_id)
             where formula_version = ? and day = ? order by rank
             """,
             [self.version, as_of],
@@ -222,10 +243,10 @@ class ServingTables:
     def _perks(self, as_of: date) -> None:
         """Requirements and counts: brands never see who qualifies."""
         self.conn.execute(
-            """
+            f"""
             insert into snapshot.perks
             with qualifying as (
-                select campaign_id, count(distinct person_id) as people from marts.perk_eligibility
+                select campaign_id, count(distinct person_id) as people from {self.source("marts.perk_eligibility")}
                 where formula_version = ? and day = ? group by all
             )
             select c.campaign_id, c.brand, c.title, coalesce(c.topics, []), c.min_score,
