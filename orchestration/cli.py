@@ -71,6 +71,7 @@ def subject_request(command: str, person_id: str) -> None:
     import getpass
 
     from .forgetting import WarehousePrivacy
+    from .serving_tables import republish_if_published
     from .warehouse import exports_dir
 
     salt = pseudonym_salt()
@@ -85,6 +86,9 @@ def subject_request(command: str, person_id: str) -> None:
             print(f"{request_id}: {sum(counts.values())} rows forgotten in {len(counts)} tables")
             for table, rows in sorted(counts.items()):
                 print(f"  {table}: {rows}")
+            published = republish_if_published(conn, salt)
+            if published:
+                print(f"Site snapshot republished without them: {published.version} (as of {published.as_of})")
 
 
 def pseudonym_salt() -> str:

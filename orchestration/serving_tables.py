@@ -18,7 +18,7 @@ import pandas as pd
 
 from domain.ontology import load_default_ontology
 from domain.score import score_reasons, split_subscore_column, subscore_columns, subscore_points
-from web.snapshot import Published, publish_attached, serving_dir
+from web.snapshot import Published, publish_attached, read_pointer, serving_dir
 
 from .forgetting import WarehousePrivacy
 from .formulas import load_formula
@@ -277,3 +277,9 @@ def publish_serving_snapshot(
     if as_of is None:
         return None
     return publish_attached(directory or serving_dir(), conn, lambda: tables.fill(as_of))
+
+
+def republish_if_published(conn: duckdb.DuckDBPyConnection, salt: str) -> Published | None:
+    """After an erasure: the site forgets them now, not at the next daily run (nothing to do when
+    no snapshot was ever published)."""
+    return publish_serving_snapshot(conn, salt) if read_pointer(serving_dir()) else None

@@ -20,15 +20,13 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from web.snapshot import read_pointer, serving_dir
-
 from ..dbt_project import dbt_key
 from ..forgetting import WarehousePrivacy
 from ..keys import DAILY_MARTS, PRIVACY_AUDIT, PRIVACY_GROUP, UNMEASURED, raw_key
 from ..partitions import PARTITIONED, partition_days
 from ..reports import bullet_list
 from ..resources import SocialNetworks
-from ..serving_tables import publish_serving_snapshot
+from ..serving_tables import republish_if_published
 from ..warehouse import exports_dir
 
 COMMON = dict(group_name=PRIVACY_GROUP, **PARTITIONED)
@@ -129,8 +127,7 @@ def erase_subject(
         request_id, counts = WarehousePrivacy(conn, social.pseudonym_salt).erase_request(
             config.person_id, _requested_by(context), datetime.now(UTC).date()
         )
-        # the site forgets them now too, not at the next daily run
-        published = publish_serving_snapshot(conn, social.pseudonym_salt) if read_pointer(serving_dir()) else None
+        published = republish_if_published(conn, social.pseudonym_salt)
     return Output(
         request_id,
         metadata={

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,6 +101,9 @@ def test_make_run_prints_the_leaderboard_and_fills_the_marts(repo, ran):
         leaders = conn.execute("select count(*) from marts.leaderboard where day = ?", [LAST]).fetchone()[0]
     assert (days[0], days[1]) == (FIRST, LAST) and days[2] > 0
     assert leaders > 0
+    assert re.search(
+        r"^Site and API: http://127\.0\.0\.1:8000/ \(start it with `make serve`; snapshot \w+, as of ", ran.stdout, re.M
+    )
 
 
 def test_make_run_prints_a_line_per_step_not_dagsters_event_stream(repo, ran):
@@ -229,6 +233,47 @@ def stop_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_make_serve_shows_the_leaderboard_and_profiles_of_the_last_run(repo, ran):
+    assert ran.returncode == 0, output(ran)
+    with duckdb.connect(str(repo / "data" / "warehouse.duckdb"), read_only=True) as conn:
+        top = conn.execute(
+            "select person_id from marts.leaderboard where day = ? order by rank limit 1", [LAST]
+        ).fetchone()
+    port, log = free_port(), repo / "serve.log"
+    with open(log, "w") as out:
+        serve = subprocess.Popen(
+            ["make", "-o", ".venv/.installed", "serve", f"SERVE_PORT={port}"],
+            cwd=repo,
+            env=user_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline, status = time.monotonic() + 60, None
+        while time.monotonic() < deadline and serve.poll() is None:
+            try:
+                status, home = get(f"http://127.0.0.1:{port}/")
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert status == 200, log.read_text()[-3000:]
+        assert f'href="/people/{top[0]}"' in home
+        assert get(f"http://127.0.0.1:{port}/people/{top[0]}")[0] == 200
+        assert get(f"http://127.0.0.1:{port}/api/v1/people/{top[0]}")[0] == 200
+        assert f"http://127.0.0.1:{port}" in log.read_text()  # it says where
+    finally:
+        stop_group(serve)
+
+
 def test_make_export_then_make_erase_a_person(repo, ran):
     assert ran.returncode == 0, output(ran)
     warehouse = str(repo / "data" / "warehouse.duckdb")
@@ -248,6 +293,9 @@ def test_make_export_then_make_erase_a_person(repo, ran):
         left = conn.execute("select count(*) from marts.scores where person_id = ?", [person]).fetchone()[0]
         audited = conn.execute("select list(kind order by requested_at) from privacy.requests").fetchone()[0]
     assert left == 0 and audited == ["export", "erase"]
+    pointer = json.loads((repo / "data" / "serving" / "current.json").read_text())
+    with duckdb.connect(str(repo / "data" / "serving" / pointer["file"]), read_only=True) as snapshot:
+        assert snapshot.execute("select count(*) from people where person_id = ?", [person]).fetchone()[0] == 0
 
 
 def test_the_code_location_loads_under_dagster_dev_without_the_venv_on_path(repo):
