@@ -218,7 +218,13 @@ def create_app(snapshot_dir: Path) -> FastAPI:
             raise NotFound("Person")
         return who
 
-    @app.get(f"{API}/people/{{person_id}}", response_model=models.Person, responses=not_found_doc, tags=["people"])
+    @app.get(
+        f"{API}/people/{{person_id}}",
+        response_model=models.Person,
+        responses=not_found_doc,
+        summary="A person's score, subscores and networks in points",
+        tags=["people"],
+    )
     def api_person(cur: Snap, person_id: str):
         """A person's score, rank, subscores and networks in points, and why the score changed."""
         who = person_or_404(cur, person_id)
@@ -239,7 +245,11 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         )
 
     @app.get(
-        f"{API}/people/{{person_id}}/history", response_model=models.History, responses=not_found_doc, tags=["people"]
+        f"{API}/people/{{person_id}}/history",
+        response_model=models.History,
+        responses=not_found_doc,
+        summary="A person's score history",
+        tags=["people"],
     )
     def api_history(cur: Snap, person_id: str):
         """The daily score over the history window, oldest first."""
@@ -253,6 +263,7 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         f"{API}/people/{{person_id}}/topics",
         response_model=models.PersonTopics,
         responses=not_found_doc,
+        summary="A person's topics",
         tags=["people"],
     )
     def api_topics(cur: Snap, person_id: str):
@@ -277,6 +288,7 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         f"{API}/people/{{person_id}}/influencers",
         response_model=models.Influence,
         responses=not_found_doc,
+        summary="Who influences a person",
         tags=["people"],
     )
     def api_influencers(cur: Snap, person_id: str, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50):
@@ -287,13 +299,19 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         f"{API}/people/{{person_id}}/influencees",
         response_model=models.Influence,
         responses=not_found_doc,
+        summary="Whom a person influences",
         tags=["people"],
     )
     def api_influencees(cur: Snap, person_id: str, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50):
         """Whom this person influences (direction influences), strongest first."""
         return influence_answer(cur, person_id, "influences", limit)
 
-    @app.get(f"{API}/leaderboard", response_model=models.Leaderboard, tags=["leaderboards"])
+    @app.get(
+        f"{API}/leaderboard",
+        response_model=models.Leaderboard,
+        summary="The overall leaderboard",
+        tags=["leaderboards"],
+    )
     def api_leaderboard(
         cur: Snap,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = PAGE_SIZE,
@@ -316,6 +334,7 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         f"{API}/topics/{{slug}}/leaderboard",
         response_model=models.TopicLeaderboard,
         responses=not_found_doc,
+        summary="A topic's leaderboard",
         tags=["leaderboards"],
     )
     def api_topic_leaderboard(cur: Snap, slug: str, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = PAGE_SIZE):
@@ -332,7 +351,7 @@ def create_app(snapshot_dir: Path) -> FastAPI:
             entries=[{**r, "person": _api_ref(r["person_id"], r["display_name"])} for r in rows],
         )
 
-    @app.get(f"{API}/search", response_model=models.Search, tags=["people"])
+    @app.get(f"{API}/search", response_model=models.Search, summary="Search people by name or handle", tags=["people"])
     def api_search(cur: Snap, q: Annotated[str, Query(max_length=200, description="Part of a name or handle")] = ""):
         """People whose name or handle contains q (case-insensitive), best ranked first."""
         rows = store.search(cur, q)
