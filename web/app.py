@@ -4,6 +4,7 @@ Every request reads the current serving snapshot through one cursor; when the pi
 new version the next request sees it, with no restart. Nothing here writes, and only GET is routed.
 """
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -90,9 +91,21 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         m = store.meta(cur)
         return {"as_of": m.as_of, "formula_version": m.formula_version, "snapshot_version": m.version}
 
-    def page(request: Request, cur, name: str, status: int = 200, **context) -> HTMLResponse:
-        meta = store.meta(cur) if cur is not None else None
+    def page(request: Request, cur, name: str, status: int = 200, meta=None, **context) -> HTMLResponse:
+        if meta is None and cur is not None:
+            meta = store.meta(cur)
         return templates.TemplateResponse(request, name, {"meta": meta, **context}, status_code=status)
+
+    sash_cache: dict[str, dict[str, list[dict]]] = {}
+    sash_lock = threading.Lock()
+
+    def sashes_of(cur, version: str, person_id: str) -> list[dict]:
+        """A person's sashes from the per-version cache (filled on the version's first profile)."""
+        with sash_lock:
+            if version not in sash_cache:
+                sash_cache.clear()
+                sash_cache[version] = store.sashes_by_person(cur)
+            return sash_cache[version].get(person_id, [])
 
     def is_api(request: Request) -> bool:
         return request.url.path.startswith("/api/")
@@ -145,11 +158,14 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         nets = store.network_points(subs)
         biggest = max((abs(n["points"]) for n in nets), default=0.0) or 1.0
         hist = store.history(cur, person_id)
+        meta = store.meta(cur)
+        influence = store.influence_both(cur, person_id)
         plot = history_svg([(h["day"], h["score"]) for h in hist])
         return page(
             request,
             cur,
             "person.html",
+            meta=meta,
             person=who,
             handles=store.handles(cur, person_id),
             plot=Markup(plot),  # built by web.plots, which escapes every text it draws
@@ -161,9 +177,9 @@ def create_app(snapshot_dir: Path) -> FastAPI:
                 for r in store.reasons(cur, person_id)
             ],
             topics=store.person_topics(cur, person_id),
-            sashes=store.sashes(cur, person_id),
-            influenced_by=store.influence(cur, person_id, "influenced_by"),
-            influences=store.influence(cur, person_id, "influences"),
+            sashes=sashes_of(cur, meta.version, person_id),
+            influenced_by=influence["influenced_by"],
+            influences=influence["influences"],
         )
 
     @app.get("/topics", response_class=HTMLResponse, include_in_schema=False)

@@ -105,7 +105,25 @@ def person_topics(cur, person_id: str) -> list[dict]:
     )
 
 
+def sashes_by_person(cur) -> dict[str, list[dict]]:
+    """Every sash of the snapshot, by person: the few top rows of each board (a sash is the top of a
+    leaderboard), read once per snapshot version, because the leaderboards table is ordered by topic
+    and a per-person filter on it would scan it whole on every profile."""
+    out: dict[str, list[dict]] = {}
+    for row in _rows(
+        cur,
+        """select tl.person_id, tl.topic_slug as slug, t.name, tl.sash, tl.rank_influence, tl.rank_kplus
+           from topic_leaderboards tl left join topics t on t.slug = tl.topic_slug
+           where tl.sash is not null and tl.sash <> 'none'
+           order by tl.person_id, tl.rank_influence nulls last, tl.topic_slug""",
+    ):
+        out.setdefault(row.pop("person_id"), []).append(row)
+    return out
+
+
 def sashes(cur, person_id: str) -> list[dict]:
+    """One person's sashes, by a filter on the whole leaderboards table (profiles use the cached
+    `sashes_by_person` instead)."""
     return _rows(
         cur,
         """select tl.topic_slug as slug, t.name, tl.sash, tl.rank_influence, tl.rank_kplus
@@ -124,6 +142,23 @@ def influence(cur, person_id: str, direction: str, limit: int = 50) -> list[dict
            where i.person_id = ? and i.direction = ? order by i.rank limit ?""",
         [person_id, direction, limit],
     )
+
+
+def influence_both(cur, person_id: str, limit: int = 50) -> dict[str, list[dict]]:
+    """Who influences the person and whom they influence, strongest first, in one read."""
+    out: dict[str, list[dict]] = {"influences": [], "influenced_by": []}
+    rows = _rows(
+        cur,
+        """select i.direction, i.rank, i.other_person_id as person_id, p.display_name, p.score, i.flow
+           from influence i join people p on p.person_id = i.other_person_id
+           where i.person_id = ? order by i.direction, i.rank""",
+        [person_id],
+    )
+    for row in rows:
+        bucket = out.setdefault(row.pop("direction"), [])
+        if len(bucket) < limit:
+            bucket.append(row)
+    return out
 
 
 def leaderboard(cur, limit: int, offset: int = 0) -> list[dict]:

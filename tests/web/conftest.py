@@ -86,8 +86,8 @@ PERKS = [
 ]
 
 
-def fill(version: str = "v-test", as_of: date = AS_OF, people=PEOPLE):
-    """A `publish` fill writing the rows above (a later version may change people's scores)."""
+def fill(version: str = "v-test", as_of: date = AS_OF, people=PEOPLE, board=BOARD):
+    """A `publish` fill writing the rows above (a later version may change scores or sashes)."""
 
     def _fill(conn: duckdb.DuckDBPyConnection) -> dict:
         conn.execute(
@@ -109,7 +109,7 @@ def fill(version: str = "v-test", as_of: date = AS_OF, people=PEOPLE):
         conn.executemany("insert into topics values (?, ?)", TOPICS)
         conn.executemany("insert into topic_edges values (?, ?)", EDGES)
         conn.executemany("insert into person_topics values (?, ?, ?, ?, ?, ?)", PERSON_TOPICS)
-        conn.executemany("insert into topic_leaderboards values (?, ?, ?, ?, ?, ?, ?)", BOARD)
+        conn.executemany("insert into topic_leaderboards values (?, ?, ?, ?, ?, ?, ?)", board)
         conn.executemany("insert into topic_kplus values (?, ?, ?, ?)", KPLUS)
         conn.executemany("insert into influence values (?, ?, ?, ?, ?)", INFLUENCE)
         conn.executemany("insert into perks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", PERKS)

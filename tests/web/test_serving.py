@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import PEOPLE, fill
+from tests.web.conftest import BOARD, PEOPLE, fill
 from web.__main__ import start_line
 from web.app import create_app
 from web.snapshot import publish
@@ -43,3 +43,13 @@ def test_the_start_line_names_the_snapshot_or_says_none(tmp_path):
     assert start_line(tmp_path, "127.0.0.1", 8001) == (
         f"Serving {tmp_path} (snapshot v-one, as of 2026-11-28) on http://127.0.0.1:8001"
     )
+
+
+def test_sashes_follow_the_published_version(tmp_path):
+    client = TestClient(create_app(tmp_path))
+    publish(tmp_path, "v-one", fill("v-one"))
+    assert ">gold</span> in" in client.get("/people/p000001").text
+    board = [(t, p, *rest[:-1], "blue" if (t, p) == ("python", "p000001") else rest[-1]) for t, p, *rest in BOARD]
+    publish(tmp_path, "v-two", fill("v-two", board=board))
+    html = client.get("/people/p000001").text
+    assert ">gold</span> in" not in html and '>blue</span> in <a class="topic" href="/topics/python"' in html
