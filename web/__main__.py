@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from web.snapshot import read_pointer, serving_dir
+from web.snapshot import read_pointer, serve_address, serving_dir
 
 
 def start_line(directory: Path, host: str, port: int) -> str:
@@ -21,8 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the site and the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    host, port = serve_address()
+    serve.add_argument("--host", default=host, help="default: KLOUT_SERVE_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, default=port, help="default: KLOUT_SERVE_PORT or 8000")
     serve.add_argument("--snapshot-dir", type=Path, default=None, help="default: KLOUT_SERVING_DIR or data/serving")
     args = parser.parse_args(argv)
 

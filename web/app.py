@@ -58,10 +58,6 @@ def _environment() -> Environment:
     return env
 
 
-def _api_ref(person_id: str, name: str) -> models.PersonRef:
-    return models.PersonRef(person_id=person_id, display_name=name, url=API + labels.person_path(person_id))
-
-
 def create_app(snapshot_dir: Path) -> FastAPI:
     reader = SnapshotReader(Path(snapshot_dir))
     app = FastAPI(
@@ -106,6 +102,13 @@ def create_app(snapshot_dir: Path) -> FastAPI:
                 sash_cache.clear()
                 sash_cache[version] = store.sashes_by_person(cur)
             return sash_cache[version].get(person_id, [])
+
+    def reasons_of(cur, person_id: str) -> list[dict]:
+        """Why the score changed, each move worded the same on the profile and in the API."""
+        return [
+            {**r, "text": labels.reason_text(r["points"], r["network"], r["subscore"])}
+            for r in store.reasons(cur, person_id)
+        ]
 
     def is_api(request: Request) -> bool:
         return request.url.path.startswith("/api/")
@@ -172,10 +175,7 @@ def create_app(snapshot_dir: Path) -> FastAPI:
             history=hist,
             subscores=store.subscore_points(subs),
             networks=[{**n, "width": round(100 * abs(n["points"]) / biggest, 1)} for n in nets],
-            reasons=[
-                {**r, "text": labels.reason_text(r["points"], r["network"], r["subscore"])}
-                for r in store.reasons(cur, person_id)
-            ],
+            reasons=reasons_of(cur, person_id),
             topics=store.person_topics(cur, person_id),
             sashes=sashes_of(cur, meta.version, person_id),
             influenced_by=influence["influenced_by"],
@@ -227,12 +227,17 @@ def create_app(snapshot_dir: Path) -> FastAPI:
     # ------------------------------------------------------------------ API
 
     not_found_doc = {404: {"model": models.Problem, "description": "Unknown, or not shown"}}
+    Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many rows")]
 
     def person_or_404(cur, person_id: str) -> dict:
         who = store.person(cur, person_id)
         if who is None:
             raise NotFound("Person")
         return who
+
+    def ref(row: dict) -> dict:
+        """A row naming a person, plus the URL of their API resource."""
+        return {**row, "url": API + labels.person_path(row["person_id"])}
 
     @app.get(
         f"{API}/people/{{person_id}}",
@@ -247,17 +252,11 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         subs = store.subscores(cur, person_id)
         return models.Person(
             **stamp(cur),
-            **{
-                k: who[k]
-                for k in ("person_id", "display_name", "is_registered", "score", "previous_score", "delta", "rank")
-            },
+            **who,
             handles=store.handles(cur, person_id),
             subscores=store.subscore_points(subs),
             networks=store.network_points(subs),
-            reasons=[
-                {**r, "text": labels.reason_text(r["points"], r["network"], r["subscore"])}
-                for r in store.reasons(cur, person_id)
-            ],
+            reasons=reasons_of(cur, person_id),
         )
 
     @app.get(
@@ -270,9 +269,11 @@ def create_app(snapshot_dir: Path) -> FastAPI:
     def api_history(cur: Snap, person_id: str):
         """The daily score over the history window, oldest first."""
         person_or_404(cur, person_id)
-        m = store.meta(cur)
         return models.History(
-            **stamp(cur), person_id=person_id, history_days=m.history_days, history=store.history(cur, person_id)
+            **stamp(cur),
+            person_id=person_id,
+            history_days=store.meta(cur).history_days,
+            history=store.history(cur, person_id),
         )
 
     @app.get(
@@ -287,40 +288,31 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         person_or_404(cur, person_id)
         return models.PersonTopics(**stamp(cur), person_id=person_id, topics=store.person_topics(cur, person_id))
 
-    def influence_answer(cur, person_id: str, direction: str, limit: int) -> models.Influence:
-        person_or_404(cur, person_id)
-        rows = store.influence(cur, person_id, direction, limit)
-        return models.Influence(
-            **stamp(cur),
-            person_id=person_id,
-            direction=direction,
-            people=[
-                {"rank": r["rank"], "flow": r["flow"], "person": _api_ref(r["person_id"], r["display_name"])}
-                for r in rows
-            ],
-        )
-
     @app.get(
         f"{API}/people/{{person_id}}/influencers",
-        response_model=models.Influence,
+        response_model=models.Influencers,
         responses=not_found_doc,
         summary="Who influences a person",
         tags=["people"],
     )
-    def api_influencers(cur: Snap, person_id: str, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50):
-        """Who influences this person (direction influenced_by), strongest first."""
-        return influence_answer(cur, person_id, "influenced_by", limit)
+    def api_influencers(cur: Snap, person_id: str, limit: Limit = 50):
+        """Who influences this person (the snapshot's direction influenced_by), strongest first."""
+        person_or_404(cur, person_id)
+        rows = store.influence(cur, person_id, "influenced_by", limit)
+        return models.Influencers(**stamp(cur), person_id=person_id, influencers=[ref(r) for r in rows])
 
     @app.get(
         f"{API}/people/{{person_id}}/influencees",
-        response_model=models.Influence,
+        response_model=models.Influencees,
         responses=not_found_doc,
         summary="Whom a person influences",
         tags=["people"],
     )
-    def api_influencees(cur: Snap, person_id: str, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50):
-        """Whom this person influences (direction influences), strongest first."""
-        return influence_answer(cur, person_id, "influences", limit)
+    def api_influencees(cur: Snap, person_id: str, limit: Limit = 50):
+        """Whom this person influences (the snapshot's direction influences), strongest first."""
+        person_or_404(cur, person_id)
+        rows = store.influence(cur, person_id, "influences", limit)
+        return models.Influencees(**stamp(cur), person_id=person_id, influencees=[ref(r) for r in rows])
 
     @app.get(
         f"{API}/leaderboard",
@@ -328,11 +320,7 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         summary="The overall leaderboard",
         tags=["leaderboards"],
     )
-    def api_leaderboard(
-        cur: Snap,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = PAGE_SIZE,
-        offset: Annotated[int, Query(ge=0)] = 0,
-    ):
+    def api_leaderboard(cur: Snap, limit: Limit = PAGE_SIZE, offset: Annotated[int, Query(ge=0)] = 0):
         """The overall leaderboard by score, a page at a time."""
         rows = store.leaderboard(cur, limit, offset)
         return models.Leaderboard(
@@ -340,10 +328,7 @@ def create_app(snapshot_dir: Path) -> FastAPI:
             total=store.leaderboard_size(cur),
             offset=offset,
             limit=limit,
-            entries=[
-                {"rank": r["rank"], "score": r["score"], "person": _api_ref(r["person_id"], r["display_name"])}
-                for r in rows
-            ],
+            leaderboard=[ref(r) for r in rows],
         )
 
     @app.get(
@@ -353,31 +338,22 @@ def create_app(snapshot_dir: Path) -> FastAPI:
         summary="A topic's leaderboard",
         tags=["leaderboards"],
     )
-    def api_topic_leaderboard(cur: Snap, slug: str, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = PAGE_SIZE):
+    def api_topic_leaderboard(cur: Snap, slug: str, limit: Limit = PAGE_SIZE):
         """A topic's leaderboard by topic score, with sashes, and its place in the ontology."""
         t = store.topic(cur, slug)
         if t is None:
             raise NotFound("Topic")
-        rows = store.topic_board(cur, slug, limit)
         return models.TopicLeaderboard(
             **stamp(cur),
             topic=t,
             parents=store.topic_parents(cur, slug),
             children=store.topic_children(cur, slug),
-            entries=[{**r, "person": _api_ref(r["person_id"], r["display_name"])} for r in rows],
+            leaderboard=[ref(r) for r in store.topic_board(cur, slug, limit)],
         )
 
     @app.get(f"{API}/search", response_model=models.Search, summary="Search people by name or handle", tags=["people"])
     def api_search(cur: Snap, q: Annotated[str, Query(max_length=200, description="Part of a name or handle")] = ""):
         """People whose name or handle contains q (case-insensitive), best ranked first."""
-        rows = store.search(cur, q)
-        return models.Search(
-            **stamp(cur),
-            q=q,
-            results=[
-                {"rank": r["rank"], "score": r["score"], "person": _api_ref(r["person_id"], r["display_name"])}
-                for r in rows
-            ],
-        )
+        return models.Search(**stamp(cur), q=q, results=[ref(r) for r in store.search(cur, q)])
 
     return app

@@ -16,6 +16,8 @@ class Stamped(BaseModel):
 
 
 class PersonRef(BaseModel):
+    """Who a row names: always someone shown on the site (never a hidden person)."""
+
     person_id: str = Field(description="'p000123' for a registered person, '<network>:<account id>' otherwise.")
     display_name: str
     url: str = Field(description="The person's API resource.")
@@ -76,7 +78,7 @@ class History(Stamped):
 
 
 class PersonTopic(BaseModel):
-    slug: str
+    topic_slug: str
     name: str | None = Field(description="The topic's name; null if the ontology no longer has it.")
     evidence: float | None
     is_expert: bool | None = Field(description="Among the topic's top 10% of people.")
@@ -89,21 +91,23 @@ class PersonTopics(Stamped):
     topics: list[PersonTopic]
 
 
-class InfluenceEntry(BaseModel):
-    rank: int
-    person: PersonRef
+class InfluenceEntry(PersonRef):
+    rank: int = Field(description="1 = the strongest influence.")
     flow: float = Field(description="Influence flowing along this pair (network influence units).")
 
 
-class Influence(Stamped):
+class Influencers(Stamped):
     person_id: str
-    direction: str = Field(description="influenced_by: who influences the person; influences: whom they influence.")
-    people: list[InfluenceEntry]
+    influencers: list[InfluenceEntry] = Field(description="Who influences the person, strongest first.")
 
 
-class LeaderboardEntry(BaseModel):
+class Influencees(Stamped):
+    person_id: str
+    influencees: list[InfluenceEntry] = Field(description="Whom the person influences, strongest first.")
+
+
+class LeaderboardEntry(PersonRef):
     rank: int
-    person: PersonRef
     score: float
 
 
@@ -111,7 +115,7 @@ class Leaderboard(Stamped):
     total: int = Field(description="People on the whole leaderboard.")
     offset: int
     limit: int
-    entries: list[LeaderboardEntry]
+    leaderboard: list[LeaderboardEntry]
 
 
 class TopicRef(BaseModel):
@@ -119,10 +123,9 @@ class TopicRef(BaseModel):
     name: str
 
 
-class TopicLeaderboardEntry(BaseModel):
+class TopicLeaderboardEntry(PersonRef):
     rank_influence: int | None = Field(description="Rank by topic score (null: no score on the topic).")
     rank_kplus: int | None = Field(description="Rank by +K received (null: no +K on the topic).")
-    person: PersonRef
     topic_score: float | None
     kplus_count: int | None
     sash: str | None = Field(description="gold | blue | blue_and_gold | null")
@@ -132,11 +135,10 @@ class TopicLeaderboard(Stamped):
     topic: TopicRef
     parents: list[TopicRef]
     children: list[TopicRef]
-    entries: list[TopicLeaderboardEntry]
+    leaderboard: list[TopicLeaderboardEntry]
 
 
-class SearchResult(BaseModel):
-    person: PersonRef
+class SearchResult(PersonRef):
     score: float
     rank: int
 

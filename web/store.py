@@ -98,7 +98,7 @@ def reasons(cur, person_id: str) -> list[dict]:
 def person_topics(cur, person_id: str) -> list[dict]:
     return _rows(
         cur,
-        """select pt.topic_slug as slug, t.name, pt.evidence, pt.is_expert, pt.person_rank, pt.kplus_90d
+        """select pt.topic_slug, t.name, pt.evidence, pt.is_expert, pt.person_rank, pt.kplus_90d
            from person_topics pt left join topics t on t.slug = pt.topic_slug
            where pt.person_id = ? order by pt.person_rank nulls last, pt.topic_slug""",
         [person_id],

@@ -99,7 +99,7 @@ def test_topics_are_the_snapshots(client, snapshot_rows, pid):
     body = client.get(f"/api/v1/people/{pid}/topics").json()
     expected = rows(
         snapshot_rows,
-        """select pt.topic_slug as slug, t.name, evidence, is_expert, person_rank, kplus_90d
+        """select pt.topic_slug, t.name, evidence, is_expert, person_rank, kplus_90d
            from person_topics pt left join topics t on t.slug = pt.topic_slug
            where person_id = ? order by person_rank""",
         [pid],
@@ -111,24 +111,23 @@ def test_topics_are_the_snapshots(client, snapshot_rows, pid):
 @pytest.mark.parametrize(("endpoint", "direction"), [("influencers", "influenced_by"), ("influencees", "influences")])
 def test_influence_is_the_snapshots(client, snapshot_rows, pid, endpoint, direction):
     body = client.get(f"/api/v1/people/{pid}/{endpoint}").json()
-    assert body["direction"] == direction
     expected = rows(
         snapshot_rows,
         "select rank, other_person_id, flow from influence where person_id = ? and direction = ? order by rank",
         [pid, direction],
     )
-    assert [(p["rank"], p["person"]["person_id"], p["flow"]) for p in body["people"]] == [
+    assert [(p["rank"], p["person_id"], p["flow"]) for p in body[endpoint]] == [
         (r["rank"], r["other_person_id"], r["flow"]) for r in expected
     ]
-    for p in body["people"]:
-        assert client.get(p["person"]["url"]).status_code == 200
+    for p in body[endpoint]:
+        assert client.get(p["url"]).status_code == 200
 
 
 def test_influencers_are_who_influences_them(client):
     body = client.get("/api/v1/people/p000001/influencers").json()
-    assert [p["person"]["display_name"] for p in body["people"]] == ["Bob Sky", "<script>alert(1)</script>"]
-    assert body["people"][0]["person"]["url"] == "/api/v1/people/bluesky:did:plc:abc"
-    assert [p["person"]["person_id"] for p in client.get("/api/v1/people/p000001/influencees").json()["people"]] == [
+    assert [p["display_name"] for p in body["influencers"]] == ["Bob Sky", "<script>alert(1)</script>"]
+    assert body["influencers"][0]["url"] == "/api/v1/people/bluesky:did:plc:abc"
+    assert [p["person_id"] for p in client.get("/api/v1/people/p000001/influencees").json()["influencees"]] == [
         "khoros:community.example:42"
     ]
 
@@ -136,12 +135,12 @@ def test_influencers_are_who_influences_them(client):
 def test_leaderboard_is_the_snapshots(client, snapshot_rows):
     expected = rows(snapshot_rows, "select rank, person_id, score from leaderboard order by rank")
     body = client.get("/api/v1/leaderboard").json()
-    assert [(e["rank"], e["person"]["person_id"], e["score"]) for e in body["entries"]] == [
+    assert [(e["rank"], e["person_id"], e["score"]) for e in body["leaderboard"]] == [
         (r["rank"], r["person_id"], r["score"]) for r in expected
     ]
     assert body["total"] == len(expected)
     page = client.get("/api/v1/leaderboard", params={"limit": 2, "offset": 1}).json()
-    assert [e["rank"] for e in page["entries"]] == [2, 3]
+    assert [e["rank"] for e in page["leaderboard"]] == [2, 3]
     assert client.get("/api/v1/leaderboard", params={"limit": 0}).status_code == 422
 
 
@@ -152,8 +151,8 @@ def test_topic_leaderboard_is_the_snapshots(client, snapshot_rows):
         "select * from topic_leaderboards where topic_slug = 'python' order by rank_influence nulls last, person_id",
     )
     got = [
-        (e["person"]["person_id"], e["topic_score"], e["kplus_count"], e["rank_influence"], e["rank_kplus"], e["sash"])
-        for e in body["entries"]
+        (e["person_id"], e["topic_score"], e["kplus_count"], e["rank_influence"], e["rank_kplus"], e["sash"])
+        for e in body["leaderboard"]
     ]
     assert got == [
         (r["person_id"], r["topic_score"], r["kplus_count"], r["rank_influence"], r["rank_kplus"], r["sash"])
@@ -165,7 +164,7 @@ def test_topic_leaderboard_is_the_snapshots(client, snapshot_rows):
 
 
 def test_search_finds_names_and_handles(client):
-    ids = lambda q: [r["person"]["person_id"] for r in client.get("/api/v1/search", params={"q": q}).json()["results"]]  # noqa: E731
+    ids = lambda q: [r["person_id"] for r in client.get("/api/v1/search", params={"q": q}).json()["results"]]  # noqa: E731
     assert ids("LOVELACE") == ["p000001"]
     assert ids("bsky") == ["p000001", "bluesky:did:plc:abc"]  # best ranked first
     assert ids("%") == ["p000006"] and ids("") == []
