@@ -116,6 +116,11 @@ def test_the_stylesheet_is_served_by_the_app(client):
     assert client.post("/static/site.css").status_code == 405
 
 
+def test_the_icon_is_ours_so_browsers_ask_for_no_favicon_ico(client):
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").text
+    assert client.get("/static/favicon.svg").status_code == 200
+
+
 def test_every_local_link_resolves(client):
     """A crawl of the site from the leaderboard: no link leads to a 404 (never to a hidden person)."""
     seen, todo = set(), ["/"]
