@@ -4,6 +4,7 @@ leaderboards, perks) -> the GX checks, against a bare scan and a pandas peer.
     .venv/bin/python -m tests.bench.run                      # small (10k persons, ~1M interactions)
     .venv/bin/python -m tests.bench.run --size medium        # 100k persons, ~10M interactions
     make bench BENCH_ARGS="--size medium --growth-scale 4"
+    .venv/bin/python -m tests.bench.run --only serve         # the site alone: a 100k-person snapshot, profile p95
 
 Writes bench_results/<timestamp>.json and (unless --no-docs) docs/benchmarks.md. See docs/benchmarks.md.
 """
@@ -47,6 +48,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--growth-days", type=int, default=14, help="days of history in the persons-curve worlds")
     p.add_argument("--nx-nodes", type=int, default=100_000)
     p.add_argument("--nx-edges", type=int, default=5_000_000)
+    p.add_argument(
+        "--only",
+        choices=["serve"],
+        help="run only this stage (serve: the site on a synthetic snapshot; no docs rewrite)",
+    )
+    p.add_argument("--serve-persons", type=int, help="people in the serving snapshot (default 100,000, or --persons)")
+    p.add_argument("--serve-topics", type=int, default=200, help="topics (with leaderboards) in the serving snapshot")
+    p.add_argument("--serve-requests", type=int, default=500, help="profile pages timed")
     p.add_argument("--out-dir", default=str(ROOT / "bench_results"))
     p.add_argument("--docs", default=str(ROOT / "docs" / "benchmarks.md"))
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
@@ -82,6 +91,32 @@ def gx_run(warehouse: Path, first: date, last: date, workdir: Path) -> dict:
     return run_child("gx", {"warehouse": str(warehouse), "first": first, "last": last}, workdir)
 
 
+def serve_stage(a: argparse.Namespace, size: dict, work: Path) -> dict:
+    """The site on a synthetic serving snapshot of the medium world's people (or --persons), its
+    profile pages timed in process against the 50 ms p95 target."""
+    persons = a.serve_persons or a.persons or SIZES["medium"]["persons"]
+    log(f"serve: a snapshot of {persons:,} people x {size['days']} days, then {a.serve_requests} profile pages")
+    stage = run_child(
+        "serve",
+        {
+            "directory": str(work / "serving"),
+            "persons": persons,
+            "days": size["days"],
+            "topics": a.serve_topics,
+            "requests": a.serve_requests,
+            "as_of": DEFAULT_END,
+        },
+        work / "serve",
+    )
+    if not a.keep:
+        shutil.rmtree(work / "serving", ignore_errors=True)
+    log(
+        f"  profile p50 {stage['profile']['p50_ms']} ms, p95 {stage['profile']['p95_ms']} ms"
+        f" ({report.SERVE_P95_MS} ms target: {report._v(report.serve_pass(stage))}); snapshot built in {stage['build_s']}s"
+    )
+    return stage
+
+
 def main(argv=None) -> dict:
     a = parse_args(argv)
     if a.render:
@@ -113,6 +148,14 @@ def main(argv=None) -> dict:
         "stages": {},
     }
     stages = results["stages"]
+    if a.only == "serve":
+        stages["serve"] = serve_stage(a, size, work)
+        results["finished_at"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = out_dir / f"{stamp}-serve.json"
+        out.write_text(json.dumps(results, indent=2, default=str))
+        log(f"results: {out}")
+        print(report.serve_table(stages["serve"]))
+        return results
 
     log(f"generating {size['persons']:,} persons x {size['days']} days into {wh}")
     stages["generate"] = run_child("generate", {"warehouse": str(wh), "end_date": end, **size}, work)
@@ -232,6 +275,8 @@ def main(argv=None) -> dict:
     log(f"network_influence on {a.nx_nodes:,} nodes / {a.nx_edges:,} edges")
     stages["network_influence"] = run_child("network", {"nodes": a.nx_nodes, "edges": a.nx_edges}, work / "network")
     log(f"  {stages['network_influence']['wall_s']}s")
+
+    stages["serve"] = serve_stage(a, size, work)
 
     if not a.keep:
         for f in (wh, work / "backfilled.duckdb"):

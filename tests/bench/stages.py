@@ -379,8 +379,36 @@ def stage_generate(args: dict) -> dict:
     return {"wall_s": counts["seconds"], **counts}
 
 
+def stage_serve(args: dict) -> dict:
+    """The site: a synthetic serving snapshot (persons x days of history), then profile pages of
+    random people timed through the app (target: p95 <= 50 ms on medium)."""
+    from tests.bench.serving import fill_snapshot, time_profiles
+    from web.snapshot import publish
+
+    persons, days = int(args["persons"]), int(args["days"])
+    directory = Path(args["directory"])
+    t0 = time.perf_counter()
+    published = publish(
+        directory,
+        f"bench-{persons}-{days}",
+        fill_snapshot(persons, days, int(args["topics"]), date.fromisoformat(args["as_of"]), f"bench-{persons}-{days}"),
+    )
+    t_built = time.perf_counter()
+    timings = time_profiles(directory, persons, int(args["requests"]))
+    return {
+        "wall_s": round(time.perf_counter() - t0, 3),
+        "build_s": round(t_built - t0, 3),
+        "snapshot_mb": round(published.path.stat().st_size / 1e6, 1),
+        "persons": persons,
+        "history_rows": persons * days,
+        "topics": int(args["topics"]),
+        **timings,
+    }
+
+
 STAGES = {
     "generate": stage_generate,
+    "serve": stage_serve,
     "assets": stage_assets,
     "gx": stage_gx,
     "bare_scan": stage_bare_scan,

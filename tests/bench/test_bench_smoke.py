@@ -21,6 +21,7 @@ STAGES = {
     "growth_history",
     "growth_persons",
     "network_influence",
+    "serve",
 }
 # the daily job's assets downstream of dbt, by key (op names may change; keys do not)
 DOWNSTREAM = {
@@ -101,6 +102,12 @@ def test_bench_smoke(tmp_path, dbt_manifest):
     assert set(summary["targets"]) == set(report.TARGETS)
     assert 0 < summary["gx_share_daily"] < 1 and 0 < summary["gx_share_backfill"] < 1
     assert summary["pandas_over_backfill_facts"] > 0 and summary["backfill_facts_vs_bare_scan"] > 0  # like for like
+    serve = saved["stages"]["serve"]  # --persons 300: a 300-person snapshot, timed but not judged
+    assert serve["persons"] == 300 and serve["history_rows"] == 3000 and serve["profile"]["requests"] == 500
+    assert (
+        0 < serve["profile"]["p50_ms"] <= serve["profile"]["p95_ms"]
+        and summary["targets"]["serve_profile"]["pass"] is None
+    )
     assert results["summary"] == saved["summary"]
     markdown = report.markdown(saved, files[0])
     assert "GX checks' share of a day's run" in markdown and "`marts/scores`" in markdown

@@ -29,7 +29,10 @@ def test_delta_and_the_moves_that_explain_it():
     row = score_changes(today, yesterday).iloc[0]
     assert row["previous_score"] == 40.0 and row["delta"] == 3.5
     # points: 40 x (10, 5, 1) / 16 yesterday, 43.5 x (12, 4, 1) / 17 today; bluesky's share barely moved
-    assert row["top_reasons"] == "mastodon reach +5.71 points; mastodon amplification -2.26 points; bluesky reach +0.06 points"
+    assert (
+        row["top_reasons"]
+        == "mastodon reach +5.71 points; mastodon amplification -2.26 points; bluesky reach +0.06 points"
+    )
 
 
 def test_reasons_are_score_points_that_add_up_to_the_delta():
