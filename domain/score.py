@@ -272,15 +272,15 @@ def score_day(features: pd.DataFrame, flows: DayFlows, as_of: date, formula: For
     person, persons = pd.factorize(per_network["person_id"], sort=True)
     row_strength = per_network["strength"].to_numpy(dtype=float)
     strength = np.bincount(person, weights=row_strength, minlength=len(persons))
-    score = calibrate(strength, formula.section("calibration"))
+    score = calibrate(strength, formula.section("calibration")).round(2)
     share = np.divide(row_strength, strength[person], out=np.zeros(len(person)), where=strength[person] != 0)
-    per_network["contribution"] = share * score[person]
+    per_network["contribution"] = share * score[person]  # of the published score: contributions add up to it
     out = pd.DataFrame(
         {
             "person_id": persons,
             "day": pd.Timestamp(as_of).date(),
             "formula_version": formula.version,
-            "score": score.round(2),
+            "score": score,
             "strength": strength.round(9),
         }
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
+import pandas as pd
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -113,7 +114,7 @@ def test_the_api_numbers_equal_the_marts_for_everyone_on_the_leaderboard(client,
         history = client.get(f"/api/v1/people/{person}/history").json()["history"]
         mine = marts["history"][marts["history"]["person_id"] == person].sort_values("day")
         assert [(h["day"], h["score"]) for h in history] == [
-            (d.isoformat(), s) for d, s in zip(mine["day"], mine["score"])
+            (pd.Timestamp(d).date().isoformat(), s) for d, s in zip(mine["day"], mine["score"])
         ]
         topics = client.get(f"/api/v1/people/{person}/topics").json()["topics"]
         assert {t["topic_slug"] for t in topics} == set(marts["topics"].query("person_id == @person")["topic_slug"])
@@ -151,7 +152,10 @@ def hide_people(path: Path, tmp_path: Path, marts) -> tuple[Path, dict[str, str]
     hidden = {registered[0]: "opted_out", registered[1]: "minor", unregistered[0]: "private"}
     with duckdb.connect(str(copy)) as conn:
         for person, why in hidden.items():
-            if why == "private":
+            if why == "private":  # the account view becomes a table we can edit, as if the network said so
+                conn.execute("create table intermediate.accounts_now as from intermediate.int_network_accounts")
+                conn.execute("drop view intermediate.int_network_accounts")
+                conn.execute("alter table intermediate.accounts_now rename to int_network_accounts")
                 conn.execute(
                     "update intermediate.int_network_accounts set is_private = true where account_key = ?", [person]
                 )
@@ -177,7 +181,7 @@ def test_nobody_unpublishable_appears_in_any_table_page_or_answer(run, marts, tm
     snapshot = serving / read_pointer(serving)["file"]
     with duckdb.connect(str(snapshot), read_only=True) as conn:
         columns = conn.execute(
-            "select table_name, column_name from duckdb_columns() where data_type = 'VARCHAR'"
+            "select table_name, column_name from duckdb_columns() where not internal and data_type = 'VARCHAR'"
         ).fetchall()
         for table, column in columns:
             found = conn.execute(f'select count(*) from {table} where "{column}" in ?', [list(hidden)]).fetchone()[0]
@@ -246,7 +250,7 @@ def test_a_browser_walks_the_site_with_no_console_error(site, marts, tmp_path):
         assert page.url.endswith(person_url(first))
         plot = page.locator("svg polyline").first
         box = plot.bounding_box()
-        assert box and box["width"] > 50 and box["height"] > 0, "the history plot is not drawn"
+        assert box and box["width"] > 50, "the history plot is not drawn"  # a steady score draws a flat line
         page.screenshot(path=str(shots / "profile.png"), full_page=True)
 
         topic_link = page.locator('a[href^="/topics/"]').first
@@ -264,7 +268,7 @@ def test_a_browser_walks_the_site_with_no_console_error(site, marts, tmp_path):
             perk.click()
             page.wait_for_load_state()
             page.screenshot(path=str(shots / "perk.png"), full_page=True)
-        visit(site + "/api/docs", "api-docs")
+        visit(site + "/api/docs")
         visit(site + "/search?q=" + quote(marts["leaderboard"]["person_id"].iloc[1]))
         browser.close()
     assert not problems, problems
