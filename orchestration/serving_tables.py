@@ -76,7 +76,13 @@ class ServingTables:
             self._perks,
         ):
             step(as_of)
-        return {"as_of": as_of.isoformat(), "formula_version": self.version, "history_days": HISTORY_DAYS}
+        (people,) = self.conn.execute("select count(*) from snapshot.people").fetchone()
+        return {
+            "as_of": as_of.isoformat(),
+            "formula_version": self.version,
+            "history_days": HISTORY_DAYS,
+            "people": people,
+        }
 
     # ------------------------------------------------------------------ who may be shown
     def _shown(self, as_of: date) -> None:

@@ -42,6 +42,7 @@ class Published:
     as_of: str
     formula_version: str
     replaced: bool  # False: this version was already the current one (nothing changed)
+    meta: dict  # what the pointer says: as_of, formula_version, history_days, people
 
 
 def publish(directory: Path, version: str, fill: Callable[[duckdb.DuckDBPyConnection], dict]) -> Published:
@@ -107,14 +108,14 @@ def _swap_in(directory: Path, building: Path, version: str, meta: dict) -> Publi
     current = read_pointer(directory)
     if current and current.get("version") == version and final.exists():
         building.unlink(missing_ok=True)  # the same content is already served: nothing changes for readers
-        return Published(version, final, current["as_of"], current["formula_version"], replaced=False)
+        return Published(version, final, current["as_of"], current["formula_version"], replaced=False, meta=current)
     os.replace(building, final)
     pointer = {"version": version, "file": final.name, **{k: str(v) for k, v in meta.items()}}
     staged = directory / f".{POINTER}.{os.getpid()}"
     staged.write_text(json.dumps(pointer, indent=2) + "\n")
     os.replace(staged, directory / POINTER)
     _prune(directory, keep={final.name})
-    return Published(version, final, pointer["as_of"], pointer["formula_version"], replaced=True)
+    return Published(version, final, pointer["as_of"], pointer["formula_version"], replaced=True, meta=pointer)
 
 
 def read_pointer(directory: Path) -> dict | None:

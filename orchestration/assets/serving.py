@@ -21,9 +21,12 @@ def serving_snapshot(context: AssetExecutionContext, duckdb: DuckDBResource, soc
     with duckdb.get_connection() as conn:
         published = publish_serving_snapshot(conn, social.pseudonym_salt)
     if published is None:
-        return MaterializeResult(metadata={"published": False})
+        return MaterializeResult(metadata={"note": "nothing scored yet: nothing published"})
+    said = "published" if published.replaced else "unchanged"
     return MaterializeResult(
         metadata={
+            "rows": int(published.meta.get("people", 0)),
+            "note": f"{said}: snapshot {published.version}, as of {published.as_of}",
             "version": published.version,
             "as_of": published.as_of,
             "formula_version": published.formula_version,
