@@ -1,6 +1,5 @@
 """The synthetic world: determinism, day-stability and the population mix the pipeline must handle."""
 
-import time
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -46,10 +45,9 @@ def test_shifting_end_date_keeps_overlapping_days(config, world):
     pd.testing.assert_frame_equal(world.persons.drop(columns=late), shifted.persons.drop(columns=late))
 
 
-def test_default_world_builds_fast():
-    started = time.perf_counter()
+def test_the_default_world_has_its_size():
+    """Its speed is the bench's business, not a timed unit test's."""
     world = build_world(WorldConfig(end_date=date(2026, 1, 31)))
-    assert time.perf_counter() - started < 2.0
     assert len(world.persons) == 200 and len(world.posts) > 1000
 
 
