@@ -56,7 +56,7 @@ browser:
 	  || { echo "The browser tests need Chromium: apt-get install chromium, or KLOUT_CHROMIUM=/path/to/chrome"; exit 1; }
 
 test: bootstrap lint browser
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=10
 
 ui: bootstrap
 	$(BIN)/dagster dev -w workspace.yaml -p $(UI_PORT)
