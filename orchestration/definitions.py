@@ -6,7 +6,6 @@ import os
 from datetime import date
 
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from connectors import NETWORKS
@@ -25,6 +24,7 @@ from .assets.scoring import leaderboard, score_changes_asset, scores_and_influen
 from .assets.serving import serving_snapshot
 from .assets.topics import kplus, perk_eligibility, person_topics, topic_leaderboards
 from .checks import all_gx_checks
+from .dbt_inprocess import InProcessDbtResource
 from .dbt_project import dbt_executable, dbt_project
 from .keys import REVIEW_GROUP
 from .partitions import PARTITIONS_START, daily_partitions
@@ -90,7 +90,7 @@ def build_definitions(social: SocialNetworks | None = None) -> Definitions:
         executor=in_process_executor,
         resources={
             "duckdb": DuckDBResource(database=warehouse_path()),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+            "dbt": InProcessDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
             "social": social or social_from_env(),
         },
     )

@@ -20,7 +20,7 @@ WAREHOUSE_ENV = "KLOUT_WAREHOUSE"
 def warehouse_path() -> str:
     path = Path(os.getenv(WAREHOUSE_ENV, REPO_ROOT / "data" / "warehouse.duckdb")).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    # dbt (a subprocess) reads the same variable in profiles.yml, so both always agree.
+    # dbt (in the run's process or a subprocess) reads the same variable in profiles.yml, so both always agree.
     os.environ[WAREHOUSE_ENV] = str(path)
     return str(path)
 

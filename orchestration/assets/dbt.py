@@ -1,4 +1,7 @@
-"""dbt models as partitioned assets: the partition window goes to dbt as --vars."""
+"""dbt models as partitioned assets: the partition window goes to dbt as --vars.
+
+The `dbt` resource is `InProcessDbtResource` (orchestration/dbt_inprocess.py): dbt runs in the run's
+process on a manifest parsed once, so a new window does not cost a process start and a re-parse."""
 
 import json
 

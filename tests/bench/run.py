@@ -5,6 +5,7 @@ leaderboards, perks) -> the GX checks, against a bare scan and a pandas peer.
     .venv/bin/python -m tests.bench.run --size medium        # 100k persons, ~10M interactions
     make bench BENCH_ARGS="--size medium --growth-scale 4"
     .venv/bin/python -m tests.bench.run --only serve         # the site alone: a 100k-person snapshot, profile p95
+    .venv/bin/python -m tests.bench.run --only dbt_overhead  # dbt's fixed cost per invocation (tiny world)
 
 Writes bench_results/<timestamp>.json and (unless --no-docs) docs/benchmarks.md. See docs/benchmarks.md.
 """
@@ -20,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tests.bench import report
-from tests.bench.stages import ROOT, run_child, run_dbt
+from tests.bench.stages import ROOT, run_child, run_dbt, run_dbt_cli
 from tests.bench.worldgen import DEFAULT_END, SIZES, interactions_between, truncate_history
 
 
@@ -50,8 +51,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--nx-edges", type=int, default=5_000_000)
     p.add_argument(
         "--only",
-        choices=["serve"],
-        help="run only this stage (serve: the site on a synthetic snapshot; no docs rewrite)",
+        choices=["serve", "dbt_overhead"],
+        help="run only this stage (serve: the site on a synthetic snapshot; dbt_overhead: dbt's fixed cost per"
+        " invocation on a tiny world; no docs rewrite)",
+    )
+    p.add_argument(
+        "--overhead-runs", type=int, default=3, help="dbt invocations timed per way of invoking (dbt_overhead)"
     )
     p.add_argument("--serve-persons", type=int, help="people in the serving snapshot (default 100,000, or --persons)")
     p.add_argument("--serve-topics", type=int, default=200, help="topics (with leaderboards) in the serving snapshot")
@@ -117,6 +122,86 @@ def serve_stage(a: argparse.Namespace, size: dict, work: Path) -> dict:
     return stage
 
 
+OVERHEAD_WORLD = dict(persons=300, days=3, posts_per_day=0.3)
+
+
+def dbt_overhead_stage(a: argparse.Namespace, work: Path) -> dict:
+    """dbt's fixed cost per invocation (issue 20, item 2), on a tiny world whose one-day windows cost
+    next to nothing to compute, so what is timed is start-up and parsing. Per way of invoking, the same
+    one-day windows (the world's last days, then an empty day after it), each a full `dbt build`:
+
+    - `subprocess_new_vars`: today's Dagster asset: a dbt process per run, in a fresh target dir seeded
+      with the project's `partial_parse.msgpack` (parsed without --vars, as `dbt parse` leaves it), then
+      `build --vars <window>`: a new window changes the vars, so dbt re-parses the whole project;
+    - `subprocess_same_vars`: the same command again in that target dir: the vars match, partial parse;
+    - `inprocess_manifest`: dbt's `dbtRunner` in one process, every window on the one parsed `Manifest`
+      (`dbtRunner(manifest=...)`); its import and parse are reported apart (paid once per process);
+    - `inprocess_resource`: the dbt asset's own path, `InProcessDbtResource.cli(...)` in that process
+      (dagster-dbt reading the events; its first invocation parses the manifest it then keeps).
+    """
+    wh = work / "warehouse.duckdb"
+    world = {**OVERHEAD_WORLD, "end_date": DEFAULT_END}
+    log(f"dbt_overhead: a {world['persons']}-person, {world['days']}-day world; setup build untimed")
+    run_child("generate", {"warehouse": str(wh), **world}, work / "generate")
+    first = DEFAULT_END - timedelta(days=world["days"] - 1)
+    setup = run_dbt(str(wh), first, DEFAULT_END, work / "setup")
+    base = work / "base_target"
+    base_parse = run_dbt_cli(str(wh), ["parse"], base, work / "base_logs")
+    windows = [DEFAULT_END - timedelta(days=i) for i in range(max(a.overhead_runs - 1, 0))]
+    windows.append(DEFAULT_END + timedelta(days=30))  # an empty window: nothing landed that day
+    windows = [d.isoformat() for d in windows]
+    new_vars, same_vars = [], []
+    for i, day in enumerate(windows):
+        target = work / f"sub_{i}" / "target"
+        target.mkdir(parents=True)
+        shutil.copy(base / "partial_parse.msgpack", target / "partial_parse.msgpack")
+        build = ["build", "--vars", json.dumps({"min_date": day, "max_date": day})]
+        new_vars.append({"day": day, **run_dbt_cli(str(wh), build, target, work / f"sub_{i}" / "logs")})
+        same_vars.append({"day": day, **run_dbt_cli(str(wh), build, target, work / f"sub_{i}" / "logs")})
+    target = work / "inproc" / "target"
+    target.mkdir(parents=True)
+    shutil.copy(base / "partial_parse.msgpack", target / "partial_parse.msgpack")
+    inproc = run_child(
+        "dbt_inprocess",
+        {"warehouse": str(wh), "days": windows, "target": str(target), "log_path": str(work / "inproc" / "logs")},
+        work / "inproc",
+    )
+    mean = lambda runs: round(sum(r["wall_s"] for r in runs) / len(runs), 3)  # noqa: E731
+    stage = {
+        "world": {**world, "first": first.isoformat()},
+        "windows": windows,
+        "setup_build_s": setup["wall_s"],
+        "nodes": setup["nodes"],
+        "base_parse_s": base_parse["wall_s"],
+        "modes": {
+            "subprocess_new_vars": {"runs": new_vars, "per_invocation_s": mean(new_vars)},
+            "subprocess_same_vars": {"runs": same_vars, "per_invocation_s": mean(same_vars)},
+            "inprocess_manifest": {
+                "runs": inproc["runs"],
+                "per_invocation_s": mean(inproc["runs"]),
+                "import_s": inproc["import_s"],
+                "parse_s": inproc["parse_s"],
+                "peak_rss_mb": inproc["peak_rss_mb"],
+            },
+            "inprocess_resource": {
+                "runs": inproc["resource_runs"],
+                "per_invocation_s": mean(inproc["resource_runs"]),
+                "per_invocation_after_first_s": mean(inproc["resource_runs"][1:] or inproc["resource_runs"]),
+            },
+        },
+        "asset_mode": "inprocess_resource",
+    }
+    for name, mode in stage["modes"].items():
+        log(
+            f"  {name}: {mode['per_invocation_s']}s per invocation ({', '.join(str(r['wall_s']) for r in mode['runs'])})"
+        )
+    m = stage["modes"]["inprocess_manifest"]
+    log(f"  in-process: import {m['import_s']}s + parse {m['parse_s']}s once per process")
+    if not a.keep:
+        wh.unlink(missing_ok=True)
+    return stage
+
+
 def main(argv=None) -> dict:
     a = parse_args(argv)
     if a.render:
@@ -148,6 +233,14 @@ def main(argv=None) -> dict:
         "stages": {},
     }
     stages = results["stages"]
+    if a.only == "dbt_overhead":
+        stages["dbt_overhead"] = dbt_overhead_stage(a, work / "dbt_overhead")
+        results["finished_at"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = out_dir / f"{stamp}-dbt_overhead.json"
+        out.write_text(json.dumps(results, indent=2, default=str))
+        log(f"results: {out}")
+        print(report.dbt_overhead_table(stages["dbt_overhead"]))
+        return results
     if a.only == "serve":
         stages["serve"] = serve_stage(a, size, work)
         results["finished_at"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -277,6 +370,7 @@ def main(argv=None) -> dict:
     log(f"  {stages['network_influence']['wall_s']}s")
 
     stages["serve"] = serve_stage(a, size, work)
+    stages["dbt_overhead"] = dbt_overhead_stage(a, work / "dbt_overhead")
 
     if not a.keep:
         for f in (wh, work / "backfilled.duckdb"):

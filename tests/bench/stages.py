@@ -106,6 +106,55 @@ def run_dbt(warehouse: str, first: date, last: date, workdir: Path, command: str
     }
 
 
+def _dbt_common_args(target: str, log_path: str) -> list[str]:
+    return [
+        "--profiles-dir",
+        str(ROOT / "dbt_project"),
+        "--project-dir",
+        str(ROOT / "dbt_project"),
+        "--target-path",
+        target,
+        "--log-path",
+        log_path,
+        "--quiet",
+    ]
+
+
+def parse_mode(log_dir: Path) -> str:
+    """How dbt parsed, from its debug log: `full` (and why), `partial`, or `none` (no parse logged)."""
+    text = "\n".join(p.read_text(errors="replace") for p in log_dir.glob("dbt.log*"))
+    if "Unable to do partial parsing because" in text:
+        return "full: " + text.split("Unable to do partial parsing because", 1)[1].splitlines()[0].strip()
+    return "partial" if "Partial parsing enabled" in text else "none"
+
+
+def run_dbt_cli(warehouse: str, args: list[str], target: Path, log_dir: Path) -> dict:
+    """One dbt CLI subprocess (`dbt <args>`) with its own target and log directories; wall, peak RSS
+    and how it parsed (see `parse_mode`)."""
+    env = {
+        **os.environ,
+        "KLOUT_WAREHOUSE": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+    }
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for old in log_dir.glob("dbt.log*"):
+        old.unlink()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [DBT, *args, *_dbt_common_args(str(target), str(log_dir))],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    out = proc.stdout.read().decode(errors="replace")
+    code, wall, rss = _reap(proc, t0)
+    if code != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed ({code}):\n{out[-4000:]}")
+    return {"wall_s": round(wall, 3), "peak_rss_mb": round(rss, 1), "parse": parse_mode(log_dir)}
+
+
 # ---------------------------------------------------------------------------------------------
 # in-process stages (run in the child)
 
@@ -406,6 +455,86 @@ def stage_serve(args: dict) -> dict:
     }
 
 
+def compiled_window(target: Path) -> tuple[str, str] | None:
+    """The (min_date, max_date) a build's compiled `replace_window` pre-hook deleted, read back from
+    run_results.json: proof that an invocation ran on ITS window, not the one a manifest was parsed with."""
+    import re
+
+    for node in json.loads((target / "run_results.json").read_text())["results"]:
+        if node["unique_id"] == "model.open_klout.fct_engagement_daily":
+            code = node.get("compiled_code") or ""
+            break
+    else:
+        return None
+    days = re.findall(r"cast\('(\d{4}-\d{2}-\d{2})' as date\)", code)
+    return (min(days), max(days)) if days else None
+
+
+def stage_dbt_inprocess(args: dict) -> dict:
+    """dbt's programmatic runner in this process: one parse (dbt's partial parse of the project-default
+    vars), then one `build --vars` per day on that same `Manifest` (`dbtRunner(manifest=...)`), timed
+    each: what an invocation costs once dbt is imported and the project parsed."""
+    os.environ["KLOUT_WAREHOUSE"] = args["warehouse"]
+    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
+    t0 = time.perf_counter()
+    from dbt.cli.main import dbtRunner
+
+    t_import = time.perf_counter()
+    target = Path(args["target"])
+    common = _dbt_common_args(str(target), args["log_path"])
+    parsed = dbtRunner().invoke(["parse", *common])
+    if not parsed.success:
+        raise RuntimeError(f"dbt parse failed: {parsed.exception}")
+    manifest = parsed.result
+    t_parse = time.perf_counter()
+    runs = []
+    for day in args["days"]:
+        s = time.perf_counter()
+        res = dbtRunner(manifest=manifest).invoke(
+            ["build", "--vars", json.dumps({"min_date": day, "max_date": day}), *common]
+        )
+        wall = time.perf_counter() - s
+        if not res.success:
+            raise RuntimeError(f"dbt build {day} failed: {res.exception}")
+        runs.append(
+            {
+                "day": day,
+                "wall_s": round(wall, 3),
+                "nodes": len(res.result.results),
+                "window": compiled_window(target),
+            }
+        )
+    # the dbt asset's own path: InProcessDbtResource.cli (its manifest parsed once, dagster-dbt reading the events)
+    from orchestration.dbt_inprocess import InProcessDbtResource
+    from orchestration.dbt_project import dbt_executable, dbt_project
+
+    resource = InProcessDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    resource_runs = []
+    for i, day in enumerate(args["days"]):
+        s = time.perf_counter()
+        invocation = resource.cli(
+            ["build", "--vars", json.dumps({"min_date": day, "max_date": day})],
+            target_path=target.parent / f"resource_{i}",
+        ).wait()
+        wall = time.perf_counter() - s
+        resource_runs.append(
+            {
+                "day": day,
+                "wall_s": round(wall, 3),
+                "nodes": len(invocation.get_artifact("run_results.json")["results"]),
+                "window": compiled_window(invocation.target_path),
+                "parse": "once per process" if i else "first: parses the manifest",
+            }
+        )
+    return {
+        "import_s": round(t_import - t0, 3),
+        "parse_s": round(t_parse - t_import, 3),
+        "runs": runs,
+        "resource_runs": resource_runs,
+        "wall_s": round(time.perf_counter() - t0, 3),
+    }
+
+
 STAGES = {
     "generate": stage_generate,
     "serve": stage_serve,
@@ -414,6 +543,7 @@ STAGES = {
     "bare_scan": stage_bare_scan,
     "pandas_peer": stage_pandas_peer,
     "network": stage_network,
+    "dbt_inprocess": stage_dbt_inprocess,
 }
 
 

@@ -22,6 +22,7 @@ STAGES = {
     "growth_persons",
     "network_influence",
     "serve",
+    "dbt_overhead",
 }
 # the daily job's assets downstream of dbt, by key (op names may change; keys do not)
 DOWNSTREAM = {
@@ -58,6 +59,8 @@ def test_bench_smoke(tmp_path, dbt_manifest):
             "2000",
             "--nx-edges",
             "20000",
+            "--overhead-runs",
+            "1",
             "--out-dir",
             str(tmp_path),
             "--no-docs",
@@ -109,6 +112,14 @@ def test_bench_smoke(tmp_path, dbt_manifest):
         0 < serve["profile"]["p50_ms"] <= serve["profile"]["p95_ms"]
         and summary["targets"]["serve_profile"]["pass"] is None
     )
+    overhead = saved["stages"]["dbt_overhead"]  # one (empty) window, each way of invoking dbt
+    assert set(overhead["modes"]) == set(report.DBT_OVERHEAD_MODES)
+    assert all(len(m["runs"]) == 1 and m["per_invocation_s"] > 0 for m in overhead["modes"].values())
+    assert overhead["modes"]["subprocess_new_vars"]["runs"][0]["parse"].startswith("full")
+    assert overhead["modes"]["subprocess_same_vars"]["runs"][0]["parse"] == "partial"
+    for mode in ("inprocess_manifest", "inprocess_resource"):  # each ran on its own window, not the parse's
+        assert [tuple(r["window"]) for r in overhead["modes"][mode]["runs"]] == [(d, d) for d in overhead["windows"]]
+    assert summary["targets"]["dbt_overhead"]["pass"] is not None
     assert results["summary"] == saved["summary"]
     markdown = report.markdown(saved, files[0])
     assert "GX checks' share of a day's run" in markdown and "`marts/scores`" in markdown
