@@ -63,6 +63,7 @@ class NetworkLanding:
             consenting,
             landed,
             self.social.pseudonym_salt,
+            workers=self.social.fetch_workers,
         )
         with self.lock:
             self.registry.record_accounts(self.network, resolved)
