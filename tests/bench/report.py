@@ -94,7 +94,7 @@ def landing_table(stage: dict) -> str:
         )
     table = "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
     nets = [
-        ("network", "fault-free s", "requests", "waiting", "faults s", "requests", "waiting", "rows"),
+        ("network", "fault-free s", "requests", "waiting", "faults s", "requests", "waiting", "rows written"),
         ("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"),
     ]
     clean, faulty = stage["fault_free"]["networks"], stage["faults"]["networks"]
@@ -115,7 +115,8 @@ def landing_table(stage: dict) -> str:
     per_network = "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in nets)
     head = (
         f"Default sandbox world: {stage['persons']} persons, {stage['days']} days ({stage['first']}...{stage['last']}),"
-        f" fault-free and {stage['fault_rate']:.0%} faults. {landing_line(stage)}."
+        f" fault-free and {stage['fault_rate']:.0%} faults, {stage['fault_free'].get('fetch_workers', 4)} accounts of a"
+        f" network fetched at once. {landing_line(stage)}."
     )
     diffs = "".join(f"\n- {d}" for d in stage["differences"])
     return head + "\n\n" + table + "\n\n" + per_network + ("\n\nRows that differ:\n" + diffs if diffs else "")
@@ -574,7 +575,9 @@ def markdown(r: dict, json_path) -> str:
             "threads' time spent waiting on rate limits are `raw_networks`' own metadata per network, summed",
             "(requests), over the step (requests/s) and weighted by each network's landing time (waiting). The",
             "two warehouses' raw tables are compared by row count and an order-free hash of their rows (less",
-            "`fetched_at`).",
+            "`fetched_at` and the sandbox's address, a free port some payloads' URLs carry). Per network, its",
+            "landing time (requests / requests/s), and the rows it wrote over the days (a row rewritten on a",
+            "later day counts again; `rows` above is what the warehouse holds at the end).",
             "",
         ]
         if when:

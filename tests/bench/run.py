@@ -59,6 +59,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--landing-days", type=int, default=14, help="daily partitions landed (make run's 14)")
     p.add_argument("--landing-fault-rate", type=float, default=0.1, help="the faulty landing's sandbox fault rate")
     p.add_argument(
+        "--landing-fetch-workers", type=int, help="accounts of a network fetched at once (default: the resource's)"
+    )
+    p.add_argument(
         "--landing-networks",
         help="comma-separated networks to land (default: every registered network, as make run does)",
     )
@@ -152,6 +155,7 @@ def landing_stage(a: argparse.Namespace, work: Path) -> dict:
                 "last": last,
                 "fault_rate": rate,
                 "networks": a.landing_networks.split(",") if a.landing_networks else None,
+                "fetch_workers": a.landing_fetch_workers,
             },
             work / f"landing_{label}",
         )
@@ -230,7 +234,7 @@ def main(argv=None) -> dict:
         log(f"results: {out}")
         if not a.no_docs and Path(a.docs_json).exists():  # only this section of the docs changes
             merged = report.merge_stage(json.loads(Path(a.docs_json).read_text()), "landing", results)
-            Path(a.docs_json).write_text(json.dumps(merged, indent=2, default=str) + "\n")
+            Path(a.docs_json).write_text(json.dumps(merged, indent=1, default=str))  # as committed: a small diff
             Path(a.docs).write_text(report.markdown(merged, _shown(Path(a.docs_json))))
             log(f"table: {a.docs} (landing section; the rest re-rendered from {a.docs_json})")
         print(report.landing_table(stages["landing"]))
