@@ -86,6 +86,7 @@ def meta_rate_signal(headers: Mapping[str, str], body: Mapping[str, Any], now: f
         remaining=max(0, int(USAGE_CEILING - used)),
         limit=USAGE_CEILING,
         reset_at=now + USAGE_READING_S,
+        reset_exact=True,  # our reading's age, not a reset Meta announced: no slack on top
         backoff_seconds=regain_minutes * 60,
     )
 

@@ -71,6 +71,25 @@ class NetworkClient(Protocol):
         optional: without it, payloads are kept as fetched."""
 
 
+class ResolvedOnce:
+    """`client` whose successful `resolve_account` answers are kept, for one day's landing: the
+    privacy gate resolves every tracked handle, and the collect that follows reads the same
+    accounts, so each is fetched once a day instead of twice (fewer requests to retry or wait
+    for). A failed resolution is not kept: the collect tries again and reports it."""
+
+    def __init__(self, client: NetworkClient):
+        self._client = client
+        self._resolved: dict[str, AccountSnapshot] = {}
+
+    def resolve_account(self, handle: str) -> AccountSnapshot:
+        if handle not in self._resolved:
+            self._resolved[handle] = self._client.resolve_account(handle)
+        return self._resolved[handle]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 @dataclass(frozen=True)
 class AccountFailure:
     network: str

@@ -12,6 +12,7 @@ became unmeasured is `orchestration.forgetting`'s job.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from connectors.http import ConnectorError, HttpStatusError, NotConnected
@@ -88,16 +89,24 @@ def gate_for(
     consenting_handles: list[str],
     landed_ids: set[str],
     salt: str,
+    workers: int = 1,
 ) -> tuple[PrivacyGate, dict[str, str]]:
     """The gate of `network` and its unmeasured people's accounts (account id -> person id, also
     returned for the registry). `unmeasured_accounts` are known account ids, `unmeasured_handles`
     handles to resolve now (both -> person id); measured are the tracked accounts (resolved now,
-    or landed before), nobody else; private accounts are allowed only for consenting handles."""
+    or landed before), nobody else; private accounts are allowed only for consenting handles.
+    Handles are resolved `workers` at a time (within the client's shared rate budget), so one
+    handle's retries and Retry-After pauses do not hold up every other resolution."""
     owners = dict(unmeasured_accounts)
-    for handle, person in sorted(unmeasured_handles.items()):
-        if account_id := resolved_id(client, handle, tolerate_failure=False):
-            owners[account_id] = person
-    consented = {i for i in (resolved_id(client, h) for h in consenting_handles) if i}
-    measured = ({i for i in (resolved_id(client, h) for h in tracked) if i} | landed_ids) - set(owners)
+    unmeasured = sorted(unmeasured_handles.items())
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=f"gate-{network}") as pool:
+        # results in the order given, whatever the timing; an unmeasured handle's failure raises
+        for (_, person), account_id in zip(
+            unmeasured, pool.map(lambda h: resolved_id(client, h, tolerate_failure=False), [h for h, _ in unmeasured])
+        ):
+            if account_id:
+                owners[account_id] = person
+        consented = {i for i in pool.map(lambda h: resolved_id(client, h), consenting_handles) if i}
+        measured = ({i for i in pool.map(lambda h: resolved_id(client, h), tracked) if i} | landed_ids) - set(owners)
     gate = PrivacyGate(network, frozenset(owners), salt, frozenset(consented - set(owners)), frozenset(measured))
     return gate, owners

@@ -41,6 +41,9 @@ class RateSignal:
     limit: int | None = None
     reset_at: float | None = None
     backoff_seconds: float = 0.0
+    # `reset_at` is a time we set on our own clock (how long a reading stands), not one a server
+    # announced and may have rounded: the window renews exactly then, without the reset slack
+    reset_exact: bool = False
 
 
 class BudgetExhausted(Exception):
@@ -73,6 +76,7 @@ class RateBudget:
         # Servers round their reset times (to the second, or the millisecond) and clocks drift:
         # a window is only taken as renewed this long after its announced reset.
         self.reset_slack = reset_slack
+        self._slack = reset_slack  # the current window's: none when its reset is our own (RateSignal.reset_exact)
         self._clock, self._sleep = clock, sleep
         self._signals = signals
         self._lock = threading.Lock()
@@ -122,7 +126,7 @@ class RateBudget:
         waits = [self._backoff_until - now]
         if self._remaining is not None:
             if self._remaining - self.safety_margin < 1:
-                waits.append(self._reset_at + self.reset_slack - now if self._reset_at else self.unknown_reset_wait)
+                waits.append(self._reset_at + self._slack - now if self._reset_at else self.unknown_reset_wait)
             elif self._remaining - self.safety_margin - self._in_flight < 1:
                 waits.append(_POLL)
         elif self.max_requests is not None:
@@ -138,7 +142,7 @@ class RateBudget:
 
     def _roll(self, now: float) -> None:
         """Start a new window once the announced reset has passed."""
-        if self._reset_at is not None and now >= self._reset_at + self.reset_slack:
+        if self._reset_at is not None and now >= self._reset_at + self._slack:
             self._remaining, self._reset_at = self._limit, None
         day = datetime.fromtimestamp(now, self.quota_zone).date()
         if day != self._units_day:
@@ -189,10 +193,10 @@ class RateBudget:
             return False
         if signal.limit is not None:
             self._limit = signal.limit
-        self._observe(signal.remaining, signal.reset_at, now)
+        self._observe(signal.remaining, signal.reset_at, now, slack=0.0 if signal.reset_exact else None)
         return True
 
-    def _observe(self, remaining: int, reset_at: float | None, now: float) -> None:
+    def _observe(self, remaining: int, reset_at: float | None, now: float, slack: float | None = None) -> None:
         """Responses of one window can arrive out of order: keep the lowest remaining. A response
         about a window that is already over (it was in flight across the reset) says nothing about
         the current one; adopting its past reset would refill the budget early."""
@@ -202,7 +206,8 @@ class RateBudget:
         if same_window and self._remaining is not None:
             remaining = min(remaining, self._remaining)
         self._remaining = remaining
-        self._reset_at = reset_at if reset_at is not None else self._reset_at
+        if reset_at is not None:
+            self._reset_at, self._slack = reset_at, self.reset_slack if slack is None else slack
 
     @staticmethod
     def _parse_reset(value: str | None, now: float) -> float | None:

@@ -16,7 +16,7 @@ from datetime import date
 
 import duckdb
 
-from connectors.ingest import collect_day
+from connectors.ingest import ResolvedOnce, collect_day
 from connectors.landing import NETWORK_TABLES, LandingReport, ensure_raw_tables, land_day, lookback_reaction_keys
 from connectors.privacy import gate_for
 
@@ -54,8 +54,9 @@ class NetworkLanding:
             handles = self.tracked_handles(day, set(handles_of))
             consenting = self.registry.consenting_private_handles(self.network)
             landed = self.warehouse.landed_account_ids(self.network)
+        client = ResolvedOnce(self.client)  # the gate's resolutions serve the collect too
         gate, resolved = gate_for(
-            self.client,
+            client,
             self.network,
             {a: p for n, a, p in unmeasured.accounts if n == self.network},
             handles_of,
@@ -63,12 +64,13 @@ class NetworkLanding:
             consenting,
             landed,
             self.social.pseudonym_salt,
+            workers=self.social.fetch_workers,
         )
         with self.lock:
             self.registry.record_accounts(self.network, resolved)
             seen = lookback_reaction_keys(self.conn, self.network, day, self.social.lookback_days)
         batch = collect_day(
-            self.client,
+            client,
             handles,
             day,
             lookback_days=self.social.lookback_days,

@@ -6,6 +6,7 @@ leaderboards, perks) -> the GX checks, against a bare scan and a pandas peer.
     make bench BENCH_ARGS="--size medium --growth-scale 4"
     .venv/bin/python -m tests.bench.run --only serve         # the site alone: a 100k-person snapshot, profile p95
     .venv/bin/python -m tests.bench.run --only dbt_overhead  # dbt's fixed cost per invocation (tiny world)
+    .venv/bin/python -m tests.bench.run --only landing       # landing the default sandbox world, 0% and 10% faults
 
 Writes bench_results/<timestamp>.json and (unless --no-docs) docs/benchmarks.md. See docs/benchmarks.md.
 """
@@ -51,12 +52,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--nx-edges", type=int, default=5_000_000)
     p.add_argument(
         "--only",
-        choices=["serve", "dbt_overhead"],
-        help="run only this stage (serve: the site on a synthetic snapshot; dbt_overhead: dbt's fixed cost per"
-        " invocation on a tiny world; no docs rewrite)",
+        choices=["serve", "dbt_overhead", "landing"],
+        help="run only this stage (serve: the site on a synthetic snapshot, no docs rewrite; dbt_overhead: dbt's"
+        " fixed cost per invocation on a tiny world, no docs rewrite; landing: the default sandbox world landed"
+        " fault-free and with faults, its section merged into --docs-json and the docs re-rendered)",
     )
     p.add_argument(
         "--overhead-runs", type=int, default=3, help="dbt invocations timed per way of invoking (dbt_overhead)"
+    )
+    p.add_argument("--landing-persons", type=int, default=200, help="persons in the landed sandbox world (make run's)")
+    p.add_argument("--landing-days", type=int, default=14, help="daily partitions landed (make run's 14)")
+    p.add_argument("--landing-fault-rate", type=float, default=0.1, help="the faulty landing's sandbox fault rate")
+    p.add_argument(
+        "--landing-fetch-workers", type=int, help="accounts of a network fetched at once (default: the resource's)"
+    )
+    p.add_argument(
+        "--landing-networks",
+        help="comma-separated networks to land (default: every registered network, as make run does)",
+    )
+    p.add_argument(
+        "--docs-json",
+        default=str(ROOT / "docs" / "benchmarks.json"),
+        help="the results the docs are rendered from: --only landing merges its stage into them",
     )
     p.add_argument("--serve-persons", type=int, help="people in the serving snapshot (default 100,000, or --persons)")
     p.add_argument("--serve-topics", type=int, default=200, help="topics (with leaderboards) in the serving snapshot")
@@ -202,6 +219,58 @@ def dbt_overhead_stage(a: argparse.Namespace, work: Path) -> dict:
     return stage
 
 
+def landing_stage(a: argparse.Namespace, work: Path) -> dict:
+    """The default sandbox world (make run's: 200 persons, every network, 14 days) landed through the
+    real connectors into a scratch DuckDB, fault-free then with faults, each in its own process."""
+    last = DEFAULT_END - timedelta(days=1)  # make run lands the days before the world's last (today)
+    first = last - timedelta(days=a.landing_days - 1)
+    runs = {}
+    for label, rate in (("fault_free", 0.0), ("faults", a.landing_fault_rate)):
+        log(f"landing: {a.landing_persons} persons, {a.landing_days} days ({first}...{last}), fault rate {rate}")
+        warehouse = work / f"landing_{label}.duckdb"
+        warehouse.unlink(missing_ok=True)
+        runs[label] = run_child(
+            "landing",
+            {
+                "warehouse": str(warehouse),
+                "persons": a.landing_persons,
+                "world_days": max(30, a.landing_days + 1),  # the sandbox's default 30 days, or enough
+                "end_date": DEFAULT_END,
+                "first": first,
+                "last": last,
+                "fault_rate": rate,
+                "networks": a.landing_networks.split(",") if a.landing_networks else None,
+                "fetch_workers": a.landing_fetch_workers,
+            },
+            work / f"landing_{label}",
+        )
+        r = runs[label]
+        log(
+            f"  {r['wall_s']}s ({r['networks_s']}s raw_networks), {r['requests']:,} requests,"
+            f" {r['requests_per_second']}/s, {r['rate_limit_wait_share']:.1%} waiting, {r['rows']:,} rows,"
+            f" {r['failed_accounts']} failed accounts"
+        )
+        if not a.keep:
+            warehouse.unlink(missing_ok=True)
+    stage = {
+        "persons": a.landing_persons,
+        "days": a.landing_days,
+        "first": first,
+        "last": last,
+        "fault_rate": a.landing_fault_rate,
+        **runs,
+        "differences": report.landing_differences(runs["fault_free"], runs["faults"]),
+    }
+    log(report.landing_line(stage))
+    return stage
+
+
+def _shown(path: Path) -> Path:
+    """A results file as the docs name it: relative to the repository when inside it."""
+    path = path.resolve()
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def main(argv=None) -> dict:
     a = parse_args(argv)
     if a.render:
@@ -248,6 +317,20 @@ def main(argv=None) -> dict:
         out.write_text(json.dumps(results, indent=2, default=str))
         log(f"results: {out}")
         print(report.serve_table(stages["serve"]))
+        return results
+
+    if a.only == "landing":
+        stages["landing"] = landing_stage(a, work)
+        results["finished_at"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = out_dir / f"{stamp}-landing.json"
+        out.write_text(json.dumps(results, indent=2, default=str))
+        log(f"results: {out}")
+        if not a.no_docs and Path(a.docs_json).exists():  # only this section of the docs changes
+            merged = report.merge_stage(json.loads(Path(a.docs_json).read_text()), "landing", results)
+            Path(a.docs_json).write_text(json.dumps(merged, indent=1, default=str))  # as committed: a small diff
+            Path(a.docs).write_text(report.markdown(merged, _shown(Path(a.docs_json))))
+            log(f"table: {a.docs} (landing section; the rest re-rendered from {a.docs_json})")
+        print(report.landing_table(stages["landing"]))
         return results
 
     log(f"generating {size['persons']:,} persons x {size['days']} days into {wh}")
@@ -371,6 +454,7 @@ def main(argv=None) -> dict:
 
     stages["serve"] = serve_stage(a, size, work)
     stages["dbt_overhead"] = dbt_overhead_stage(a, work / "dbt_overhead")
+    stages["landing"] = landing_stage(a, work)
 
     if not a.keep:
         for f in (wh, work / "backfilled.duckdb"):
@@ -381,7 +465,7 @@ def main(argv=None) -> dict:
     out.write_text(json.dumps(results, indent=2, default=str))
     log(f"results: {out}")
     if not a.no_docs:
-        Path(a.docs).write_text(report.markdown(results, out.relative_to(ROOT) if out.is_relative_to(ROOT) else out))
+        Path(a.docs).write_text(report.markdown(results, _shown(out)))
         log(f"table: {a.docs}")
     print(report.summary_table(results))
     return results

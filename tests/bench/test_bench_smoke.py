@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from expectations.runner import suite_names
 from tests.bench import report, run
 from tests.bench.worldgen import NETWORKS
+
+DOCS_JSON = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.json"
 
 STAGES = {
     "generate",
@@ -23,6 +26,7 @@ STAGES = {
     "network_influence",
     "serve",
     "dbt_overhead",
+    "landing",
 }
 # the daily job's assets downstream of dbt, by key (op names may change; keys do not)
 DOWNSTREAM = {
@@ -61,6 +65,12 @@ def test_bench_smoke(tmp_path, dbt_manifest):
             "20000",
             "--overhead-runs",
             "1",
+            "--landing-persons",
+            "30",
+            "--landing-days",
+            "2",
+            "--landing-networks",
+            "mastodon,bluesky",
             "--out-dir",
             str(tmp_path),
             "--no-docs",
@@ -120,6 +130,90 @@ def test_bench_smoke(tmp_path, dbt_manifest):
     for mode in ("inprocess_manifest", "inprocess_resource"):  # each ran on its own window, not the parse's
         assert [tuple(r["window"]) for r in overhead["modes"][mode]["runs"]] == [(d, d) for d in overhead["windows"]]
     assert summary["targets"]["dbt_overhead"]["pass"] is not None
+    landing = saved["stages"]["landing"]  # a small world: timed and compared, not judged
+    assert landing["persons"] == 30 and landing["days"] == 2 and summary["targets"]["landing_faults"]["pass"] is None
+    for name in ("fault_free", "faults"):
+        run_ = landing[name]
+        assert run_["requests"] > 0 and run_["rows"] > 0 and run_["failed_accounts"] == 0, run_
+        assert set(run_["networks"]) == {"mastodon", "bluesky"} and 0 <= run_["rate_limit_wait_share"] <= 1
+        assert {"raw_platform", "privacy__unmeasured_persons", "raw_networks"} <= set(run_["steps"]), run_["steps"]
+    assert landing["faults"]["fault_rate"] == 0.1 and landing["fault_free"]["fault_rate"] == 0
+    assert landing["differences"] == [] and landing["fault_free"]["tables"] == landing["faults"]["tables"]
     assert results["summary"] == saved["summary"]
     markdown = report.markdown(saved, files[0])
     assert "GX checks' share of a day's run" in markdown and "`marts/scores`" in markdown
+    assert "### Landing (issue 20)" in markdown
+
+
+def _landing(clean_s: float, faulty_s: float) -> dict:
+    """A landing stage's results as the harness writes them (two runs of 10 posts each)."""
+
+    def landing_run(wall_s: float, rate: float) -> dict:
+        network = {"requests": 100, "requests_per_second": 10.0, "rate_limit_wait_share": 0.1}
+        network |= {"failed_accounts": 0, "rows": 10, "seconds": 10.0}
+        return {
+            "wall_s": wall_s,
+            "networks_s": wall_s - 1,
+            "fault_rate": rate,
+            "requests": 100,
+            "requests_per_second": 10.0,
+            "rate_limit_wait_share": 0.1,
+            "failed_accounts": 0,
+            "rows": 10,
+            "peak_rss_mb": 300.0,
+            "networks": {"mastodon": network},
+            "tables": {"mastodon_posts": {"rows": 10, "hash": "1"}},
+        }
+
+    return {
+        "persons": 200,
+        "days": 14,
+        "first": "2026-03-17",
+        "last": "2026-03-30",
+        "fault_rate": 0.1,
+        "fault_free": landing_run(clean_s, 0.0),
+        "faults": landing_run(faulty_s, 0.1),
+        "differences": [],
+    }
+
+
+def _outside_landing(markdown: str) -> list[str]:
+    """The document's lines less the landing section and the landing target's row."""
+    lines, inside = [], False
+    for line in markdown.splitlines():
+        if line.startswith("#"):
+            inside = line == "### Landing (issue 20)"
+        if not inside and not line.startswith(f"| {report.TARGETS['landing_faults']} |"):
+            lines.append(line)
+    return lines
+
+
+def test_landing_alone_replaces_only_its_section():
+    """`--only landing` re-renders the docs from the committed results with its stage swapped in:
+    every other line is what it was, and the verdict needs the time and the same rows."""
+    full = json.loads(DOCS_JSON.read_text())
+    full["stages"].pop("landing", None)  # the committed results as a full run left them
+    before = report.markdown({**full, "summary": report.summarise(full)}, "docs/benchmarks.json")
+    partial = {
+        "started_at": "20260101T000000Z",
+        "argv": ["--only", "landing"],
+        "machine": {"loadavg_at_start": [1.0, 1.0, 1.0]},
+        "stages": {"landing": _landing(10.0, 14.0)},
+    }
+    merged = report.merge_stage(full, "landing", partial)
+    after = report.markdown(merged, "docs/benchmarks.json")
+    assert "### Landing (issue 20)" not in before and "### Landing (issue 20)" in after
+    assert _outside_landing(after) == _outside_landing(before)
+    assert "Run alone (`--only landing`, 20260101T000000Z" in after and "| 14.0 | 13.0 | 100 |" in after
+    assert merged["stages"]["backfill"] == full["stages"]["backfill"]
+    assert merged["summary"]["targets"]["landing_faults"]["pass"] is True  # 1.4x
+    slower = report.merge_stage(full, "landing", {**partial, "stages": {"landing": _landing(10.0, 16.0)}})
+    assert slower["summary"]["targets"]["landing_faults"]["pass"] is False  # 1.6x
+    differ = _landing(10.0, 12.0)
+    differ["faults"]["tables"] = {"mastodon_posts": {"rows": 9, "hash": "2"}}
+    differ["differences"] = report.landing_differences(differ["fault_free"], differ["faults"])
+    assert differ["differences"] == ["raw.mastodon_posts: 10 rows fault-free, 9 with faults"]
+    wrong = report.merge_stage(full, "landing", {**partial, "stages": {"landing": differ}})
+    assert wrong["summary"]["targets"]["landing_faults"]["pass"] is False  # fast, but other rows
+    small = report.merge_stage(full, "landing", {**partial, "stages": {"landing": {**_landing(10, 11), "persons": 30}}})
+    assert small["summary"]["targets"]["landing_faults"]["pass"] is None  # not the default world: not judged

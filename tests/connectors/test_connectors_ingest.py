@@ -1,10 +1,12 @@
 import json
 
+import pytest
 from connector_helpers import b_did, bluesky_client, mastodon_client
 from connector_worlds import DAY, BlueskyWorld, MastodonWorld, at
 from responses import matchers
 
-from connectors.ingest import collect_day, reaction_key
+from connectors.http import ConnectorError
+from connectors.ingest import AccountSnapshot, ResolvedOnce, collect_day, reaction_key
 
 ACCOUNT_COLUMNS = ["network", "account_id", "handle", "partition_day", "fetched_at", "payload"]
 POST_COLUMNS = ["network", "post_id", "account_id", "created_at", "partition_day", "fetched_at", "payload"]
@@ -129,3 +131,33 @@ def test_unchanged_counters_spare_the_reaction_endpoints(rsps, clock):
     landed = {reaction_key(r) for r in first.reactions}
     collect_day(mastodon_client(clock), ["alice"], DAY, seen_reaction_keys=landed)
     assert len(reaction_calls()) == called_before
+
+
+class _Resolver:
+    """Counts resolutions; `flaky` fails its first one."""
+
+    network = "mastodon"
+
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def resolve_account(self, handle):
+        self.calls.append(handle)
+        if handle == "flaky" and self.calls.count("flaky") == 1:
+            raise ConnectorError("mastodon", "/lookup", handle, "HTTP 503")
+        return AccountSnapshot(f"id-{handle}", handle, {"acct": handle})
+
+    def recent_posts(self, account):
+        return iter(())
+
+
+def test_a_day_resolves_each_account_once_and_retries_a_failed_one():
+    inner = _Resolver()
+    client = ResolvedOnce(inner)
+    assert client.resolve_account("a") == client.resolve_account("a") == AccountSnapshot("id-a", "a", {"acct": "a"})
+    with pytest.raises(ConnectorError):
+        client.resolve_account("flaky")
+    assert client.resolve_account("flaky").account_id == "id-flaky"  # a failure is not kept
+    assert inner.calls == ["a", "flaky", "flaky"]
+    assert client.network == "mastodon" and list(client.recent_posts(None)) == []  # the rest is the client's
+    assert getattr(client, "account_is_private", None) is None  # what the client lacks, it still lacks

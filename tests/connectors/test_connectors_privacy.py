@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from connectors.ingest import without_accounts
-from connectors.privacy import PSEUDONYM_PREFIX, PrivacyGate
+import threading
+
+import pytest
+
+from connectors.http import HttpStatusError
+from connectors.ingest import AccountSnapshot, without_accounts
+from connectors.privacy import PSEUDONYM_PREFIX, PrivacyGate, gate_for
 
 ROW = {
     "network": "mastodon",
@@ -60,3 +65,44 @@ def test_a_quoted_posts_author_goes_whole_handle_and_name_with_it():
         "author": {"did": "did:plc:me"},
         "embed": {"record": {"value": {"text": "hi"}}},
     }
+
+
+class _MeetingClient:
+    """Resolves `<name>` to `id-<name>` (404 for `gone*`, a server error for `broken*`); every
+    resolution first waits at a barrier of `meet`, which only concurrent resolutions pass."""
+
+    network = "mastodon"
+
+    def __init__(self, meet: int):
+        self.barrier = threading.Barrier(meet, timeout=10)
+
+    def resolve_account(self, handle: str) -> AccountSnapshot:
+        self.barrier.wait()
+        if handle.startswith("gone"):
+            raise HttpStatusError("mastodon", "/lookup", handle, "HTTP 404", status=404)
+        if handle.startswith("broken"):
+            raise HttpStatusError("mastodon", "/lookup", handle, "HTTP 503", status=503)
+        return AccountSnapshot(f"id-{handle}", handle, {})
+
+
+def test_the_gate_resolves_handles_workers_at_a_time_to_the_same_gate():
+    """One handle's retries and pauses no longer hold up the others': with 4 workers, 4
+    resolutions meet at the barrier (one at a time would break it); the gate is what it was."""
+    tracked = ["a", "b", "gone1", "c", "d", "e", "f", "g"]
+    gate, owners = gate_for(
+        _MeetingClient(4), "mastodon", {"known": "p9"}, {"u1": "p1", "u2": "p2", "u3": "p3", "u4": "p4"},
+        tracked, ["a", "b", "c", "d"], {"landed"}, "s", workers=4,
+    )  # fmt: skip
+    assert owners == {"known": "p9", "id-u1": "p1", "id-u2": "p2", "id-u3": "p3", "id-u4": "p4"}
+    assert gate.excluded_account_ids == frozenset(owners)
+    assert gate.consented_private_ids == {"id-a", "id-b", "id-c", "id-d"}
+    assert gate.measured_account_ids == {f"id-{h}" for h in tracked if h != "gone1"} | {"landed"}
+
+
+def test_an_unmeasured_handle_that_cannot_be_resolved_still_stops_the_gate():
+    with pytest.raises(HttpStatusError):
+        gate_for(_MeetingClient(1), "mastodon", {}, {"broken": "p1", "u": "p2"}, ["a"], [], set(), "s", workers=4)
+    with pytest.raises(threading.BrokenBarrierError):  # one at a time never meets a second resolution
+        client = _MeetingClient(2)
+        client.barrier = threading.Barrier(2, timeout=0.5)
+        gate_for(client, "mastodon", {}, {}, ["a", "b"], [], set(), "s", workers=1)

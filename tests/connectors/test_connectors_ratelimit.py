@@ -6,7 +6,7 @@ import pytest
 from connector_helpers import FakeClock, http
 
 from connectors.http import RateBudgetError
-from connectors.ratelimit import BudgetExhausted, RateBudget
+from connectors.ratelimit import BudgetExhausted, RateBudget, RateSignal
 
 
 def budget(clock, **options):
@@ -192,6 +192,21 @@ def test_a_window_is_renewed_only_after_its_reset_plus_slack(clock):
     rb.settle({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.now) + 10)})
     rb.acquire()
     assert clock.sleeps == [pytest.approx(11.0)]  # the clock starts on a whole second
+
+
+def test_a_reset_of_our_own_clock_is_waited_exactly_then_slack_applies_again(clock):
+    """A reading's own expiry (Meta's usage, RateSignal.reset_exact) is not a server's rounded
+    reset: no slack on it (a throttled answer would otherwise hold every thread twice as long);
+    the next window announced by a server gets its slack back."""
+    signal = {"value": RateSignal(remaining=0, limit=95, reset_at=clock.now + 1.0, reset_exact=True)}
+    rb = RateBudget(clock=clock.time, sleep=clock.sleep, reset_slack=1.0, signals=lambda h, b, now: signal["value"])
+    spend(rb)
+    rb.acquire()
+    assert clock.sleeps == [pytest.approx(1.0)]
+    signal["value"] = None
+    rb.settle({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.now) + 10)})
+    rb.acquire()
+    assert clock.sleeps[1:] == [pytest.approx(11.0)]
 
 
 def test_a_response_from_a_finished_window_does_not_refill_the_budget(clock):
