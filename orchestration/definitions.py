@@ -55,7 +55,7 @@ def social_from_env() -> SocialNetworks:
         tokens={name: EnvVar(token_env(name)) for name in APIS if os.getenv(token_env(name))},
         public_accounts=[a for a in _env("KLOUT_PUBLIC_ACCOUNTS", "").split(",") if a],
         lookback_days=int(_env("KLOUT_LOOKBACK_DAYS", "7")),
-        fetch_workers=int(_env("KLOUT_FETCH_WORKERS", "4")),
+        fetch_workers=int(_env("KLOUT_FETCH_WORKERS", "8")),
         pseudonym_salt=salt or SocialNetworks.model_fields["pseudonym_salt"].default,
         sandbox_persons=int(_env("KLOUT_SANDBOX_PERSONS", "200")),
         sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
