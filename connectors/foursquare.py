@@ -22,7 +22,6 @@ shared budget reads them), and a refused request is 403 `rate_limit_exceeded`, r
 from __future__ import annotations
 
 import heapq
-import json
 import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from typing import Any
 
 from connectors.http import ConnectorError, HttpClient, HttpStatusError, MalformedResponse, NotConnected
 from connectors.ingest import AccountSnapshot, Post, Reaction
-from connectors.registry import NetworkSpec
+from connectors.registry import NetworkSpec, parse_person_tokens
 
 NETWORK = "foursquare"
 DEFAULT_BASE_URL = "https://api.foursquare.com"
@@ -47,18 +46,9 @@ COUNTED = ("friends", "checkins", "tips")
 
 
 def tokens_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """`FOURSQUARE_TOKENS` (JSON object handle -> token); an unreadable value is an error that
-    never quotes it."""
-    raw = environ.get(TOKENS_ENV)
-    if not raw:
-        return {}
-    try:
-        tokens = json.loads(raw)
-    except ValueError:
-        raise ValueError(f"{TOKENS_ENV} is not valid JSON (expected an object handle -> token)") from None
-    if not isinstance(tokens, dict) or not all(isinstance(v, str) for v in tokens.values()):
-        raise ValueError(f"{TOKENS_ENV} must be a JSON object of handle -> token strings")
-    return {str(handle).lower(): token for handle, token in tokens.items() if token}
+    """`FOURSQUARE_TOKENS` (JSON object handle -> token), for the client used outside Dagster; the
+    Dagster resource passes the same variable as an `EnvVar`."""
+    return parse_person_tokens(TOKENS_ENV, environ.get(TOKENS_ENV))
 
 
 def error_type(body: Any) -> str | None:

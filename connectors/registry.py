@@ -4,6 +4,7 @@ assets, GX suites, resource settings, the sandbox's check) derives the network l
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,20 @@ class NetworkSpec:
     # an API that reads only its owner's data (Foursquare): each person's own token, from this env
     # var (JSON handle -> token; in production the platform's token store), none for the network
     person_tokens_env: str | None = None
+
+
+def parse_person_tokens(env_name: str, raw: str | None) -> dict[str, str]:
+    """A person-token store's value (JSON object handle -> token), handles lower-cased; an
+    unreadable value is an error that names the variable and never quotes the value."""
+    if not raw:
+        return {}
+    try:
+        tokens = json.loads(raw)
+    except ValueError:
+        raise ValueError(f"{env_name} is not valid JSON (expected an object handle -> token)") from None
+    if not isinstance(tokens, dict) or not all(isinstance(v, str) for v in tokens.values()):
+        raise ValueError(f"{env_name} must be a JSON object of handle -> token strings")
+    return {str(handle).lower(): token for handle, token in tokens.items() if token}
 
 
 def discover_networks() -> dict[str, NetworkSpec]:

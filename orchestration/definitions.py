@@ -53,6 +53,11 @@ def social_from_env() -> SocialNetworks:
         mode=_env("KLOUT_MODE", "sandbox"),
         base_urls={name: os.environ[base_url_env(name)] for name in APIS if os.getenv(base_url_env(name))},
         tokens={name: EnvVar(token_env(name)) for name in APIS if os.getenv(token_env(name))},
+        person_tokens={
+            name: EnvVar(spec.person_tokens_env)
+            for name, spec in NETWORKS.items()
+            if spec.person_tokens_env and os.getenv(spec.person_tokens_env)
+        },
         public_accounts=[a for a in _env("KLOUT_PUBLIC_ACCOUNTS", "").split(",") if a],
         lookback_days=int(_env("KLOUT_LOOKBACK_DAYS", "7")),
         fetch_workers=int(_env("KLOUT_FETCH_WORKERS", "8")),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import date
@@ -14,6 +13,7 @@ from connectors import NETWORKS, make_client
 from connectors.http import HttpClient, credentials_from_env
 from connectors.ingest import NetworkClient
 from connectors.platform import PlatformClient
+from connectors.registry import parse_person_tokens
 
 _SANDBOXES: dict[tuple, object] = {}
 PLATFORM = "platform"
@@ -61,6 +61,9 @@ class SocialNetworks(ConfigurableResource):
     base_urls: dict[str, str] = {}
     # network or "platform" -> API token (EnvVar references, masked in the UI)
     tokens: dict[str, str] = {}
+    # network -> its person-token store (JSON handle -> each person's own token), an EnvVar reference,
+    # for an API that reads only its owner's data (Foursquare: FOURSQUARE_TOKENS)
+    person_tokens: dict[str, str] = {}
     public_accounts: list[str] = []  # "network:handle", tracked besides registered profiles' links
     lookback_days: int = 7
     # accounts of one network fetched at once, within the network's rate budget; 8 because the bench's
@@ -104,6 +107,8 @@ class SocialNetworks(ConfigurableResource):
             if self.sandbox is not None and NETWORKS[network].person_tokens_env:
                 # the sandbox's token store: each connected person's own token
                 client.use_tokens(self.sandbox.person_tokens(network))
+            elif NETWORKS[network].person_tokens_env:
+                client.use_tokens(self._person_tokens(network))
             if self.sandbox is not None and hasattr(client, "now"):
                 # a client that measures an API's horizon by the clock (X's 7-day search) measures
                 # the sandbox's, as the real API's is the real one
@@ -120,10 +125,14 @@ class SocialNetworks(ConfigurableResource):
         if self.tokens.get(network) or credentials_from_env(spec.env_prefix):
             return None
         if spec.person_tokens_env:
-            if os.environ.get(spec.person_tokens_env):
+            if self._person_tokens(network):
                 return None
             return f"skipped: no credentials (set {spec.person_tokens_env}: each person's own token)"
         return f"skipped: no credentials (set {token_env(network)} or {spec.env_prefix}_API_KEY)"
+
+    def _person_tokens(self, network: str) -> dict[str, str]:
+        spec = NETWORKS[network]
+        return parse_person_tokens(spec.person_tokens_env, self.person_tokens.get(network))
 
     def platform_skip_reason(self) -> str | None:
         """Our platform API is optional in live mode: without it only KLOUT_PUBLIC_ACCOUNTS are measured."""

@@ -188,6 +188,18 @@ def test_without_person_tokens_the_live_network_is_skipped_with_one_clear_line(m
         monkeypatch.delenv(name, raising=False)
     live = SocialNetworks(mode="live")
     assert live.skip_reason("foursquare") == "skipped: no credentials (set FOURSQUARE_TOKENS: each person's own token)"
+    connected = SocialNetworks(mode="live", person_tokens={"foursquare": json.dumps(TOKENS)})
+    assert connected.skip_reason("foursquare") is None
+    assert connected.client("foursquare")._tokens == {h.lower(): t for h, t in TOKENS.items()}
+
+
+def test_the_dagster_resource_gets_the_token_store_as_an_EnvVar_never_its_value(monkeypatch):
+    from dagster import EnvVar
+
+    from orchestration.definitions import social_from_env
+
     monkeypatch.setenv("FOURSQUARE_TOKENS", json.dumps(TOKENS))
-    assert live.skip_reason("foursquare") is None
+    assert social_from_env().person_tokens == {"foursquare": EnvVar("FOURSQUARE_TOKENS")}
+    monkeypatch.delenv("FOURSQUARE_TOKENS")
+    assert social_from_env().person_tokens == {}
     assert SPEC.person_tokens_env == "FOURSQUARE_TOKENS" and SPEC.credentials_required
