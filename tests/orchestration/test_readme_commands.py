@@ -18,6 +18,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -190,17 +191,7 @@ def ask(port: int) -> dict | None:
 
 def test_make_ui_loads_the_code_location_with_every_asset_group(repo):
     port = free_port()
-    log = repo / "ui.log"
-    with open(log, "w") as out:
-        ui = subprocess.Popen(
-            ["make", "-o", ".venv/.installed", "ui", f"UI_PORT={port}"],
-            cwd=repo,
-            env=user_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with started_make(repo, "ui", f"UI_PORT={port}") as (ui, log):
         entry, deadline = None, time.monotonic() + 240
         while time.monotonic() < deadline and ui.poll() is None:
             answer = ask(port)
@@ -215,8 +206,26 @@ def test_make_ui_loads_the_code_location_with_every_asset_group(repo):
         assert location["__typename"] == "RepositoryLocation", f"{location.get('message')}\n{log.read_text()[-3000:]}"
         groups = {g["groupName"] for repo_ in location["repositories"] for g in repo_["assetGroups"]}
         assert GROUPS <= groups
+
+
+@contextmanager
+def started_make(repo: Path, target: str, *args: str):
+    """`make <target>` running in the background as the user starts it, in its own process group
+    (log in <repo>/<target>.log); everything it started is stopped on the way out."""
+    log = repo / f"{target}.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            ["make", "-o", ".venv/.installed", target, *args],
+            cwd=repo,
+            env=user_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process, log
     finally:
-        stop_group(ui)
+        stop_group(process)
 
 
 def stop_group(process: subprocess.Popen) -> None:
@@ -247,17 +256,8 @@ def test_make_serve_shows_the_leaderboard_and_profiles_of_the_last_run(repo, ran
         top = conn.execute(
             "select person_id from marts.leaderboard where day = ? order by rank limit 1", [LAST]
         ).fetchone()
-    port, log = free_port(), repo / "serve.log"
-    with open(log, "w") as out:
-        serve = subprocess.Popen(
-            ["make", "-o", ".venv/.installed", "serve", f"SERVE_PORT={port}"],
-            cwd=repo,
-            env=user_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    port = free_port()
+    with started_make(repo, "serve", f"SERVE_PORT={port}") as (serve, log):
         deadline, status = time.monotonic() + 60, None
         while time.monotonic() < deadline and serve.poll() is None:
             try:
@@ -270,8 +270,6 @@ def test_make_serve_shows_the_leaderboard_and_profiles_of_the_last_run(repo, ran
         assert get(f"http://127.0.0.1:{port}/people/{top[0]}")[0] == 200
         assert get(f"http://127.0.0.1:{port}/api/v1/people/{top[0]}")[0] == 200
         assert f"http://127.0.0.1:{port}" in log.read_text()  # it says where
-    finally:
-        stop_group(serve)
 
 
 def test_make_export_then_make_erase_a_person(repo, ran):
