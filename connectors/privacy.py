@@ -100,13 +100,19 @@ def gate_for(
     owners = dict(unmeasured_accounts)
     unmeasured = sorted(unmeasured_handles.items())
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=f"gate-{network}") as pool:
-        # results in the order given, whatever the timing; an unmeasured handle's failure raises
-        for (_, person), account_id in zip(
-            unmeasured, pool.map(lambda h: resolved_id(client, h, tolerate_failure=False), [h for h, _ in unmeasured])
-        ):
-            if account_id:
-                owners[account_id] = person
-        consented = {i for i in pool.map(lambda h: resolved_id(client, h), consenting_handles) if i}
-        measured = ({i for i in pool.map(lambda h: resolved_id(client, h), tracked) if i} | landed_ids) - set(owners)
+        # every resolution is queued at once (no barrier between the three kinds), and results are
+        # read in the order given, whatever the timing; an unmeasured handle's failure raises
+        strict = [pool.submit(resolved_id, client, h, tolerate_failure=False) for h, _ in unmeasured]
+        consenting = [pool.submit(resolved_id, client, h) for h in consenting_handles]
+        tracking = [pool.submit(resolved_id, client, h) for h in tracked]
+        try:
+            for (_, person), account_id in zip(unmeasured, (f.result() for f in strict)):
+                if account_id:
+                    owners[account_id] = person
+        except Exception:
+            pool.shutdown(cancel_futures=True)  # the day stops here: ask nothing more
+            raise
+        consented = {i for i in (f.result() for f in consenting) if i}
+        measured = ({i for i in (f.result() for f in tracking) if i} | landed_ids) - set(owners)
     gate = PrivacyGate(network, frozenset(owners), salt, frozenset(consented - set(owners)), frozenset(measured))
     return gate, owners

@@ -99,6 +99,14 @@ def test_the_gate_resolves_handles_workers_at_a_time_to_the_same_gate():
     assert gate.measured_account_ids == {f"id-{h}" for h in tracked if h != "gone1"} | {"landed"}
 
 
+def test_the_three_kinds_of_handle_are_resolved_at_once_not_one_kind_after_another():
+    """One unmeasured handle, one consenting and two tracked meet at a barrier of 4: a pause in
+    one kind's resolution no longer holds up the next kind's."""
+    gate, owners = gate_for(_MeetingClient(4), "mastodon", {}, {"u": "p1"}, ["a", "b"], ["c"], set(), "s", workers=4)
+    assert owners == {"id-u": "p1"} and gate.consented_private_ids == {"id-c"}
+    assert gate.measured_account_ids == {"id-a", "id-b"}
+
+
 def test_an_unmeasured_handle_that_cannot_be_resolved_still_stops_the_gate():
     with pytest.raises(HttpStatusError):
         gate_for(_MeetingClient(1), "mastodon", {}, {"broken": "p1", "u": "p2"}, ["a"], [], set(), "s", workers=4)
