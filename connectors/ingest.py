@@ -195,7 +195,7 @@ def _collect_account(
     stamp = {"partition_day": day, "fetched_at": fetched_at}
 
     account = client.resolve_account(handle)
-    if account.account_id in privacy.excluded_account_ids:
+    if privacy.excludes(account.account_id):  # unmeasured, or not measured today (private, unconsented)
         return None, [], [], []
     flag = getattr(client, "account_is_private", None)
 

@@ -64,6 +64,7 @@ class MastodonClient:
 
     def resolve_account(self, handle: str) -> AccountSnapshot:
         found = self.lookup_account(handle)
+        self._locked[found["id"]] = bool(found.get("locked"))  # today's word, for the privacy gate
         return AccountSnapshot(found["id"], found.get("acct") or handle, found)
 
     def recent_posts(self, account: AccountSnapshot) -> Iterator[Post]:

@@ -34,6 +34,9 @@ class PrivacyGate:
     # reactor, not landed as a mention target), so nobody is measured who neither registered nor
     # was listed as a public account
     measured_account_ids: frozenset[str] | None = None
+    # tracked accounts the network marks private whose owners did not consent: not measured, and
+    # remembered so that what was landed while they were public is forgotten too
+    private_account_ids: frozenset[str] = field(default_factory=frozenset)
 
     def allows(self, account_id: str) -> bool:
         """Known to be measurable whatever the network's privacy flag says."""
@@ -94,7 +97,8 @@ def gate_for(
     """The gate of `network` and its unmeasured people's accounts (account id -> person id, also
     returned for the registry). `unmeasured_accounts` are known account ids, `unmeasured_handles`
     handles to resolve now (both -> person id); measured are the tracked accounts (resolved now,
-    or landed before), nobody else; private accounts are allowed only for consenting handles.
+    or landed before), nobody else; private accounts are allowed only for consenting handles (a
+    tracked account the network marks private today is left out: `gate.private_account_ids`).
     Handles are resolved `workers` at a time (within the client's shared rate budget), so one
     handle's retries and Retry-After pauses do not hold up every other resolution."""
     owners = dict(unmeasured_accounts)
@@ -113,6 +117,11 @@ def gate_for(
             pool.shutdown(cancel_futures=True)  # the day stops here: ask nothing more
             raise
         consented = {i for i in (f.result() for f in consenting) if i}
-        measured = ({i for i in (f.result() for f in tracking) if i} | landed_ids) - set(owners)
-    gate = PrivacyGate(network, frozenset(owners), salt, frozenset(consented - set(owners)), frozenset(measured))
+        resolved = {i for i in (f.result() for f in tracking) if i}
+    flag = getattr(client, "account_is_private", None)  # read from today's resolution where it can be
+    private = {i for i in resolved - consented if flag and flag(i)}
+    measured = (resolved | landed_ids) - set(owners) - private
+    gate = PrivacyGate(
+        network, frozenset(owners), salt, frozenset(consented - set(owners)), frozenset(measured), frozenset(private)
+    )
     return gate, owners

@@ -30,7 +30,7 @@ import duckdb
 import pandas as pd
 
 from connectors.privacy import PrivacyGate
-from domain.privacy import MINOR, unmeasured_on
+from domain.privacy import MINOR, PRIVATE, unmeasured_on
 
 SCHEMA = "privacy"
 REGISTRY_TABLES = frozenset(
@@ -60,11 +60,21 @@ class Unmeasured:
         """`network:account_id` (the staging key, and an unregistered account's person id) -> (network, id)."""
         return {f"{network}:{account}": (network, account) for network, account, _ in self.accounts}
 
-    def needles(self) -> set[str]:
-        """Every string that names one of them: person ids, account ids and keys, handles."""
+    def needles(self, network: str | None = None) -> set[str]:
+        """Every string that names one of them in a table of `network` (None: a table of no one
+        network): person ids, account ids and keys, a registered person's handles, and the handles
+        of `network`'s accounts that are their own person (the same string on another network
+        is somebody else's account)."""
         return (
-            self.person_ids | {a for _, a, _ in self.accounts} | set(self.account_keys) | {h for _, h in self.handles}
+            self.person_ids
+            | {a for _, a, _ in self.accounts}
+            | set(self.account_keys)
+            | {h for (n, h), p in self.handles.items() if not _is_account_person(p) or n == network}
         )
+
+    def scoped_handles(self) -> set[tuple[str, str]]:
+        """(network, handle) of the accounts that are their own person: needles in `network`'s tables only."""
+        return {(n, h) for (n, h), p in self.handles.items() if _is_account_person(p)}
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -108,6 +118,10 @@ class WarehousePrivacy:
             " (network varchar, account_id varchar, person_id varchar)"
         )
         c.execute(f"create table if not exists {SCHEMA}.erasures (person_id varchar, erased_at timestamptz)")
+        # tracked accounts their network marks private (no owner's consent), by the gate's latest word
+        c.execute(
+            f"create table if not exists {SCHEMA}.private_accounts (network varchar, account_id varchar, seen_on date)"
+        )
         c.execute(
             f"create table if not exists {SCHEMA}.audits (run_id varchar, audited_at timestamptz,"
             " through_day date, tables_searched integer, findings integer)"
@@ -152,6 +166,10 @@ class WarehousePrivacy:
         partition after someone left never brings them back."""
         self.ensure_registry()
         reasons = unmeasured_on(self.profiles_on(date.max), day, self.erased())
+        for network, account_id in self.conn.execute(
+            f"select network, account_id from {SCHEMA}.private_accounts order by 1, 2"
+        ).fetchall():  # the account is the unmeasured one (its owner may be measured elsewhere)
+            reasons.setdefault(f"{network}:{account_id}", PRIVATE)
         return self.identified(reasons)
 
     def identified(self, reasons: dict[str, str]) -> Unmeasured:
@@ -229,6 +247,30 @@ class WarehousePrivacy:
                 [network, account_id, person_id, network, account_id, person_id],
             )
 
+    def record_privacy_flags(self, network: str, private: set[str], public: set[str], day: date) -> set[str]:
+        """The gate's word on tracked accounts: `private` ones (unconsented) are not measured from
+        now on and what was landed of them is forgotten; one seen `public` again is measured again.
+        Returns the accounts newly seen private."""
+        self.ensure_registry()
+        known = {
+            a
+            for (a,) in self.conn.execute(
+                f"select account_id from {SCHEMA}.private_accounts where network = ?", [network]
+            ).fetchall()
+        }
+        if public:
+            self.conn.execute(
+                f"delete from {SCHEMA}.private_accounts where network = ? and account_id in (select unnest(?))",
+                [network, sorted(public)],
+            )
+        for account_id in sorted(private):
+            self.conn.execute(
+                f"insert into {SCHEMA}.private_accounts select ?, ?, ? where not exists (select 1 from"
+                f" {SCHEMA}.private_accounts where network = ? and account_id = ?)",
+                [network, account_id, day, network, account_id],
+            )
+        return set(private) - known
+
     def write_registry(self, unmeasured: Unmeasured) -> None:
         frame = pd.DataFrame(sorted(unmeasured.reasons.items()), columns=["person_id", "reason"])
         self.conn.register("_unmeasured", frame)
@@ -285,9 +327,11 @@ class WarehousePrivacy:
 
     def _register_needles(self, unmeasured: Unmeasured) -> None:
         """Temp tables: every needle, and each account's pseudonym in raw-id and key form."""
+        scoped = sorted(unmeasured.scoped_handles())
         self.conn.execute(
-            "create or replace temp table _needles as select unnest(?::varchar[]) as needle",
-            [sorted(unmeasured.needles())],
+            "create or replace temp table _needles as select unnest(?::varchar[]) as needle, null::varchar as network"
+            " union all select unnest(?::varchar[]), unnest(?::varchar[])",
+            [sorted(unmeasured.needles()), [h for _, h in scoped], [n for n, _ in scoped]],
         )
         pairs = []
         for network, account, _ in sorted(unmeasured.accounts):
@@ -305,14 +349,13 @@ class WarehousePrivacy:
         if not unmeasured.reasons:
             return report
         self._register_needles(unmeasured)
-        pattern = _quoted_pattern(unmeasured.needles())
         self.conn.execute("begin transaction")
         try:
             if tables is None:
                 self._purge_registry(unmeasured, report)
             for table, columns in self.text_columns(base_tables_only=True).items():
                 if tables is None or table in tables:
-                    self._purge_table(table, columns, pattern, report)
+                    self._purge_table(table, columns, unmeasured, report)
             self.conn.execute("commit")
         except Exception:
             self.conn.execute("rollback")
@@ -337,7 +380,11 @@ class WarehousePrivacy:
             ).fetchone()[0],
         )
 
-    def _purge_table(self, table: str, columns: list[tuple[str, str]], pattern: str, report: PurgeReport) -> None:
+    def _purge_table(
+        self, table: str, columns: list[tuple[str, str]], unmeasured: Unmeasured, report: PurgeReport
+    ) -> None:
+        network = _table_network(table, unmeasured)
+        pattern, needles = _quoted_pattern(unmeasured.needles(network)), _needle_set(network)
         names = [c for c, _ in columns]
         key = next((c for c in ("reactor_account_key", "reactor_account_id") if c in names), None)
         reactor = [c for c in names if _PSEUDONYMISED.match(c)] if key else []
@@ -363,7 +410,7 @@ class WarehousePrivacy:
             )
         others = [c for c in names if _IDENTIFIER.match(c)]  # reactor columns too: whatever still names them
         if others:
-            where = " or ".join(f"{c} in (select needle from _needles)" for c in others)
+            where = " or ".join(f"{c} in {needles}" for c in others)
             report.add(f"{table} (deleted)", self.conn.execute(f"delete from {table} where {where}").fetchone()[0])
         for column, kind in columns:
             if kind == "JSON":
@@ -384,16 +431,15 @@ class WarehousePrivacy:
         if not unmeasured.reasons:
             return findings
         self._register_needles(unmeasured)
-        pattern = _quoted_pattern(unmeasured.needles())
         for table, columns in self.text_columns(base_tables_only=False).items():
+            network = _table_network(table, unmeasured)
+            pattern, needles = _quoted_pattern(unmeasured.needles(network)), _needle_set(network)
             for column, kind in columns:
                 if kind == "JSON":
                     sql = f"select count(*) from {table} where regexp_matches({column}::varchar, ?)"
                     hits = self.conn.execute(sql, [pattern]).fetchone()[0]
                 else:
-                    hits = self.conn.execute(
-                        f"select count(*) from {table} where {column} in (select needle from _needles)"
-                    ).fetchone()[0]
+                    hits = self.conn.execute(f"select count(*) from {table} where {column} in {needles}").fetchone()[0]
                 if hits:
                     findings.append(Finding(table, column, hits))
         if self._exists("raw.platform_profiles"):
@@ -426,7 +472,6 @@ class WarehousePrivacy:
         """Everything the warehouse holds about one person, registry included: table -> rows."""
         subject = self.identified({person_id: "subject"})
         self._register_needles(subject)
-        pattern = _quoted_pattern(subject.needles())
         rows = self.conn.execute(
             """select c.table_schema || '.' || c.table_name, list(c.column_name order by c.ordinal_position),
                       list(c.data_type order by c.ordinal_position)
@@ -440,8 +485,10 @@ class WarehousePrivacy:
         ).fetchall()
         export: dict[str, list[dict]] = {}
         for table, columns, kinds in rows:
+            network = _table_network(table, subject)
+            pattern, needles = _quoted_pattern(subject.needles(network)), _needle_set(network)
             where = " or ".join(
-                f"regexp_matches({c}::varchar, ?)" if k == "JSON" else f"{c} in (select needle from _needles)"
+                f"regexp_matches({c}::varchar, ?)" if k == "JSON" else f"{c} in {needles}"
                 for c, k in zip(columns, kinds)
             )
             frame = self.conn.execute(
@@ -492,6 +539,27 @@ class WarehousePrivacy:
             [request_id, kind, requested_by, at, subject, json.dumps(row_counts, sort_keys=True)],
         )
         return request_id
+
+
+def _is_account_person(person_id: str) -> bool:
+    """An unregistered account is its own person, `network:account_id`; a registered one is not."""
+    return ":" in person_id
+
+
+def _table_network(table: str, unmeasured: Unmeasured) -> str | None:
+    """The network whose own table this is (`raw.<network>_*`, `staging.stg_<network>__*`), if any
+    scoped handle is of that network."""
+    name = table.split(".", 1)[-1].strip('"')
+    for network in {n for n, _ in unmeasured.scoped_handles()}:
+        if name.startswith((f"{network}_", f"stg_{network}__")):
+            return network
+    return None
+
+
+def _needle_set(network: str | None) -> str:
+    """SQL for the registered needles that apply to a table of `network` (names are the registry's own)."""
+    scoped = f" or network = '{network}'" if network else ""
+    return f"(select needle from _needles where network is null{scoped})"
 
 
 def _quoted_pattern(needles: set[str]) -> str:

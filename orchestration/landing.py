@@ -68,6 +68,11 @@ class NetworkLanding:
         )
         with self.lock:
             self.registry.record_accounts(self.network, resolved)
+            newly_private = self.registry.record_privacy_flags(
+                self.network, set(gate.private_account_ids), set(gate.measured_account_ids or ()), day
+            )
+            if newly_private:  # landed while public: forgotten everywhere now, before anything reads it
+                self.registry.purge(self.registry.unmeasured(day))
             seen = lookback_reaction_keys(self.conn, self.network, day, self.social.lookback_days)
         batch = collect_day(
             client,

@@ -7,6 +7,7 @@ from responses import matchers
 
 from connectors.http import ConnectorError
 from connectors.ingest import AccountSnapshot, ResolvedOnce, collect_day, reaction_key
+from connectors.privacy import gate_for
 
 ACCOUNT_COLUMNS = ["network", "account_id", "handle", "partition_day", "fetched_at", "payload"]
 POST_COLUMNS = ["network", "post_id", "account_id", "created_at", "partition_day", "fetched_at", "payload"]
@@ -161,3 +162,33 @@ def test_a_day_resolves_each_account_once_and_retries_a_failed_one():
     assert inner.calls == ["a", "flaky", "flaky"]
     assert client.network == "mastodon" and list(client.recent_posts(None)) == []  # the rest is the client's
     assert getattr(client, "account_is_private", None) is None  # what the client lacks, it still lacks
+
+
+class _LockedResolver(_Resolver):
+    """`locked` is an account its network marks private today; posts asked for are counted."""
+
+    def account_is_private(self, account_id):
+        return account_id == "id-locked"
+
+    def recent_posts(self, account):
+        self.calls.append(f"posts of {account.handle}")
+        return iter(())
+
+
+def test_a_tracked_account_turned_private_is_neither_fetched_nor_landed():
+    inner = _LockedResolver()
+    client = ResolvedOnce(inner)
+    gate, _ = gate_for(client, "mastodon", {}, {}, ["a", "locked"], [], set(), "s")
+    batch = collect_day(client, ["a", "locked"], DAY, seen_reaction_keys=set(), privacy=gate)
+    assert [a["handle"] for a in batch.accounts] == ["a"] and not batch.failures
+    assert "posts of a" in inner.calls and "posts of locked" not in inner.calls
+
+
+def test_mastodon_knows_an_account_is_locked_from_its_lookup_without_asking_again(rsps, clock):
+    world = MastodonWorld(rsps)
+    world.serve()
+    client = mastodon_client(clock, retries=1)
+    account = client.resolve_account("alice")
+    asked = len(rsps.calls)
+    assert client.account_is_private(account.account_id) is False
+    assert len(rsps.calls) == asked

@@ -114,3 +114,20 @@ def test_an_unmeasured_handle_that_cannot_be_resolved_still_stops_the_gate():
         client = _MeetingClient(2)
         client.barrier = threading.Barrier(2, timeout=0.5)
         gate_for(client, "mastodon", {}, {}, ["a", "b"], [], set(), "s", workers=1)
+
+
+class _LockedClient(_MeetingClient):
+    """`locked*` handles are accounts their network marks private today."""
+
+    def __init__(self):
+        super().__init__(1)
+
+    def account_is_private(self, account_id: str) -> bool:
+        return account_id.startswith("id-locked")
+
+
+def test_a_tracked_account_its_network_marks_private_is_not_measured_unless_its_owner_consents():
+    gate, _ = gate_for(_LockedClient(), "mastodon", {}, {}, ["a", "locked1", "locked2"], ["locked2"], set(), "s")
+    assert gate.private_account_ids == {"id-locked1"}
+    assert gate.measured_account_ids == {"id-a", "id-locked2"}
+    assert gate.excludes("id-locked1") and not gate.excludes("id-locked2")

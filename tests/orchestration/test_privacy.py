@@ -197,3 +197,30 @@ def test_erasure_by_the_dagster_job_forgets_them_now(history, world, tmp_path, d
         kinds = [k for (k,) in conn.execute(f"select kind from {SCHEMA}.requests").fetchall()]
         erased = [p for (p,) in conn.execute(f"select person_id from {SCHEMA}.erasures").fetchall()]
     assert kinds == ["erase"] and erased == [person]
+
+
+def test_a_public_account_that_turns_private_is_forgotten_everywhere_and_measured_again_once_public(
+    history, world, tmp_path
+):
+    """The gate's word that a tracked, unregistered account is now private (its owner never
+    consented) forgets every row landed while it was public, in every table; seen public again, it
+    is measured again."""
+    path, _, _, (_, _, last) = history
+    copy = str(tmp_path / "w.duckdb")
+    shutil.copy(path, copy)
+    public = world.public_handles[world.public_handles.network == "mastodon"].iloc[0]
+    person = f"mastodon:{public.account_id}"
+    with duckdb.connect(copy) as conn:
+        assert conn.execute("select count(*) from marts.scores where person_id = ?", [person]).fetchone()[0] > 0
+        registry = WarehousePrivacy(conn, SALT)
+        assert registry.record_privacy_flags("mastodon", {public.account_id}, set(), last) == {public.account_id}
+        assert registry.record_privacy_flags("mastodon", {public.account_id}, set(), last) == set()  # known now
+        unmeasured = registry.unmeasured(last)
+        assert unmeasured.reasons[person] == "private_without_consent"
+        registry.purge(unmeasured)
+        assert registry.audit(unmeasured) == []
+    assert traces(copy, {person, public.account_id, public.handle}) == []
+    with duckdb.connect(copy) as conn:
+        registry = WarehousePrivacy(conn, SALT)
+        registry.record_privacy_flags("mastodon", set(), {public.account_id}, last + timedelta(days=1))
+        assert person not in registry.unmeasured(last).reasons
