@@ -143,7 +143,16 @@ def _by_size(items: dict) -> dict:
 def generation_entry(results: dict) -> dict:
     """A run's world generation as the per-size table shows it."""
     g = results["stages"]["generate"]
-    keys = ("reactions", "posts", "accounts_landed", "wall_s", "persons_per_s", "interactions_per_s", "peak_rss_mb")
+    keys = (
+        "reactions",
+        "posts",
+        "accounts_landed",
+        "wall_s",
+        "cpu_s",
+        "persons_per_s",
+        "interactions_per_s",
+        "peak_rss_mb",
+    )
     return {
         "persons": results["world"]["persons"],
         "days": results["world"]["days"],
@@ -202,13 +211,15 @@ def generation_by_size(docs: dict) -> list[str]:
         "",
         "`tests/bench/worldgen.py` alone (`--only generate`, or a full run's first stage), in its own process.",
         "",
-        "| size | persons | days | interactions | posts | wall s | persons/s | interactions/s | peak RSS MB | run |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "CPU s is the process's user + system time over every thread (what the work costs on a shared machine).",
+        "",
+        "| size | persons | days | interactions | posts | wall s | CPU s | persons/s | interactions/s | peak RSS MB | run |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for size, g in gen.items():
         lines.append(
             f"| `{size}` | {g['persons']:,} | {g['days']} | {g.get('reactions', 0):,} | {g.get('posts', 0):,} |"
-            f" {g.get('wall_s')} | {g.get('persons_per_s', '')} | {g.get('interactions_per_s', '')} |"
+            f" {g.get('wall_s')} | {g.get('cpu_s', '')} | {g.get('persons_per_s', '')} | {g.get('interactions_per_s', '')} |"
             f" {g.get('peak_rss_mb', '')} | {g['started_at']} |"
         )
     return lines + [""]

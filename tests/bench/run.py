@@ -113,7 +113,7 @@ def generate_stage(wh: Path, end: date, size: dict, work: Path) -> dict:
     log(f"generating {size['persons']:,} persons x {size['days']} days into {wh}")
     stage = run_child("generate", {"warehouse": str(wh), "end_date": end, **size}, work)
     log(
-        f"  {stage['reactions']:,} interactions, {stage['posts']:,} posts in {stage['wall_s']}s:"
+        f"  {stage['reactions']:,} interactions, {stage['posts']:,} posts in {stage['wall_s']}s ({stage['cpu_s']} CPU s):"
         f" {stage['persons_per_s']:,} persons/s, {stage['interactions_per_s']:,} interactions/s,"
         f" peak RSS {stage['peak_rss_mb']} MB"
     )
@@ -323,7 +323,7 @@ def start_background(a: argparse.Namespace, argv: list[str]) -> dict:
 def _docs_lock(docs_json: Path):
     """One writer of the docs at a time: two background runs (medium, large) may finish together."""
     docs_json.parent.mkdir(parents=True, exist_ok=True)
-    with open(docs_json.with_name(docs_json.name + ".lock"), "w") as lock:
+    with open(docs_json, "a") as lock:  # the file itself (rewritten in place), no lock file left behind
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -335,7 +335,8 @@ def publish(a: argparse.Namespace, results: dict, merge) -> dict:
     """Merge `results` into --docs-json with `merge(docs, results)` and re-render --docs from it."""
     docs_json = Path(a.docs_json)
     with _docs_lock(docs_json):
-        docs = json.loads(docs_json.read_text()) if docs_json.exists() else None
+        text = docs_json.read_text().strip()
+        docs = json.loads(text) if text else None
         merged = merge(docs, results)
         docs_json.write_text(json.dumps(merged, indent=1, default=str))  # as committed: a small diff
         Path(a.docs).write_text(report.markdown(merged, _shown(docs_json)))

@@ -348,3 +348,4 @@ def test_background_generation_merges_only_its_size(tmp_path):
     assert merged["generation"]["small"]["persons"] == 300
     markdown = docs_md.read_text()
     assert "## World generation by size" in markdown and "| `small` | 300 | 3 |" in markdown
+    assert merged["generation"]["small"]["cpu_s"] > 0

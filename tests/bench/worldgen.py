@@ -32,6 +32,7 @@ and the generator never has them give, receive or edit topics.
 
 from __future__ import annotations
 
+import resource
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -61,6 +62,7 @@ PSEUDONYM_SALT = "open-klout"  # the development default of KLOUT_PSEUDONYM_SALT
 DAY_MS = 86_400_000
 MAX_DELAY_MS = int(w.MAX_REACTION_DELAY / timedelta(milliseconds=1))
 KIND_POST, KIND_REPLY, KIND_QUOTE = 0, 1, 2
+BATCH_ROWS = 2_000_000  # posts + reactions drawn before a write: days batched at small sizes, ~1.5 days at large
 
 
 @dataclass(frozen=True)
@@ -244,24 +246,24 @@ _ACCOUNTS_SQL = {
 
 
 _KPLUS_SQL = """
-    select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, ?::date, now(),
+    select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, partition_day, now(),
         json_object('give_id', give_id, 'giver_person_id', giver_person_id, 'recipient_person_id', recipient_person_id,
                     'topic_slug', topic_slug, 'given_at', strftime(given_at, '%Y-%m-%dT%H:%M:%S.%gZ'))
     from day_kplus
 """
 _EDITS_SQL = """
-    select edit_id, person_id, editor_person_id, topic_slug, action, edited_at, ?::date, now(),
+    select edit_id, person_id, editor_person_id, topic_slug, action, edited_at, partition_day, now(),
         json_object('edit_id', edit_id, 'person_id', person_id, 'editor_person_id', editor_person_id,
                     'topic_slug', topic_slug, 'action', action, 'edited_at', strftime(edited_at, '%Y-%m-%dT%H:%M:%S.%gZ'))
     from day_edits
 """
 # the platform lists every campaign started by the clock's day, so each partition holds them all
 _CAMPAIGNS_SQL = """
-    select campaign_id, ?::date, now(),
+    select campaign_id, d.day, now(),
         json_object('campaign_id', campaign_id, 'brand', brand, 'title', title, 'topics', topics,
                     'min_score', min_score, 'locations', locations, 'starts_on', strftime(starts_on, '%Y-%m-%d'),
                     'ends_on', strftime(ends_on, '%Y-%m-%d'), 'capacity', capacity)
-    from bench_campaigns where starts_on <= ?::date
+    from bench_campaigns, (select unnest(?::date[]) as day) as d where starts_on <= d.day
 """
 
 
@@ -401,15 +403,48 @@ class _Draws:
         return posts, reactions
 
 
-def _rss_mb() -> float:
-    import resource
+def _write_batch(conn, batch: list[tuple], posts_sql: dict, reactions_sql: dict, end_ms: int) -> int:
+    """Land a few days' draws in one transaction, one `INSERT ... SELECT` per table; returns the
+    campaign snapshot rows written."""
+    days = [b[0] for b in batch]
+    conn.register("day_posts", pd.DataFrame({k: np.concatenate([b[1][k] for b in batch]) for k in batch[0][1]}))
+    conn.register("day_reactions", pd.DataFrame({k: np.concatenate([b[2][k] for b in batch]) for k in batch[0][2]}))
+    conn.register("day_kplus", pd.concat([b[3].assign(partition_day=b[0]) for b in batch], ignore_index=True))
+    conn.register("day_edits", pd.concat([b[5].assign(partition_day=b[0]) for b in batch], ignore_index=True))
+    campaigns = [b[4] for b in batch if len(b[4])]
+    conn.execute("begin")
+    for net in NETWORKS:
+        conn.execute(posts_sql[net], {"end_ms": end_ms})
+        conn.execute(reactions_sql[net], {"end_ms": end_ms})
+    if campaigns:
+        conn.register("day_campaigns", pd.concat(campaigns, ignore_index=True))
+        conn.execute(
+            "insert into bench_campaigns select campaign_id, brand, title, topics, min_score, locations,"
+            " starts_on, ends_on, capacity from day_campaigns"
+        )
+        conn.unregister("day_campaigns")
+    conn.execute(f"insert into raw.platform_kplus {_KPLUS_SQL}")
+    conn.execute(f"insert into raw.platform_topic_edits {_EDITS_SQL}")
+    written = conn.execute(f"insert into raw.platform_campaigns {_CAMPAIGNS_SQL}", [days]).fetchone()[0]
+    conn.execute("commit")
+    for name in ("day_posts", "day_reactions", "day_kplus", "day_edits"):
+        conn.unregister(name)
+    return written
 
+
+def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process, every thread (DuckDB's too): what the work costs on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def write_world(path: str, spec: BenchWorld, log=print) -> dict:
     """Generate `spec` into a fresh warehouse at `path`; returns row counts and timings."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_s()
     cfg = spec.config()
     persons, person_topics = w._persons(cfg)
     accounts = w._accounts(cfg, persons)
@@ -437,43 +472,25 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
         posts_sql = {n: f"insert into raw.{n}_posts {_posts_sql(n)}" for n in NETWORKS}
         reactions_sql = {n: f"insert into raw.{n}_reactions select * from ({_reactions_sql(n)})" for n in NETWORKS}
         first = spec.start_date
+        batch: list[tuple] = []
+        rows = 0
         for i in range(spec.days):
             day = first + timedelta(days=i)
             t1 = time.perf_counter()
             posts, reactions = draws.day(day)
             platform = w._Day(cfg, persons, person_topics, accounts, day)
             kplus, campaigns, edits = platform._kplus(), platform._campaigns(), platform._topic_edits()
-            t2 = time.perf_counter()
-            conn.register("day_posts", pd.DataFrame(posts))
-            conn.register("day_reactions", pd.DataFrame(reactions))
-            conn.register("day_kplus", kplus)
-            conn.register("day_edits", edits)
-            conn.execute("begin")
-            for net in NETWORKS:
-                conn.execute(posts_sql[net], {"end_ms": end_ms})
-                conn.execute(reactions_sql[net], {"end_ms": end_ms})
-            if len(campaigns):
-                conn.register("day_campaigns", campaigns)
-                conn.execute(
-                    "insert into bench_campaigns select campaign_id, brand, title, topics, min_score, locations,"
-                    " starts_on, ends_on, capacity from day_campaigns"
-                )
-                conn.unregister("day_campaigns")
-            if len(kplus):
-                conn.execute(f"insert into raw.platform_kplus {_KPLUS_SQL}", [day])
-            if len(edits):
-                conn.execute(f"insert into raw.platform_topic_edits {_EDITS_SQL}", [day])
-            counts["campaign_rows"] += conn.execute(
-                f"insert into raw.platform_campaigns {_CAMPAIGNS_SQL}", [day, day]
-            ).fetchone()[0]
-            conn.execute("commit")
-            for name in ("day_posts", "day_reactions", "day_kplus", "day_edits"):
-                conn.unregister(name)
+            batch.append((day, posts, reactions, kplus, campaigns, edits))
+            rows += len(posts["ms"]) + len(reactions["ms"])
             counts["kplus_gives"] += len(kplus)
             counts["topic_edits"] += len(edits)
             counts["campaigns"] += len(campaigns)
+            t2 = time.perf_counter()
             timings["draw_s"] += t2 - t1
-            timings["write_s"] += time.perf_counter() - t2
+            if rows >= BATCH_ROWS or i == spec.days - 1:
+                counts["campaign_rows"] += _write_batch(conn, batch, posts_sql, reactions_sql, end_ms)
+                batch, rows = [], 0
+                timings["write_s"] += time.perf_counter() - t2
         t3 = time.perf_counter()
         all_days = [first + timedelta(days=i) for i in range(spec.days)]
         for net in NETWORKS:
@@ -516,6 +533,7 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
     counts["persons_per_s"] = round(spec.persons / counts["seconds"], 1)
     counts["interactions_per_s"] = round(counts["reactions"] / counts["seconds"], 1)
     counts["peak_rss_mb_self"] = round(_rss_mb(), 1)
+    counts["cpu_s"] = round(_cpu_s() - cpu0, 3)
     log(
         f"world {spec.persons} persons x {spec.days} days: {counts['reactions']:,} interactions, "
         f"{counts['posts']:,} posts in {counts['seconds']:.1f}s"
