@@ -46,7 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--size", choices=sorted(SIZES), default="small")
     p.add_argument("--persons", type=int, help="override the size's persons")
     p.add_argument("--days", type=int, help="override the size's days of history (default 90)")
-    p.add_argument("--posts-per-day", type=float, help="override posts per account per day (default 0.3)")
+    p.add_argument("--posts-per-day", type=float, help="override posts per account per day (default 0.45)")
     p.add_argument("--growth-history", default="7,30,90", help="history lengths (days) for the flat-cost curve")
     p.add_argument("--growth-persons", default="1,4,16", help="person multipliers for the scaling curve")
     p.add_argument("--growth-base", type=int, help="persons at 1x (default: the size's persons / 16, >= 300)")

@@ -151,7 +151,8 @@ def test_bench_smoke(tmp_path, dbt_manifest):
     # item 6: one day's cost per stage along both growth curves, every point's stages side by side
     assert "### Growth: one day's cost per stage (issue 20, item 6)" in markdown
     assert "| stage | 10 days | last / first |" in markdown and "| stage | 300 persons | last / first |" in markdown
-    assert "| dbt marts (`fct_*`, `dim_*`) |" in markdown and "| model `fct_features_90d` |" in markdown
+    assert "| dbt marts (`fct_*`, `dim_*`) |" in markdown and "| dbt tests |" in markdown
+    assert markdown.count("| model `") == 2 * report.SLOWEST_SHOWN  # the slowest models, per curve
     assert "| asset `marts/person_topics` |" in markdown
     for key in ("backfill_vs_scan_e2e", "history_90_vs_7", "daily_share", "large_backfill", "peak_rss"):
         assert summary["targets"][key]["pass"] is None, key  # a 300-person, 10-day `small` run is not judged

@@ -50,12 +50,15 @@ from sandbox.dialects.common import B32_SORT
 from sandbox.topics import HASHTAGS, TOPICS
 
 NETWORKS = ("mastodon", "bluesky")  # the scale world is written straight into these two networks' raw tables
-# posts_per_day 0.3 gives ~1.1 interactions (all kinds, incl. mentions) per person per day:
-# 10k persons -> ~11k interactions/day -> ~1M over 90 days.
+# posts_per_day 0.45 gives ~1 interaction (all kinds, incl. mentions) per person per day: 10k persons ->
+# ~10k interactions/day -> ~0.9M over 90 days (and ~0.6 posts per person per day). It was 0.3 while the sandbox
+# had fewer networks: since every person's primary network is one of ten, fewer accounts are on the two landed
+# here, and 0.3 gave ~0.67 interactions per person per day (medium 6.1M instead of the 9.3M measured before).
+POSTS_PER_DAY = 0.45
 SIZES = {
-    "small": dict(persons=10_000, days=90, posts_per_day=0.3),
-    "medium": dict(persons=100_000, days=90, posts_per_day=0.3),
-    "large": dict(persons=1_000_000, days=90, posts_per_day=0.3),
+    "small": dict(persons=10_000, days=90, posts_per_day=POSTS_PER_DAY),
+    "medium": dict(persons=100_000, days=90, posts_per_day=POSTS_PER_DAY),
+    "large": dict(persons=1_000_000, days=90, posts_per_day=POSTS_PER_DAY),
 }
 DEFAULT_END = date(2026, 3, 31)
 PSEUDONYM_SALT = "open-klout"  # the development default of KLOUT_PSEUDONYM_SALT (orchestration/definitions.py)
@@ -69,7 +72,7 @@ BATCH_ROWS = 2_000_000  # posts + reactions drawn before a write: days batched a
 class BenchWorld:
     persons: int
     days: int
-    posts_per_day: float = 0.3
+    posts_per_day: float = POSTS_PER_DAY
     end_date: date = DEFAULT_END
     seed: int = 7
 
