@@ -445,8 +445,9 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def write_world(path: str, spec: BenchWorld, log=print) -> dict:
-    """Generate `spec` into a fresh warehouse at `path`; returns row counts and timings."""
+def write_world(path: str, spec: BenchWorld, log=print, memory_limit: str = "2GB") -> dict:
+    """Generate `spec` into a fresh warehouse at `path`; returns row counts and timings. DuckDB's buffer
+    pool is capped (`memory_limit`): the writes stream, and its default (80% of RAM) only grows the RSS."""
     t0, cpu0 = time.perf_counter(), _cpu_s()
     cfg = spec.config()
     persons, person_topics = w._persons(cfg)
@@ -461,6 +462,7 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
     timings = {"population_s": round(time.perf_counter() - t0, 3), "draw_s": 0.0, "write_s": 0.0}
     with duckdb.connect(path) as conn:
         conn.execute("set TimeZone = 'UTC'")
+        conn.execute(f"set memory_limit = '{memory_limit}'")
         ensure_raw_tables(conn, connectors.NETWORKS)  # every network's tables (dbt unions them all); two are filled
         bench_accounts = accounts_gated.drop(columns=["_person_idx", "created_at"]).assign(
             idx=np.arange(len(accounts_gated), dtype=np.int64)
@@ -469,6 +471,10 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
         conn.register("bench_accounts_df", bench_accounts)
         conn.execute("create or replace temp table bench_accounts as select * from bench_accounts_df")
         conn.unregister("bench_accounts_df")
+        counts["accounts"] = len(accounts)  # every network's (the population); NETWORKS' are landed
+        counts["accounts_landed"] = int((~bench_accounts["excluded"]).sum())
+        counts["excluded_accounts"] = int(accounts_gated["excluded"].sum())
+        del bench_accounts, accounts_gated, consenting  # in DuckDB now: the day loop holds only numpy arrays
         conn.execute("""create or replace temp table bench_campaigns (campaign_id varchar, brand varchar, title varchar,
                         topics varchar[], min_score integer, locations varchar[], starts_on date, ends_on date,
                         capacity integer)""")
@@ -525,9 +531,6 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
             counts[kind] = conn.execute(
                 "select " + " + ".join(f"(select count(*) from raw.{n}_{kind})" for n in NETWORKS)
             ).fetchone()[0]
-        counts["accounts"] = len(accounts)  # every network's (the population); NETWORKS' are landed
-        counts["accounts_landed"] = int((~bench_accounts["excluded"]).sum())
-        counts["excluded_accounts"] = int(accounts_gated["excluded"].sum())
         counts["registered_persons"] = len(registered)
         conn.execute("checkpoint")
         timings["profiles_s"] = round(time.perf_counter() - t3, 3)
