@@ -175,10 +175,11 @@ def merge_size(docs: dict | None, results: dict) -> dict:
     else:
         sizes, generation = {}, {}
     if "backfill" in results["stages"]:
-        sizes[results["size"]] = {**results, "summary": results.get("summary") or summarise(results)}
+        sizes[results["size"]] = results
     if "generate" in results["stages"]:
         generation[results["size"]] = generation_entry(results)
-    return {"sizes": _by_size(sizes), "generation": _by_size(generation)}
+    # every size's verdicts against today's targets, each from its own run's stages
+    return resummarise({"sizes": _by_size(sizes), "generation": _by_size(generation)})
 
 
 def resummarise(docs: dict) -> dict:
