@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 export KLOUT_SERVE_PORT := $(SERVE_PORT)
 
-.PHONY: lint run test ui serve browser bench bootstrap manifest clean rescore compare logs export erase import
+.PHONY: lint run test ui serve browser bench bench-large bootstrap manifest clean rescore compare logs export erase import
 
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml manifest
 
@@ -71,6 +71,11 @@ logs: bootstrap
 
 bench: bootstrap
 	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+
+# The large bench unattended: detached and niced, it returns at once; the run logs to
+# bench_results/run-<timestamp>/bench.log and merges its size into docs/benchmarks.json/.md when done.
+bench-large: bootstrap
+	$(BIN)/python -m tests.bench.run --size large --background --nice 10 $(BENCH_ARGS)
 
 # Formula versions: make rescore VERSION=v2 FROM=2026-08-01 TO=2026-11-20 (then make compare ...)
 rescore: bootstrap

@@ -15,14 +15,23 @@ TARGETS = {
     "vs_bare_scan": "<= 3x the bare DuckDB scan (daily and backfill; our facts + features stage, the part a scan bounds)",
     "vs_pandas": ">= 10x faster than the pandas peer (daily and backfill; facts + features, what the peer computes)",
     "backfill_vs_daily": "90-day backfill <= 0.2x ninety daily runs (estimated from one measured daily run)",
-    "peak_rss": "peak RSS <= 4 GB on large",
+    "peak_rss": "peak RSS <= 4 GB at medium, <= 8 GB at large (issue 20)",
     "gx_share": "the GX checks add little time to a day's run (issue 7; read here as <= 10% of the daily run with its checks)",
     "serve_profile": "a profile page on the medium world (100k people, 90 days of history) in <= 50 ms p95 (issue 19)",
     "dbt_overhead": "the dbt asset's first dbt invocation in a run costs less than a dbt subprocess re-parsing for its"
     " new --vars window (issue 20, item 2; tiny world, so start-up and parse are what is timed)",
     "landing_faults": "landing the default sandbox world (200 persons, ten networks, 14 days) under 10% faults in"
     " <= 1.5x the fault-free landing time, landing the same rows (issue 20)",
+    "backfill_vs_scan_e2e": "backfill end to end <= 20x the bare scan at medium (issue 20)",
+    "history_90_vs_7": "a day at 90 days of history <= 1.3x a day at 7 days (issue 20)",
+    "daily_share": "one daily run <= 3% of the 90-day backfill (issue 20)",
+    "large_backfill": "the large backfill (1M persons, 90 days) end to end in <= 60 min (issue 20)",
 }
+RSS_LIMIT_MB = {"medium": 4096, "large": 8192}
+HISTORY_RATIO = 1.3
+DAILY_SHARE = 0.03
+BACKFILL_SCAN_RATIO = 20
+LARGE_BACKFILL_S = 3600
 GX_SHARE_LIMIT = 0.10
 SERVE_P95_MS = 50
 SERVE_PERSONS = 100_000
@@ -124,10 +133,111 @@ def landing_table(stage: dict) -> str:
     return head + "\n\n" + table + "\n\n" + per_network + ("\n\nRows that differ:\n" + diffs if diffs else "")
 
 
+SIZE_ORDER = ("small", "medium", "large")
+
+
+def _by_size(items: dict) -> dict:
+    return dict(sorted(items.items(), key=lambda kv: (SIZE_ORDER.index(kv[0]) if kv[0] in SIZE_ORDER else 9, kv[0])))
+
+
+def generation_entry(results: dict) -> dict:
+    """A run's world generation as the per-size table shows it."""
+    g = results["stages"]["generate"]
+    keys = (
+        "reactions",
+        "posts",
+        "accounts_landed",
+        "wall_s",
+        "cpu_s",
+        "persons_per_s",
+        "interactions_per_s",
+        "peak_rss_mb",
+    )
+    return {
+        "persons": results["world"]["persons"],
+        "days": results["world"]["days"],
+        "started_at": results["started_at"],
+        **{k: g[k] for k in keys if k in g},
+    }
+
+
+def merge_size(docs: dict | None, results: dict) -> dict:
+    """The docs' results kept per size (`{"sizes": {size: run}, "generation": {size: ...}}`) with `results`
+    in its size's place: the other sizes' sections are kept as they were (a single-run file becomes
+    the first size). A generation-only run (`--only generate`) fills only its size's generation row."""
+    docs = docs or {}
+    if "sizes" in docs:
+        sizes, generation = dict(docs["sizes"]), dict(docs.get("generation", {}))
+    elif "size" in docs:
+        sizes, generation = {docs["size"]: docs}, {}
+        if "generate" in docs["stages"] and "world" in docs:
+            generation[docs["size"]] = generation_entry(docs)
+    else:
+        sizes, generation = {}, {}
+    if "backfill" in results["stages"]:
+        sizes[results["size"]] = results
+    if "generate" in results["stages"]:
+        generation[results["size"]] = generation_entry(results)
+    # every size's verdicts against today's targets, each from its own run's stages
+    return resummarise({"sizes": _by_size(sizes), "generation": _by_size(generation)})
+
+
+def resummarise(docs: dict) -> dict:
+    """Summaries recomputed from the stages (targets may have changed since the runs)."""
+    if "sizes" in docs:
+        return {**docs, "sizes": {k: {**v, "summary": summarise(v)} for k, v in docs["sizes"].items()}}
+    return {**docs, "summary": summarise(docs)}
+
+
+def verdicts_by_size(docs: dict) -> list[str]:
+    """Every target's measured value and verdict per size, side by side (each from its size's one run)."""
+    runs = docs["sizes"]
+    rows = {k: {} for k in TARGETS}
+    for size, run in runs.items():
+        for key, measured, ok in target_rows(run):
+            rows[key][size] = f"{measured}: **{_v(ok)}**"
+    head = "| target | " + " | ".join(f"`{size}` (run {run['started_at']})" for size, run in runs.items()) + " |"
+    lines = ["## Verdicts by size", "", head, "| --- |" + " --- |" * len(runs)]
+    for key, by in rows.items():
+        lines.append(f"| {TARGETS[key]} | " + " | ".join(by.get(size, "not run") for size in runs) + " |")
+    return lines + [""]
+
+
+def generation_by_size(docs: dict) -> list[str]:
+    gen = docs.get("generation") or {}
+    if not gen:
+        return []
+    lines = [
+        "## World generation by size",
+        "",
+        "`tests/bench/worldgen.py` alone (`--only generate`, or a full run's first stage), in its own process.",
+        "",
+        "CPU s is the process's user + system time over every thread (what the work costs on a shared machine).",
+        "",
+        "| size | persons | days | interactions | posts | wall s | CPU s | persons/s | interactions/s | peak RSS MB | run |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for size, g in gen.items():
+        lines.append(
+            f"| `{size}` | {g['persons']:,} | {g['days']} | {g.get('reactions', 0):,} | {g.get('posts', 0):,} |"
+            f" {g.get('wall_s')} | {g.get('cpu_s', '')} | {g.get('persons_per_s', '')} | {g.get('interactions_per_s', '')} |"
+            f" {g.get('peak_rss_mb', '')} | {g['started_at']} |"
+        )
+    return lines + [""]
+
+
 def merge_stage(results: dict, name: str, partial: dict) -> dict:
     """`results` (a full bench run's) with one stage replaced by a run of that stage alone
     (`--only`), whose own date, machine load and arguments are kept beside it; the summary is
-    recomputed, so the docs re-render with every other section as it was."""
+    recomputed, so the docs re-render with every other section as it was. Results kept per size:
+    the stage goes into the run of its size, or (landing: one world whatever the size) the run that
+    has it, else the first."""
+    if "sizes" in results:
+        sizes = results["sizes"]
+        size = partial.get("size")
+        if name == "landing" or size not in sizes:
+            size = next((k for k, v in sizes.items() if name in v["stages"]), next(iter(sizes)))
+        return {**results, "sizes": {**sizes, size: merge_stage(sizes[size], name, partial)}}
     merged = {**results, "stages": {**results["stages"], name: partial["stages"][name]}}
     merged["partial_runs"] = {
         **results.get("partial_runs", {}),
@@ -277,6 +387,9 @@ def summarise(r: dict) -> dict:
     }
     hist = s["growth_history"]
     out["history_cost_ratio"] = _ratio(hist[-1]["wall_s"], hist[0]["wall_s"]) if len(hist) > 1 else None
+    by_days = {g["history_days"]: g for g in hist}
+    out["history_90_over_7"] = _ratio(by_days[90]["wall_s"], by_days[7]["wall_s"]) if {7, 90} <= set(by_days) else None
+    out["daily_over_backfill"] = round(dl["wall_s"] / bf["wall_s"], 4) if bf["wall_s"] else None
     pers = s["growth_persons"]
     if len(pers) > 1:
         out["persons_cost_ratio"] = _ratio(pers[-1]["wall_s"], pers[0]["wall_s"])
@@ -288,11 +401,16 @@ def summarise(r: dict) -> dict:
         "vs_bare_scan": out["daily_facts_vs_bare_scan"] <= 3 and out["backfill_facts_vs_bare_scan"] <= 3,
         "vs_pandas": out["pandas_over_daily_facts"] >= 10 and out["pandas_over_backfill_facts"] >= 10,
         "backfill_vs_daily": out["backfill_over_ninety_daily"] <= 0.2,
-        "peak_rss": (out["peak_rss_mb"] <= 4096) if r["size"] == "large" else None,
+        "peak_rss": (out["peak_rss_mb"] <= RSS_LIMIT_MB[r["size"]]) if r["size"] in RSS_LIMIT_MB else None,
         "gx_share": out["gx_share_daily"] <= GX_SHARE_LIMIT,
         "serve_profile": serve_pass(s["serve"]) if "serve" in s else None,
         "dbt_overhead": dbt_overhead_pass(s["dbt_overhead"]) if "dbt_overhead" in s else None,
         "landing_faults": landing_pass(s["landing"]) if "landing" in s else None,
+        "backfill_vs_scan_e2e": out["backfill_vs_bare_scan"] <= BACKFILL_SCAN_RATIO if r["size"] == "medium" else None,
+        "history_90_vs_7": None if out["history_90_over_7"] is None else out["history_90_over_7"] <= HISTORY_RATIO,
+        # a 90-day backfill's share: judged only when the backfill is 90 days
+        "daily_share": out["daily_over_backfill"] <= DAILY_SHARE if bf["days"] == 90 else None,
+        "large_backfill": bf["wall_s"] <= LARGE_BACKFILL_S if r["size"] == "large" else None,
     }
     if "dbt_overhead" in s:
         out["dbt_overhead_s"] = {k: v["per_invocation_s"] for k, v in s["dbt_overhead"]["modes"].items()}
@@ -306,6 +424,50 @@ def summarise(r: dict) -> dict:
         out["serve_profile_p95_ms"] = s["serve"]["profile"]["p95_ms"]
     out["targets"] = {k: {"target": TARGETS[k], "pass": v} for k, v in verdict.items()}
     return out
+
+
+def target_rows(r: dict) -> list[tuple[str, str, bool | None]]:
+    """(target key, what was measured, verdict) for every target, all from the one run `r`."""
+    s, sm = r["stages"], r["summary"]
+    bf, dl, gd, gb = s["backfill"], s["daily"], s["gx_daily"], s["gx_backfill"]
+    measured = {
+        "throughput": f"{sm['backfill_interactions_per_s']:,}/s backfill; {sm['daily_interactions_per_s']:,}/s daily;"
+        f" dbt node time only {sm['backfill_dbt_model_only_interactions_per_s']:,}/s",
+        "flat_history": f"{sm['history_cost_ratio']}x",
+        "persons_linear": f"{sm.get('persons_cost_ratio')}x cost for {sm.get('persons_ratio')}x persons",
+        "vs_bare_scan": f"facts + features (dbt) / scan: daily {sm['daily_facts_vs_bare_scan']}x,"
+        f" backfill {sm['backfill_facts_vs_bare_scan']}x (end to end: daily {sm['daily_vs_bare_scan']}x,"
+        f" backfill {sm['backfill_vs_bare_scan']}x)",
+        "vs_pandas": f"pandas / our facts + features (dbt): daily {sm['pandas_over_daily_facts']}x,"
+        f" backfill {sm['pandas_over_backfill_facts']}x (pandas / our end to end: daily {sm['pandas_over_daily']}x,"
+        f" backfill {sm['pandas_over_backfill']}x)",
+        "backfill_vs_daily": f"backfill {bf['wall_s']}s vs 90 x {dl['wall_s']}s = {sm['ninety_daily_runs_estimate_s']}s"
+        f" -> {sm['backfill_over_ninety_daily']}x",
+        "peak_rss": f"{sm['peak_rss_mb']} MB at `{r['size']}`",
+        "gx_share": f"GX checks' share of a day's run: {sm['gx_share_daily']:.1%} ({gd['wall_s']}s of"
+        f" {round(dl['wall_s'] + gd['wall_s'], 3)}s); of the backfill: {sm['gx_share_backfill']:.1%}"
+        f" ({gb['wall_s']}s of {round(bf['wall_s'] + gb['wall_s'], 3)}s)",
+        "serve_profile": f"p50 {sm['serve_profile_p50_ms']} ms, p95 {sm['serve_profile_p95_ms']} ms on"
+        f" {s['serve']['persons']:,} people"
+        if "serve" in s
+        else "not run",
+        "dbt_overhead": ", ".join(f"{k} {v}s" for k, v in sm["dbt_overhead_s"].items()) + " per invocation"
+        if "dbt_overhead_s" in sm
+        else "not run",
+        "landing_faults": f"{sm['landing_faults_s']}s with faults vs {sm['landing_fault_free_s']}s fault-free ="
+        f" {sm['landing_faults_ratio']}x; " + ("same rows" if sm["landing_same_rows"] else "**rows differ**")
+        if "landing" in s
+        else "not run",
+        "backfill_vs_scan_e2e": f"backfill end to end {bf['wall_s']}s / scan {s['bare_scan_backfill']['wall_s']}s ="
+        f" {sm['backfill_vs_bare_scan']}x",
+        "history_90_vs_7": f"{sm.get('history_90_over_7')}x"
+        if sm.get("history_90_over_7") is not None
+        else f"no 7- and 90-day points (history {[g['history_days'] for g in s['growth_history']]})",
+        "daily_share": f"daily {dl['wall_s']}s / {bf['days']}-day backfill {bf['wall_s']}s ="
+        f" {sm.get('daily_over_backfill', 0):.2%}",
+        "large_backfill": f"backfill end to end {bf['wall_s']}s ({bf['wall_s'] / 60:.1f} min) at `{r['size']}`",
+    }
+    return [(k, measured[k], sm["targets"][k]["pass"]) for k in TARGETS if k in sm["targets"]]
 
 
 def _v(ok) -> str:
@@ -420,10 +582,54 @@ def _steps(stage: dict) -> dict[str, float]:
     return {", ".join(f"`{a}`" for a in st["assets"]) or st["step"]: st["seconds"] for st in stage["assets"]["steps"]}
 
 
-def markdown(r: dict, json_path) -> str:
-    m, s, sm, w = r["machine"], r["stages"], r["summary"], r["world"]
-    bf, dl, gb, gd = s["backfill"], s["daily"], s["gx_backfill"], s["gx_daily"]
-    lines = [
+MODEL_CLASSES = (
+    ("staging (`stg_*`)", ("stg_",)),
+    ("intermediate (`int_*`)", ("int_",)),
+    ("marts (`fct_*`, `dim_*`)", ("fct_", "dim_")),
+)
+SLOWEST_SHOWN = 5
+
+
+def stage_costs(run: dict) -> dict[str, float]:
+    """One pipeline run's seconds per stage: dbt model classes, tests, each dbt model, each asset step."""
+    models = run["dbt"].get("model_time_s", {})
+    out = {}
+    for label, prefixes in MODEL_CLASSES:
+        out[f"dbt {label}"] = round(sum(v for k, v in models.items() if k.startswith(prefixes)), 3)
+    other = sum(v for k, v in models.items() if not k.startswith(tuple(p for _, ps in MODEL_CLASSES for p in ps)))
+    if other:
+        out["dbt other models"] = round(other, 3)
+    out["dbt tests"] = run["dbt"].get("test_time_s", 0.0)
+    out.update({f"model `{k}`": v for k, v in models.items()})
+    out.update({f"asset {k}": v for k, v in _steps(run).items()})
+    return out
+
+
+def growth_stage_table(points: list[dict], key: str, label: str) -> str:
+    """The cost per stage of one day at each growth point, side by side: model classes and tests, the
+    slowest models and every asset step (ordered by the largest point), and last / first."""
+    if not points:
+        return "(no growth points measured)"
+    costs = [stage_costs(g) for g in points]
+    last = costs[-1]
+    classes = [k for k in last if k.startswith("dbt ") and not k.startswith("dbt model")]
+    models = sorted((k for k in last if k.startswith("model ")), key=lambda k: -last[k])[:SLOWEST_SHOWN]
+    assets = sorted((k for k in last if k.startswith("asset ")), key=lambda k: -last[k])
+    head = ["stage"] + [label.format(g[key]) for g in points] + ["last / first"]
+    rows = [head, ["---"] + ["---:"] * (len(points) + 1)]
+    for name in classes + models + assets:
+        values = [c.get(name) for c in costs]
+        first = values[0]
+        rows.append(
+            [name]
+            + ["" if v is None else str(v) for v in values]
+            + [f"{_ratio(values[-1], first)}x" if first and values[-1] is not None else ""]
+        )
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def _preamble() -> list[str]:
+    return [
         "# Benchmarks",
         "",
         "Generated by `make bench` (`.venv/bin/python -m tests.bench.run $(BENCH_ARGS)`); do not edit by hand,",
@@ -432,14 +638,24 @@ def markdown(r: dict, json_path) -> str:
         "",
         "## How it measures",
         "",
-        "- **World**: the sandbox generator itself (`sandbox/world.py`: `_persons`, `_accounts` and the",
-        "  per-day `_Day` draws that `build_world` concatenates), streamed one day at a time straight into the raw",
-        "  tables of `docs/contracts.md` (payload JSON built in DuckDB with `json_object`), bypassing HTTP. Every",
-        "  account is tracked and snapshotted daily except those the privacy gate excludes (opted-out persons,",
-        "  private accounts without consent: their reactions land pseudonymised, as `connectors/privacy.py` lands",
-        "  them); registered persons get `platform_profiles` and `platform_links`, so identity resolves; +K gives,",
-        "  profile topic edits and perk campaigns land in `raw.platform_*` by day. Sizes: small 10k persons (~1M",
-        "  interactions / 90 days), medium 100k (~10M), large 1M (~100M), `posts_per_day=0.3`.",
+        "- **World**: `tests/bench/worldgen.py`, straight into the raw tables of `docs/contracts.md` (no HTTP): the",
+        "  sandbox's own population (`sandbox/world.py`: `_persons`, `_accounts`, consent, profile links) and the",
+        "  sandbox's content model (posts per account per day by activity, topics, mentions by audience, reactors",
+        "  by reactivity kept on topic overlap, the dialects' reaction mixes, exponential delays, replies and",
+        "  quotes as posts), drawn as whole numpy arrays per day for Mastodon and Bluesky only; DuckDB builds",
+        "  the ids, texts and JSON payloads (`json_object`) from the numeric columns in one `INSERT ... SELECT`",
+        "  per table and day. What differs from the sandbox: the draws are not its bit for bit (their own RNG",
+        "  stream per day, no content drawn for the eight networks not landed), so counts differ by sampling",
+        "  noise only (10k persons x 20 days: 134,199 interactions vs the sandbox's 133,865, the same mix of",
+        "  words, delays and reactions per account); Bluesky `cid`s are `bafyrei` + an md5 of the uri (staging",
+        "  reads none); posts and reactions created after the world's last day are not landed (a landing on",
+        "  that day cannot see them). Every account is tracked and snapshotted daily except those the privacy",
+        "  gate excludes (opted-out persons, private accounts without consent: their reactions land",
+        "  pseudonymised, as `connectors/privacy.py` lands them); registered persons get `platform_profiles`",
+        "  and `platform_links`, so identity resolves; +K gives, profile topic edits and perk campaigns (the",
+        "  sandbox's own `_Day` draws) land in `raw.platform_*` by day. Sizes: small 10k persons (~0.9M",
+        "  interactions / 90 days), medium 100k (~9M), large 1M (~90M), `posts_per_day=0.45` (0.3 until the",
+        "  sandbox had ten networks: fewer accounts on the two landed, so 0.45 keeps medium's ~9M interactions).",
         "- **Backfill**: one `dbt build --vars {min_date, max_date}` over the whole window (what the single-run",
         "  backfill policy launches), then the real Dagster assets downstream of dbt (the `daily_influence` job",
         "  minus raw landing and dbt, selected by asset key: scores, score changes, leaderboard, influence graph,",
@@ -462,7 +678,30 @@ def markdown(r: dict, json_path) -> str:
         "- Every stage runs in its own child process; peak RSS is that child's `ru_maxrss` from `os.wait4`.",
         "  Wall times include process start-up (dbt start-up and parse is several seconds of every dbt stage).",
         "",
-        "## Machine",
+    ]
+
+
+def markdown(r: dict, json_path) -> str:
+    """docs/benchmarks.md from one run's results, or from results kept per size (`merge_size`)."""
+    lines = _preamble()
+    if "sizes" in r:
+        lines += verdicts_by_size(r) + generation_by_size(r)
+        for run in r["sizes"].values():
+            lines += run_body(run, json_path, per_size=True)
+    else:
+        lines += run_body(r, json_path)
+    extra = Path(__file__).with_name("FINDINGS.md")
+    if extra.exists():
+        lines += [extra.read_text().rstrip(), ""]
+    return "\n".join(lines)
+
+
+def run_body(r: dict, json_path, per_size: bool = False) -> list[str]:
+    """One run's sections: machine, results, targets, growth, where the time goes, GX, the rest."""
+    m, s, w = r["machine"], r["stages"], r["world"]
+    bf, dl, gb, gd = s["backfill"], s["daily"], s["gx_backfill"], s["gx_daily"]
+    lines = [
+        f"## Machine (the `{r['size']}` run)" if per_size else "## Machine",
         "",
         f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {m['ram_gb']} GB; {m['os']}",
         f"- Python {m['python']}, duckdb {m['duckdb']}, pandas {m['pandas']}, numpy {m['numpy']}; dbt {m['dbt']}",
@@ -477,48 +716,7 @@ def markdown(r: dict, json_path) -> str:
         "",
         "| target | measured | verdict |",
         "| --- | --- | --- |",
-        f"| {TARGETS['throughput']} | {sm['backfill_interactions_per_s']:,}/s backfill; {sm['daily_interactions_per_s']:,}/s"
-        f" daily; dbt node time only {sm['backfill_dbt_model_only_interactions_per_s']:,}/s |"
-        f" {_v(sm['targets']['throughput']['pass'])} |",
-        f"| {TARGETS['flat_history']} | {sm['history_cost_ratio']}x | {_v(sm['targets']['flat_history']['pass'])} |",
-        f"| {TARGETS['persons_linear']} | {sm.get('persons_cost_ratio')}x cost for {sm.get('persons_ratio')}x persons |"
-        f" {_v(sm['targets']['persons_linear']['pass'])} |",
-        f"| {TARGETS['vs_bare_scan']} | facts + features (dbt) / scan: daily {sm['daily_facts_vs_bare_scan']}x,"
-        f" backfill {sm['backfill_facts_vs_bare_scan']}x (end to end: daily {sm['daily_vs_bare_scan']}x,"
-        f" backfill {sm['backfill_vs_bare_scan']}x) | {_v(sm['targets']['vs_bare_scan']['pass'])} |",
-        f"| {TARGETS['vs_pandas']} | pandas / our facts + features (dbt): daily {sm['pandas_over_daily_facts']}x,"
-        f" backfill {sm['pandas_over_backfill_facts']}x (pandas / our end to end: daily {sm['pandas_over_daily']}x,"
-        f" backfill {sm['pandas_over_backfill']}x) | {_v(sm['targets']['vs_pandas']['pass'])} |",
-        f"| {TARGETS['backfill_vs_daily']} | backfill {bf['wall_s']}s vs 90 x {dl['wall_s']}s ="
-        f" {sm['ninety_daily_runs_estimate_s']}s -> {sm['backfill_over_ninety_daily']}x |"
-        f" {_v(sm['targets']['backfill_vs_daily']['pass'])} |",
-        f"| {TARGETS['peak_rss']} | {sm['peak_rss_mb']} MB at `{r['size']}` | {_v(sm['targets']['peak_rss']['pass'])} |",
-        f"| {TARGETS['gx_share']} | GX checks' share of a day's run: {sm['gx_share_daily']:.1%} ({gd['wall_s']}s of"
-        f" {round(dl['wall_s'] + gd['wall_s'], 3)}s); of the backfill: {sm['gx_share_backfill']:.1%}"
-        f" ({gb['wall_s']}s of {round(bf['wall_s'] + gb['wall_s'], 3)}s) |"
-        f" {_v(sm['targets']['gx_share']['pass'])} |",
-        f"| {TARGETS['serve_profile']} | "
-        + (
-            f"p50 {sm['serve_profile_p50_ms']} ms, p95 {sm['serve_profile_p95_ms']} ms on {s['serve']['persons']:,} people"
-            if "serve" in s
-            else "not run"
-        )
-        + f" | {_v(sm['targets']['serve_profile']['pass'])} |",
-        f"| {TARGETS['dbt_overhead']} | "
-        + (
-            ", ".join(f"{k} {v}s" for k, v in sm["dbt_overhead_s"].items()) + " per invocation"
-            if "dbt_overhead_s" in sm
-            else "not run"
-        )
-        + f" | {_v(sm['targets']['dbt_overhead']['pass'])} |",
-        f"| {TARGETS['landing_faults']} | "
-        + (
-            f"{sm['landing_faults_s']}s with faults vs {sm['landing_fault_free_s']}s fault-free ="
-            f" {sm['landing_faults_ratio']}x; " + ("same rows" if sm["landing_same_rows"] else "**rows differ**")
-            if "landing" in s
-            else "not run"
-        )
-        + f" | {_v(sm['targets']['landing_faults']['pass'])} |",
+        *(f"| {TARGETS[k]} | {measured} | {_v(ok)} |" for k, measured, ok in target_rows(r)),
         "",
         "### Growth: one day's cost",
         "",
@@ -541,6 +739,16 @@ def markdown(r: dict, json_path) -> str:
             f" {g['dbt']['node_time_s']} | {g['assets']['process_wall_s']} |"
         )
     lines += [
+        "",
+        "### Growth: one day's cost per stage (issue 20, item 6)",
+        "",
+        "Seconds of the same one-day run as the tables above, split by stage: dbt node time per model class",
+        "(`stg_*` staging, `int_*` intermediate, `fct_*`/`dim_*` marts, tests), the slowest dbt models, and each",
+        "downstream asset step; the last column is the last point over the first.",
+        "",
+        growth_stage_table(s["growth_history"], "history_days", "{} days"),
+        "",
+        growth_stage_table(s["growth_persons"], "persons", "{:,} persons"),
         "",
         "### Where the dbt time goes (node execution seconds, slowest first)",
         "",
@@ -649,7 +857,4 @@ def markdown(r: dict, json_path) -> str:
                 "",
             ]
         lines += [landing_table(s["landing"]), ""]
-    extra = Path(__file__).with_name("FINDINGS.md")
-    if extra.exists():
-        lines += [extra.read_text().rstrip(), ""]
-    return "\n".join(lines)
+    return lines

@@ -7,17 +7,26 @@ leaderboards, perks) -> the GX checks, against a bare scan and a pandas peer.
     .venv/bin/python -m tests.bench.run --only serve         # the site alone: a 100k-person snapshot, profile p95
     .venv/bin/python -m tests.bench.run --only dbt_overhead  # dbt's fixed cost per invocation (tiny world)
     .venv/bin/python -m tests.bench.run --only landing       # landing the default sandbox world, 0% and 10% faults
+    .venv/bin/python -m tests.bench.run --only generate --size large   # world generation alone (persons/s, RSS)
+    .venv/bin/python -m tests.bench.run --size large --background      # unattended: detached, logs to its run dir
+    make bench-large                                         # the same, niced (BENCH_ARGS appended)
 
-Writes bench_results/<timestamp>.json and (unless --no-docs) docs/benchmarks.md. See docs/benchmarks.md.
+Writes bench_results/<timestamp>.json (and bench_results/run-<timestamp>/: the stages' files, results.json and,
+in the background, bench.log) and, unless --no-docs, merges the run into docs/benchmarks.json by size (the other
+sizes' sections are kept) and re-renders docs/benchmarks.md from it. See docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import os
 import shutil
+import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -37,7 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--size", choices=sorted(SIZES), default="small")
     p.add_argument("--persons", type=int, help="override the size's persons")
     p.add_argument("--days", type=int, help="override the size's days of history (default 90)")
-    p.add_argument("--posts-per-day", type=float, help="override posts per account per day (default 0.3)")
+    p.add_argument("--posts-per-day", type=float, help="override posts per account per day (default 0.45)")
     p.add_argument("--growth-history", default="7,30,90", help="history lengths (days) for the flat-cost curve")
     p.add_argument("--growth-persons", default="1,4,16", help="person multipliers for the scaling curve")
     p.add_argument("--growth-base", type=int, help="persons at 1x (default: the size's persons / 16, >= 300)")
@@ -52,10 +61,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--nx-edges", type=int, default=5_000_000)
     p.add_argument(
         "--only",
-        choices=["serve", "dbt_overhead", "landing"],
+        choices=["serve", "dbt_overhead", "landing", "generate"],
         help="run only this stage (serve: the site on a synthetic snapshot, no docs rewrite; dbt_overhead: dbt's"
         " fixed cost per invocation on a tiny world, no docs rewrite; landing: the default sandbox world landed"
-        " fault-free and with faults, its section merged into --docs-json and the docs re-rendered)",
+        " fault-free and with faults, its section merged into --docs-json and the docs re-rendered; generate: the"
+        " world generation alone, its row merged into --docs-json's generation table)",
     )
     p.add_argument(
         "--overhead-runs", type=int, default=3, help="dbt invocations timed per way of invoking (dbt_overhead)"
@@ -83,11 +93,31 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     p.add_argument("--keep", action="store_true", help="keep the bench warehouses")
     p.add_argument("--render", metavar="JSON", help="only re-render docs/benchmarks.md from a results JSON")
+    p.add_argument(
+        "--background",
+        action="store_true",
+        help="start the same run detached (nohup-like, its own session) and return: it logs to"
+        " <out-dir>/run-<timestamp>/bench.log and writes its results (and, unless --no-docs, its size's docs) when done",
+    )
+    p.add_argument("--nice", type=int, default=0, help="with --background: the run's niceness increment")
+    p.add_argument("--stamp", help=argparse.SUPPRESS)  # the run's timestamp, passed to a background run
     return p.parse_args(argv)
 
 
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def generate_stage(wh: Path, end: date, size: dict, work: Path) -> dict:
+    """The world, in its own process: seconds, persons/s, interactions/s and the child's peak RSS."""
+    log(f"generating {size['persons']:,} persons x {size['days']} days into {wh}")
+    stage = run_child("generate", {"warehouse": str(wh), "end_date": end, **size}, work)
+    log(
+        f"  {stage['reactions']:,} interactions, {stage['posts']:,} posts in {stage['wall_s']}s ({stage['cpu_s']} CPU s):"
+        f" {stage['persons_per_s']:,} persons/s, {stage['interactions_per_s']:,} interactions/s,"
+        f" peak RSS {stage['peak_rss_mb']} MB"
+    )
+    return stage
 
 
 def pipeline_run(warehouse: Path, first: date, last: date, workdir: Path) -> dict:
@@ -265,6 +295,63 @@ def landing_stage(a: argparse.Namespace, work: Path) -> dict:
     return stage
 
 
+def start_background(a: argparse.Namespace, argv: list[str]) -> dict:
+    """The same run in a detached child (its own session, stdin closed, output to a log in its run
+    dir), so it outlives this shell; returns where to find it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = Path(a.out_dir) / f"run-{stamp}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_dir / "bench.log"
+    args = [x for x in argv if x != "--background"] + ["--stamp", stamp]
+    niceness = a.nice
+    with open(log_path, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.bench.run", *args],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
+        )
+    (run_dir / "bench.pid").write_text(f"{proc.pid}\n")
+    log(f"started in the background: pid {proc.pid}, log {log_path}; results {Path(a.out_dir) / stamp}*.json")
+    return {"background": {"pid": proc.pid, "stamp": stamp, "run_dir": str(run_dir), "log": str(log_path)}}
+
+
+@contextmanager
+def _docs_lock(docs_json: Path):
+    """One writer of the docs at a time: two background runs (medium, large) may finish together."""
+    docs_json.parent.mkdir(parents=True, exist_ok=True)
+    with open(docs_json, "a") as lock:  # the file itself (rewritten in place), no lock file left behind
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def publish(a: argparse.Namespace, results: dict, merge) -> dict:
+    """Merge `results` into --docs-json with `merge(docs, results)` and re-render --docs from it."""
+    docs_json = Path(a.docs_json)
+    with _docs_lock(docs_json):
+        text = docs_json.read_text().strip()
+        docs = json.loads(text) if text else None
+        merged = merge(docs, results)
+        docs_json.write_text(json.dumps(merged, indent=1, default=str))  # as committed: a small diff
+        Path(a.docs).write_text(report.markdown(merged, _shown(docs_json)))
+    log(f"table: {a.docs} (this run's section; the rest re-rendered from {a.docs_json})")
+    return merged
+
+
+def _finish(results: dict, out: Path, work: Path) -> None:
+    results["finished_at"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = json.dumps(results, indent=2, default=str)
+    out.write_text(text)
+    (work / "results.json").write_text(text)
+    log(f"results: {out}")
+
+
 def _shown(path: Path) -> Path:
     """A results file as the docs name it: relative to the repository when inside it."""
     path = path.resolve()
@@ -272,10 +359,12 @@ def _shown(path: Path) -> Path:
 
 
 def main(argv=None) -> dict:
+    argv = sys.argv[1:] if argv is None else list(argv)
     a = parse_args(argv)
+    if a.background:
+        return start_background(a, argv)
     if a.render:
-        results = json.loads(Path(a.render).read_text())
-        results["summary"] = report.summarise(results)
+        results = report.resummarise(json.loads(Path(a.render).read_text()))
         Path(a.docs).write_text(report.markdown(results, a.render))
         return results
     size = dict(SIZES[a.size])
@@ -286,7 +375,7 @@ def main(argv=None) -> dict:
             if v is not None
         }
     )
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = a.stamp or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = Path(a.out_dir)
     work = out_dir / f"run-{stamp}"
     work.mkdir(parents=True, exist_ok=True)
@@ -298,7 +387,7 @@ def main(argv=None) -> dict:
         "size": a.size,
         "world": {**size, "start": start, "end": end},
         "machine": report.machine(),
-        "argv": sys.argv[1:] if argv is None else argv,
+        "argv": argv,
         "stages": {},
     }
     stages = results["stages"]
@@ -321,20 +410,23 @@ def main(argv=None) -> dict:
 
     if a.only == "landing":
         stages["landing"] = landing_stage(a, work)
-        results["finished_at"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        out = out_dir / f"{stamp}-landing.json"
-        out.write_text(json.dumps(results, indent=2, default=str))
-        log(f"results: {out}")
+        _finish(results, out_dir / f"{stamp}-landing.json", work)
         if not a.no_docs and Path(a.docs_json).exists():  # only this section of the docs changes
-            merged = report.merge_stage(json.loads(Path(a.docs_json).read_text()), "landing", results)
-            Path(a.docs_json).write_text(json.dumps(merged, indent=1, default=str))  # as committed: a small diff
-            Path(a.docs).write_text(report.markdown(merged, _shown(Path(a.docs_json))))
-            log(f"table: {a.docs} (landing section; the rest re-rendered from {a.docs_json})")
+            publish(a, results, lambda docs, res: report.merge_stage(docs, "landing", res))
         print(report.landing_table(stages["landing"]))
         return results
 
-    log(f"generating {size['persons']:,} persons x {size['days']} days into {wh}")
-    stages["generate"] = run_child("generate", {"warehouse": str(wh), "end_date": end, **size}, work)
+    if a.only == "generate":
+        stages["generate"] = generate_stage(wh, end, size, work)
+        results["world"].update(interactions=stages["generate"]["reactions"])
+        if not a.keep:
+            wh.unlink(missing_ok=True)
+        _finish(results, out_dir / f"{stamp}-generate.json", work)
+        if not a.no_docs:  # only this size's generation row changes
+            publish(a, results, report.merge_size)
+        return results
+
+    stages["generate"] = generate_stage(wh, end, size, work)
     total = stages["generate"]["reactions"]
     day_n = interactions_between(str(wh), end, end)
     results["world"].update(interactions=total, interactions_last_day=day_n)
@@ -460,14 +552,12 @@ def main(argv=None) -> dict:
         for f in (wh, work / "backfilled.duckdb"):
             f.unlink(missing_ok=True)
     results["summary"] = report.summarise(results)
-    results["finished_at"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = out_dir / f"{stamp}.json"
-    out.write_text(json.dumps(results, indent=2, default=str))
-    log(f"results: {out}")
-    if not a.no_docs:
-        Path(a.docs).write_text(report.markdown(results, _shown(out)))
-        log(f"table: {a.docs}")
+    _finish(results, out_dir / f"{stamp}.json", work)
+    if not a.no_docs:  # this size's section; the other sizes' are kept
+        publish(a, results, report.merge_size)
     print(report.summary_table(results))
+    for key, measured, ok in report.target_rows(results):
+        log(f"  {report._v(ok)}: {report.TARGETS[key]}: {measured}")
     return results
 
 

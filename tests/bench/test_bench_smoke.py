@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+from datetime import date
 from pathlib import Path
+
+import duckdb
 
 from expectations.runner import suite_names
 from tests.bench import report, run
-from tests.bench.worldgen import NETWORKS
+from tests.bench.worldgen import NETWORKS, BenchWorld, write_world
 
 DOCS_JSON = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.json"
+
+
+def _committed_run() -> dict:
+    """One full run from the committed results: the file itself, or its first size once kept per size."""
+    docs = json.loads(DOCS_JSON.read_text())
+    return next(iter(docs["sizes"].values())) if "sizes" in docs else docs
+
 
 STAGES = {
     "generate",
@@ -83,6 +94,7 @@ def test_bench_smoke(tmp_path, dbt_manifest):
     assert saved["world"]["interactions"] > 1000
     gen = saved["stages"]["generate"]
     assert gen["kplus_gives"] > 0 and gen["topic_edits"] > 0 and gen["campaigns"] > 0 and gen["excluded_accounts"] > 0
+    assert gen["persons_per_s"] > 0 and gen["interactions_per_s"] > 0 and gen["peak_rss_mb"] > 0
     for name in ("backfill", "daily"):
         stage = saved["stages"][name]
         assert stage["wall_s"] > 0 and stage["peak_rss_mb"] > 0
@@ -143,6 +155,14 @@ def test_bench_smoke(tmp_path, dbt_manifest):
     markdown = report.markdown(saved, files[0])
     assert "GX checks' share of a day's run" in markdown and "`marts/scores`" in markdown
     assert "### Landing (issue 20)" in markdown
+    # item 6: one day's cost per stage along both growth curves, every point's stages side by side
+    assert "### Growth: one day's cost per stage (issue 20, item 6)" in markdown
+    assert "| stage | 10 days | last / first |" in markdown and "| stage | 300 persons | last / first |" in markdown
+    assert "| dbt marts (`fct_*`, `dim_*`) |" in markdown and "| dbt tests |" in markdown
+    assert markdown.count("| model `") == 2 * report.SLOWEST_SHOWN  # the slowest models, per curve
+    assert "| asset `marts/person_topics` |" in markdown
+    for key in ("backfill_vs_scan_e2e", "history_90_vs_7", "daily_share", "large_backfill", "peak_rss"):
+        assert summary["targets"][key]["pass"] is None, key  # a 300-person, 10-day `small` run is not judged
 
 
 def _landing(clean_s: float, faulty_s: float) -> dict:
@@ -191,7 +211,7 @@ def _outside_landing(markdown: str) -> list[str]:
 def test_landing_alone_replaces_only_its_section():
     """`--only landing` re-renders the docs from the committed results with its stage swapped in:
     every other line is what it was, and the verdict needs the time and the same rows."""
-    full = json.loads(DOCS_JSON.read_text())
+    full = _committed_run()
     full["stages"].pop("landing", None)  # the committed results as a full run left them
     before = report.markdown({**full, "summary": report.summarise(full)}, "docs/benchmarks.json")
     partial = {
@@ -217,3 +237,124 @@ def test_landing_alone_replaces_only_its_section():
     assert wrong["summary"]["targets"]["landing_faults"]["pass"] is False  # fast, but other rows
     small = report.merge_stage(full, "landing", {**partial, "stages": {"landing": {**_landing(10, 11), "persons": 30}}})
     assert small["summary"]["targets"]["landing_faults"]["pass"] is None  # not the default world: not judged
+
+
+def test_world_generation_lands_a_consistent_world(tmp_path):
+    """The vectorised generator: the same spec gives the same rows, every reaction's post landed,
+    nothing after the world's last day, the gate's pseudonyms and dropped mentions applied."""
+    spec = BenchWorld(persons=400, days=4, end_date=date(2026, 3, 31))
+    counts = write_world(str(tmp_path / "a.duckdb"), spec, log=lambda *_: None)
+    write_world(str(tmp_path / "b.duckdb"), spec, log=lambda *_: None)
+    assert counts["reactions"] > 500 and counts["posts"] > 200 and counts["interactions_per_s"] > 0
+    with duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True) as conn:
+        conn.execute(f"attach '{tmp_path / 'b.duckdb'}' as b (read_only)")
+        for net in NETWORKS:
+            for kind in ("posts", "reactions", "accounts"):
+                cols = "* exclude (fetched_at)"
+                diff = conn.execute(
+                    f"select count(*) from (select {cols} from raw.{net}_{kind} except all"
+                    f" select {cols} from b.raw.{net}_{kind})"
+                ).fetchone()[0]
+                assert diff == 0, (net, kind)
+            orphans = conn.execute(
+                f"select count(*) from raw.{net}_reactions where reaction_type <> 'mention'"
+                f" and post_id not in (select post_id from raw.{net}_posts)"
+            ).fetchone()[0]
+            assert orphans == 0, net
+            days = conn.execute(
+                f"select min(partition_day), max(partition_day) from (select partition_day from raw.{net}_posts"
+                f" union all select partition_day from raw.{net}_reactions)"
+            ).fetchone()
+            assert days == (spec.start_date, spec.end_date)
+            assert conn.execute(f"select count(distinct post_id) = count(*) from raw.{net}_posts").fetchone()[0]
+            # reactions to excluded accounts and mentions by them never land; reactions by them, pseudonymised
+            pseudonymous = conn.execute(
+                f"select count(*) filter (where reactor_account_id like 'anon-%'),"
+                f" count(*) filter (where reactor_account_id like 'anon-%' and reaction_type = 'mention')"
+                f" from raw.{net}_reactions"
+            ).fetchone()
+            assert pseudonymous[1] == 0
+        words = dict(conn.execute("select reaction_type, count(*) from raw.bluesky_reactions group by 1").fetchall())
+        assert set(words) == {"like", "repost", "reply", "quote", "mention"}
+        replies = conn.execute(
+            "select count(*) from raw.bluesky_posts where (payload -> 'record' -> 'reply') is not null"
+        ).fetchone()[0]
+        assert replies > 0
+        assert (
+            conn.execute(
+                "select count(*) from raw.mastodon_reactions where reactor_account_id like 'anon-%'"
+            ).fetchone()[0]
+            > 0
+        )
+
+
+def _relabelled(results: dict, size: str, peak_mb: float, backfill_s: float | None = None) -> dict:
+    """The committed run as another size's, every stage peaking at `peak_mb` (and the backfill's time)."""
+    run_ = json.loads(json.dumps(results))
+    run_["size"], run_["started_at"] = size, f"2026{size}"
+    for stage in run_["stages"].values():
+        if isinstance(stage, dict) and "peak_rss_mb" in stage:
+            stage["peak_rss_mb"] = peak_mb
+    if backfill_s is not None:
+        run_["stages"]["backfill"]["wall_s"] = backfill_s
+    run_["summary"] = report.summarise(run_)
+    return run_
+
+
+def test_sizes_are_kept_side_by_side():
+    """Results merged per size: a large run leaves medium's section as it was, each size judged
+    against its own targets (RSS 4 GB at medium, 8 GB at large; 60 min only at large)."""
+    committed = _committed_run()
+    medium = _relabelled(committed, "medium", peak_mb=5000.0)
+    large = _relabelled(committed, "large", peak_mb=5000.0, backfill_s=3000.0)
+    docs = report.merge_size(report.merge_size(None, medium), large)
+    assert list(docs["sizes"]) == ["medium", "large"] and set(docs["generation"]) == {"medium", "large"}
+    judged = {size: docs["sizes"][size]["summary"]["targets"] for size in docs["sizes"]}
+    assert judged["medium"]["peak_rss"]["pass"] is False and judged["large"]["peak_rss"]["pass"] is True
+    assert judged["large"]["large_backfill"]["pass"] is True and judged["medium"]["large_backfill"]["pass"] is None
+    assert judged["medium"]["backfill_vs_scan_e2e"]["pass"] is False  # 1810 s / 7.7 s
+    assert judged["large"]["backfill_vs_scan_e2e"]["pass"] is None
+    assert judged["medium"]["history_90_vs_7"]["pass"] is False and judged["medium"]["daily_share"]["pass"] is False
+    markdown = report.markdown(docs, "docs/benchmarks.json")
+    assert "## Verdicts by size" in markdown and markdown.count("## Results: size") == 2
+    assert "| target | `medium` (run 2026medium) | `large` (run 2026large) |" in markdown
+    assert "5000.0 MB at `medium`: **FAIL** | 5000.0 MB at `large`: **PASS** |" in markdown
+    again = report.merge_size(docs, _relabelled(committed, "medium", peak_mb=100.0, backfill_s=1.0))
+    assert again["sizes"]["large"] == docs["sizes"]["large"]
+    assert again["sizes"]["medium"]["stages"]["backfill"]["wall_s"] == 1.0
+    # a stage run alone goes into its size's run; landing (one world whatever the size) into the first that has it
+    partial = {
+        "size": "large",
+        "started_at": "20260101T000000Z",
+        "argv": ["--only", "landing"],
+        "machine": {"loadavg_at_start": [1.0, 1.0, 1.0]},
+        "stages": {"landing": _landing(10.0, 14.0)},
+    }
+    landed = report.merge_stage(docs, "landing", partial)
+    assert landed["sizes"]["medium"]["stages"]["landing"] == partial["stages"]["landing"]
+    assert landed["sizes"]["large"] == docs["sizes"]["large"]
+
+
+def test_background_generation_merges_only_its_size(tmp_path):
+    """`--background` returns at once; the detached run logs, writes its results and merges its
+    size's generation row into the docs, keeping the committed sections."""
+    docs_json, docs_md = tmp_path / "benchmarks.json", tmp_path / "benchmarks.md"
+    docs_json.write_text(DOCS_JSON.read_text())
+    args = ["--only", "generate", "--persons", "300", "--days", "3", "--background", "--out-dir", str(tmp_path)]
+    started = run.main(args + ["--docs-json", str(docs_json), "--docs", str(docs_md)])["background"]
+    _, status = os.waitpid(started["pid"], 0)
+    assert os.waitstatus_to_exitcode(status) == 0, Path(started["log"]).read_text()
+    log_text = Path(started["log"]).read_text()
+    assert "persons/s" in log_text and "results:" in log_text
+    saved = json.loads((Path(started["run_dir"]) / "results.json").read_text())
+    assert saved["stages"]["generate"]["reactions"] > 0 and "--background" not in saved["argv"]
+    assert not (Path(started["run_dir"]) / "warehouse.duckdb").exists()
+    merged = json.loads(docs_json.read_text())
+    committed = json.loads(DOCS_JSON.read_text())
+    runs = committed["sizes"] if "sizes" in committed else {committed["size"]: committed}
+    assert list(merged["sizes"]) == list(runs)  # a generation-only run adds no size section
+    assert all(merged["sizes"][size]["stages"] == run_["stages"] for size, run_ in runs.items())
+    assert merged["generation"]["small"]["persons"] == 300
+    markdown = docs_md.read_text()
+    assert "## World generation by size" in markdown and "| `small` | 300 | 3 |" in markdown
+    assert merged["generation"]["small"]["cpu_s"] > 0

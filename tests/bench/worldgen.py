@@ -1,55 +1,78 @@
-"""Scale worlds straight into the raw tables of docs/contracts.md (no HTTP, no connectors).
+"""Scale worlds straight into the raw tables of docs/contracts.md (no HTTP, no connectors), vectorised.
 
-The rows come from the sandbox world generator itself (`sandbox/world.py`): the same
-static population (`_persons`, `_accounts`) and the same per-day draws (`_Day`) that
-`build_world` concatenates. We stream it one day at a time instead of calling `build_world`, so
-memory stays bounded by one day of content at any scale, and we write each day with one
-`INSERT ... SELECT` per table in DuckDB, the JSON payloads built by `json_object(...)` with the
-fields staging reads. Ingest semantics are those of an in-order daily landing where every
-account is tracked (not only registered persons' and public ones) except those the privacy gate
-excludes (see `_GATED_REACTIONS`): partition D holds the posts created on D, the reactions
-created on D (reactions created after the world's last day are not yet visible and are dropped),
-and one profile snapshot per account.
+The population is the sandbox world generator's own (`sandbox/world.py`: `_persons`, `_accounts`,
+`_alternate_private_consent`, `_profile_links`, every network's accounts). The content (posts,
+reactions, mentions, replies and quotes as posts) is drawn here with the sandbox's model, in whole
+numpy arrays per day and only for the two networks written (`NETWORKS`): an account posts
+Poisson(posts_per_day x its person's activity) times a day at uniform times, on one of its person's
+topics 85% of the time; 15% of posts mention one same-network account drawn by followers; a post
+draws Poisson(reactions_per_post x (followers / median + 0.1)^0.6) candidate reactors by
+reactivity, kept always on a topic overlap and 30% of the time otherwise (never the author, one
+per (post, reactor, word)); the word comes from the dialect's `reaction_mix`, the delay is
+exponential (mean 8 h, at most 5 days), and replies/quotes are posts of their own. The draws are
+not the sandbox's bit for bit (each day has its own RNG stream, `_rng(seed, persons, day, 20)`,
+so overlapping days of two worlds are still identical); only the numbers travel from numpy to
+DuckDB, which builds the ids (Mastodon snowflakes, Bluesky AT-URIs with TIDs), texts and JSON
+payloads with `json_object(...)` in one `INSERT ... SELECT` per table and day. Memory is bounded
+by one day's arrays at any scale.
+
+Ingest semantics are those of an in-order daily landing where every account is tracked (not only
+registered persons' and public ones) except those the privacy gate excludes (see `_reactions_sql`):
+partition D holds the posts created on D, the reactions created on D (posts and reactions created
+after the world's last day are not yet visible and are dropped), and one profile snapshot per
+account.
 
 The platform tables are landed as `connectors/landing.py` lands them from the platform API
-(`sandbox/platform.py: Platform`): partition D holds the +K gives and profile topic
-edits made on D, and a snapshot of every perk campaign started by D. Registered profiles and
-their links are one snapshot on the first day; opted-out profiles keep only their id and the
-opt-out flag (what the registry keeps of them), and the generator never has them give, receive or
-edit topics.
+(`sandbox/platform.py: Platform`), drawn by the sandbox's own `_Day._kplus`, `_campaigns` and
+`_topic_edits`: partition D holds the +K gives and profile topic edits made on D, and a snapshot of
+every perk campaign started by D. Registered profiles and their links are one snapshot on the first
+day; opted-out profiles keep only their id and the opt-out flag (what the registry keeps of them),
+and the generator never has them give, receive or edit topics.
 """
 
 from __future__ import annotations
 
+import resource
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 import connectors
 from connectors.landing import ensure_raw_tables
 from connectors.privacy import PrivacyGate
 from sandbox import world as w
+from sandbox.dialects import registered as dialects
+from sandbox.dialects.common import B32_SORT
+from sandbox.topics import HASHTAGS, TOPICS
 
 NETWORKS = ("mastodon", "bluesky")  # the scale world is written straight into these two networks' raw tables
-# posts_per_day 0.3 gives ~1.1 interactions (all kinds, incl. mentions) per person per day:
-# 10k persons -> ~11k interactions/day -> ~1M over 90 days.
+# posts_per_day 0.45 gives ~1 interaction (all kinds, incl. mentions) per person per day: 10k persons ->
+# ~10k interactions/day -> ~0.9M over 90 days (and ~0.6 posts per person per day). It was 0.3 while the sandbox
+# had fewer networks: since every person's primary network is one of ten, fewer accounts are on the two landed
+# here, and 0.3 gave ~0.67 interactions per person per day (medium 6.1M instead of the 9.3M measured before).
+POSTS_PER_DAY = 0.45
 SIZES = {
-    "small": dict(persons=10_000, days=90, posts_per_day=0.3),
-    "medium": dict(persons=100_000, days=90, posts_per_day=0.3),
-    "large": dict(persons=1_000_000, days=90, posts_per_day=0.3),
+    "small": dict(persons=10_000, days=90, posts_per_day=POSTS_PER_DAY),
+    "medium": dict(persons=100_000, days=90, posts_per_day=POSTS_PER_DAY),
+    "large": dict(persons=1_000_000, days=90, posts_per_day=POSTS_PER_DAY),
 }
 DEFAULT_END = date(2026, 3, 31)
 PSEUDONYM_SALT = "open-klout"  # the development default of KLOUT_PSEUDONYM_SALT (orchestration/definitions.py)
+DAY_MS = 86_400_000
+MAX_DELAY_MS = int(w.MAX_REACTION_DELAY / timedelta(milliseconds=1))
+KIND_POST, KIND_REPLY, KIND_QUOTE = 0, 1, 2
+BATCH_ROWS = 2_000_000  # posts + reactions drawn before a write: days batched at small sizes, ~1.5 days at large
 
 
 @dataclass(frozen=True)
 class BenchWorld:
     persons: int
     days: int
-    posts_per_day: float = 0.3
+    posts_per_day: float = POSTS_PER_DAY
     end_date: date = DEFAULT_END
     seed: int = 7
 
@@ -67,25 +90,99 @@ class BenchWorld:
         )
 
 
-# The privacy gate of connectors/privacy.py, applied as landing applies it: excluded accounts
-# (opted-out persons, private accounts without their owner's consent) are never fetched, so
-# their posts, snapshots and mentions never land and reactions *to* them are dropped; reactions
-# *by* them still land, under `PrivacyGate.pseudonym` and with an empty payload.
-_GATED_REACTIONS = """
-    with gated as (
-        select r.network, r.post_id, r.target_account_id, r.reaction_type, r.created_at, r.carrier_post_id,
-            a.excluded as reactor_excluded, a.handle, a.display_name,
-            case when a.excluded then a.pseudonym else r.reactor_account_id end as reactor_account_id
-        from day_reactions as r
-        join bench_accounts as a on a.network = r.network and a.account_id = r.reactor_account_id
-        join bench_accounts as t on t.network = r.network and t.account_id = r.target_account_id
-        where r.network = '{network}' and r.created_at <= ? and not t.excluded
-          and not (a.excluded and r.reaction_type = 'mention')
+def _sql_list(values) -> str:
+    """A DuckDB list literal of strings (1-based `[...][i + 1]` lookups of small code columns)."""
+    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
+
+
+def _words(network: str) -> list[str]:
+    """A network's reaction words by code: its dialect's mix, then `mention`."""
+    return [t[0] for t in dialects()[network].reaction_mix] + ["mention"]
+
+
+# Bluesky record keys: the TID's 13 sortable base32 characters (sandbox/dialects/bluesky.py: _post_ids)
+def _tid_sql(col: str) -> str:
+    alphabet = "".join(B32_SORT)
+    return " || ".join(f"substr('{alphabet}', cast(({col} >> {s}) & 31 as integer) + 1, 1)" for s in range(60, -1, -5))
+
+
+def _post_id_sql(network: str, key: str, author_id: str) -> str:
+    """A post id from its numeric key and its author's account id (the dialect's `post_ids`)."""
+    if network == "mastodon":
+        return f"cast({key} as varchar)"
+    return f"'at://' || {author_id} || '/app.bsky.feed.post/' || {_tid_sql(key)}"
+
+
+_TEXT_SQL = (
+    "coalesce('@' || m.handle || ' ', '')"
+    f" || {_sql_list(list(w._OPENERS) + list(w._REPLIES))}[p.opener + 1]"
+    f" || ' ' || {_sql_list([t[3][1] for t in TOPICS])}[p.topic + 1]"
+    f" || ' ' || {_sql_list(w._CLOSERS)}[p.closer + 1]"
+    f" || ' #' || {_sql_list(HASHTAGS)}[p.topic + 1]"
+)
+
+
+def _posts_sql(network: str) -> str:
+    """The day's posts of `network` as landing writes them; excluded authors are never fetched."""
+    code = NETWORKS.index(network)
+    post_id = _post_id_sql(network, "p.key", "a.account_id")
+    parent_id = _post_id_sql(network, "p.parent_key", "pa.account_id")
+    if network == "mastodon":
+        payload = f"""json_object('id', {post_id}, 'content', '<p>' || {_TEXT_SQL} || '</p>', 'language', 'en',
+                        'in_reply_to_id', case when p.kind = {KIND_REPLY} then {parent_id} end,
+                        'favourites_count', 0, 'reblogs_count', 0)"""
+    else:
+        payload = f"""json_object('uri', {post_id}, 'cid', 'bafyrei' || md5({post_id}), 'record',
+                        case
+                            when p.kind = {KIND_REPLY} then json_object('$type', 'app.bsky.feed.post', 'text', {_TEXT_SQL},
+                                'langs', json_array('en'), 'reply', json_object('parent', json_object('uri', {parent_id})))
+                            when p.kind = {KIND_QUOTE} then json_object('$type', 'app.bsky.feed.post', 'text', {_TEXT_SQL},
+                                'langs', json_array('en'), 'embed', json_object('$type', 'app.bsky.embed.record',
+                                'record', json_object('uri', {parent_id})))
+                            else json_object('$type', 'app.bsky.feed.post', 'text', {_TEXT_SQL}, 'langs', json_array('en'))
+                        end)"""
+    return f"""
+        select '{network}', {post_id}, a.account_id, cast(epoch_ms(p.ms) as timestamptz),
+            cast(epoch_ms(p.ms) as date), now(), {payload}
+        from day_posts as p
+        join bench_accounts as a on a.idx = p.author
+        left join bench_accounts as pa on pa.idx = p.parent_author
+        left join bench_accounts as m on m.idx = p.mention
+        where p.net = {code} and p.ms <= $end_ms and not a.excluded
+    """
+
+
+def _reactions_sql(network: str) -> str:
+    """The privacy gate of connectors/privacy.py, applied as landing applies it: excluded accounts
+    (opted-out persons, private accounts without their owner's consent) are never fetched, so their
+    posts, snapshots and mentions never land and reactions *to* them are dropped; reactions *by*
+    them still land, under `PrivacyGate.pseudonym` and with an empty payload."""
+    code = NETWORKS.index(network)
+    words = _words(network)
+    mention = words.index("mention")
+    # a mention's post is the mentioning post (its author is the reactor); any other's, the target's
+    post_id = _post_id_sql(
+        network, "r.post_key", f"case when r.rtype = {mention} then a.account_id else t.account_id end"
     )
-"""
-_REACTIONS_SQL = {
-    "mastodon": _GATED_REACTIONS.format(network="mastodon")
-    + """
+    carrier_id = _post_id_sql(network, "r.carrier_key", "a.account_id")
+    gated = f"""
+        with gated as (
+            select '{network}' as network, {post_id} as post_id, t.account_id as target_account_id,
+                {_sql_list(words)}[r.rtype + 1] as reaction_type, cast(epoch_ms(r.ms) as timestamptz) as created_at,
+                case when r.carrier_key >= 0 then {carrier_id} end as carrier_post_id,
+                a.excluded as reactor_excluded, a.handle, a.display_name,
+                case when a.excluded then a.pseudonym else a.account_id end as reactor_account_id
+            from day_reactions as r
+            join bench_accounts as a on a.idx = r.reactor
+            join bench_accounts as t on t.idx = r.target
+            where r.net = {code} and r.ms <= $end_ms and not t.excluded
+              and not (a.excluded and r.rtype = {mention})
+        )
+    """
+    if network == "mastodon":
+        return (
+            gated
+            + """
         select r.network, r.post_id, r.target_account_id, r.reactor_account_id, r.reaction_type,
             case when r.reaction_type in ('favourite', 'reblog') then null else r.created_at end as reacted_at,
             case when r.reaction_type = 'mention' then r.reactor_account_id else r.target_account_id end as source_account_id,
@@ -105,9 +202,11 @@ _REACTIONS_SQL = {
                                 'mentions', json_array(json_object('id', r.target_account_id)))
             end as payload
         from gated as r
-    """,
-    "bluesky": _GATED_REACTIONS.format(network="bluesky")
-    + """
+    """
+        )
+    return (
+        gated
+        + """
         select r.network, r.post_id, r.target_account_id, r.reactor_account_id, r.reaction_type,
             r.created_at as reacted_at,
             case when r.reaction_type = 'mention' then r.reactor_account_id else r.target_account_id end as source_account_id,
@@ -127,33 +226,9 @@ _REACTIONS_SQL = {
                                 'record', json_object('$type', 'app.bsky.feed.post', 'text', ''))
             end as payload
         from gated as r
-    """,
-}
+    """
+    )
 
-_POSTS_SQL = {
-    "mastodon": """
-        select network, post_id, account_id, created_at, cast(timezone('UTC', created_at) as date), now(),
-            json_object('id', post_id, 'content', '<p>' || text || '</p>', 'language', 'en',
-                        'in_reply_to_id', reply_to_post_id, 'favourites_count', 0, 'reblogs_count', 0)
-        from day_posts where network = 'mastodon'
-            and account_id not in (select account_id from bench_accounts where network = 'mastodon' and excluded)
-    """,
-    "bluesky": """
-        select network, post_id, account_id, created_at, cast(timezone('UTC', created_at) as date), now(),
-            case
-                when kind = 'reply' then json_object('uri', post_id, 'cid', cid, 'record', json_object(
-                    '$type', 'app.bsky.feed.post', 'text', text, 'langs', json_array('en'),
-                    'reply', json_object('parent', json_object('uri', reply_to_post_id))))
-                when kind = 'quote' then json_object('uri', post_id, 'cid', cid, 'record', json_object(
-                    '$type', 'app.bsky.feed.post', 'text', text, 'langs', json_array('en'),
-                    'embed', json_object('$type', 'app.bsky.embed.record', 'record', json_object('uri', quote_of_post_id))))
-                else json_object('uri', post_id, 'cid', cid, 'record', json_object(
-                    '$type', 'app.bsky.feed.post', 'text', text, 'langs', json_array('en')))
-            end
-        from day_posts where network = 'bluesky'
-            and account_id not in (select account_id from bench_accounts where network = 'bluesky' and excluded)
-    """,
-}
 
 _ACCOUNTS_SQL = {
     "mastodon": """
@@ -174,24 +249,24 @@ _ACCOUNTS_SQL = {
 
 
 _KPLUS_SQL = """
-    select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, ?::date, now(),
+    select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, partition_day, now(),
         json_object('give_id', give_id, 'giver_person_id', giver_person_id, 'recipient_person_id', recipient_person_id,
                     'topic_slug', topic_slug, 'given_at', strftime(given_at, '%Y-%m-%dT%H:%M:%S.%gZ'))
     from day_kplus
 """
 _EDITS_SQL = """
-    select edit_id, person_id, editor_person_id, topic_slug, action, edited_at, ?::date, now(),
+    select edit_id, person_id, editor_person_id, topic_slug, action, edited_at, partition_day, now(),
         json_object('edit_id', edit_id, 'person_id', person_id, 'editor_person_id', editor_person_id,
                     'topic_slug', topic_slug, 'action', action, 'edited_at', strftime(edited_at, '%Y-%m-%dT%H:%M:%S.%gZ'))
     from day_edits
 """
 # the platform lists every campaign started by the clock's day, so each partition holds them all
 _CAMPAIGNS_SQL = """
-    select campaign_id, ?::date, now(),
+    select campaign_id, d.day, now(),
         json_object('campaign_id', campaign_id, 'brand', brand, 'title', title, 'topics', topics,
                     'min_score', min_score, 'locations', locations, 'starts_on', strftime(starts_on, '%Y-%m-%d'),
                     'ends_on', strftime(ends_on, '%Y-%m-%d'), 'capacity', capacity)
-    from bench_campaigns where starts_on <= ?::date
+    from bench_campaigns, (select unnest(?::date[]) as day) as d where starts_on <= d.day
 """
 
 
@@ -222,71 +297,210 @@ def gate_accounts(persons: pd.DataFrame, accounts: pd.DataFrame, salt: str = PSE
     return out
 
 
-def write_world(path: str, spec: BenchWorld, log=print) -> dict:
-    """Generate `spec` into a fresh warehouse at `path`; returns row counts and timings."""
-    t0 = time.perf_counter()
+class _Draws:
+    """The day draws of posts and reactions for `NETWORKS`, as whole numpy arrays (see the module doc)."""
+
+    def __init__(self, cfg: w.WorldConfig, persons: pd.DataFrame, person_topics: np.ndarray, accounts: pd.DataFrame):
+        self.cfg, self.person_topics = cfg, person_topics
+        self.pidx = accounts._person_idx.to_numpy()
+        self.activity = persons.activity.to_numpy()[self.pidx]
+        self.reactivity = persons.reactivity.to_numpy()[self.pidx]
+        self.followers = accounts.followers_count.to_numpy().astype(float)
+        self.median = max(np.median(self.followers), 1.0)  # over every network's accounts, as the sandbox
+        net = accounts.network.to_numpy()
+        self.pools = {n: np.flatnonzero(net == n) for n in NETWORKS}
+        self.n_accounts = len(accounts)
+
+    def day(self, day: date) -> tuple[dict, dict]:
+        """(posts, reactions) columns of every post and reaction created by `day`'s draw."""
+        rng = w._rng(self.cfg, day.toordinal(), 20)
+        day_ms = int((pd.Timestamp(day, tz="UTC") - w._EPOCH) // pd.Timedelta(milliseconds=1))
+        posts, reactions = [], []
+        for code, network in enumerate(NETWORKS):
+            p, r = self._network(rng, code, network, day, day_ms)
+            posts.append(p)
+            reactions.append(r)
+        return (
+            {k: np.concatenate([p[k] for p in posts]) for k in posts[0]},
+            {k: np.concatenate([r[k] for r in reactions]) for k in reactions[0]},
+        )
+
+    def _network(self, rng, code: int, network: str, day: date, day_ms: int) -> tuple[dict, dict]:
+        cfg, dialect, pool = self.cfg, dialects()[network], self.pools[network]
+        author = np.repeat(pool, rng.poisson(cfg.posts_per_day * self.activity[pool] * dialect.posts_rate))
+        n = len(author)
+        ms = day_ms + rng.integers(0, DAY_MS, n)
+        pt = self.person_topics[self.pidx[author]]
+        own = pt[np.arange(n), (rng.random(n) * (pt >= 0).sum(axis=1)).astype(int)]
+        topic = np.where(rng.random(n) < 0.85, own, rng.integers(0, len(TOPICS), n))
+
+        # mentions: one same-network account chosen by audience (max_mentions = 1), never the author
+        weight = self.followers[pool] + 1.0
+        rows = np.flatnonzero(rng.random(n) < cfg.mention_share)
+        picked = pool[rng.choice(len(pool), size=len(rows), p=weight / weight.sum())]
+        mention = np.full(n, -1, dtype=np.int64)
+        mention[rows] = np.where(picked == author[rows], -1, picked)
+
+        # reactions: candidates by reactivity, kept on topic overlap (else 30%), one per (post, reactor, word)
+        lam = cfg.reactions_per_post * dialect.reactions_rate * (self.followers[author] / self.median + 0.1) ** 0.6
+        post = np.repeat(np.arange(n), rng.poisson(np.minimum(lam, 0.5 * len(pool))))
+        weight = self.reactivity[pool]
+        reactor = pool[rng.choice(len(pool), size=len(post), p=weight / weight.sum())]
+        on_topic = (self.person_topics[self.pidx[reactor]] == topic[post, None]).any(axis=1)
+        keep = (rng.random(len(post)) < np.where(on_topic, 1.0, 0.3)) & (reactor != author[post])
+        post, reactor = post[keep], reactor[keep]
+        words = _words(network)
+        probs = np.array([t[1] for t in dialect.reaction_mix])
+        rtype = rng.choice(len(probs), size=len(post), p=probs / probs.sum())
+        rms = ms[post] + np.minimum(rng.exponential(8 * 3_600_000, len(post)).astype(np.int64), MAX_DELAY_MS)
+        _, first = np.unique((post.astype(np.int64) * self.n_accounts + reactor) * 8 + rtype, return_index=True)
+        first.sort()
+        post, reactor, rtype, rms = post[first], reactor[first], rtype[first], rms[first]
+
+        # replies and quotes are posts too, by the reactor, on the parent's topic
+        carrier_kind = np.select(
+            [rtype == words.index(k) if k in words else np.zeros(len(rtype), bool) for k in ("reply", "quote")],
+            [KIND_REPLY, KIND_QUOTE],
+            KIND_POST,
+        )
+        c = np.flatnonzero(carrier_kind != KIND_POST)
+        total = n + len(c)
+        all_ms = np.concatenate([ms, rms[c]])
+        order = np.argsort(all_ms, kind="stable")
+        rank = np.empty(total, dtype=np.int64)
+        rank[order] = np.arange(total)
+        bits = day.toordinal() % 8
+        if network == "mastodon":
+            key = (all_ms << 16) | (bits << 13) | (rank % 8192)
+        else:
+            key = ((all_ms * 1000 + rank % 1000) << 10) | (bits << 7) | ((rank // 1000) % 128)
+        parent = post[c]
+        openers, replies = len(w._OPENERS), len(w._REPLIES)
+        posts = {
+            "net": np.full(total, code, dtype=np.int8),
+            "key": key,
+            "author": np.concatenate([author, reactor[c]]),
+            "ms": all_ms,
+            "topic": np.concatenate([topic, topic[parent]]),
+            "kind": np.concatenate([np.zeros(n, dtype=np.int8), carrier_kind[c].astype(np.int8)]),
+            "parent_key": np.concatenate([np.full(n, -1, dtype=np.int64), key[parent]]),
+            "parent_author": np.concatenate([np.full(n, -1, dtype=np.int64), author[parent]]),
+            "mention": np.concatenate([mention, np.full(len(c), -1, dtype=np.int64)]),
+            "opener": np.concatenate([rng.integers(0, openers, n), openers + rng.integers(0, replies, len(c))]).astype(
+                np.int8
+            ),
+            "closer": rng.integers(0, len(w._CLOSERS), total).astype(np.int8),
+        }
+        carrier_key = np.full(len(post), -1, dtype=np.int64)
+        carrier_key[c] = key[n + np.arange(len(c))]
+        m = np.flatnonzero(mention >= 0)
+        reactions = {
+            "net": np.full(len(post) + len(m), code, dtype=np.int8),
+            "post_key": np.concatenate([key[post], key[m]]),
+            "target": np.concatenate([author[post], mention[m]]),
+            "reactor": np.concatenate([reactor, author[m]]),
+            "rtype": np.concatenate([rtype, np.full(len(m), words.index("mention"))]).astype(np.int8),
+            "ms": np.concatenate([rms, ms[m]]),
+            "carrier_key": np.concatenate([carrier_key, key[m]]),
+        }
+        return posts, reactions
+
+
+def _write_batch(conn, batch: list[tuple], posts_sql: dict, reactions_sql: dict, end_ms: int) -> int:
+    """Land a few days' draws in one transaction, one `INSERT ... SELECT` per table; returns the
+    campaign snapshot rows written."""
+    days = [b[0] for b in batch]
+    conn.register("day_posts", pd.DataFrame({k: np.concatenate([b[1][k] for b in batch]) for k in batch[0][1]}))
+    conn.register("day_reactions", pd.DataFrame({k: np.concatenate([b[2][k] for b in batch]) for k in batch[0][2]}))
+    conn.register("day_kplus", pd.concat([b[3].assign(partition_day=b[0]) for b in batch], ignore_index=True))
+    conn.register("day_edits", pd.concat([b[5].assign(partition_day=b[0]) for b in batch], ignore_index=True))
+    campaigns = [b[4] for b in batch if len(b[4])]
+    conn.execute("begin")
+    for net in NETWORKS:
+        conn.execute(posts_sql[net], {"end_ms": end_ms})
+        conn.execute(reactions_sql[net], {"end_ms": end_ms})
+    if campaigns:
+        conn.register("day_campaigns", pd.concat(campaigns, ignore_index=True))
+        conn.execute(
+            "insert into bench_campaigns select campaign_id, brand, title, topics, min_score, locations,"
+            " starts_on, ends_on, capacity from day_campaigns"
+        )
+        conn.unregister("day_campaigns")
+    conn.execute(f"insert into raw.platform_kplus {_KPLUS_SQL}")
+    conn.execute(f"insert into raw.platform_topic_edits {_EDITS_SQL}")
+    written = conn.execute(f"insert into raw.platform_campaigns {_CAMPAIGNS_SQL}", [days]).fetchone()[0]
+    conn.execute("commit")
+    for name in ("day_posts", "day_reactions", "day_kplus", "day_edits"):
+        conn.unregister(name)
+    return written
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process, every thread (DuckDB's too): what the work costs on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def write_world(path: str, spec: BenchWorld, log=print, memory_limit: str = "2GB") -> dict:
+    """Generate `spec` into a fresh warehouse at `path`; returns row counts and timings. DuckDB's buffer
+    pool is capped (`memory_limit`): the writes stream, and its default (80% of RAM) only grows the RSS."""
+    t0, cpu0 = time.perf_counter(), _cpu_s()
     cfg = spec.config()
     persons, person_topics = w._persons(cfg)
     accounts = w._accounts(cfg, persons)
-    consenting = w._alternate_private_consent(persons, accounts)  # as build_world does, after the day draws
+    consenting = w._alternate_private_consent(persons, accounts)  # as build_world does
     links = w._profile_links(consenting, accounts)
     registered = profiles_of(consenting, accounts)
     accounts_gated = gate_accounts(consenting, accounts)
-    end_ts = pd.Timestamp(w.end_of_day(spec.end_date))
+    draws = _Draws(cfg, persons, person_topics, accounts)
+    end_ms = int((pd.Timestamp(w.end_of_day(spec.end_date)) - w._EPOCH) // pd.Timedelta(milliseconds=1))
     counts = {"reactions": 0, "posts": 0, "kplus_gives": 0, "topic_edits": 0, "campaigns": 0, "campaign_rows": 0}
+    timings = {"population_s": round(time.perf_counter() - t0, 3), "draw_s": 0.0, "write_s": 0.0}
     with duckdb.connect(path) as conn:
+        conn.execute("set TimeZone = 'UTC'")
+        conn.execute(f"set memory_limit = '{memory_limit}'")
         ensure_raw_tables(conn, connectors.NETWORKS)  # every network's tables (dbt unions them all); two are filled
-        bench_accounts = accounts_gated.drop(columns=["_person_idx", "created_at"])
+        bench_accounts = accounts_gated.drop(columns=["_person_idx", "created_at"]).assign(
+            idx=np.arange(len(accounts_gated), dtype=np.int64)
+        )
+        bench_accounts = bench_accounts[bench_accounts.network.isin(NETWORKS)]
         conn.register("bench_accounts_df", bench_accounts)
         conn.execute("create or replace temp table bench_accounts as select * from bench_accounts_df")
         conn.unregister("bench_accounts_df")
+        counts["accounts"] = len(accounts)  # every network's (the population); NETWORKS' are landed
+        counts["accounts_landed"] = int((~bench_accounts["excluded"]).sum())
+        counts["excluded_accounts"] = int(accounts_gated["excluded"].sum())
+        del bench_accounts, accounts_gated, consenting  # in DuckDB now: the day loop holds only numpy arrays
         conn.execute("""create or replace temp table bench_campaigns (campaign_id varchar, brand varchar, title varchar,
                         topics varchar[], min_score integer, locations varchar[], starts_on date, ends_on date,
                         capacity integer)""")
+        posts_sql = {n: f"insert into raw.{n}_posts {_posts_sql(n)}" for n in NETWORKS}
+        reactions_sql = {n: f"insert into raw.{n}_reactions select * from ({_reactions_sql(n)})" for n in NETWORKS}
         first = spec.start_date
+        batch: list[tuple] = []
+        rows = 0
         for i in range(spec.days):
             day = first + timedelta(days=i)
-            posts, reactions, kplus, campaigns, edits = w._Day(cfg, persons, person_topics, accounts, day).build()
-            posts = posts.drop(columns=["mentions", "topic_slug"])
-            reactions = reactions[
-                [
-                    "network",
-                    "post_id",
-                    "target_account_id",
-                    "reactor_account_id",
-                    "reaction_type",
-                    "created_at",
-                    "carrier_post_id",
-                ]
-            ]
-            conn.register("day_posts", posts)
-            conn.register("day_reactions", reactions)
-            conn.register("day_kplus", kplus)
-            conn.register("day_edits", edits)
-            conn.execute("begin")
-            for net in NETWORKS:
-                conn.execute(f"insert into raw.{net}_posts {_POSTS_SQL[net]}")
-                conn.execute(f"insert into raw.{net}_reactions select * from ({_REACTIONS_SQL[net]})", [end_ts])
-            if len(campaigns):
-                conn.register("day_campaigns", campaigns)
-                conn.execute(
-                    "insert into bench_campaigns select campaign_id, brand, title, topics, min_score, locations,"
-                    " starts_on, ends_on, capacity from day_campaigns"
-                )
-                conn.unregister("day_campaigns")
-            if len(kplus):
-                conn.execute(f"insert into raw.platform_kplus {_KPLUS_SQL}", [day])
-            if len(edits):
-                conn.execute(f"insert into raw.platform_topic_edits {_EDITS_SQL}", [day])
-            counts["campaign_rows"] += conn.execute(
-                f"insert into raw.platform_campaigns {_CAMPAIGNS_SQL}", [day, day]
-            ).fetchone()[0]
-            conn.execute("commit")
-            for name in ("day_posts", "day_reactions", "day_kplus", "day_edits"):
-                conn.unregister(name)
+            t1 = time.perf_counter()
+            posts, reactions = draws.day(day)
+            platform = w._Day(cfg, persons, person_topics, accounts, day)
+            kplus, campaigns, edits = platform._kplus(), platform._campaigns(), platform._topic_edits()
+            batch.append((day, posts, reactions, kplus, campaigns, edits))
+            rows += len(posts["ms"]) + len(reactions["ms"])
             counts["kplus_gives"] += len(kplus)
             counts["topic_edits"] += len(edits)
             counts["campaigns"] += len(campaigns)
+            t2 = time.perf_counter()
+            timings["draw_s"] += t2 - t1
+            if rows >= BATCH_ROWS or i == spec.days - 1:
+                counts["campaign_rows"] += _write_batch(conn, batch, posts_sql, reactions_sql, end_ms)
+                batch, rows = [], 0
+                timings["write_s"] += time.perf_counter() - t2
+        t3 = time.perf_counter()
         all_days = [first + timedelta(days=i) for i in range(spec.days)]
         for net in NETWORKS:
             conn.execute(f"insert into raw.{net}_accounts {_ACCOUNTS_SQL[net]}", [all_days])
@@ -317,11 +531,15 @@ def write_world(path: str, spec: BenchWorld, log=print) -> dict:
             counts[kind] = conn.execute(
                 "select " + " + ".join(f"(select count(*) from raw.{n}_{kind})" for n in NETWORKS)
             ).fetchone()[0]
-        counts["accounts"] = len(accounts)
-        counts["excluded_accounts"] = int(accounts_gated["excluded"].sum())
         counts["registered_persons"] = len(registered)
         conn.execute("checkpoint")
+        timings["profiles_s"] = round(time.perf_counter() - t3, 3)
     counts["seconds"] = round(time.perf_counter() - t0, 3)
+    counts.update({k: round(v, 3) for k, v in timings.items()})
+    counts["persons_per_s"] = round(spec.persons / counts["seconds"], 1)
+    counts["interactions_per_s"] = round(counts["reactions"] / counts["seconds"], 1)
+    counts["peak_rss_mb_self"] = round(_rss_mb(), 1)
+    counts["cpu_s"] = round(_cpu_s() - cpu0, 3)
     log(
         f"world {spec.persons} persons x {spec.days} days: {counts['reactions']:,} interactions, "
         f"{counts['posts']:,} posts in {counts['seconds']:.1f}s"
