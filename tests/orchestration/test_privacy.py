@@ -210,8 +210,10 @@ def test_a_public_account_that_turns_private_is_forgotten_everywhere_and_measure
     shutil.copy(path, copy)
     public = world.public_handles[world.public_handles.network == "mastodon"].iloc[0]
     person = f"mastodon:{public.account_id}"
+    same_handle_elsewhere = "select count(*) from intermediate.int_identity where handle = ? and network <> 'mastodon'"
     with duckdb.connect(copy) as conn:
         assert conn.execute("select count(*) from marts.scores where person_id = ?", [person]).fetchone()[0] > 0
+        elsewhere = conn.execute(same_handle_elsewhere, [public.handle]).fetchone()[0]
         registry = WarehousePrivacy(conn, SALT)
         assert registry.record_privacy_flags("mastodon", {public.account_id}, set(), last) == {public.account_id}
         assert registry.record_privacy_flags("mastodon", {public.account_id}, set(), last) == set()  # known now
@@ -219,7 +221,21 @@ def test_a_public_account_that_turns_private_is_forgotten_everywhere_and_measure
         assert unmeasured.reasons[person] == "private_without_consent"
         registry.purge(unmeasured)
         assert registry.audit(unmeasured) == []
-    assert traces(copy, {person, public.account_id, public.handle}) == []
+        # its handle is gone from Mastodon's rows; the same string on another network is another
+        # account (often the same human's, unregistered there), and stays
+        assert (
+            conn.execute("select count(*) from raw.mastodon_accounts where handle = ?", [public.handle]).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                "select count(*) from intermediate.int_identity where handle = ? and network = 'mastodon'",
+                [public.handle],
+            ).fetchone()[0]
+            == 0
+        )
+        assert conn.execute(same_handle_elsewhere, [public.handle]).fetchone()[0] == elsewhere
+    assert traces(copy, {person, public.account_id}) == []
     with duckdb.connect(copy) as conn:
         registry = WarehousePrivacy(conn, SALT)
         registry.record_privacy_flags("mastodon", set(), {public.account_id}, last + timedelta(days=1))
