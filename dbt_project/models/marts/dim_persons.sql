@@ -4,12 +4,10 @@ with identity as (
     select * from {{ ref('int_identity') }}
 ),
 profiles as (
-    select person_id, display_name from {{ ref('stg_platform__profiles') }}
+    select person_id, display_name from {{ ref('int_profile_names') }}
 ),
 account_names as (
-    select account_key, max(display_name) as display_name
-    from {{ ref('int_network_accounts') }}
-    group by all
+    select account_key, display_name from {{ ref('int_account_names') }}
 )
 select
     i.person_id,
