@@ -4,7 +4,7 @@ with identity as (
     select * from {{ ref('int_identity') }}
 ),
 profiles as (
-    select person_id, display_name from {{ ref('int_profile_names') }}
+    select person_id, display_name from {{ ref('stg_platform__profiles') }}
 ),
 account_names as (
     select account_key, display_name from {{ ref('int_account_names') }}
