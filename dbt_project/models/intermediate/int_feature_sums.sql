@@ -146,3 +146,4 @@ select
     round(lifted_posts / {{ lift('as_of_day') }}, 9) + 0.0 as activity,
     as_of_day - last_active_day as days_since_active
 from {{ 'state' if carry else 'full_state' }}
+order by as_of_day  -- a day's rows together: the next day and fct_features_90d read one day

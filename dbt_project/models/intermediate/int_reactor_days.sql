@@ -16,3 +16,4 @@ from {{ ref('int_engagement_events') }}
     where first_seen_day between {{ min_date() }} and {{ max_date() }}
 {% endif %}
 group by all
+order by event_day  -- a day's rows together: a daily run reads the day leaving the window
