@@ -2,9 +2,7 @@
 -- it, else the account itself. Accounts only seen reacting (or mentioned) are their own person;
 -- downstream models fall back to the account key for them, so nothing here scans reactions.
 with accounts as (
-    select network, account_key, max(handle) as handle
-    from {{ ref('int_network_accounts') }}
-    group by all
+    select network, account_key, handle from {{ ref('int_account_names') }}
 ),
 links as (
     select * from {{ ref('stg_platform__links') }}

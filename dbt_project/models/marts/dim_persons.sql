@@ -7,9 +7,7 @@ profiles as (
     select person_id, display_name from {{ ref('stg_platform__profiles') }}
 ),
 account_names as (
-    select account_key, max(display_name) as display_name
-    from {{ ref('int_network_accounts') }}
-    group by all
+    select account_key, display_name from {{ ref('int_account_names') }}
 )
 select
     i.person_id,

@@ -1,0 +1,127 @@
+"""int_feature_sums carries a daily run forward from the day before (what enters and leaves the
+window) instead of re-reading the window; these tests hold it to the full-window SQL a backfill
+runs: the same rows, day after day, with days leaving a short window, reactions landing days after
+they happened, and persons missing a day. Late reactions make a backfill differ from daily runs
+upstream (fct_engagement_daily counts a day's reactions as landed by its run), so the carried
+days are compared with daily runs that recompute the full window (carry_forward_features: false)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from dbt.cli.main import dbtRunner
+
+from orchestration.dbt_project import DBT_PROJECT_DIR
+from tests.bench.worldgen import BenchWorld, write_world
+
+END = date(2026, 3, 31)
+DAYS = 6
+EPOCH = "2024-01-01"  # vars.decay_epoch
+FIRST = END - timedelta(days=DAYS - 1)
+WINDOW = {"window_days": 3, "half_life_days": 2}  # short, so days leave the window within the world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Path:
+    """A small bench world, roughed up: some reactions land one or two days after they happened,
+    and a third of the Mastodon accounts miss a snapshot on one day."""
+    path = tmp_path_factory.mktemp("feature_carry") / "world.duckdb"
+    write_world(str(path), BenchWorld(persons=200, days=DAYS, end_date=END), log=lambda *_: None)
+    with duckdb.connect(str(path)) as conn:
+        for network in ("mastodon", "bluesky"):
+            conn.execute(
+                f"update raw.{network}_reactions"
+                " set partition_day = partition_day + 1 + cast(hash(post_id) % 2 as integer)"
+                " where reacted_at is not null and hash(reactor_account_id, post_id) % 3 = 0 and partition_day < ?",
+                [END - timedelta(days=1)],
+            )
+        conn.execute(
+            "delete from raw.mastodon_accounts where partition_day = ? and hash(account_id) % 3 = 0",
+            [FIRST + timedelta(days=3)],
+        )
+    return path
+
+
+def dbt_run(warehouse: Path, target: Path, first: date, last: date, monkeypatch, carry: bool = True) -> None:
+    monkeypatch.setenv("KLOUT_WAREHOUSE", str(warehouse))
+    vars_ = {"min_date": first.isoformat(), "max_date": last.isoformat(), "carry_forward_features": carry, **WINDOW}
+    result = dbtRunner().invoke(
+        [
+            "run",
+            "--select",
+            "+fct_features_90d",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--vars",
+            json.dumps(vars_),
+            "--quiet",
+        ]
+    )
+    assert result.success, result.exception
+
+
+def rows(warehouse: Path, table: str) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse)) as conn:  # as dbt in this process holds it open
+        return conn.execute(f"select * from {table} order by person_id, network, as_of_day").df()
+
+
+def daily_runs(world: Path, tmp: Path, name: str, carry: bool, mp) -> tuple[Path, list[bool]]:
+    """One run per day on a copy of `world`; per day, whether int_feature_sums took the carried path."""
+    warehouse, target = tmp / f"{name}.duckdb", tmp / f"target_{name}"
+    shutil.copyfile(world, warehouse)
+    carried = []
+    for i in range(DAYS):
+        day = FIRST + timedelta(days=i)
+        dbt_run(warehouse, target, day, day, mp, carry)
+        compiled = next((target / "compiled").rglob("int_feature_sums.sql")).read_text()
+        carried.append("with today as (" in compiled)
+    return warehouse, carried
+
+
+@pytest.fixture(scope="module")
+def built(world, tmp_path_factory):
+    """The world one day at a time, carried forward and recomputed in full."""
+    mp = pytest.MonkeyPatch()
+    tmp = tmp_path_factory.mktemp("feature_carry_runs")
+    carried = daily_runs(world, tmp, "carried", True, mp)
+    full = daily_runs(world, tmp, "full", False, mp)
+    mp.undo()
+    return carried, full
+
+
+def test_daily_runs_carry_forward_after_the_first_day_unless_told_not_to(built):
+    (_, carried), (_, full) = built
+    assert carried == [False] + [True] * (DAYS - 1)
+    assert full == [False] * DAYS
+
+
+def test_carried_days_equal_the_full_window(built):
+    (carried, _), (full, _) = built
+    recomputed, days = rows(full, "marts.fct_features_90d"), rows(carried, "marts.fct_features_90d")
+    assert len(recomputed) > 0 and (recomputed.as_of_day.nunique() == DAYS)
+    # the window moved: reactors and activity left it, so the carry subtracted something
+    assert (recomputed.groupby(["person_id", "network"]).engaged_audience_90d.diff() < 0).any()
+    pd.testing.assert_frame_equal(recomputed, days)
+
+
+def test_carried_state_equals_the_full_window_state(built):
+    (carried, _), (full, _) = built
+    recomputed, days = rows(full, "intermediate.int_feature_sums"), rows(carried, "intermediate.int_feature_sums")
+    lifted = [c for c in recomputed.columns if c.startswith("lifted_")]
+    pd.testing.assert_frame_equal(recomputed.drop(columns=lifted), days.drop(columns=lifted))
+    # the unrounded sums carried in floating point agree to the last digits, in as_of_day's units
+    # (lifted sums grow as 2^(days / half_life): compare them as the decayed values they give)
+    as_of_lift = 2.0 ** ((recomputed.as_of_day - pd.Timestamp(EPOCH)).dt.days / WINDOW["half_life_days"])
+    pd.testing.assert_frame_equal(
+        recomputed[lifted].div(as_of_lift, axis=0), days[lifted].div(as_of_lift, axis=0), rtol=0, atol=1e-12
+    )
