@@ -18,6 +18,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration.dbt_project import DBT_PROJECT_DIR
+from orchestration.forgetting import WarehousePrivacy
 from tests.bench.worldgen import BenchWorld, write_world
 
 END = date(2026, 3, 31)
@@ -75,17 +76,34 @@ def rows(warehouse: Path, table: str) -> pd.DataFrame:
         return conn.execute(f"select * from {table} order by person_id, network, as_of_day").df()
 
 
-def daily_runs(world: Path, tmp: Path, name: str, carry: bool, mp) -> tuple[Path, list[bool]]:
-    """One run per day on a copy of `world`; per day, whether int_feature_sums took the carried path."""
+def daily_runs(world: Path, tmp: Path, name: str, carry: bool, mp, forget_after: int | None = None):
+    """One run per day on a copy of `world`; per day, whether int_feature_sums took the carried path.
+    With `forget_after`, after that many days a reactor opts out and is forgotten (pseudonymised)."""
     warehouse, target = tmp / f"{name}.duckdb", tmp / f"target_{name}"
     shutil.copyfile(world, warehouse)
     carried = []
     for i in range(DAYS):
+        if i == forget_after:
+            forget_an_early_reactor(warehouse)
         day = FIRST + timedelta(days=i)
         dbt_run(warehouse, target, day, day, mp, carry)
         compiled = next((target / "compiled").rglob("int_feature_sums.sql")).read_text()
         carried.append("with today as (" in compiled)
     return warehouse, carried
+
+
+def forget_an_early_reactor(warehouse: Path) -> str:
+    """The unregistered reactor with the most reactions on the first day, forgotten as an opt-out
+    is: their reactions stay, under a pseudonym (orchestration.forgetting)."""
+    with duckdb.connect(str(warehouse)) as conn:
+        (reactor,) = conn.execute(
+            "select reactor_person_id from intermediate.int_reactor_days where event_day = ?"
+            " and reactor_person_id like '%:%' group by 1 order by sum(reactions) desc, 1 limit 1",
+            [FIRST],
+        ).fetchone()
+        registry = WarehousePrivacy(conn, "salt")
+        registry.purge(registry.identified({reactor: "opted_out"}))
+    return reactor
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +115,16 @@ def built(world, tmp_path_factory):
     full = daily_runs(world, tmp, "full", False, mp)
     mp.undo()
     return carried, full
+
+
+def test_a_reactor_forgotten_part_way_moves_the_carried_days_as_it_moves_the_recomputed_ones(
+    world, tmp_path, monkeypatch
+):
+    """Forgetting pseudonymises the reactor in int_reactor_days as in int_engagement_events, so
+    the carried audience still loses them exactly when they leave the window."""
+    carried, _ = daily_runs(world, tmp_path, "carried", True, monkeypatch, forget_after=2)
+    full, _ = daily_runs(world, tmp_path, "full", False, monkeypatch, forget_after=2)
+    pd.testing.assert_frame_equal(rows(full, "marts.fct_features_90d"), rows(carried, "marts.fct_features_90d"))
 
 
 def test_daily_runs_carry_forward_after_the_first_day_unless_told_not_to(built):

@@ -4,10 +4,13 @@
 -- person x network x reactor x reaction day x landing day: how many reactions, the compact state
 -- the distinct 90-day audience is counted from, so a day's run never re-reads 90 days of events.
 -- Incremental on first_seen_day like int_engagement_events; its first build takes all of them.
+-- The reactor's account key stays, so forgetting an unmeasured reactor pseudonymises their rows
+-- here exactly as in int_engagement_events (they still count, once, under the pseudonym).
 select
     target_person_id as person_id,
     network,
     reactor_person_id,
+    reactor_account_key,
     event_day,
     first_seen_day,
     count(*) as reactions
