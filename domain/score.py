@@ -331,13 +331,14 @@ def score_reasons(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
     top = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :top_n]  # ties keep column order
     moved = np.take_along_axis(moves, top, axis=1)
     person, rank = np.nonzero(moved.round(2) != 0)
-    names = [split_subscore_column(now.columns[i]) for i in top[person, rank]]
+    names = [split_subscore_column(c) for c in now.columns]  # once per column, not once per reason
+    column = top[person, rank]
     return pd.DataFrame(
         {
             "person_id": today["person_id"].to_numpy()[person],
             "rank": rank + 1,
-            "network": [n for n, _ in names],
-            "subscore": [s for _, s in names],
+            "network": pd.Index([n for n, _ in names], dtype="str").take(column),
+            "subscore": pd.Index([s for _, s in names], dtype="str").take(column),
             "points": moved[person, rank],
         }
     )
@@ -347,17 +348,24 @@ def reasons_text(reasons: pd.DataFrame, person_ids: pd.Series) -> pd.Series:
     """One line per person: 'mastodon reach +1.20 points; ...', or 'no change'."""
     if not len(reasons):
         return pd.Series("no change", index=person_ids.index, dtype=object)
-    lines = (
-        reasons.sort_values(["person_id", "rank"])
-        .assign(text=lambda r: r["network"] + " " + r["subscore"].str.replace("_", " ") + r["points"].map(_signed))
-        .groupby("person_id")["text"]
-        .agg("; ".join)
-    )
+    r = reasons.sort_values(["person_id", "rank"], ignore_index=True)
+    text = r["network"].astype("str") + " " + r["subscore"].astype("str").str.replace("_", " ") + _signed(r["points"])
+    # joined with "; " in rank order per person as column-wise string ops: a group-by join is a Python call a person
+    nth = r.groupby("person_id", sort=False).cumcount().to_numpy()
+    first = np.flatnonzero(nth == 0)
+    owner = np.cumsum(nth == 0) - 1  # each reason's person, as a position in `first`
+    text = text.to_numpy(dtype=object)
+    joined = text[first]
+    for k in range(1, int(nth.max()) + 1):
+        at = np.flatnonzero(nth == k)
+        joined[owner[at]] = joined[owner[at]] + "; " + text[at]
+    lines = pd.Series(joined, index=r["person_id"].to_numpy()[first], dtype=object)
     return pd.Series(person_ids.map(lines).fillna("no change").to_numpy(), index=person_ids.index, dtype=object)
 
 
-def _signed(points: float) -> str:
-    return f" {points:+.2f} points"
+def _signed(points: pd.Series) -> pd.Series:
+    """' +1.23 points' per value (printf's %+.2f rounds as format's +.2f does)."""
+    return pd.Series(np.char.mod(" %+.2f points", points.to_numpy(dtype=float)), index=points.index, dtype="str")
 
 
 def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
