@@ -36,20 +36,30 @@ def day_numbers(days) -> np.ndarray:
 
 
 def _pagerank(
-    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int, damping: float, tolerance: float, max_iterations: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unnormalised PageRank over edges src -> dst of persons 0..n-1: (rank, each edge's share of its source)."""
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    n: int,
+    damping: float,
+    tolerance: float,
+    max_iterations: int,
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Unnormalised PageRank over edges src -> dst of persons 0..n-1: (rank, each edge's share of
+    its source, iterations). `start` (e.g. yesterday's ranks) only shortens the walk to the same
+    fixed point; without it every rank starts at 1."""
     out_weight = np.bincount(src, weights=weight, minlength=n)
     share = weight / out_weight[src]
     transition_t = sparse.csr_matrix((share, (dst, src)), shape=(n, n))
-    rank = np.ones(n)
-    for _ in range(max_iterations):
+    rank = np.ones(n) if start is None else np.asarray(start, dtype=float).copy()
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
         updated = (1.0 - damping) + damping * (transition_t @ rank)
         converged = np.abs(updated - rank).sum() < tolerance * n
         rank = updated
         if converged:
             break
-    return rank, share
+    return rank, share, iterations
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,8 @@ class DayFlows:
     dst: np.ndarray
     net: np.ndarray
     flow: np.ndarray
+    ranks: pd.Series | None = None  # person_id -> PageRank of everyone in the window: the next day's start
+    iterations: int = 0
 
     def network_flow(self, person_id: pd.Series, network: pd.Series) -> np.ndarray:
         """Flow into each given (person, network), 0 where none flows: the network-impact input."""
@@ -130,17 +142,37 @@ class EngagementEvents:
         weight = self.selectivity[lo:hi] * self.decay_by_age[today - self.day[lo:hi]]
         return np.bincount(self.edge[lo:hi], weights=weight, minlength=len(self.edge_src))
 
-    def flows(self, as_of: date) -> DayFlows:
-        """PageRank over the window's reactor -> author graph, as the flow along each edge."""
+    def flows(self, as_of: date, start: pd.Series | None = None) -> DayFlows:
+        """PageRank over the window's reactor -> author graph, as the flow along each edge.
+
+        `start` (person_id -> rank, e.g. the previous day's `DayFlows.ranks`) warm-starts the
+        walk: a window moves by one day, so yesterday's ranks are near today's fixed point; a
+        person new to the window starts at 1, as in a cold start."""
         weight = self.edge_weights(as_of)
         live = np.flatnonzero(weight > 0)
         src, dst, w = self.edge_src[live], self.edge_dst[live], weight[live]
         in_window = np.zeros(len(self.persons), dtype=bool)
         in_window[src] = in_window[dst] = True
         local = np.cumsum(in_window) - 1
-        rank, share = _pagerank(local[src], local[dst], w, int(in_window.sum()), **self.pagerank)
+        members = self.persons[in_window]
+        initial = None
+        if start is not None and len(start):
+            at = pd.Index(start.index).get_indexer(members)
+            initial = np.where(at >= 0, start.to_numpy(dtype=float)[np.maximum(at, 0)], 1.0)
+        rank, share, iterations = _pagerank(
+            local[src], local[dst], w, int(in_window.sum()), **self.pagerank, start=initial
+        )
         flow = self.pagerank["damping"] * share * rank[local[src]]
-        return DayFlows(self.persons, self.networks, src, dst, self.edge_net[live], flow)
+        return DayFlows(
+            self.persons,
+            self.networks,
+            src,
+            dst,
+            self.edge_net[live],
+            flow,
+            ranks=pd.Series(rank, index=members, name="rank"),
+            iterations=iterations,
+        )
 
 
 def top_per_group(group: np.ndarray, key: np.ndarray, tie: np.ndarray, top_n: int) -> np.ndarray:
@@ -404,10 +436,12 @@ def score_people_on(
     formula: Formula,
     accepted_kplus: pd.DataFrame | None = None,
     top_n: int = 5,
+    flows: DayFlows | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(influence graph, scores) of one day: the day's PageRank flows feed both. Minors are never
-    scored; +K counts when the formula enables it (`accepted_kplus` given)."""
-    flows = events.flows(day)
+    scored; +K counts when the formula enables it (`accepted_kplus` given). `flows`: the day's
+    `events.flows`, when the caller warm-started them."""
+    flows = flows if flows is not None else events.flows(day)
     graph = influence_graph(flows, top_n=top_n)
     graph.insert(1, "day", day)
     graph.insert(2, "formula_version", formula.version)

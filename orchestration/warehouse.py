@@ -148,6 +148,26 @@ class Warehouse:
             ["recipient_person_id", "topic_slug", "given_at"],
         )
 
+    RANKS = "cache.pagerank_ranks"  # a memo of the scores' PageRank, not a product table
+
+    def pagerank_ranks(self, version: str, day: date) -> pd.Series | None:
+        """person_id -> the PageRank stored for `day` (the next day's warm start), or None if never stored."""
+        ranks = self.read_optional(
+            self.RANKS,
+            f"select person_id, rank from {self.RANKS} where formula_version = ? and day = ? order by person_id",
+            [version, day],
+            ["person_id", "rank"],
+        )
+        return pd.Series(ranks["rank"].to_numpy(dtype=float), index=ranks["person_id"]) if len(ranks) else None
+
+    def write_pagerank_ranks(self, version: str, day: date, ranks: pd.Series | None) -> None:
+        """Keep a day's ranks, so the next day's run (daily or a backfill's first day) starts from
+        them just as a backfill's loop does: a backfill and its daily runs give the same bits."""
+        frame = pd.DataFrame(
+            {"person_id": pd.array([] if ranks is None else ranks.index, dtype="str"), "day": day}
+        ).assign(formula_version=version, rank=np.asarray([] if ranks is None else ranks.to_numpy(), dtype=float))
+        self.write_versioned(self.RANKS, frame, [day], version)
+
     def scores_on(self, version: str, day: date) -> pd.DataFrame:
         scores = self.read(
             "select * from marts.scores where formula_version = ? and day = ? order by person_id", [version, day]
