@@ -224,13 +224,6 @@ class Warehouse:
             [until],
         )
 
-    def kplus_gives(self, days: list[date]) -> pd.DataFrame:
-        return self.read(
-            "select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, given_day"
-            " from staging.stg_platform__kplus where given_day between ? and ? order by give_id",
-            [days[0], days[-1]],
-        )
-
     def kplus_gives_judged(self, days: list[date]) -> pd.DataFrame:
         """The gives of `days` (as `kplus_gives`, given_day a date) with `on_profile`: whether the
         topic was on the recipient's profile on the day of the give, joined here in one pass."""
