@@ -225,7 +225,7 @@ class Warehouse:
         )
 
     def kplus_gives_judged(self, days: list[date]) -> pd.DataFrame:
-        """The gives of `days` (as `kplus_gives`, given_day a date) with `on_profile`: whether the
+        """The +K gives of `days` in give_id order (given_day a date) with `on_profile`: whether the
         topic was on the recipient's profile on the day of the give, joined here in one pass."""
         on_profile = (
             "exists (select 1 from marts.person_topics as t where t.day = k.given_day"
