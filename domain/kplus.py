@@ -20,7 +20,7 @@ GIVE_COLUMNS = ["give_id", "giver_person_id", "recipient_person_id", "topic_slug
 
 def kplus_ledger(
     gives: pd.DataFrame,
-    profile_topics: pd.DataFrame,
+    profile_topics: pd.DataFrame | None,
     *,
     max_per_giver_per_day: int = 10,
     cooldown_days: float = 7,
@@ -29,8 +29,11 @@ def kplus_ledger(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(accepted, rejected): `gives` split by the +K rules, in order of (given_at, give_id).
 
-    `gives`: give_id, giver_person_id, recipient_person_id, topic_slug, given_at (tz-aware).
-    `profile_topics`: person_id, topic_slug (the recipients' visible topics).
+    `gives`: give_id, giver_person_id, recipient_person_id, topic_slug, given_at (tz-aware), and
+    any further columns, carried along (e.g. given_day).
+    `profile_topics`: person_id, topic_slug (the recipients' visible topics); or None when `gives`
+    carries a boolean `on_profile` (whether the topic was on the recipient's profile that day, so
+    gives of many days are judged in one walk). `on_profile` is not in the output.
     `history`: gives accepted before this batch (same columns); they start cooldowns and count
     towards the daily limit of their UTC day.
     A give is rejected for a topic outside the ontology, to oneself, for a topic not on the
@@ -44,44 +47,58 @@ def kplus_ledger(
     if gives["give_id"].duplicated().any():
         raise ValueError(f"duplicate give_id(s): {sorted(gives.loc[gives['give_id'].duplicated(), 'give_id'])[:5]}")
     g = gives.sort_values(["given_at", "give_id"], kind="stable")
-    on_profile = pd.MultiIndex.from_frame(profile_topics[["person_id", "topic_slug"]])
+    if profile_topics is None:
+        listed = g["on_profile"].to_numpy(dtype=bool)
+        g = g.drop(columns="on_profile")
+    else:
+        on_profile = pd.MultiIndex.from_frame(profile_topics[["person_id", "topic_slug"]])
+        listed = pd.MultiIndex.from_arrays([g["recipient_person_id"], g["topic_slug"]]).isin(on_profile)
 
-    reason = pd.Series(None, index=g.index, dtype=object)
-    reason[~g["topic_slug"].isin(ontology.slugs)] = "unknown_topic"
-    reason[reason.isna() & (g["giver_person_id"] == g["recipient_person_id"])] = "self_give"
-    listed = pd.MultiIndex.from_arrays([g["recipient_person_id"], g["topic_slug"]]).isin(on_profile)
-    reason[reason.isna() & ~listed] = "topic_not_on_profile"
+    reason = np.full(len(g), None, dtype=object)
+    reason[~g["topic_slug"].isin(ontology.slugs).to_numpy(dtype=bool)] = "unknown_topic"
+    self_give = (g["giver_person_id"] == g["recipient_person_id"]).to_numpy(dtype=bool)
+    reason[(reason == None) & self_give] = "self_give"  # noqa: E711 (elementwise)
+    reason[(reason == None) & ~listed] = "topic_not_on_profile"  # noqa: E711
 
-    # Cooldowns and allowances depend on what was accepted before, so walk the valid gives in order.
-    cooldown = pd.Timedelta(days=cooldown_days)
-    last_accepted: dict[tuple, pd.Timestamp] = {}
+    # Cooldowns and allowances depend on what was accepted before, so walk the valid gives in order
+    # (over plain ints: nanoseconds since the epoch and UTC day numbers, the same comparisons).
+    cooldown = pd.Timedelta(days=cooldown_days).value
+    last_accepted: dict[tuple, int] = {}
     spent: dict[tuple, int] = {}
     if history is not None and len(history):
         _require_tz(history["given_at"], "history.given_at")
         h = history.sort_values(["given_at", "give_id"], kind="stable")
-        for giver, recipient, topic, at in zip(
-            h["giver_person_id"], h["recipient_person_id"], h["topic_slug"], h["given_at"]
+        at_ns, day = _ns_and_utc_day(h["given_at"])
+        for giver, recipient, topic, at, d in zip(
+            h["giver_person_id"].tolist(), h["recipient_person_id"].tolist(), h["topic_slug"].tolist(), at_ns, day
         ):
             last_accepted[(giver, recipient, topic)] = at
-            day = at.tz_convert("UTC").date()
-            spent[(giver, day)] = spent.get((giver, day), 0) + 1
-    valid = g[reason.isna()]
-    for idx, giver, recipient, topic, at in zip(
-        valid.index, valid["giver_person_id"], valid["recipient_person_id"], valid["topic_slug"], valid["given_at"]
-    ):
+            spent[(giver, d)] = spent.get((giver, d), 0) + 1
+    valid = np.flatnonzero(reason == None)  # noqa: E711
+    at_ns, day = _ns_and_utc_day(g["given_at"].iloc[valid])
+    givers, recipients, topics = (g[c].to_numpy(dtype=object)[valid].tolist() for c in GIVE_COLUMNS[1:4])
+    for i, giver, recipient, topic, at, d in zip(valid.tolist(), givers, recipients, topics, at_ns, day):
         previous = last_accepted.get((giver, recipient, topic))
-        day = at.tz_convert("UTC").date()
         if previous is not None and at - previous < cooldown:
-            reason[idx] = "cooldown"
-        elif spent.get((giver, day), 0) >= max_per_giver_per_day:
-            reason[idx] = "daily_limit"
+            reason[i] = "cooldown"
+        elif spent.get((giver, d), 0) >= max_per_giver_per_day:
+            reason[i] = "daily_limit"
         else:
             last_accepted[(giver, recipient, topic)] = at
-            spent[(giver, day)] = spent.get((giver, day), 0) + 1
+            spent[(giver, d)] = spent.get((giver, d), 0) + 1
 
-    accepted = g[reason.isna()].reset_index(drop=True)
-    rejected = g[reason.notna()].assign(reason=reason[reason.notna()]).reset_index(drop=True)
+    kept = reason == None  # noqa: E711
+    accepted = g[kept].reset_index(drop=True)
+    rejected = g[~kept].assign(reason=pd.array(reason[~kept], dtype="str")).reset_index(drop=True)
     return accepted, rejected
+
+
+def _ns_and_utc_day(given_at: pd.Series) -> tuple[list[int], list[int]]:
+    """Each timestamp as nanoseconds since the epoch and as its UTC day number."""
+    if not len(given_at):
+        return [], []
+    ns = np.asarray(given_at.dt.as_unit("ns").array.asi8, dtype=np.int64)  # UTC-based whatever the zone
+    return ns.tolist(), (ns // 86_400_000_000_000).tolist()
 
 
 def kplus_points(
@@ -119,11 +136,3 @@ def in_window(given_at: pd.Series, day: date, window_days: int) -> pd.Series:
 def _require_tz(ts: pd.Series, name: str) -> None:
     if len(ts) and getattr(ts.dt, "tz", None) is None:
         raise ValueError(f"{name} must be timezone-aware (UTC days decide the daily limit)")
-
-
-def gives_by_day(gives: pd.DataFrame, days) -> dict:
-    """day -> that day's gives (without given_day), for each of `days` in order: each day's
-    cooldowns see the days before it."""
-    give_day = pd.to_datetime(gives["given_day"]).dt.date if len(gives) else pd.Series(dtype=object)
-    gives = gives.drop(columns="given_day")
-    return {day: gives[(give_day == day).to_numpy(dtype=bool)].reset_index(drop=True) for day in days}

@@ -36,20 +36,30 @@ def day_numbers(days) -> np.ndarray:
 
 
 def _pagerank(
-    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int, damping: float, tolerance: float, max_iterations: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unnormalised PageRank over edges src -> dst of persons 0..n-1: (rank, each edge's share of its source)."""
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    n: int,
+    damping: float,
+    tolerance: float,
+    max_iterations: int,
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Unnormalised PageRank over edges src -> dst of persons 0..n-1: (rank, each edge's share of
+    its source, iterations). `start` (e.g. yesterday's ranks) only shortens the walk to the same
+    fixed point; without it every rank starts at 1."""
     out_weight = np.bincount(src, weights=weight, minlength=n)
     share = weight / out_weight[src]
     transition_t = sparse.csr_matrix((share, (dst, src)), shape=(n, n))
-    rank = np.ones(n)
-    for _ in range(max_iterations):
+    rank = np.ones(n) if start is None else np.asarray(start, dtype=float).copy()
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
         updated = (1.0 - damping) + damping * (transition_t @ rank)
         converged = np.abs(updated - rank).sum() < tolerance * n
         rank = updated
         if converged:
             break
-    return rank, share
+    return rank, share, iterations
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,8 @@ class DayFlows:
     dst: np.ndarray
     net: np.ndarray
     flow: np.ndarray
+    ranks: pd.Series | None = None  # person_id -> PageRank of everyone in the window: the next day's start
+    iterations: int = 0
 
     def network_flow(self, person_id: pd.Series, network: pd.Series) -> np.ndarray:
         """Flow into each given (person, network), 0 where none flows: the network-impact input."""
@@ -130,17 +142,37 @@ class EngagementEvents:
         weight = self.selectivity[lo:hi] * self.decay_by_age[today - self.day[lo:hi]]
         return np.bincount(self.edge[lo:hi], weights=weight, minlength=len(self.edge_src))
 
-    def flows(self, as_of: date) -> DayFlows:
-        """PageRank over the window's reactor -> author graph, as the flow along each edge."""
+    def flows(self, as_of: date, start: pd.Series | None = None) -> DayFlows:
+        """PageRank over the window's reactor -> author graph, as the flow along each edge.
+
+        `start` (person_id -> rank, e.g. the previous day's `DayFlows.ranks`) warm-starts the
+        walk: a window moves by one day, so yesterday's ranks are near today's fixed point; a
+        person new to the window starts at 1, as in a cold start."""
         weight = self.edge_weights(as_of)
         live = np.flatnonzero(weight > 0)
         src, dst, w = self.edge_src[live], self.edge_dst[live], weight[live]
         in_window = np.zeros(len(self.persons), dtype=bool)
         in_window[src] = in_window[dst] = True
         local = np.cumsum(in_window) - 1
-        rank, share = _pagerank(local[src], local[dst], w, int(in_window.sum()), **self.pagerank)
+        members = self.persons[in_window]
+        initial = None
+        if start is not None and len(start):
+            at = pd.Index(start.index).get_indexer(members)
+            initial = np.where(at >= 0, start.to_numpy(dtype=float)[np.maximum(at, 0)], 1.0)
+        rank, share, iterations = _pagerank(
+            local[src], local[dst], w, int(in_window.sum()), **self.pagerank, start=initial
+        )
         flow = self.pagerank["damping"] * share * rank[local[src]]
-        return DayFlows(self.persons, self.networks, src, dst, self.edge_net[live], flow)
+        return DayFlows(
+            self.persons,
+            self.networks,
+            src,
+            dst,
+            self.edge_net[live],
+            flow,
+            ranks=pd.Series(rank, index=members, name="rank"),
+            iterations=iterations,
+        )
 
 
 def top_per_group(group: np.ndarray, key: np.ndarray, tie: np.ndarray, top_n: int) -> np.ndarray:
@@ -331,13 +363,14 @@ def score_reasons(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
     top = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :top_n]  # ties keep column order
     moved = np.take_along_axis(moves, top, axis=1)
     person, rank = np.nonzero(moved.round(2) != 0)
-    names = [split_subscore_column(now.columns[i]) for i in top[person, rank]]
+    names = [split_subscore_column(c) for c in now.columns]  # once per column, not once per reason
+    column = top[person, rank]
     return pd.DataFrame(
         {
             "person_id": today["person_id"].to_numpy()[person],
             "rank": rank + 1,
-            "network": [n for n, _ in names],
-            "subscore": [s for _, s in names],
+            "network": pd.Index([n for n, _ in names], dtype="str").take(column),
+            "subscore": pd.Index([s for _, s in names], dtype="str").take(column),
             "points": moved[person, rank],
         }
     )
@@ -347,17 +380,24 @@ def reasons_text(reasons: pd.DataFrame, person_ids: pd.Series) -> pd.Series:
     """One line per person: 'mastodon reach +1.20 points; ...', or 'no change'."""
     if not len(reasons):
         return pd.Series("no change", index=person_ids.index, dtype=object)
-    lines = (
-        reasons.sort_values(["person_id", "rank"])
-        .assign(text=lambda r: r["network"] + " " + r["subscore"].str.replace("_", " ") + r["points"].map(_signed))
-        .groupby("person_id")["text"]
-        .agg("; ".join)
-    )
+    r = reasons.sort_values(["person_id", "rank"], ignore_index=True)
+    text = r["network"].astype("str") + " " + r["subscore"].astype("str").str.replace("_", " ") + _signed(r["points"])
+    # joined with "; " in rank order per person as column-wise string ops: a group-by join is a Python call a person
+    nth = r.groupby("person_id", sort=False).cumcount().to_numpy()
+    first = np.flatnonzero(nth == 0)
+    owner = np.cumsum(nth == 0) - 1  # each reason's person, as a position in `first`
+    text = text.to_numpy(dtype=object)
+    joined = text[first]
+    for k in range(1, int(nth.max()) + 1):
+        at = np.flatnonzero(nth == k)
+        joined[owner[at]] = joined[owner[at]] + "; " + text[at]
+    lines = pd.Series(joined, index=r["person_id"].to_numpy()[first], dtype=object)
     return pd.Series(person_ids.map(lines).fillna("no change").to_numpy(), index=person_ids.index, dtype=object)
 
 
-def _signed(points: float) -> str:
-    return f" {points:+.2f} points"
+def _signed(points: pd.Series) -> pd.Series:
+    """' +1.23 points' per value (printf's %+.2f rounds as format's +.2f does)."""
+    return pd.Series(np.char.mod(" %+.2f points", points.to_numpy(dtype=float)), index=points.index, dtype="str")
 
 
 def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
@@ -396,10 +436,12 @@ def score_people_on(
     formula: Formula,
     accepted_kplus: pd.DataFrame | None = None,
     top_n: int = 5,
+    flows: DayFlows | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(influence graph, scores) of one day: the day's PageRank flows feed both. Minors are never
-    scored; +K counts when the formula enables it (`accepted_kplus` given)."""
-    flows = events.flows(day)
+    scored; +K counts when the formula enables it (`accepted_kplus` given). `flows`: the day's
+    `events.flows`, when the caller warm-started them."""
+    flows = flows if flows is not None else events.flows(day)
     graph = influence_graph(flows, top_n=top_n)
     graph.insert(1, "day", day)
     graph.insert(2, "formula_version", formula.version)

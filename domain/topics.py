@@ -222,15 +222,31 @@ def assign_topics(evidence: pd.DataFrame, expert_top_pct: float = 0.1, min_evide
     )
     if a.empty:
         return pd.DataFrame(columns=cols)
-    a = a.sort_values(["topic_slug", "evidence", "person_id"], ascending=[True, False, True], ignore_index=True)
-    by_topic = a.groupby("topic_slug")["evidence"]
-    a["percentile"] = by_topic.rank(method="max", pct=True)
-    position = a.groupby("topic_slug").cumcount()
-    experts = np.ceil(by_topic.transform("size") * expert_top_pct)
-    a["is_expert"] = position < experts
-    a = a.sort_values(["person_id", "evidence", "topic_slug"], ascending=[True, False, True], ignore_index=True)
-    a["person_rank"] = a.groupby("person_id").cumcount() + 1
-    return a[cols]
+    # ordered on sorted integer codes, not strings: (person, topic) is unique, so the order is total
+    topic, _ = pd.factorize(a["topic_slug"], sort=True)
+    person, _ = pd.factorize(a["person_id"], sort=True)
+    value = a["evidence"].to_numpy(dtype=float)
+    by_topic = np.lexsort((person, -value, topic))  # topic, evidence descending, person
+    t, v = topic[by_topic], value[by_topic]
+    starts = np.r_[True, t[1:] != t[:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(len(t)), 0))
+    size = np.diff(np.r_[np.flatnonzero(starts), len(t)])[np.cumsum(starts) - 1]
+    position = np.arange(len(t)) - group_start
+    # rank "max": how many of the topic's evidences are <= this one (equal ones are adjacent)
+    run_start = np.maximum.accumulate(np.where(starts | np.r_[True, v[1:] != v[:-1]], np.arange(len(t)), 0))
+    percentile = np.empty(len(t))
+    percentile[by_topic] = (size - (run_start - group_start)).astype(float) / size.astype(float)
+    expert = np.empty(len(t), dtype=bool)
+    expert[by_topic] = position < np.ceil(size * expert_top_pct)
+    by_person = np.lexsort((topic, -value, person))  # person, evidence descending, topic
+    p = person[by_person]
+    p_starts = np.r_[True, p[1:] != p[:-1]]
+    p_rank = np.arange(len(p)) - np.maximum.accumulate(np.where(p_starts, np.arange(len(p)), 0)) + 1
+    out = a.iloc[by_person].reset_index(drop=True)
+    out["percentile"] = percentile[by_person]
+    out["is_expert"] = expert[by_person]
+    out["person_rank"] = p_rank.astype(np.int64)
+    return out[cols]
 
 
 def apply_profile_edits(

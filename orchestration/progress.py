@@ -21,6 +21,15 @@ def each_day(context, days: list, what: str = "day"):
         yield day
 
 
+def day_chunks(context, days: list, size: int, what: str = "days"):
+    """The days of a step's window in runs of at most `size` consecutive days, oldest first: work
+    done a run of days at a time, with memory bounded by one run's working set."""
+    chunks = [days[i : i + size] for i in range(0, len(days), size)]
+    for done, chunk in enumerate(chunks, 1):
+        log_progress(context, done, len(chunks), f"{what} {chunk[0]}..{chunk[-1]}")
+        yield chunk
+
+
 def counted(context, total: int):
     """A progress callback: each call logs its text as the next of `total` items (work that starts
     in any order, such as the days of networks landed at once)."""

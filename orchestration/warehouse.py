@@ -148,6 +148,26 @@ class Warehouse:
             ["recipient_person_id", "topic_slug", "given_at"],
         )
 
+    RANKS = "cache.pagerank_ranks"  # a memo of the scores' PageRank, not a product table
+
+    def pagerank_ranks(self, version: str, day: date) -> pd.Series | None:
+        """person_id -> the PageRank stored for `day` (the next day's warm start), or None if never stored."""
+        ranks = self.read_optional(
+            self.RANKS,
+            f"select person_id, rank from {self.RANKS} where formula_version = ? and day = ? order by person_id",
+            [version, day],
+            ["person_id", "rank"],
+        )
+        return pd.Series(ranks["rank"].to_numpy(dtype=float), index=ranks["person_id"]) if len(ranks) else None
+
+    def write_pagerank_ranks(self, version: str, day: date, ranks: pd.Series | None) -> None:
+        """Keep a day's ranks, so the next day's run (daily or a backfill's first day) starts from
+        them just as a backfill's loop does: a backfill and its daily runs give the same bits."""
+        frame = pd.DataFrame(
+            {"person_id": pd.array([] if ranks is None else ranks.index, dtype="str"), "day": day}
+        ).assign(formula_version=version, rank=np.asarray([] if ranks is None else ranks.to_numpy(), dtype=float))
+        self.write_versioned(self.RANKS, frame, [day], version)
+
     def scores_on(self, version: str, day: date) -> pd.DataFrame:
         scores = self.read(
             "select * from marts.scores where formula_version = ? and day = ? order by person_id", [version, day]
@@ -204,12 +224,23 @@ class Warehouse:
             [until],
         )
 
-    def kplus_gives(self, days: list[date]) -> pd.DataFrame:
-        return self.read(
-            "select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, given_day"
-            " from staging.stg_platform__kplus where given_day between ? and ? order by give_id",
+    def kplus_gives_judged(self, days: list[date]) -> pd.DataFrame:
+        """The +K gives of `days` in give_id order (given_day a date) with `on_profile`: whether the
+        topic was on the recipient's profile on the day of the give, joined here in one pass."""
+        on_profile = (
+            "exists (select 1 from marts.person_topics as t where t.day = k.given_day"
+            " and t.person_id = k.recipient_person_id and t.topic_slug = k.topic_slug)"
+            if table_exists(self.conn, "marts.person_topics")
+            else "false"
+        )
+        gives = self.read(
+            "select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, given_day,"
+            f" {on_profile} as on_profile from staging.stg_platform__kplus as k"
+            " where given_day between ? and ? order by give_id",
             [days[0], days[-1]],
         )
+        gives["given_day"] = pd.to_datetime(gives["given_day"]).dt.date if len(gives) else pd.Series(dtype=object)
+        return gives
 
     def kplus_history(self, day: date, cooldown_days: int) -> pd.DataFrame | None:
         """Gives accepted on the days a cooldown can reach back to."""

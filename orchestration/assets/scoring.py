@@ -54,12 +54,23 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
         profiles = warehouse.profiles()
         kplus = formula.section("kplus")
         accepted = warehouse.accepted_kplus(days, kplus["window_days"]) if kplus["enabled"] else None
+        # each day's PageRank starts from the day before's ranks (stored, so a daily run starts as a backfill does)
+        ranks, iterations = warehouse.pagerank_ranks(formula.version, days[0] - timedelta(days=1)), 0
         for day in each_day(context, days):
             features = warehouse.features_on(day)
-            graph, scored = score_people_on(day, features, events, profiles, formula, accepted, INFLUENCE_TOP_N)
+            flows = events.flows(day, start=ranks)
+            graph, scored = score_people_on(
+                day, features, events, profiles, formula, accepted, INFLUENCE_TOP_N, flows=flows
+            )
             seen.add(warehouse.write_versioned("marts.influence_graph", graph, [day], formula.version), scored)
             warehouse.write_versioned("marts.scores", scored, [day], formula.version)
-    yield MaterializeResult(asset_key=SCORES, metadata={"formula_version": formula.version, **seen.metadata()})
+            warehouse.write_pagerank_ranks(formula.version, day, flows.ranks)
+            iterations += flows.iterations
+            ranks = flows.ranks
+    yield MaterializeResult(
+        asset_key=SCORES,
+        metadata={"formula_version": formula.version, "pagerank_iterations": iterations, **seen.metadata()},
+    )
     yield MaterializeResult(
         asset_key=INFLUENCE_GRAPH, metadata={"rows": seen.graph_rows, "formula_version": formula.version}
     )

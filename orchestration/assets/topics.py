@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, asset, 
 from dagster_duckdb import DuckDBResource
 
 from domain.formula import load_product
-from domain.kplus import gives_by_day, kplus_ledger
+from domain.kplus import GIVE_COLUMNS, kplus_ledger
 from domain.leaderboards import sashed_boards_on
 from domain.ontology import load_default_ontology
 from domain.perks import perk_eligibility as eligible_for_perks
@@ -26,10 +26,11 @@ from ..keys import (
     TOPICS_GROUP,
 )
 from ..partitions import PARTITIONED, partition_days
-from ..progress import each_day
+from ..progress import day_chunks, each_day
 from ..warehouse import TopicMatchCache, Warehouse
 
 PERK_COLUMNS = ["campaign_id", "person_id", "display_name", "rank"]
+KPLUS_CHUNK_DAYS = 30  # days of gives judged in one walk
 
 
 @asset(
@@ -82,23 +83,20 @@ def kplus(context: AssetExecutionContext, duckdb: DuckDBResource):
     cooldown, per_day = rules["cooldown_days"], rules["max_per_giver_per_day"]
     with duckdb.get_connection() as conn:
         warehouse = Warehouse(conn)
-        gives_on = gives_by_day(warehouse.kplus_gives(days), days)
-        for day in each_day(context, days):  # in order: each day's cooldowns see the days before it
-            gives = gives_on[day]
-            recipients = sorted(set(gives["recipient_person_id"]))  # only their profiles matter, not everyone's
+        # a run of days in one walk, in order: each give's cooldown sees the gives before it, the
+        # first day's the ledger's (judged as day by day, without re-reading the history each day)
+        for chunk in day_chunks(context, days, KPLUS_CHUNK_DAYS):
             accepted, rejected = kplus_ledger(
-                gives,
-                warehouse.profile_topics_on(day, "person_id", recipients),
+                warehouse.kplus_gives_judged(chunk),
+                None,
                 max_per_giver_per_day=per_day,
                 cooldown_days=cooldown,
-                history=warehouse.kplus_history(day, cooldown),
+                history=warehouse.kplus_history(chunk[0], cooldown),
                 ontology=load_default_ontology(),
             )
-            accepted_total += warehouse.write_days(
-                "marts.kplus_ledger", accepted.assign(given_day=day), [day], "given_day"
-            )
+            accepted_total += warehouse.write_days("marts.kplus_ledger", accepted, chunk, "given_day")
             rejected_total += warehouse.write_days(
-                "marts.kplus_rejected", rejected.assign(given_day=day), [day], "given_day"
+                "marts.kplus_rejected", rejected[[*GIVE_COLUMNS, "reason", "given_day"]], chunk, "given_day"
             )
     yield MaterializeResult(asset_key=KPLUS_LEDGER, metadata={"rows": accepted_total})
     yield MaterializeResult(asset_key=KPLUS_REJECTED, metadata={"rows": rejected_total})

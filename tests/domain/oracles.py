@@ -116,7 +116,7 @@ def network_influence(
         )
     codes, persons = pd.factorize(pd.concat([edges["reactor_person_id"], edges["target_person_id"]], ignore_index=True))
     src, dst = codes[: len(edges)], codes[len(edges) :]
-    rank, share = _pagerank(
+    rank, share, _ = _pagerank(
         src, dst, edges["weight"].to_numpy(dtype=float), len(persons), damping, tolerance, max_iterations
     )
     flows = edges[["reactor_person_id", "target_person_id", "network"]].copy()

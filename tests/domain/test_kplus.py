@@ -174,3 +174,45 @@ def test_the_window_is_of_utc_days_whatever_the_timezone():
     assert in_window(late_evening_in_new_york, date(2026, 3, 1), 1).tolist() == [False]
     assert in_window(late_evening_in_new_york, date(2026, 3, 31), 30).tolist() == [True]
     assert in_window(late_evening_in_new_york, date(2026, 4, 1), 30).tolist() == [False]
+
+
+def test_one_walk_over_many_days_equals_day_by_day_with_history():
+    """The +K asset judges a run of days in one walk (on_profile given per give); day by day, each
+    day seeing the accepted gives of the cooldown before it, the ledger is the same."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    topics = ["python", "food", "ai", "unknown-topic"]
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "give_id": [f"g{i:04d}" for i in range(n)],
+            "giver_person_id": rng.choice(PEOPLE[:2], n),
+            "recipient_person_id": rng.choice(PEOPLE, n),
+            "topic_slug": rng.choice(topics, n),
+            "given_at": [T0 + timedelta(hours=float(h)) for h in rng.uniform(0, 24 * 12, n)],
+        }
+    )
+    frame["given_day"] = [t.date() for t in frame["given_at"]]
+    triples = list(zip(frame["recipient_person_id"], frame["topic_slug"], frame["given_day"]))
+    shown = {t: rng.random() < 0.8 for t in sorted(set(triples))}  # each day's profiles
+    frame["on_profile"] = [shown[t] for t in triples]
+    rules = dict(max_per_giver_per_day=5, cooldown_days=2.5, ontology=ONTO)
+    whole, whole_rejected = kplus_ledger(frame, None, **rules)
+    accepted_days, rejected_days = [], []
+    for day in sorted(frame["given_day"].unique()):
+        todays = frame[frame["given_day"] == day]
+        listed = todays.loc[todays["on_profile"], ["recipient_person_id", "topic_slug"]]
+        history = pd.concat(accepted_days) if accepted_days else None
+        a, r = kplus_ledger(
+            todays.drop(columns="on_profile"),
+            listed.set_axis(["person_id", "topic_slug"], axis=1),
+            history=history,
+            **rules,
+        )
+        accepted_days.append(a)
+        rejected_days.append(r)
+    day_by_day = pd.concat(accepted_days, ignore_index=True)
+    assert len(whole) and set(whole_rejected["reason"]) >= {"cooldown", "daily_limit", "topic_not_on_profile"}
+    pd.testing.assert_frame_equal(whole, day_by_day)
+    pd.testing.assert_frame_equal(whole_rejected, pd.concat(rejected_days, ignore_index=True))

@@ -90,3 +90,38 @@ def test_top_per_group_matches_sorting(pairs, top_n):
     )
     frame.loc[frame["expected"] > top_n, "expected"] = 0
     assert top_per_group(group, key, tie, top_n).tolist() == frame["expected"].tolist()
+
+
+@given(event_rows)
+def test_a_warm_start_from_yesterdays_ranks_reaches_the_same_fixed_point(rows):
+    """Starting from the previous day's ranks (a person new to the window at 1) only shortens the
+    walk: today's flows are the cold start's within the solver's tolerance, and a start at today's
+    own fixed point is already converged."""
+    engine = EngagementEvents(events_frame(rows), FORMULA)
+    yesterday = engine.flows(AS_OF - timedelta(days=1))
+    cold, warm = engine.flows(AS_OF), engine.flows(AS_OF, start=yesterday.ranks)
+    assert list(warm.ranks.index) == list(cold.ranks.index)
+    np.testing.assert_allclose(warm.ranks.to_numpy(), cold.ranks.to_numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(warm.flow, cold.flow, rtol=0, atol=1e-6)
+    if len(cold.flow):
+        again = engine.flows(AS_OF, start=cold.ranks)
+        assert again.iterations <= 2
+        np.testing.assert_allclose(again.flow, cold.flow, rtol=0, atol=1e-8)
+
+
+def test_a_warm_start_saves_iterations_on_a_window_that_moved_one_day():
+    """On a window that gains one day of many days' similar engagement, yesterday's ranks start
+    closer to today's fixed point than all-ones do."""
+    rng = np.random.default_rng(7)
+    people = [f"p{i:03d}" for i in range(200)]
+    hubs = people[:20]
+    rows = [
+        (people[r], hubs[t], "mastodon", int(ago))
+        for r, t, ago in zip(rng.integers(0, 200, 4000), rng.integers(0, 20, 4000), rng.integers(0, 60, 4000))
+        if people[r] != hubs[t]
+    ]
+    engine = EngagementEvents(events_frame(rows), FORMULA)
+    yesterday = engine.flows(AS_OF - timedelta(days=1))
+    cold, warm = engine.flows(AS_OF), engine.flows(AS_OF, start=yesterday.ranks)
+    assert warm.iterations < cold.iterations
+    np.testing.assert_allclose(warm.flow, cold.flow, rtol=0, atol=1e-6)
