@@ -424,14 +424,17 @@ class WarehousePrivacy:
                 )
 
     # ------------------------------------------------------------------ audit
-    def audit(self, unmeasured: Unmeasured) -> list[Finding]:
+    def audit(self, unmeasured: Unmeasured, tables: list[str] | None = None) -> list[Finding]:
         """Every place outside the registry that still names an unmeasured person: every column of
-        text of every table and view, plus names or locations left in the registry's profiles."""
+        text of every table and view (or of `tables` only), plus names or locations left in the
+        registry's profiles."""
         findings: list[Finding] = []
         if not unmeasured.reasons:
             return findings
         self._register_needles(unmeasured)
         for table, columns in self.text_columns(base_tables_only=False).items():
+            if tables is not None and table not in tables:
+                continue
             network = _table_network(table, unmeasured)
             pattern, needles = _quoted_pattern(unmeasured.needles(network)), _needle_set(network)
             for column, kind in columns:

@@ -49,24 +49,7 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
     is written as soon as it is scored, so memory holds one day's output, not the backfill's."""
     formula, days, seen = config.formula(), partition_days(context), RunningScores()
     with duckdb.get_connection() as conn:
-        warehouse = Warehouse(conn)
-        events = EngagementEvents(warehouse.window_events(days, formula.section("features")["window_days"]), formula)
-        profiles = warehouse.profiles()
-        kplus = formula.section("kplus")
-        accepted = warehouse.accepted_kplus(days, kplus["window_days"]) if kplus["enabled"] else None
-        # each day's PageRank starts from the day before's ranks (stored, so a daily run starts as a backfill does)
-        ranks, iterations = warehouse.pagerank_ranks(formula.version, days[0] - timedelta(days=1)), 0
-        for day in each_day(context, days):
-            features = warehouse.features_on(day)
-            flows = events.flows(day, start=ranks)
-            graph, scored = score_people_on(
-                day, features, events, profiles, formula, accepted, INFLUENCE_TOP_N, flows=flows
-            )
-            seen.add(warehouse.write_versioned("marts.influence_graph", graph, [day], formula.version), scored)
-            warehouse.write_versioned("marts.scores", scored, [day], formula.version)
-            warehouse.write_pagerank_ranks(formula.version, day, flows.ranks)
-            iterations += flows.iterations
-            ranks = flows.ranks
+        iterations = _score_each_day(context, Warehouse(conn), formula, days, seen)
     yield MaterializeResult(
         asset_key=SCORES,
         metadata={"formula_version": formula.version, "pagerank_iterations": iterations, **seen.metadata()},
@@ -74,6 +57,27 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
     yield MaterializeResult(
         asset_key=INFLUENCE_GRAPH, metadata={"rows": seen.graph_rows, "formula_version": formula.version}
     )
+
+
+def _score_each_day(context: AssetExecutionContext, warehouse: Warehouse, formula, days, seen: RunningScores) -> int:
+    """Score and write each day in turn; returns the PageRank iterations. Each day's PageRank starts
+    from the day before's ranks, stored, so a daily run starts as a backfill's loop does."""
+    events = EngagementEvents(warehouse.window_events(days, formula.section("features")["window_days"]), formula)
+    profiles = warehouse.profiles()
+    kplus = formula.section("kplus")
+    accepted = warehouse.accepted_kplus(days, kplus["window_days"]) if kplus["enabled"] else None
+    ranks, iterations = warehouse.pagerank_ranks(formula.version, days[0] - timedelta(days=1)), 0
+    for day in each_day(context, days):
+        flows = events.flows(day, start=ranks)
+        graph, scored = score_people_on(
+            day, warehouse.features_on(day), events, profiles, formula, accepted, INFLUENCE_TOP_N, flows=flows
+        )
+        seen.add(warehouse.write_versioned("marts.influence_graph", graph, [day], formula.version), scored)
+        warehouse.write_versioned("marts.scores", scored, [day], formula.version)
+        warehouse.write_pagerank_ranks(formula.version, day, flows.ranks)
+        iterations += flows.iterations
+        ranks = flows.ranks
+    return iterations
 
 
 @asset(
