@@ -357,7 +357,106 @@ def _ratio(a, b):
     return round(a / b, 2) if b else None
 
 
+def unfinished(r: dict) -> bool:
+    """The backfill was stopped at its time budget (`--backfill-budget-min`): only it and the scans ran."""
+    return r["stages"]["backfill"].get("completed") is False
+
+
+def summarise_unfinished(r: dict) -> dict:
+    """Verdicts a stopped backfill still settles: its time is a lower bound, so a bound it already
+    exceeds is a FAIL; its peak RSS so far, if over the limit, is a FAIL; everything else is unjudged."""
+    s, bf = r["stages"], r["stages"]["backfill"]
+    scan = s["bare_scan_backfill"]["wall_s"]
+    out = {
+        "backfill_completed": False,
+        "backfill_budget_s": bf["budget_s"],
+        "backfill_stopped_in": bf["stopped_in"],
+        "backfill_at_least_s": bf["wall_s"],
+        "backfill_interactions_per_s_at_most": round(bf["interactions"] / bf["wall_s"]),
+        "backfill_vs_bare_scan_at_least": _ratio(bf["wall_s"], scan),
+        "peak_rss_mb": max(v.get("peak_rss_mb", 0) for v in s.values() if isinstance(v, dict)),
+    }
+    if "dbt" in bf:
+        out["backfill_facts_vs_bare_scan"] = _ratio(bf["dbt"]["wall_s"], scan)
+    verdict = dict.fromkeys(TARGETS)
+    verdict["throughput"] = False if out["backfill_interactions_per_s_at_most"] < 1_000_000 else None
+    if out.get("backfill_facts_vs_bare_scan", 0) > 3:
+        verdict["vs_bare_scan"] = False
+    if r["size"] in RSS_LIMIT_MB and out["peak_rss_mb"] > RSS_LIMIT_MB[r["size"]]:
+        verdict["peak_rss"] = False
+    if r["size"] == "medium" and out["backfill_vs_bare_scan_at_least"] > BACKFILL_SCAN_RATIO:
+        verdict["backfill_vs_scan_e2e"] = False
+    if r["size"] == "large" and bf["wall_s"] > LARGE_BACKFILL_S:
+        verdict["large_backfill"] = False
+    out["targets"] = {k: {"target": TARGETS[k], "pass": v} for k, v in verdict.items()}
+    return out
+
+
+def unfinished_target_rows(r: dict) -> list[tuple[str, str, bool | None]]:
+    s, sm, bf = r["stages"], r["summary"], r["stages"]["backfill"]
+    stop = f"backfill stopped at its {bf['budget_s'] / 60:g}-min budget (in {bf['stopped_in']})"
+    measured = dict.fromkeys(TARGETS, f"not measured: {stop}")
+    measured["throughput"] = f"<= {sm['backfill_interactions_per_s_at_most']:,}/s backfill ({stop})"
+    if "backfill_facts_vs_bare_scan" in sm:
+        measured["vs_bare_scan"] = (
+            f"facts + features (dbt) / scan: backfill {sm['backfill_facts_vs_bare_scan']}x"
+            f" ({bf['dbt']['wall_s']}s / {s['bare_scan_backfill']['wall_s']}s); daily not measured ({stop})"
+        )
+    measured["peak_rss"] = f"{sm['peak_rss_mb']} MB at `{r['size']}` until the stop"
+    measured["backfill_vs_scan_e2e"] = (
+        f">= {sm['backfill_vs_bare_scan_at_least']}x: {stop} after {bf['wall_s']}s; scan {s['bare_scan_backfill']['wall_s']}s"
+    )
+    measured["large_backfill"] = f"> {bf['wall_s']}s ({bf['wall_s'] / 60:.1f} min): {stop} at `{r['size']}`"
+    return [(k, measured[k], sm["targets"][k]["pass"]) for k in TARGETS]
+
+
+def unfinished_summary_table(r: dict) -> str:
+    s, bf = r["stages"], r["stages"]["backfill"]
+    rows = [
+        ("stage", "wall s", "interactions", "peak RSS MB"),
+        ("---", "---:", "---:", "---:"),
+        (
+            "generate world (not timed against targets)",
+            s["generate"]["wall_s"],
+            s["generate"]["reactions"],
+            s["generate"]["peak_rss_mb"],
+        ),
+    ]
+    if "dbt" in bf:
+        rows.append(
+            (
+                f"backfill: dbt build ({bf['days']} days, one invocation)",
+                bf["dbt"]["wall_s"],
+                bf["interactions"],
+                bf["dbt"]["peak_rss_mb"],
+            )
+        )
+    rows += [
+        (
+            f"**backfill, stopped** at its {bf['budget_s'] / 60:g}-min budget in {bf['stopped_in']}",
+            bf["wall_s"],
+            bf["interactions"],
+            bf["peak_rss_mb"],
+        ),
+        (
+            "lower bound: bare scan, 1 day",
+            s["bare_scan_day"]["wall_s"],
+            r["world"].get("interactions_last_day", ""),
+            s["bare_scan_day"]["peak_rss_mb"],
+        ),
+        (
+            "lower bound: bare scan, whole window",
+            s["bare_scan_backfill"]["wall_s"],
+            bf["interactions"],
+            s["bare_scan_backfill"]["peak_rss_mb"],
+        ),
+    ]
+    return "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
+
+
 def summarise(r: dict) -> dict:
+    if unfinished(r):
+        return summarise_unfinished(r)
     s = r["stages"]
     bf, dl = s["backfill"], s["daily"]
     out = {
@@ -428,6 +527,8 @@ def summarise(r: dict) -> dict:
 
 def target_rows(r: dict) -> list[tuple[str, str, bool | None]]:
     """(target key, what was measured, verdict) for every target, all from the one run `r`."""
+    if unfinished(r):
+        return unfinished_target_rows(r)
     s, sm = r["stages"], r["summary"]
     bf, dl, gd, gb = s["backfill"], s["daily"], s["gx_daily"], s["gx_backfill"]
     measured = {
@@ -475,6 +576,8 @@ def _v(ok) -> str:
 
 
 def summary_table(r: dict) -> str:
+    if unfinished(r):
+        return unfinished_summary_table(r)
     s, sm = r["stages"], r["summary"]
     bf, dl, gb, gd = s["backfill"], s["daily"], s["gx_backfill"], s["gx_daily"]
     rows = [
@@ -696,10 +799,27 @@ def markdown(r: dict, json_path) -> str:
     return "\n".join(lines)
 
 
+def _unfinished_dbt_time(bf: dict) -> list[str]:
+    lines = [
+        f"The backfill was stopped once it had run {bf['budget_s'] / 60:g} min (`--backfill-budget-min`), in"
+        f" {bf['stopped_in']}; nothing after it ran (daily, checks, peer, growth), so those targets are unjudged here.",
+        "",
+    ]
+    if "dbt" not in bf:
+        return lines
+    lines += [
+        "### Where the backfill's dbt time went (node seconds, slowest first)",
+        "",
+        "| node | s |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| `{name}` | {t} |" for name, t in bf["dbt"]["slowest_nodes"]]
+    return lines + [""]
+
+
 def run_body(r: dict, json_path, per_size: bool = False) -> list[str]:
     """One run's sections: machine, results, targets, growth, where the time goes, GX, the rest."""
     m, s, w = r["machine"], r["stages"], r["world"]
-    bf, dl, gb, gd = s["backfill"], s["daily"], s["gx_backfill"], s["gx_daily"]
     lines = [
         f"## Machine (the `{r['size']}` run)" if per_size else "## Machine",
         "",
@@ -718,6 +838,11 @@ def run_body(r: dict, json_path, per_size: bool = False) -> list[str]:
         "| --- | --- | --- |",
         *(f"| {TARGETS[k]} | {measured} | {_v(ok)} |" for k, measured, ok in target_rows(r)),
         "",
+    ]
+    if unfinished(r):
+        return lines + _unfinished_dbt_time(s["backfill"])
+    bf, dl, gb, gd = s["backfill"], s["daily"], s["gx_backfill"], s["gx_daily"]
+    lines += [
         "### Growth: one day's cost",
         "",
         "| history days | interactions that day | end to end s | dbt s | dbt node time s | assets s |",

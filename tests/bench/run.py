@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tests.bench import report
-from tests.bench.stages import ROOT, run_child, run_dbt, run_dbt_cli
+from tests.bench.stages import ROOT, StageStopped, run_child, run_dbt, run_dbt_cli
 from tests.bench.worldgen import DEFAULT_END, SIZES, interactions_between, truncate_history
 
 
@@ -100,6 +100,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         " <out-dir>/run-<timestamp>/bench.log and writes its results (and, unless --no-docs, its size's docs) when done",
     )
     p.add_argument("--nice", type=int, default=0, help="with --background: the run's niceness increment")
+    p.add_argument(
+        "--backfill-budget-min",
+        type=float,
+        help="stop the backfill once it has run this long and report it unfinished (its verdicts from what was"
+        f" measured); default: the large backfill's target ({report.LARGE_BACKFILL_S // 60} min) at `large`, none"
+        " otherwise; 0: none",
+    )
     p.add_argument("--stamp", help=argparse.SUPPRESS)  # the run's timestamp, passed to a background run
     return p.parse_args(argv)
 
@@ -120,11 +127,17 @@ def generate_stage(wh: Path, end: date, size: dict, work: Path) -> dict:
     return stage
 
 
-def pipeline_run(warehouse: Path, first: date, last: date, workdir: Path) -> dict:
+def pipeline_run(warehouse: Path, first: date, last: date, workdir: Path, budget_s: float | None = None) -> dict:
     """One run of the daily job over [first, last] minus raw landing and the checks: one dbt build
-    (what the dbt asset runs), then the Dagster assets downstream of dbt as one run."""
-    dbt = run_dbt(str(warehouse), first, last, workdir)
-    assets = run_child("assets", {"warehouse": str(warehouse), "first": first, "last": last}, workdir)
+    (what the dbt asset runs), then the Dagster assets downstream of dbt as one run. With `budget_s`,
+    the run is stopped once it has taken that long (`StageStopped`, with what finished before)."""
+    deadline = time.monotonic() + budget_s if budget_s else None
+    dbt = run_dbt(str(warehouse), first, last, workdir, deadline=deadline)
+    try:
+        assets = run_child("assets", {"warehouse": str(warehouse), "first": first, "last": last}, workdir, deadline)
+    except StageStopped as stopped:
+        stopped.finished = {"dbt": dbt}
+        raise
     return {
         "dbt": dbt,
         "assets": assets,
@@ -433,11 +446,23 @@ def main(argv=None) -> dict:
     log(f"  {total:,} interactions ({day_n:,} on {end}) in {stages['generate']['wall_s']}s")
 
     log("backfill: one dbt build over the whole window, then the downstream assets as one run")
-    stages["backfill"] = {
-        **pipeline_run(wh, start, end, work / "backfill"),
-        "days": size["days"],
-        "interactions": total,
-    }
+    budget_s = backfill_budget_s(a)
+    try:
+        stages["backfill"] = {
+            **pipeline_run(wh, start, end, work / "backfill", budget_s),
+            "days": size["days"],
+            "interactions": total,
+        }
+    except StageStopped as stopped:
+        stages["backfill"] = stopped_backfill(stopped, budget_s, size["days"], total)
+        log(f"  {stopped}: the backfill is unfinished; the bare scans, then the report")
+        stages["bare_scan_day"] = run_child(
+            "bare_scan", {"warehouse": str(wh), "first": end, "last": end}, work / "bare_day"
+        )
+        stages["bare_scan_backfill"] = run_child(
+            "bare_scan", {"warehouse": str(wh), "first": start, "last": end}, work / "bare_all"
+        )
+        return _report(a, results, out_dir / f"{stamp}.json", work, [wh])
     log(f"  dbt {stages['backfill']['dbt']['wall_s']}s, assets {stages['backfill']['assets']['process_wall_s']}s")
     log("backfill: the GX checks on the whole window")
     stages["gx_backfill"] = gx_run(wh, start, end, work / "gx_backfill")
@@ -548,11 +573,41 @@ def main(argv=None) -> dict:
     stages["dbt_overhead"] = dbt_overhead_stage(a, work / "dbt_overhead")
     stages["landing"] = landing_stage(a, work)
 
+    return _report(a, results, out_dir / f"{stamp}.json", work, [wh, work / "backfilled.duckdb"])
+
+
+def backfill_budget_s(a: argparse.Namespace) -> float | None:
+    """The backfill's time budget: --backfill-budget-min, else the large target at `large` (past it the
+    verdict is known, and a large backfill can take hours)."""
+    minutes = a.backfill_budget_min
+    if minutes is None:
+        return report.LARGE_BACKFILL_S if a.size == "large" else None
+    return minutes * 60 or None
+
+
+def stopped_backfill(stopped: StageStopped, budget_s: float, days: int, interactions: int) -> dict:
+    """An unfinished backfill as the report shows it: the budget, where it stopped, what finished."""
+    finished = getattr(stopped, "finished", {})
+    done_s = sum(v["wall_s"] for v in finished.values())
+    return {
+        "completed": False,
+        "budget_s": budget_s,
+        "stopped_in": stopped.what,
+        "wall_s": round(done_s + stopped.wall_s, 3),
+        "peak_rss_mb": max([stopped.peak_rss_mb] + [v["peak_rss_mb"] for v in finished.values()]),
+        **finished,
+        "days": days,
+        "interactions": interactions,
+    }
+
+
+def _report(a: argparse.Namespace, results: dict, out: Path, work: Path, warehouses: list[Path]) -> dict:
+    """Summary, results file, this size's docs section, and the verdicts in the log."""
     if not a.keep:
-        for f in (wh, work / "backfilled.duckdb"):
+        for f in warehouses:
             f.unlink(missing_ok=True)
     results["summary"] = report.summarise(results)
-    _finish(results, out_dir / f"{stamp}.json", work)
+    _finish(results, out, work)
     if not a.no_docs:  # this size's section; the other sizes' are kept
         publish(a, results, report.merge_size)
     print(report.summary_table(results))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,36 +21,56 @@ DBT = str(Path(sys.executable).parent / "dbt")
 NETWORKS = ("mastodon", "bluesky")  # the scale world is written straight into these two networks' raw tables
 
 
-def _reap(proc: subprocess.Popen, t0: float) -> tuple[int, float, float]:
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - t0
-    return proc.returncode, wall, usage.ru_maxrss / 1024.0  # Linux: KiB -> MiB
+class StageStopped(RuntimeError):
+    """A stage killed at its deadline: how long it had run and its peak RSS until then."""
+
+    def __init__(self, what: str, wall_s: float, peak_rss_mb: float):
+        super().__init__(f"{what} stopped at its deadline after {wall_s:.0f}s")
+        self.what, self.wall_s, self.peak_rss_mb = what, round(wall_s, 3), round(peak_rss_mb, 1)
 
 
-def run_child(stage: str, args: dict, workdir: Path) -> dict:
+def _run(
+    what: str, cmd: list[str], log_file: Path, env=None, deadline: float | None = None
+) -> tuple[float, float, str]:
+    """Run `cmd` (output to `log_file`) and reap it with `os.wait4`, so its peak RSS is its own; past
+    `deadline` (a `time.monotonic()` instant) its whole process group is killed and `StageStopped`
+    raised. Returns (wall s, peak RSS MiB, the output's tail); a non-zero exit raises with that tail."""
+    t0 = time.monotonic()
+    with open(log_file, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline else 0)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            raise StageStopped(what, time.monotonic() - t0, usage.ru_maxrss / 1024.0)
+        time.sleep(0.1)
+    wall, rss = time.monotonic() - t0, usage.ru_maxrss / 1024.0  # Linux: KiB -> MiB
+    tail = log_file.read_bytes()[-4000:].decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{what} failed ({code}):\n{tail}")
+    return wall, rss, tail
+
+
+def run_child(stage: str, args: dict, workdir: Path, deadline: float | None = None) -> dict:
     """Run one in-process stage in a fresh interpreter; returns its result plus wall and peak RSS."""
     workdir.mkdir(parents=True, exist_ok=True)
     arg_file, out_file = workdir / f"{stage}.args.json", workdir / f"{stage}.out.json"
     arg_file.write_text(json.dumps(args, default=str))
     out_file.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.stages", stage, str(arg_file), str(out_file)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    out = proc.stdout.read().decode(errors="replace")
-    code, wall, rss = _reap(proc, t0)
-    if code != 0:
-        raise RuntimeError(f"stage {stage} failed ({code}):\n{out[-4000:]}")
+    cmd = [sys.executable, "-m", "tests.bench.stages", stage, str(arg_file), str(out_file)]
+    wall, rss, _ = _run(f"stage {stage}", cmd, workdir / f"{stage}.log", deadline=deadline)
     result = json.loads(out_file.read_text())
     result.update(process_wall_s=round(wall, 3), peak_rss_mb=round(rss, 1))
     return result
 
 
-def run_dbt(warehouse: str, first: date, last: date, workdir: Path, command: str = "build") -> dict:
+def run_dbt(
+    warehouse: str, first: date, last: date, workdir: Path, command: str = "build", deadline: float | None = None
+) -> dict:
     """One dbt invocation over [first, last], as the Dagster dbt asset runs it (`dbt build --vars`).
 
     The target path is shared by a bench run (`<run dir>/dbt_target`) so partial parsing works as it
@@ -78,12 +99,7 @@ def run_dbt(warehouse: str, first: date, last: date, workdir: Path, command: str
         str(workdir.parent / "dbt_logs"),
         "--quiet",
     ]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = proc.stdout.read().decode(errors="replace")
-    code, wall, rss = _reap(proc, t0)
-    if code != 0:
-        raise RuntimeError(f"dbt {command} failed ({code}):\n{out[-4000:]}")
+    wall, rss, _ = _run(f"dbt {command}", cmd, workdir / f"dbt_{command}.log", env=env, deadline=deadline)
     nodes = json.loads((target / "run_results.json").read_text())["results"]
     per_node = {}
     for node in nodes:
@@ -140,18 +156,8 @@ def run_dbt_cli(warehouse: str, args: list[str], target: Path, log_dir: Path) ->
     log_dir.mkdir(parents=True, exist_ok=True)
     for old in log_dir.glob("dbt.log*"):
         old.unlink()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [DBT, *args, *_dbt_common_args(str(target), str(log_dir))],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    out = proc.stdout.read().decode(errors="replace")
-    code, wall, rss = _reap(proc, t0)
-    if code != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed ({code}):\n{out[-4000:]}")
+    cmd = [DBT, *args, *_dbt_common_args(str(target), str(log_dir))]
+    wall, rss, _ = _run(f"dbt {' '.join(args)}", cmd, log_dir / "dbt_cli.out", env=env)
     return {"wall_s": round(wall, 3), "peak_rss_mb": round(rss, 1), "parse": parse_mode(log_dir)}
 
 

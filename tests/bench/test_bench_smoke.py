@@ -358,3 +358,26 @@ def test_background_generation_merges_only_its_size(tmp_path):
     markdown = docs_md.read_text()
     assert "## World generation by size" in markdown and "| `small` | 300 | 3 |" in markdown
     assert merged["generation"]["small"]["cpu_s"] > 0
+
+
+def test_backfill_stopped_at_its_budget_still_reports(tmp_path):
+    """A large backfill can take hours: past its budget the run kills it (dbt's whole process group),
+    runs the bare scans and reports what that settles. Its time is a lower bound, so a target it
+    already misses is a FAIL; what never ran is unjudged, not passed."""
+    docs_json, docs_md = tmp_path / "benchmarks.json", tmp_path / "benchmarks.md"
+    docs_json.write_text(DOCS_JSON.read_text())
+    args = ["--size", "large", "--persons", "300", "--days", "3", "--backfill-budget-min", "0.02"]
+    results = run.main(args + ["--out-dir", str(tmp_path), "--docs-json", str(docs_json), "--docs", str(docs_md)])
+    backfill = results["stages"]["backfill"]
+    assert backfill["completed"] is False and backfill["stopped_in"] == "dbt build"
+    assert 1.2 <= backfill["wall_s"] < 10 and backfill["peak_rss_mb"] > 0
+    assert set(results["stages"]) == {"generate", "backfill", "bare_scan_day", "bare_scan_backfill"}
+    verdicts = {k: v["pass"] for k, v in results["summary"]["targets"].items()}
+    assert verdicts.pop("throughput") is False  # 300 persons in >= 1.2 s: far under 1M interactions/s
+    assert set(verdicts.values()) == {None}  # 1.2 s is not past the 60 min target; nothing else ran
+    markdown = docs_md.read_text()
+    assert "**backfill, stopped** at its 0.02-min budget in dbt build" in markdown
+    assert "not measured: backfill stopped at its 0.02-min budget (in dbt build)" in markdown
+    assert json.loads(docs_json.read_text())["sizes"]["large"]["started_at"] == results["started_at"]
+    slow = {**results, "stages": {**results["stages"], "backfill": {**backfill, "wall_s": 3700.0}}}
+    assert report.summarise(slow)["targets"]["large_backfill"]["pass"] is False
