@@ -57,8 +57,8 @@ def kplus_ledger(
     reason = np.full(len(g), None, dtype=object)
     reason[~g["topic_slug"].isin(ontology.slugs).to_numpy(dtype=bool)] = "unknown_topic"
     self_give = (g["giver_person_id"] == g["recipient_person_id"]).to_numpy(dtype=bool)
-    reason[(reason == None) & self_give] = "self_give"  # noqa: E711 (elementwise)
-    reason[(reason == None) & ~listed] = "topic_not_on_profile"  # noqa: E711
+    reason[pd.isna(reason) & self_give] = "self_give"
+    reason[pd.isna(reason) & ~listed] = "topic_not_on_profile"
 
     # Cooldowns and allowances depend on what was accepted before, so walk the valid gives in order
     # (over plain ints: nanoseconds since the epoch and UTC day numbers, the same comparisons).
@@ -74,7 +74,7 @@ def kplus_ledger(
         ):
             last_accepted[(giver, recipient, topic)] = at
             spent[(giver, d)] = spent.get((giver, d), 0) + 1
-    valid = np.flatnonzero(reason == None)  # noqa: E711
+    valid = np.flatnonzero(pd.isna(reason))
     at_ns, day = _ns_and_utc_day(g["given_at"].iloc[valid])
     givers, recipients, topics = (g[c].to_numpy(dtype=object)[valid].tolist() for c in GIVE_COLUMNS[1:4])
     for i, giver, recipient, topic, at, d in zip(valid.tolist(), givers, recipients, topics, at_ns, day):

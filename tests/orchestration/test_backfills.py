@@ -32,8 +32,11 @@ def before_late_changes():
 
 
 LAST = before_late_changes()
-FIRST = LAST - pd.Timedelta(days=13).to_pytimedelta()
-FORTNIGHT = days(FIRST, 14)
+# A week: long enough that daily runs carry features forward and late reactions land on later days,
+# short enough that seven full daily runs (landing, dbt, assets, checks) fit make test's budget.
+WEEK_DAYS = 7
+FIRST = LAST - pd.Timedelta(days=WEEK_DAYS - 1).to_pytimedelta()
+WEEK = days(FIRST, WEEK_DAYS)
 
 
 def warehouse(tmp_path_factory, name, run):
@@ -54,16 +57,16 @@ def backfilled(tmp_path_factory, dbt_manifest):
 
 @pytest.fixture(scope="module")
 def daily_runs(tmp_path_factory, dbt_manifest):
-    def fourteen_runs(defs):
-        for day in FORTNIGHT:
+    def daily(defs):
+        for day in WEEK:
             materialize_range(defs, day, day)
 
-    path, _, mp = warehouse(tmp_path_factory, "daily", fourteen_runs)
+    path, _, mp = warehouse(tmp_path_factory, "daily", daily)
     mp.undo()
     return path
 
 
-def test_a_fourteen_day_backfill_equals_fourteen_daily_runs(backfilled, daily_runs):
+def test_a_week_long_backfill_equals_seven_daily_runs(backfilled, daily_runs):
     one_run, daily = snapshot(backfilled[0]), snapshot(daily_runs)
     assert one_run.keys() == daily.keys()
     assert len(one_run["marts.scores"]) > 0
@@ -117,8 +120,8 @@ def test_a_new_version_is_backfilled_beside_the_active_one_and_compared(backfill
         movers = conn.execute(
             "select * from marts.formula_movers where candidate = 'v2' and day = ? order by rank", [LAST]
         ).df()
-    assert v2_days == 14
-    assert len(summary) == 14 and (summary["spearman"] > 0.8).all()
+    assert v2_days == WEEK_DAYS
+    assert len(summary) == WEEK_DAYS and (summary["spearman"] > 0.8).all()
     assert (summary["candidate_mean"] >= summary["baseline_mean"]).all()  # more weight, same calibration
     # the expected movers: people whose audience is influential, explained by network impact
     top = movers.head(5)
