@@ -77,7 +77,7 @@ bench: bootstrap
 bench-large: bootstrap
 	$(BIN)/python -m tests.bench.run --size large --background --nice 10 $(BENCH_ARGS)
 
-# Formula versions: make rescore VERSION=v2 FROM=2026-08-01 TO=2026-11-20 (then make compare ...)
+# Formula versions: make rescore VERSION=v3 FROM=2026-08-01 TO=2026-11-20 (then make compare ...)
 rescore: bootstrap
 	$(BIN)/python -m orchestration.cli rescore $(VERSION) --from $(FROM) --to $(TO)
 

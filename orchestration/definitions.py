@@ -63,6 +63,8 @@ def social_from_env() -> SocialNetworks:
         fetch_workers=int(_env("KLOUT_FETCH_WORKERS", "8")),
         pseudonym_salt=salt or SocialNetworks.model_fields["pseudonym_salt"].default,
         sandbox_persons=int(_env("KLOUT_SANDBOX_PERSONS", "200")),
+        sandbox_seed=int(_env("KLOUT_SANDBOX_SEED", "7")),
+        sandbox_preset=_env("KLOUT_SANDBOX_PRESET", "default"),
         sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
         sandbox_end_date=_env("KLOUT_SANDBOX_END_DATE", ""),
     )

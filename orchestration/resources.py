@@ -34,11 +34,11 @@ def token_env(name: str) -> str:
 _SANDBOX_LOCK = threading.Lock()
 
 
-def shared_sandbox(persons: int, seed: int, days: int, fault_rate: float, end_date: str = ""):
+def shared_sandbox(persons: int, seed: int, days: int, fault_rate: float, end_date: str = "", preset: str = "default"):
     """One sandbox per process and world, started on a free 127.0.0.1 port on first use."""
     from sandbox.process import SandboxProcess  # only sandbox mode starts one
 
-    key = (persons, seed, days, fault_rate, end_date)
+    key = (persons, seed, days, fault_rate, end_date, preset)
     with _SANDBOX_LOCK:
         if key not in _SANDBOXES:
             _SANDBOXES[key] = SandboxProcess(
@@ -47,6 +47,7 @@ def shared_sandbox(persons: int, seed: int, days: int, fault_rate: float, end_da
                 seed=seed,
                 fault_rate=fault_rate,
                 end_date=date.fromisoformat(end_date) if end_date else None,
+                preset=preset,
             )
         return _SANDBOXES[key]
 
@@ -75,6 +76,9 @@ class SocialNetworks(ConfigurableResource):
     sandbox_days: int = 30
     sandbox_fault_rate: float = 0.0
     sandbox_end_date: str = ""  # ISO date of the world's last day; empty = today (UTC)
+    # "default" (follower counts drive engagement) or "adversarial" (ability does; rings, bots,
+    # bought followers: sandbox/world.py WorldConfig.preset)
+    sandbox_preset: str = "default"
 
     _clients: dict = PrivateAttr(default_factory=dict)
     _sandbox_clocks: dict = PrivateAttr(default_factory=dict)  # network or None (all) -> epoch seconds
@@ -84,7 +88,12 @@ class SocialNetworks(ConfigurableResource):
         if self.mode != "sandbox":
             return None
         return shared_sandbox(
-            self.sandbox_persons, self.sandbox_seed, self.sandbox_days, self.sandbox_fault_rate, self.sandbox_end_date
+            self.sandbox_persons,
+            self.sandbox_seed,
+            self.sandbox_days,
+            self.sandbox_fault_rate,
+            self.sandbox_end_date,
+            self.sandbox_preset,
         )
 
     def _base_url(self, name: str) -> str:

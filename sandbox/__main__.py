@@ -1,12 +1,12 @@
 """`python -m sandbox serve [--port 8765] [--persons 200] [--days 30] [--seed 7] [--fault-rate 0]
-[--end-date YYYY-MM-DD]`."""
+[--end-date YYYY-MM-DD] [--preset default|adversarial]`."""
 
 import argparse
 import time
 from datetime import date
 
 from sandbox.server import FaultConfig, SandboxServer
-from sandbox.world import WorldConfig, build_world
+from sandbox.world import PRESETS, WorldConfig, build_world
 
 
 def main() -> None:
@@ -21,10 +21,13 @@ def main() -> None:
     serve.add_argument(
         "--end-date", type=date.fromisoformat, default=None, help="the world's last day (default: today UTC)"
     )
+    serve.add_argument(
+        "--preset", choices=PRESETS, default="default", help="the world's preset (sandbox/world.py WorldConfig)"
+    )
     args = parser.parse_args()
 
     dated = {"end_date": args.end_date} if args.end_date else {}
-    world = build_world(WorldConfig(seed=args.seed, persons=args.persons, days=args.days, **dated))
+    world = build_world(WorldConfig(seed=args.seed, persons=args.persons, days=args.days, preset=args.preset, **dated))
     server = SandboxServer(world, faults=FaultConfig(seed=args.seed, rate=args.fault_rate), port=args.port)
     print(server.start(), flush=True)
     try:

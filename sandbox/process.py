@@ -14,7 +14,16 @@ import requests
 class SandboxProcess:
     """`python -m sandbox serve` on a free 127.0.0.1 port, controlled over HTTP."""
 
-    def __init__(self, *, persons: int, days: int, seed: int, fault_rate: float = 0.0, end_date: date | None = None):
+    def __init__(
+        self,
+        *,
+        persons: int,
+        days: int,
+        seed: int,
+        fault_rate: float = 0.0,
+        end_date: date | None = None,
+        preset: str = "default",
+    ):
         cmd = [
             sys.executable,
             "-m",
@@ -30,6 +39,8 @@ class SandboxProcess:
             str(seed),
             "--fault-rate",
             str(fault_rate),
+            "--preset",
+            preset,
         ]
         if end_date:
             cmd += ["--end-date", end_date.isoformat()]

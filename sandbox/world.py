@@ -7,6 +7,11 @@
   reactivity (0..1: how readily the person reacts; selective ... react-to-everything),
   private_consent (bool: consents to tracking their private accounts), opted_out_on and
   consent_withdrawn_on (date or None: a change part-way through history; see the platform API).
+  Ground truth, never served: ability (float: what multiplies a post's expected reactions; in the
+  default preset the follower-driven multiplier the draws use), archetype (ARCHETYPES; "ordinary"
+  in the default preset), ring_id, kplus_ring_id, community_id (nullable ints, null in default).
+- `rings`: ring_id, kind (engagement|kplus|community), person_id, network (None for +K): the
+  adversarial preset's rings and honest community, one row per member; empty in the default preset.
 - `accounts`: network, account_id, handle, person_id, display_name, is_private,
   followers_count, following_count, created_at (UTC), base_statuses (posts made before the world).
 - `profile_links`: registered persons' linked accounts: person_id, network, handle, account_id,
@@ -30,7 +35,8 @@
 Static parts (persons, accounts, follows) depend only on (seed, persons). Each calendar day's
 content (posts created that day, the reactions to them, +K gives and campaigns started that day)
 is drawn from an RNG seeded with (seed, persons, day ordinal), so shifting `end_date` keeps the
-overlapping days identical.
+overlapping days identical. Draws added later take streams of their own (salts 10-14), so the
+default preset stays bit-identical to the world before them.
 """
 
 from __future__ import annotations
@@ -91,6 +97,12 @@ _OPENERS = np.array(
 _CLOSERS = np.array(["today.", "- thoughts?", "again.", "this week!", "and more.", "(long read)"])
 _REPLIES = np.array(["Great point on", "Not sure about", "Agree re", "Thanks for sharing, re"])
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+PRESETS = ("default", "adversarial")
+ARCHETYPES = ("ordinary", "bought_followers", "dormant", "niche", "busy_no_impact", "bot")
+# Rings and bots live where the bench mirrors the content (tests/bench/worldgen.py draws these two).
+RING_NETWORKS = ("mastodon", "bluesky")
+TRUTH_COLUMNS = ("ability", "archetype", "ring_id", "kplus_ring_id", "community_id")
+RING_COLUMNS = ["ring_id", "kind", "person_id", "network"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,25 @@ class WorldConfig:
     follows_cap: int = 50
     public_handles_per_network: int = 5
     kplus_per_day: float = 0.15
+    # "default": follower count drives engagement (the draws above, unchanged). "adversarial": a
+    # latent ability does, and the world holds what fools follower counts and naive scores:
+    # archetypes, engagement rings, +K rings and an honest community (control group).
+    preset: str = "default"
+    ability_audience_corr: float = 0.3  # adversarial: correlation of log ability with log audience
+    archetype_shares: tuple[tuple[str, float], ...] = (
+        ("bought_followers", 0.05),
+        ("dormant", 0.05),
+        ("niche", 0.08),
+        ("busy_no_impact", 0.05),
+        ("bot", 0.02),
+    )
+    ring_sizes: tuple[int, ...] = (20, 35)  # engagement rings, on RING_NETWORKS in turn
+    kplus_ring_sizes: tuple[int, ...] = (12,)
+    community_size: int = 20  # an honest community that also reacts outside (>= 40%)
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {PRESETS}, not {self.preset!r}")
 
     @property
     def start_date(self) -> date:
@@ -156,6 +187,7 @@ class World:
     kplus_gives: pd.DataFrame
     perk_campaigns: pd.DataFrame
     topic_edits: pd.DataFrame
+    rings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RING_COLUMNS))
 
     def tracked_account_ids(self, network: str, public_handles: bool = True) -> list[str]:
         """Accounts a production ingest would track: linked by registered profiles (+ public handles)."""
@@ -256,6 +288,7 @@ def build_world(cfg: WorldConfig) -> World:
     """Build the whole world: static population, then one independent draw per calendar day."""
     persons, person_topics = _persons(cfg)
     accounts = _accounts(cfg, persons)
+    persons, rings = _rings(cfg, persons, accounts)
     days = [cfg.start_date + timedelta(days=i) for i in range(cfg.days)]
     day_parts = [_Day(cfg, persons, person_topics, accounts, d).build() for d in days]
 
@@ -276,7 +309,7 @@ def build_world(cfg: WorldConfig) -> World:
     links = _profile_links(persons, accounts)
     follows = _follows(cfg, accounts)
     persons = persons.drop(columns=["_first", "_last"])
-    accounts = accounts.drop(columns=["_person_idx"])
+    accounts = accounts.drop(columns=["_person_idx", "_genuine_followers"], errors="ignore")
     return World(
         config=cfg,
         topics=topics_frame(),
@@ -290,6 +323,7 @@ def build_world(cfg: WorldConfig) -> World:
         kplus_gives=kplus,
         perk_campaigns=campaigns,
         topic_edits=topic_edits,
+        rings=rings,
     )
 
 
@@ -352,7 +386,55 @@ def _persons(cfg: WorldConfig) -> tuple[pd.DataFrame, np.ndarray]:
             "_last": last,
         }
     )
-    return persons, person_topics
+    return _truth(cfg, persons), person_topics
+
+
+def _truth(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
+    """The truth columns, from a stream of their own (salt 10) so no earlier draw moves. In the
+    adversarial preset the archetypes also reshape audience, activity and reactivity, and ability
+    departs from audience (log-correlation `ability_audience_corr`)."""
+    rng = _rng(cfg, 10)
+    n = len(persons)
+    audience = persons.audience.to_numpy()
+    archetype = np.full(n, "ordinary", dtype=object)
+    persons = persons.copy()
+    if cfg.preset == "default":
+        ability = reach_multiplier(audience.astype(float))
+    else:
+        order, start = rng.permutation(n), 0
+        for name, share in cfg.archetype_shares:  # at least one of each, so small worlds have them all
+            k = max(1, round(share * n))
+            archetype[order[start : start + k]] = name
+            start += k
+        activity, reactivity, audience = persons.activity.to_numpy(), persons.reactivity.to_numpy(), audience.copy()
+        kind = {name: archetype == name for name in ARCHETYPES}
+        big = np.minimum(np.floor(rng.lognormal(7.5, 1.0, n)), 5_000_000).astype(np.int64)
+        audience[kind["dormant"]] = np.maximum(audience, big)[kind["dormant"]]
+        audience[kind["niche"]] = np.floor(rng.lognormal(2.0, 0.5, n)).astype(np.int64)[kind["niche"]]
+        log_a = np.log1p(audience)
+        z_aud = (log_a - log_a.mean()) / max(log_a.std(), 1e-9)
+        rho = cfg.ability_audience_corr
+        ability = np.exp(rho * z_aud + np.sqrt(1 - rho**2) * rng.standard_normal(n))
+        for name, ability_x, activity_x in (
+            ("dormant", 0.05, 0.2),
+            ("niche", 5.0, 1.0),
+            ("busy_no_impact", 0.02, 5.0),
+            ("bot", 0.001, 0.1),
+        ):
+            ability = np.where(kind[name], ability * ability_x, ability)
+            activity = np.where(kind[name], activity * activity_x, activity)
+        persons["audience"] = audience
+        persons["activity"] = activity
+        persons["reactivity"] = np.where(kind["bot"], 1.0, reactivity)
+    none = pd.array([pd.NA] * n, dtype="Int64")
+    return persons.assign(
+        ability=ability / ability.mean(), archetype=archetype, ring_id=none, kplus_ring_id=none, community_id=none
+    )
+
+
+def reach_multiplier(followers: np.ndarray, exponent: float = 0.6) -> np.ndarray:
+    """How a post's expected reactions grow with its author's followers (relative to the median)."""
+    return (followers / max(np.median(followers), 1.0) + 0.1) ** exponent
 
 
 def _accounts(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
@@ -392,7 +474,78 @@ def _accounts(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    accounts = pd.concat(frames, ignore_index=True)
+    if cfg.preset == "default":
+        return accounts
+    # Bought followers inflate the count and nothing else; `_genuine_followers` keeps the audience
+    # that reacts (dropped from the world's frame like `_person_idx`).
+    bought = persons.archetype.to_numpy()[accounts._person_idx.to_numpy()] == "bought_followers"
+    boost = _rng(cfg, 10, 1).uniform(10, 100, len(accounts))
+    genuine = accounts.followers_count.to_numpy()
+    accounts["_genuine_followers"] = genuine
+    accounts["followers_count"] = np.where(bought, np.round(genuine * boost), genuine).astype(np.int64)
+    return accounts
+
+
+def _rings(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Members of the engagement rings, +K rings and the honest community (adversarial preset),
+    drawn among ordinary persons from a stream of their own (salt 10, 2); ids 1.. in that order."""
+    if cfg.preset == "default":
+        return persons, pd.DataFrame(columns=RING_COLUMNS)
+    rng = _rng(cfg, 10, 2)
+    n = len(persons)
+    free = (persons.archetype == "ordinary").to_numpy().copy()
+    acc_person, acc_net = accounts._person_idx.to_numpy(), accounts.network.to_numpy()
+    adult = pd.to_datetime(persons.birth_date) <= pd.Timestamp(cfg.start_date) - pd.DateOffset(years=18)
+    givers = (persons.registered & ~persons.opted_out & adult).to_numpy()
+    columns = {"ring_id": np.full(n, -1), "kplus_ring_id": np.full(n, -1), "community_id": np.full(n, -1)}
+    rows = []
+    plan = [("engagement", size, "ring_id") for size in cfg.ring_sizes]
+    plan += [("kplus", size, "kplus_ring_id") for size in cfg.kplus_ring_sizes]
+    plan += [("community", cfg.community_size, "community_id")] if cfg.community_size else []
+    for ring_id, (kind, size, column) in enumerate(plan, start=1):
+        network = ring_network(cfg, ring_id)
+        if network is None:
+            can = free & givers
+        else:
+            can = free & np.isin(np.arange(n), acc_person[acc_net == network])
+        cand = np.flatnonzero(can)
+        members = np.sort(rng.choice(cand, size=min(size, len(cand)), replace=False))
+        free[members] = False
+        columns[column][members] = ring_id
+        rows.append(
+            pd.DataFrame(
+                {
+                    "ring_id": ring_id,
+                    "kind": kind,
+                    "person_id": persons.person_id.to_numpy()[members],
+                    "network": network,
+                }
+            )
+        )
+    persons = persons.assign(**{c: pd.array(np.where(v > 0, v, None), dtype="Int64") for c, v in columns.items()})
+    rings = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=RING_COLUMNS)
+    return persons, rings.astype({"ring_id": np.int64})[RING_COLUMNS]
+
+
+def ring_network(cfg: WorldConfig, ring_id: int) -> str | None:
+    """Where ring `ring_id` (numbered as `_rings` does) engages: engagement rings take RING_NETWORKS
+    in turn and the community the next one; +K rings live on the platform (None)."""
+    engagement, kplus = len(cfg.ring_sizes), len(cfg.kplus_ring_sizes)
+    if ring_id <= engagement:
+        return RING_NETWORKS[(ring_id - 1) % len(RING_NETWORKS)]
+    if ring_id <= engagement + kplus:
+        return None
+    return RING_NETWORKS[engagement % len(RING_NETWORKS)]
+
+
+def like_word(network: str) -> str:
+    """The network's plain approval word (favourite, like): its first reaction word that neither
+    carries a post nor is served only as a count, else its first non-carrier word."""
+    dialect = registered()[network]
+    words = [w for w, _ in dialect.reaction_mix if w not in CARRIER_KINDS]
+    named = [w for w in words if w not in dialect.anonymous]
+    return (named or words or [dialect.reaction_mix[0][0]])[0]
 
 
 def _alternate_private_consent(persons: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
@@ -413,7 +566,8 @@ def _late_privacy_changes(cfg: WorldConfig, persons: pd.DataFrame, accounts: pd.
     rng = _rng(cfg, 9)
     adult = pd.to_datetime(persons.birth_date) <= pd.Timestamp(cfg.start_date) - pd.DateOffset(years=18)
     private_owners = persons.person_id.isin(set(accounts.loc[accounts.is_private, "person_id"]))
-    measured = persons.registered & ~persons.opted_out & adult
+    # +K ring members keep their consent, so the ring's gives stay in the ledger (none in default)
+    measured = persons.registered & ~persons.opted_out & adult & persons.kplus_ring_id.isna()
     persons = persons.assign(opted_out_on=None, consent_withdrawn_on=None)
     for column, eligible, share in (
         ("opted_out_on", measured & ~private_owners, cfg.late_opt_out_share),
@@ -488,6 +642,7 @@ class _Day:
         self.cfg, self.persons, self.person_topics, self.accounts, self.day = cfg, persons, person_topics, accounts, day
         self.rng = _rng(cfg, day.toordinal())
         self.day_ms = int((pd.Timestamp(day, tz="UTC") - _EPOCH) // pd.Timedelta(milliseconds=1))
+        self.adversarial = cfg.preset == "adversarial"
 
     def build(self):
         posts, reactions = self._posts_and_reactions()
@@ -509,11 +664,12 @@ class _Day:
         topic = self._topics_for(pidx[author], 0.85)
         net = acc.network.to_numpy()
 
-        # Mentions: 1-2 same-network accounts, chosen by audience.
+        # Mentions: 1-2 same-network accounts, chosen by audience (adversarial: by ability).
+        weight = self._account_ability() + 0.01 if self.adversarial else acc.followers_count.to_numpy() + 1.0
         n_mention = np.where(rng.random(n) < self.cfg.mention_share, rng.integers(1, self.cfg.max_mentions + 1, n), 0)
         mentions = np.full((n, 2), -1)
         for _network, pool in _pools(self.cfg.networks, acc):
-            w = acc.followers_count.to_numpy()[pool] + 1.0
+            w = weight[pool]
             rows = np.flatnonzero(np.isin(author, pool) & (n_mention > 0))
             pick = pool[rng.choice(len(pool), size=(len(rows), 2), p=w / w.sum())]
             pick[:, 1] = np.where(n_mention[rows] == 2, pick[:, 1], -1)
@@ -597,7 +753,135 @@ class _Day:
                 ),
             }
         )
+        if self.adversarial:  # appended after the day's ordinary draws, from streams of their own
+            dtypes = posts.dtypes.to_dict(), reaction_frame.dtypes.to_dict()
+            posts, reaction_frame = self._engagement_rings(posts, reaction_frame)
+            reaction_frame = self._community(posts, reaction_frame)
+            key = ["network", "post_id", "reactor_account_id", "reaction_type"]
+            reaction_frame = reaction_frame.drop_duplicates(key, ignore_index=True)
+            posts, reaction_frame = posts.astype(dtypes[0]), reaction_frame.astype(dtypes[1])
         return posts, reaction_frame
+
+    def _account_ability(self) -> np.ndarray:
+        return self.persons.ability.to_numpy()[self.accounts._person_idx.to_numpy()]
+
+    def _members(self, column: str) -> dict[int, np.ndarray]:
+        """Account rows of each ring (or community) in `column`, on the ring's network."""
+        acc = self.accounts
+        ring = self.persons[column].to_numpy(dtype=float, na_value=np.nan)[acc._person_idx.to_numpy()]
+        net = acc.network.to_numpy()
+        ids = sorted({int(r) for r in ring[~np.isnan(ring)]})
+        return {r: np.flatnonzero((ring == r) & (net == ring_network(self.cfg, r))) for r in ids}
+
+    def _engagement_rings(self, posts: pd.DataFrame, reactions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Each ring member posts once more today, and every other member (and every bot of the
+        network, 90% of the time) likes it within minutes (stream (day, 11))."""
+        rings = self._members("ring_id")
+        if not rings:
+            return posts, reactions
+        rng = _rng(self.cfg, self.day.toordinal(), 11)
+        acc = self.accounts
+        author = np.concatenate(list(rings.values()))
+        ring_of = np.concatenate([np.full(len(m), r) for r, m in rings.items()])
+        n = len(author)
+        ms = self.day_ms + rng.integers(0, 86_400_000 - 1_800_000, n)
+        pt = self.person_topics[acc._person_idx.to_numpy()[author]]
+        topic = pt[np.arange(n), (rng.random(n) * (pt >= 0).sum(axis=1)).astype(int)]
+        post_id, cid = self._ids(author, ms, rng=rng, rank_from=len(posts))
+        net, acc_ids = acc.network.to_numpy()[author], acc.account_id.to_numpy()
+        text = (
+            _OPENERS[rng.integers(0, len(_OPENERS), n)].astype(object)
+            + " "
+            + np.array([t[3][1] for t in TOPICS], dtype=object)[topic]
+            + " "
+            + _CLOSERS[rng.integers(0, len(_CLOSERS), n)].astype(object)
+            + " #"
+            + np.array(HASHTAGS, dtype=object)[topic]
+        )
+        ring_posts = pd.DataFrame(
+            {
+                "network": net,
+                "post_id": post_id,
+                "account_id": acc_ids[author],
+                "created_at": pd.to_datetime(ms, unit="ms", utc=True),
+                "text": text,
+                "topic_slug": np.array(TOPIC_SLUGS, dtype=object)[topic],
+                "kind": "post",
+                "reply_to_post_id": None,
+                "quote_of_post_id": None,
+                "mentions": [[] for _ in range(n)],
+                "cid": np.where(np.isin(net, content_id_networks()), cid, None),
+            }
+        )
+        post, reactor = [], []
+        for ring_id, members in rings.items():
+            mine = np.flatnonzero(ring_of == ring_id)
+            post.append(np.repeat(mine, len(members)))
+            reactor.append(np.tile(members, len(mine)))
+        post, reactor = np.concatenate(post), np.concatenate(reactor)
+        keep = reactor != author[post]
+        post, reactor = post[keep], reactor[keep]
+        # the network's bots like these too, as they like every post (see `_bots`)
+        bot = self.persons.archetype.to_numpy()[acc._person_idx.to_numpy()] == "bot"
+        bots = np.flatnonzero(bot & np.isin(acc.network.to_numpy(), RING_NETWORKS))
+        same = net[:, None] == acc.network.to_numpy()[bots][None, :]
+        liked_by = same & (rng.random(same.shape) < 0.9)
+        by_post, by_bot = np.nonzero(liked_by)
+        post, reactor = np.concatenate([post, by_post]), np.concatenate([reactor, bots[by_bot]])
+        likes = pd.DataFrame(
+            {
+                "network": net[post],
+                "post_id": post_id[post],
+                "target_account_id": acc_ids[author[post]],
+                "reactor_account_id": acc_ids[reactor],
+                "reaction_type": [like_word(x) for x in net[post]],
+                "created_at": pd.to_datetime(ms[post] + rng.integers(30_000, 900_000, len(post)), unit="ms", utc=True),
+                "carrier_post_id": None,
+            }
+        )
+        return pd.concat([posts, ring_posts], ignore_index=True), pd.concat([reactions, likes], ignore_index=True)
+
+    def _community(self, posts: pd.DataFrame, reactions: pd.DataFrame) -> pd.DataFrame:
+        """The honest community (stream (day, 14)): each member reacts to half of the other members'
+        posts of the day, and as often again to posts outside it, in the network's own words."""
+        communities = self._members("community_id")
+        if not communities:
+            return reactions
+        rng = _rng(self.cfg, self.day.toordinal(), 14)
+        acc_ids = self.accounts.account_id.to_numpy()
+        frames = []
+        for ring_id, members in communities.items():
+            network = ring_network(self.cfg, ring_id)
+            dialect = registered()[network]
+            words = [(w, p) for w, p in dialect.reaction_mix if w not in CARRIER_KINDS]
+            probs = np.array([p for _, p in words]) / sum(p for _, p in words)
+            top = posts[(posts.network == network) & (posts.kind == "post")]
+            inside = top.account_id.isin(set(acc_ids[members])).to_numpy()
+            for member in members:
+                me = acc_ids[member]
+                ins = top[inside & (top.account_id != me).to_numpy()]
+                ins = ins[rng.random(len(ins)) < 0.5]
+                out_pool = top[~inside]
+                k = min(len(ins), len(out_pool))
+                outs = out_pool.iloc[np.sort(rng.choice(len(out_pool), size=k, replace=False))] if k else out_pool[:0]
+                chosen = pd.concat([ins, outs])
+                delay = np.minimum(rng.exponential(2 * 3_600_000, len(chosen)), 4 * 86_400_000).astype(np.int64)
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "network": network,
+                            "post_id": chosen.post_id.to_numpy(),
+                            "target_account_id": chosen.account_id.to_numpy(),
+                            "reactor_account_id": me,
+                            "reaction_type": np.array([w for w, _ in words], dtype=object)[
+                                rng.choice(len(words), size=len(chosen), p=probs)
+                            ],
+                            "created_at": chosen.created_at + pd.to_timedelta(delay, unit="ms"),
+                            "carrier_post_id": None,
+                        }
+                    )
+                )
+        return pd.concat([reactions, *frames], ignore_index=True)
 
     def _reactions(self, author: np.ndarray, ms: np.ndarray, topic: np.ndarray) -> pd.DataFrame:
         """Candidate reactors drawn by reactivity, kept more often on topic overlap (vectorised)."""
@@ -606,11 +890,15 @@ class _Day:
         reactivity = self.persons.reactivity.to_numpy()[pidx]
         audience = acc.followers_count.to_numpy().astype(float)
         median = max(np.median(audience), 1.0)
+        if self.adversarial:
+            multiplier = self._ability_multiplier()
+        else:
+            multiplier = (audience / median + 0.1) ** 0.6
         frames = []
         for network, pool in _pools(self.cfg.networks, acc):
             posts = np.flatnonzero(np.isin(author, pool))
             lam = self.cfg.reactions_per_post * registered()[network].reactions_rate
-            lam = lam * (audience[author[posts]] / median + 0.1) ** 0.6
+            lam = lam * multiplier[author[posts]]
             lam = np.minimum(lam, 0.5 * len(pool))
             post = np.repeat(posts, rng.poisson(lam))
             w = reactivity[pool]
@@ -626,24 +914,52 @@ class _Day:
                 int(MAX_REACTION_DELAY / timedelta(milliseconds=1)),
             )
             frames.append(pd.DataFrame({"post": post, "reactor": reactor, "type": rtype, "ms": ms[post] + delay}))
+        if self.adversarial:
+            frames.append(self._bots(author, ms))
         out = pd.concat(frames, ignore_index=True)
         return out.drop_duplicates(["post", "reactor", "type"], ignore_index=True)
+
+    def _ability_multiplier(self) -> np.ndarray:
+        """Adversarial: an author's ability, and only weakly the genuine audience, sets a post's expected
+        reactions, scaled so a post draws as many reactions on average as in the default preset."""
+        genuine = self.accounts._genuine_followers.to_numpy().astype(float)
+        activity = self.persons.activity.to_numpy()[self.accounts._person_idx.to_numpy()]
+        raw = self._account_ability() * reach_multiplier(genuine, 0.2)
+        return raw * (activity * reach_multiplier(genuine)).sum() / max((activity * raw).sum(), 1e-12)
+
+    def _bots(self, author: np.ndarray, ms: np.ndarray) -> pd.DataFrame:
+        """Each bot likes ~90% of its pool's posts of the day within minutes (stream (day, 12))."""
+        rng = _rng(self.cfg, self.day.toordinal(), 12)
+        acc = self.accounts
+        bot = self.persons.archetype.to_numpy()[acc._person_idx.to_numpy()] == "bot"
+        frames = []
+        for network, pool in _pools(self.cfg.networks, acc):
+            bots = pool[bot[pool]]
+            posts = np.flatnonzero(np.isin(author, pool))
+            post, reactor = np.repeat(posts, len(bots)), np.tile(bots, len(posts))
+            keep = (rng.random(len(post)) < 0.9) & (reactor != author[post])
+            post, reactor = post[keep], reactor[keep]
+            delay = rng.integers(10_000, 600_000, len(post))
+            word = np.full(len(post), like_word(network), dtype=object)
+            frames.append(pd.DataFrame({"post": post, "reactor": reactor, "type": word, "ms": ms[post] + delay}))
+        return pd.concat(frames, ignore_index=True)
 
     def _network_rates(self, rate: str) -> np.ndarray:
         """Each account's network's `rate` (a dialect's posts_rate or reactions_rate)."""
         rates = {name: getattr(dialect, rate) for name, dialect in registered().items()}
         return self.accounts.network.map(rates).to_numpy(dtype=float)
 
-    def _ids(self, author: np.ndarray, ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _ids(self, author: np.ndarray, ms: np.ndarray, rng=None, rank_from: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Native post ids unique across days, each network's own kind (its dialect's `post_ids`), and content ids.
 
         Within a day, posts are ranked by time so equal milliseconds get distinct sequence bits;
         the day ordinal mod 8 separates draws of nearby days (reactions land <= 5 days later).
+        Posts appended to the day's draw rank from `rank_from` and draw their cids from `rng`.
         """
         n = len(ms)
         order = np.argsort(ms, kind="stable")
         rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
+        rank[order] = np.arange(n) + rank_from
         day_bits = self.day.toordinal() % 8
         authors = self.accounts.account_id.to_numpy()[author].astype(object)
         networks = self.accounts.network.to_numpy()[author]
@@ -651,7 +967,7 @@ class _Day:
         for name, dialect in registered().items():
             mine = networks == name
             post_id[mine] = dialect.post_ids(ms[mine], rank[mine], day_bits, authors[mine])
-        cid = "bafyrei" + random_strings(self.rng, n, 52).astype(object)
+        cid = "bafyrei" + random_strings(self.rng if rng is None else rng, n, 52).astype(object)
         return post_id, cid
 
     def _kplus(self) -> pd.DataFrame:
@@ -677,7 +993,7 @@ class _Day:
         given_ms = np.concatenate([given_ms, np.minimum(given_ms[repeat] + 60_000, self.day_ms + 86_399_999)])
         pid = persons.person_id.to_numpy()
         stamp = self.day.strftime("%Y%m%d")
-        return pd.DataFrame(
+        gives = pd.DataFrame(
             {
                 "give_id": [f"k{stamp}{i:06d}" for i in range(len(giver))],
                 "giver_person_id": pid[giver],
@@ -686,6 +1002,47 @@ class _Day:
                 "given_at": pd.to_datetime(given_ms, unit="ms", utc=True),
             }
         )
+        return self._kplus_rings(gives) if self.adversarial else gives
+
+    def _kplus_rings(self, gives: pd.DataFrame) -> pd.DataFrame:
+        """+K rings give each other +K daily within the product rules, so the ledger accepts them
+        (stream (day, 13)): in the day's first minute (before the allowance is spent), a recipient
+        rotation that repeats a giver->recipient pair only after >= 8 days (cooldown 7), on one of
+        the recipient's own topics (no member removes one). A ring's ordinary gives inside it are
+        dropped so they start no cooldown. Ids continue after the day's ordinary ones."""
+        ring = self.persons.kplus_ring_id.to_numpy(dtype=float, na_value=np.nan)
+        ring_ids = sorted({int(r) for r in ring[~np.isnan(ring)]})
+        if not ring_ids:
+            return gives
+        rng = _rng(self.cfg, self.day.toordinal(), 13)
+        pid = self.persons.person_id.to_numpy()
+        of = dict(zip(pid, ring))
+        inside = gives.giver_person_id.map(of).to_numpy(dtype=float)
+        inside = inside == gives.recipient_person_id.map(of).to_numpy(dtype=float)  # NaN never equals
+        giver, recipient = [], []
+        for ring_id in ring_ids:
+            members = np.flatnonzero(ring == ring_id)
+            m = len(members) - 1
+            if m < 1:
+                continue
+            per_day = max(1, m // 8)
+            offsets = 1 + (self.day.toordinal() * per_day + np.arange(per_day)) % m
+            giver.append(np.repeat(members, per_day))
+            recipient.append(members[(np.repeat(np.arange(m + 1), per_day) + np.tile(offsets, m + 1)) % (m + 1)])
+        giver, recipient = np.concatenate(giver), np.concatenate(recipient)
+        pt = self.person_topics[recipient]
+        topic = pt[np.arange(len(pt)), (rng.random(len(pt)) * (pt >= 0).sum(axis=1)).astype(int)]
+        stamp, first = self.day.strftime("%Y%m%d"), len(gives)
+        ring_gives = pd.DataFrame(
+            {
+                "give_id": [f"k{stamp}{first + i:06d}" for i in range(len(giver))],
+                "giver_person_id": pid[giver],
+                "recipient_person_id": pid[recipient],
+                "topic_slug": np.array(TOPIC_SLUGS, dtype=object)[topic],
+                "given_at": pd.to_datetime(self.day_ms + rng.integers(0, 60_000, len(giver)), unit="ms", utc=True),
+            }
+        )
+        return pd.concat([gives[~inside], ring_gives], ignore_index=True).astype(gives.dtypes.to_dict())
 
     def _topic_edits(self) -> pd.DataFrame:
         """Profile topic edits of the day: owners add or remove their own topics, friends add
@@ -701,7 +1058,7 @@ class _Day:
         topics = np.array(TOPIC_SLUGS, dtype=object)[rng.integers(0, len(TOPICS), n)]
         pid = persons.person_id.to_numpy()
         stamp = self.day.strftime("%Y%m%d")
-        return pd.DataFrame(
+        edits = pd.DataFrame(
             {
                 "edit_id": [f"e{stamp}{i:05d}" for i in range(n)],
                 "person_id": pid[owner],
@@ -711,6 +1068,12 @@ class _Day:
                 "edited_at": pd.to_datetime(self.day_ms + np.sort(rng.integers(0, 86_400_000, n)), unit="ms", utc=True),
             }
         )
+        if not self.adversarial:
+            return edits
+        # +K ring members keep their topics, so the ring's gives stay on the recipient's profile
+        ringed = set(pid[persons.kplus_ring_id.notna().to_numpy()])
+        own_removal = (edits.action == "remove") & (edits.person_id == edits.editor_person_id)
+        return edits[~(own_removal & edits.person_id.isin(ringed))].reset_index(drop=True)
 
     def _campaigns(self) -> pd.DataFrame:
         """Perk campaigns start on Mondays (0-2 of them) so they too depend only on their day."""

@@ -92,9 +92,9 @@ def test_a_new_version_is_backfilled_beside_the_active_one_and_compared(backfill
     path, defs, mp = backfilled
     v1_before = versioned_rows(path, "v1")
     draft = yaml.safe_load((FORMULAS_DIR / "v1.yaml").read_text())
-    draft["version"] = "v2"
+    draft["version"] = "v9"
     draft["subscores"]["network_impact"] *= 3  # the audience's influence now counts three times as much
-    (tmp_path / "v2.yaml").write_text(yaml.safe_dump(draft))
+    (tmp_path / "v9.yaml").write_text(yaml.safe_dump(draft))
     mp.setenv("KLOUT_FORMULAS_DIR", str(tmp_path))
 
     versioned = [AssetKey(table.split(".")) for table in versioned_tables()]
@@ -103,24 +103,24 @@ def test_a_new_version_is_backfilled_beside_the_active_one_and_compared(backfill
         FIRST,
         LAST,
         selection=versioned,
-        run_config={"ops": {op: {"config": {"formula_version": "v2"}} for op in versioned_ops()}},
+        run_config={"ops": {op: {"config": {"formula_version": "v9"}} for op in versioned_ops()}},
     )
     review = [AssetKey(["marts", "formula_comparison"]), AssetKey(["marts", "formula_movers"])]
     materialize_range(
-        defs, FIRST, LAST, selection=review, run_config={"ops": {"formula_comparison": {"config": {"candidate": "v2"}}}}
+        defs, FIRST, LAST, selection=review, run_config={"ops": {"formula_comparison": {"config": {"candidate": "v9"}}}}
     )
 
     for table, frame in versioned_rows(path, "v1").items():  # what users see did not move
         pd.testing.assert_frame_equal(frame, v1_before[table], obj=table)
     with duckdb.connect(path, read_only=True) as conn:
-        v2_days = conn.execute("select count(distinct day) from marts.scores where formula_version = 'v2'").fetchone()[
+        v9_days = conn.execute("select count(distinct day) from marts.scores where formula_version = 'v9'").fetchone()[
             0
         ]
-        summary = conn.execute("select * from marts.formula_comparison where candidate = 'v2' order by day").df()
+        summary = conn.execute("select * from marts.formula_comparison where candidate = 'v9' order by day").df()
         movers = conn.execute(
-            "select * from marts.formula_movers where candidate = 'v2' and day = ? order by rank", [LAST]
+            "select * from marts.formula_movers where candidate = 'v9' and day = ? order by rank", [LAST]
         ).df()
-    assert v2_days == WEEK_DAYS
+    assert v9_days == WEEK_DAYS
     assert len(summary) == WEEK_DAYS and (summary["spearman"] > 0.8).all()
     assert (summary["candidate_mean"] >= summary["baseline_mean"]).all()  # more weight, same calibration
     # the expected movers: people whose audience is influential, explained by network impact

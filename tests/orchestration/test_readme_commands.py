@@ -127,8 +127,8 @@ def test_make_run_prints_a_line_per_step_not_dagsters_event_stream(repo, ran):
 def test_make_rescore_then_compare_a_new_formula_version(repo, ran, tmp_path):
     assert ran.returncode == 0, output(ran)
     v1 = (repo / "domain" / "formulas" / "v1.yaml").read_text()
-    (tmp_path / "v2.yaml").write_text(v1.replace("version: v1", "version: v2").replace("reach: 1.0", "reach: 2.0"))
-    window = ["VERSION=v2", f"FROM={FIRST}", f"TO={LAST}"]
+    (tmp_path / "v9.yaml").write_text(v1.replace("version: v1", "version: v9").replace("reach: 1.0", "reach: 2.0"))
+    window = ["VERSION=v9", f"FROM={FIRST}", f"TO={LAST}"]
     rescored = make(repo, "rescore", *window, KLOUT_FORMULAS_DIR=str(tmp_path))
     assert rescored.returncode == 0, output(rescored)
     compared = make(repo, "compare", *window, KLOUT_FORMULAS_DIR=str(tmp_path))
@@ -137,9 +137,9 @@ def test_make_rescore_then_compare_a_new_formula_version(repo, ran, tmp_path):
     with duckdb.connect(str(repo / "data" / "warehouse.duckdb"), read_only=True) as conn:
         versions = dict(conn.execute("select formula_version, count(*) from marts.scores group by 1").fetchall())
         compared_days = conn.execute(
-            "select count(distinct day) from marts.formula_comparison where candidate = 'v2'"
+            "select count(distinct day) from marts.formula_comparison where candidate = 'v9'"
         ).fetchone()[0]
-    assert versions.get("v1") and versions.get("v2") == versions["v1"]
+    assert versions.get("v1") and versions.get("v9") == versions["v1"]
     assert compared_days == DAYS
 
 

@@ -1,11 +1,19 @@
 """The synthetic world: determinism, day-stability and the population mix the pipeline must handle."""
 
-from dataclasses import replace
+import hashlib
+from dataclasses import fields, replace
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
+import pytest
 
-from sandbox.world import WorldConfig, build_world, end_of_day
+from domain.kplus import kplus_ledger
+from sandbox.world import ARCHETYPES, RING_NETWORKS, TRUTH_COLUMNS, WorldConfig, build_world, end_of_day
+
+# sha256 of the default world below (frames minus the truth columns), recorded at cf8576a, before
+# presets existed: the default preset must stay that world bit for bit.
+DEFAULT_WORLD_DIGEST = "3294f242b855d30a9e12ecdf4c922300a5708c3cf6034238c48e1e944ce7b769"
 
 
 def test_same_config_same_world(config, world):
@@ -45,10 +53,40 @@ def test_shifting_end_date_keeps_overlapping_days(config, world):
     pd.testing.assert_frame_equal(world.persons.drop(columns=late), shifted.persons.drop(columns=late))
 
 
-def test_the_default_world_has_its_size():
+@pytest.fixture(scope="module")
+def default_world():
+    return build_world(WorldConfig(end_date=date(2026, 1, 31)))
+
+
+def _digest(world) -> str:
+    h = hashlib.sha256()
+    for f in fields(world):
+        frame = getattr(world, f.name)
+        if isinstance(frame, pd.DataFrame) and f.name != "rings":
+            h.update(f.name.encode())
+            h.update(frame.drop(columns=[c for c in TRUTH_COLUMNS if c in frame.columns]).to_csv(index=False).encode())
+    return h.hexdigest()
+
+
+def test_the_default_world_has_its_size(default_world):
     """Its speed is the bench's business, not a timed unit test's."""
-    world = build_world(WorldConfig(end_date=date(2026, 1, 31)))
-    assert len(world.persons) == 200 and len(world.posts) > 1000
+    assert len(default_world.persons) == 200 and len(default_world.posts) > 1000
+
+
+def test_the_default_preset_is_the_world_before_presets(default_world):
+    """Truth columns are additive and drawn from a stream of their own: no served frame moves."""
+    assert _digest(default_world) == DEFAULT_WORLD_DIGEST
+    p = default_world.persons
+    assert (p.archetype == "ordinary").all() and default_world.rings.empty
+    assert p[["ring_id", "kplus_ring_id", "community_id"]].isna().all().all()
+    # ability is what drives the default draws: a monotone function of audience
+    assert p[["audience", "ability"]].corr(method="spearman").iloc[0, 1] == pytest.approx(1.0)
+    assert p.ability.mean() == pytest.approx(1.0)
+
+
+def test_unknown_preset_is_refused():
+    with pytest.raises(ValueError, match="preset"):
+        WorldConfig(preset="hostile")
 
 
 def test_population_mix(world):
@@ -134,3 +172,105 @@ def test_ground_truth_rules(world):
         ]
     )
     assert len(split) >= len(whole.reactions)
+
+
+@pytest.fixture(scope="module")
+def adversarial():
+    return build_world(WorldConfig(seed=7, persons=300, days=20, end_date=date(2026, 3, 31), preset="adversarial"))
+
+
+def _with_persons(reactions: pd.DataFrame, world) -> pd.DataFrame:
+    """Reactions (mentions aside) with reactor and author persons and the post's day."""
+    owner = world.accounts.set_index(["network", "account_id"]).person_id
+    r = reactions[reactions.reaction_type != "mention"]
+    posts = world.posts.set_index("post_id")
+    return r.assign(
+        reactor=owner.reindex(pd.MultiIndex.from_frame(r[["network", "reactor_account_id"]])).to_numpy(),
+        author=owner.reindex(pd.MultiIndex.from_frame(r[["network", "target_account_id"]])).to_numpy(),
+        post_day=posts.created_at.reindex(r.post_id).dt.date.to_numpy(),
+        delay=(r.created_at.to_numpy() - posts.created_at.reindex(r.post_id).to_numpy()),
+    )
+
+
+def test_adversarial_world_has_its_archetypes_and_rings(adversarial):
+    p, rings = adversarial.persons, adversarial.rings
+    assert set(p.archetype) == set(ARCHETYPES)
+    assert set(rings.kind) == {"engagement", "kplus", "community"}
+    sizes = rings.groupby("ring_id").size()
+    assert sizes.between(10, 50).all()
+    assert set(rings[rings.kind == "engagement"].network) == set(RING_NETWORKS)
+    assert (
+        p.loc[p.ring_id.notna() | p.community_id.notna() | p.kplus_ring_id.notna(), "archetype"] == "ordinary"
+    ).all()
+    # follower counts are a poor proxy of ability here (the issue's premise)
+    followers = adversarial.accounts.groupby("person_id").followers_count.sum()
+    ability = p.set_index("person_id").ability
+    assert pd.concat([followers, ability], axis=1).corr(method="spearman").iloc[0, 1] <= 0.5
+
+
+def test_engagement_ring_members_like_each_other_daily_within_minutes(adversarial):
+    r = _with_persons(adversarial.reactions, adversarial)
+    for ring_id, members in adversarial.rings[adversarial.rings.kind == "engagement"].groupby("ring_id"):
+        ids = set(members.person_id)
+        inside = r[r.reactor.isin(ids) & r.author.isin(ids) & (r.network == members.network.iloc[0])]
+        pairs = inside.groupby("post_day").apply(lambda d: len(set(zip(d.reactor, d.author))), include_groups=False)
+        full = len(ids) * (len(ids) - 1)
+        assert len(pairs) == adversarial.config.days and (pairs >= 0.95 * full).mean() >= 0.9, ring_id
+        assert (inside.delay < pd.Timedelta(minutes=15)).mean() > 0.9
+
+
+def test_bots_react_to_nearly_every_post_of_their_network(adversarial):
+    bots = set(adversarial.persons.loc[adversarial.persons.archetype == "bot", "person_id"])
+    acc = adversarial.accounts
+    bot_accounts = acc[acc.person_id.isin(bots) & acc.network.isin(RING_NETWORKS)]
+    assert len(bot_accounts)
+    top = adversarial.posts[adversarial.posts.kind == "post"]
+    for bot in bot_accounts.itertuples():
+        theirs = top[(top.network == bot.network) & (top.account_id != bot.account_id)]
+        liked = adversarial.reactions[
+            (adversarial.reactions.network == bot.network)
+            & (adversarial.reactions.reactor_account_id == bot.account_id)
+        ]
+        assert theirs.post_id.isin(set(liked.post_id)).mean() >= 0.8
+
+
+def test_bought_followers_buy_no_reactions(adversarial):
+    p = adversarial.persons.set_index("person_id")
+    plain = p.index[(p.archetype == "ordinary") & p.ring_id.isna() & p.community_id.isna()]
+    bought = p.index[p.archetype == "bought_followers"]
+    acc = adversarial.accounts
+    assert (
+        acc[acc.person_id.isin(bought)].followers_count.median()
+        > 10 * acc[acc.person_id.isin(plain)].followers_count.median()
+    )
+    r = _with_persons(adversarial.reactions, adversarial)
+    top = adversarial.posts[adversarial.posts.kind == "post"]
+    owner = acc.set_index(["network", "account_id"]).person_id
+    author = owner.reindex(pd.MultiIndex.from_frame(top[["network", "account_id"]])).to_numpy()
+    per_post = r.groupby("post_id").size().reindex(top.post_id, fill_value=0).to_numpy()
+    assert per_post[np.isin(author, bought)].mean() <= 1.25 * per_post[np.isin(author, plain)].mean()
+
+
+def test_the_honest_community_reacts_outside_too(adversarial):
+    members = adversarial.rings[adversarial.rings.kind == "community"]
+    ids, network = set(members.person_id), members.network.iloc[0]
+    r = _with_persons(adversarial.reactions, adversarial)
+    theirs = r[r.reactor.isin(ids) & (r.network == network)]
+    outside = (~theirs.author.isin(ids)).groupby(theirs.reactor).mean()
+    assert len(outside) == len(ids) and (outside >= 0.4).all()
+    # and densely inside: several times what their share of the network's authors would give
+    authors = adversarial.posts[adversarial.posts.network == network].account_id.nunique()
+    assert (1 - outside).mean() > 2.5 * len(ids) / authors
+
+
+def test_kplus_ring_gives_pass_the_product_rules(adversarial):
+    gives = adversarial.kplus_gives
+    ring = adversarial.persons.set_index("person_id").kplus_ring_id.astype(float)  # NaN: in none
+    in_ring = (gives.giver_person_id.map(ring) == gives.recipient_person_id.map(ring)).to_numpy(dtype=bool)
+    assert in_ring.any()
+    profile = adversarial.persons[["person_id", "topics"]].explode("topics").rename(columns={"topics": "topic_slug"})
+    accepted, rejected = kplus_ledger(gives, profile)
+    ring_ids = set(gives.give_id[in_ring])
+    assert ring_ids <= set(accepted.give_id) and not rejected.give_id.isin(ring_ids).any()
+    days = gives[in_ring].groupby("giver_person_id").given_at.apply(lambda t: t.dt.date.nunique())
+    assert len(days) == ring.notna().sum() and (days == adversarial.config.days).all()
