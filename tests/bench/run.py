@@ -107,6 +107,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         f" measured); default: the large backfill's target ({report.LARGE_BACKFILL_S // 60} min) at `large`, none"
         " otherwise; 0: none",
     )
+    p.add_argument(
+        "--world",
+        metavar="RUN_DIR",
+        help="start from a world generated before (the run directory of an `--only generate --keep` run of the"
+        " same size): its warehouse is copied into this run and its generation stage reported, not redrawn",
+    )
     p.add_argument("--stamp", help=argparse.SUPPRESS)  # the run's timestamp, passed to a background run
     return p.parse_args(argv)
 
@@ -125,6 +131,19 @@ def generate_stage(wh: Path, end: date, size: dict, work: Path) -> dict:
         f" peak RSS {stage['peak_rss_mb']} MB"
     )
     return stage
+
+
+def reuse_world(run_dir: Path, wh: Path, world: dict) -> dict:
+    """A kept world (`--only generate --keep`) instead of a new one: the large world takes about half an
+    hour to draw, so a run can start from one drawn before. Refused unless it is the world asked for."""
+    kept = json.loads((run_dir / "results.json").read_text())
+    mine = {k: world[k] for k in ("persons", "days", "posts_per_day")} | {"end": str(world["end"])}
+    theirs = {k: kept["world"][k] for k in ("persons", "days", "posts_per_day")} | {"end": str(kept["world"]["end"])}
+    if mine != theirs:
+        raise SystemExit(f"--world {run_dir}: its world {theirs} is not this run's {mine}")
+    log(f"reusing the world generated in {run_dir} ({kept['started_at']}): copying its warehouse")
+    shutil.copyfile(run_dir / "warehouse.duckdb", wh)
+    return {**kept["stages"]["generate"], "reused_from": kept["started_at"]}
 
 
 def pipeline_run(warehouse: Path, first: date, last: date, workdir: Path, budget_s: float | None = None) -> dict:
@@ -450,7 +469,9 @@ def main(argv=None) -> dict:
             publish(a, results, report.merge_size)
         return results
 
-    stages["generate"] = generate_stage(wh, end, size, work)
+    stages["generate"] = (
+        reuse_world(Path(a.world), wh, results["world"]) if a.world else generate_stage(wh, end, size, work)
+    )
     total = stages["generate"]["reactions"]
     day_n = interactions_between(str(wh), end, end)
     results["world"].update(interactions=total, interactions_last_day=day_n)

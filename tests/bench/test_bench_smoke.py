@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from expectations.runner import suite_names
 from tests.bench import report, run
@@ -371,8 +372,16 @@ def test_backfill_stopped_at_its_budget_still_reports(tmp_path):
     already misses is a FAIL; what never ran is unjudged, not passed."""
     docs_json, docs_md = tmp_path / "benchmarks.json", tmp_path / "benchmarks.md"
     docs_json.write_text(DOCS_JSON.read_text())
-    args = ["--size", "large", "--persons", "300", "--days", "3", "--backfill-budget-min", "0.02"]
-    results = run.main(args + ["--out-dir", str(tmp_path), "--docs-json", str(docs_json), "--docs", str(docs_md)])
+    world = ["--size", "large", "--persons", "300", "--days", "3"]
+    where = ["--out-dir", str(tmp_path), "--docs-json", str(docs_json), "--docs", str(docs_md)]
+    drawn = run.main(world + ["--only", "generate", "--keep"] + where)  # drawn once, kept (the large world: ~30 min)
+    kept = tmp_path / f"run-{drawn['started_at']}"
+    with pytest.raises(SystemExit, match="is not this run's"):
+        run.main(["--size", "large", "--persons", "300", "--days", "4", "--world", str(kept)] + where)
+    results = run.main(world + ["--world", str(kept), "--backfill-budget-min", "0.02"] + where)
+    assert results["stages"]["generate"]["reused_from"] == drawn["started_at"]
+    assert results["stages"]["generate"]["reactions"] == drawn["stages"]["generate"]["reactions"]
+    assert (kept / "warehouse.duckdb").exists()  # copied, so the kept world serves the next run too
     backfill = results["stages"]["backfill"]
     assert backfill["completed"] is False and backfill["stopped_in"] == "dbt build"
     assert 1.2 <= backfill["wall_s"] < 10 and backfill["peak_rss_mb"] > 0
