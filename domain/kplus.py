@@ -108,18 +108,22 @@ def kplus_points(
     enabled: bool = False,
     cap: float = 0.0,
     points_per_give: float = 0.1,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """person_id, kplus_count, score_adjustment: accepted +K received in the `window_days`
     UTC days ending `day`. The adjustment is points_per_give per +K up to `cap`, and 0 unless
-    the formula enables +K (kplus.enabled / kplus.max_points)."""
+    the formula enables +K (kplus.enabled / kplus.max_points). `weight`: a column of each give's
+    weight in [0, 1] (a clique's give counts 1 - its discount); None: every give counts 1."""
     cols = ["person_id", "kplus_count", "score_adjustment"]
     recent = accepted[in_window(accepted["given_at"], day, window_days)]
     if recent.empty:
         return pd.DataFrame(columns=cols)
-    out = recent.groupby("recipient_person_id").size().rename("kplus_count").reset_index()
+    grouped = recent.groupby("recipient_person_id")
+    out = grouped.size().rename("kplus_count").reset_index()
     out = out.rename(columns={"recipient_person_id": "person_id"})
     out["kplus_count"] = out["kplus_count"].astype(int)
-    out["score_adjustment"] = np.minimum(out["kplus_count"] * points_per_give, cap) if enabled else 0.0
+    counted = out["kplus_count"] if weight is None else grouped[weight].sum().to_numpy(dtype=float)
+    out["score_adjustment"] = np.minimum(counted * points_per_give, cap) if enabled else 0.0
     return out[cols].sort_values("person_id", ignore_index=True)
 
 

@@ -15,10 +15,13 @@ import pandas as pd
 from scipy import optimize, sparse
 
 from .formula import Formula
-from .kplus import kplus_points
+from .kplus import in_window, kplus_points
 from .privacy import minors_on
+from .rings import Discounts
 
 SUBSCORES = ("reach", "amplification", "network_impact")
+# A v2 discount's kinds: score columns `<kind>_discount_points` (points the discount took away).
+ENGAGEMENT_DISCOUNTS = ("ring", "indiscriminate")
 
 
 def decay(age_days: np.ndarray | pd.Series, half_life_days: float) -> np.ndarray:
@@ -49,7 +52,8 @@ def _pagerank(
     its source, iterations). `start` (e.g. yesterday's ranks) only shortens the walk to the same
     fixed point; without it every rank starts at 1."""
     out_weight = np.bincount(src, weights=weight, minlength=n)
-    share = weight / out_weight[src]
+    # a reactor whose every edge is discounted away passes nothing on, like one who never reacts
+    share = np.divide(weight, out_weight[src], out=np.zeros(len(weight)), where=out_weight[src] > 0)
     transition_t = sparse.csr_matrix((share, (dst, src)), shape=(n, n))
     rank = np.ones(n) if start is None else np.asarray(start, dtype=float).copy()
     iterations = 0
@@ -78,20 +82,64 @@ class DayFlows:
     flow: np.ndarray
     ranks: pd.Series | None = None  # person_id -> PageRank of everyone in the window: the next day's start
     iterations: int = 0
+    discounted: EdgeDiscounts | None = None  # per edge, when the formula discounts engagement (v2)
 
     def network_flow(self, person_id: pd.Series, network: pd.Series) -> np.ndarray:
         """Flow into each given (person, network), 0 where none flows: the network-impact input."""
-        if not len(self.flow):
+        return self._inflow(self.flow, person_id, network)
+
+    def _inflow(self, values: np.ndarray, person_id: pd.Series, network: pd.Series) -> np.ndarray:
+        """`values` (one per edge) summed into each given (person, network) as target, 0 where none."""
+        if not len(values):
             return np.zeros(len(person_id))
         n_networks = max(len(self.networks), 1)
         inflow = np.bincount(
             self.dst.astype(np.int64) * n_networks + self.net,
-            weights=self.flow,
+            weights=values,
             minlength=len(self.persons) * n_networks,
         )
         person, net = self.persons.get_indexer(person_id), pd.Index(self.networks).get_indexer(network)
         known = (person >= 0) & (net >= 0)
         return np.where(known, inflow[np.where(known, person * n_networks + net, 0)], 0.0)
+
+    def removed(self, person_id: pd.Series, network: pd.Series) -> dict[str, np.ndarray] | None:
+        """What the discounts take from each given (person, network) as target, None without
+        discounts: `reach`, `swe`, `reactions` (the discounted share of the decayed engaged
+        audience, selectivity-weighted engagement and decayed reactions: the features are these
+        per-edge sums, so subtracting gives the features without the discounted share), the same
+        per kind (`ring_reach`, ...), `pre_flow` (the undiscounted PageRank's inflow) and per kind
+        `<kind>_flow` (undiscounted inflow times the kind's discount, to split a lost flow)."""
+        e = self.discounted
+        if e is None:
+            return None
+        out = {"pre_flow": self._inflow(e.pre_flow, person_id, network)}
+        for kind in ENGAGEMENT_DISCOUNTS:
+            d = getattr(e, kind)
+            for quantity in ("reach", "swe", "reactions"):
+                out[f"{kind}_{quantity}"] = self._inflow(d * getattr(e, quantity), person_id, network)
+            out[f"{kind}_flow"] = self._inflow(d * e.pre_flow, person_id, network)
+            out[f"{kind}_day_flow"] = np.full(len(person_id), float((d * e.pre_flow).sum()))
+        for quantity in ("reach", "swe", "reactions"):
+            out[quantity] = sum(out[f"{kind}_{quantity}"] for kind in ENGAGEMENT_DISCOUNTS)
+        return out
+
+
+@dataclass(frozen=True)
+class EdgeDiscounts:
+    """Per live edge of a DayFlows (same order): its discount split by kind (the larger of the ring
+    and indiscriminate discounts d applies, d = ring + indiscriminate, all of it to the kind that
+    set it) and the edge's shares of the target's features, to subtract d times them."""
+
+    ring: np.ndarray
+    indiscriminate: np.ndarray
+    reach: np.ndarray  # 0.5^(age of the edge's last day / half-life): its reactor's term of the engaged audience
+    swe: np.ndarray  # selectivity-weighted, decayed engagement (the edge weight)
+    reactions: np.ndarray  # decayed reaction count
+    pre_flow: np.ndarray  # flow along the edge of the undiscounted PageRank
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.ring + self.indiscriminate
 
 
 class EngagementEvents:
@@ -107,6 +155,7 @@ class EngagementEvents:
 
     def __init__(self, events: pd.DataFrame, formula: Formula):
         f = formula.section("features")
+        self.discounts = Discounts.from_section(formula.config.get("discounts"))
         self.window = int(f["window_days"])
         self.decay_by_age = decay(np.arange(self.window), f["half_life_days"])
         self.pagerank = {k: formula.section("network_influence")[k] for k in ("damping", "tolerance", "max_iterations")}
@@ -133,14 +182,33 @@ class EngagementEvents:
         self.day = edge_days // max(len(edge_keys), 1)
         self.edge = edge_days % max(len(edge_keys), 1)
         self.selectivity = np.bincount(which, weights=selectivity, minlength=len(edge_days))
+        self.count = np.bincount(which, minlength=len(edge_days)).astype(float)  # reactions per (edge, day)
 
-    def edge_weights(self, as_of: date) -> np.ndarray:
-        """Each edge's selectivity- and recency-weighted engagement in the window ending `as_of` (0: none)."""
+    def _window(self, as_of: date) -> tuple[int, int, np.ndarray]:
+        """(lo, hi, decay of each (edge, day) in lo:hi): the (edge, day) rows of the window ending `as_of`."""
         today = day_numbers([as_of])[0]
         lo = np.searchsorted(self.day, today - self.window + 1, side="left")
         hi = np.searchsorted(self.day, today, side="right")
-        weight = self.selectivity[lo:hi] * self.decay_by_age[today - self.day[lo:hi]]
+        return lo, hi, self.decay_by_age[today - self.day[lo:hi]]
+
+    def edge_weights(self, as_of: date) -> np.ndarray:
+        """Each edge's selectivity- and recency-weighted engagement in the window ending `as_of` (0: none)."""
+        lo, hi, recency = self._window(as_of)
+        weight = self.selectivity[lo:hi] * recency
         return np.bincount(self.edge[lo:hi], weights=weight, minlength=len(self.edge_src))
+
+    def edge_reach_and_reactions(self, as_of: date) -> tuple[np.ndarray, np.ndarray]:
+        """Per edge in the window ending `as_of`: the decay of its last day (its reactor's term of
+        the target's decayed engaged audience) and its decayed reaction count."""
+        lo, hi, recency = self._window(as_of)
+        last = np.zeros(len(self.edge_src))
+        np.maximum.at(last, self.edge[lo:hi], recency)
+        reactions = np.bincount(self.edge[lo:hi], weights=self.count[lo:hi] * recency, minlength=len(self.edge_src))
+        return last, reactions
+
+    @property
+    def discounts_engagement(self) -> bool:
+        return self.discounts.rings.enabled or self.discounts.indiscriminate.enabled
 
     def flows(self, as_of: date, start: pd.Series | None = None) -> DayFlows:
         """PageRank over the window's reactor -> author graph, as the flow along each edge.
@@ -159,9 +227,26 @@ class EngagementEvents:
         if start is not None and len(start):
             at = pd.Index(start.index).get_indexer(members)
             initial = np.where(at >= 0, start.to_numpy(dtype=float)[np.maximum(at, 0)], 1.0)
-        rank, share, iterations = _pagerank(
-            local[src], local[dst], w, int(in_window.sum()), **self.pagerank, start=initial
-        )
+        n_members = int(in_window.sum())
+        discounted, walked = None, w
+        if self.discounts_engagement:
+            # discounts depend on the window's edges only, in window-local codes: a backfill's bits are a daily run's
+            ring = self.discounts.rings.engagement(local[src], local[dst], w, n_members)
+            indiscriminate = self.discounts.indiscriminate.discounts(local[src], local[dst], self.edge_net[live])
+            d = np.maximum(ring, indiscriminate)
+            walked = w * (1.0 - d)
+            pre_rank, pre_share, _ = _pagerank(local[src], local[dst], w, n_members, **self.pagerank, start=initial)
+            reach, reactions = self.edge_reach_and_reactions(as_of)
+            from_ring = ring >= indiscriminate
+            discounted = EdgeDiscounts(
+                ring=np.where(from_ring, d, 0.0),
+                indiscriminate=np.where(from_ring, 0.0, d),
+                reach=reach[live],
+                swe=w,
+                reactions=reactions[live],
+                pre_flow=self.pagerank["damping"] * pre_share * pre_rank[local[src]],
+            )
+        rank, share, iterations = _pagerank(local[src], local[dst], walked, n_members, **self.pagerank, start=initial)
         flow = self.pagerank["damping"] * share * rank[local[src]]
         return DayFlows(
             self.persons,
@@ -172,6 +257,7 @@ class EngagementEvents:
             flow,
             ranks=pd.Series(rank, index=members, name="rank"),
             iterations=iterations,
+            discounted=discounted,
         )
 
 
@@ -207,12 +293,16 @@ def influence_graph(flows: DayFlows, top_n: int = 5) -> pd.DataFrame:
     """For each person, the top people they influence (whose reactions carry their influence
     onward) and the top people who influence them, by influence flow across all networks."""
     n_persons = max(len(flows.persons), 1)
+    src, dst, flows_along = flows.src, flows.dst, flows.flow
+    if flows.discounted is not None:  # an edge discounted away carries no influence: no one to show
+        carried = flows_along > 0
+        src, dst, flows_along = src[carried], dst[carried], flows_along[carried]
     parts = []
     for direction, person_side, other_side in (
-        ("influences", flows.dst, flows.src),
-        ("influenced_by", flows.src, flows.dst),
+        ("influences", dst, src),
+        ("influenced_by", src, dst),
     ):
-        pairs, flow = _sum_by_key(person_side.astype(np.int64) * n_persons + other_side, flows.flow)
+        pairs, flow = _sum_by_key(person_side.astype(np.int64) * n_persons + other_side, flows_along)
         flow = flow.round(9)  # ranked on the published flow: a tie below 1e-9 is a tie, broken by the other's id
         person, other = pairs // n_persons, pairs % n_persons
         rank = top_per_group(person, flow, other, top_n)
@@ -232,22 +322,33 @@ def influence_graph(flows: DayFlows, top_n: int = 5) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def network_subscores(features: pd.DataFrame, network_flow: np.ndarray, formula: Formula) -> pd.DataFrame:
-    """Reach, amplification and network subscores per (person, network) for one day."""
+def network_subscores(
+    features: pd.DataFrame,
+    network_flow: np.ndarray,
+    formula: Formula,
+    removed: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Reach, amplification and network subscores per (person, network) for one day.
+
+    `removed` (`DayFlows.removed`, v2): the discounted shares of the engaged audience, the
+    selectivity-weighted engagement and the decayed reactions, taken off before the subscores."""
     weights = formula.section("subscores")
     df = features.assign(network_flow=network_flow)
     counted = counted_reactions(df, formula)
     posts = _column(df, "decayed_posts")
-    rpp = df["reactions_per_post"].astype(float).clip(lower=0) + np.divide(
-        counted, posts, out=np.zeros(len(df)), where=posts > 0
-    )
-    df["reach"] = weights["reach"] * df["decayed_engaged_audience"].astype(float).clip(lower=0)
+    audience = df["decayed_engaged_audience"].astype(float).clip(lower=0)
+    engagement = df["selectivity_weighted_engagement"].astype(float).clip(lower=0)
+    named_rpp = df["reactions_per_post"].astype(float).clip(lower=0)
+    if removed is not None:
+        audience = (audience - removed["reach"]).clip(lower=0)
+        engagement = (engagement - removed["swe"]).clip(lower=0)
+        reactions = _column(df, "decayed_reactions")
+        lost = np.divide(removed["reactions"], reactions, out=np.zeros(len(df)), where=reactions > 0)
+        named_rpp = named_rpp * (1.0 - np.clip(lost, 0.0, 1.0))  # rpp = decayed reactions / decayed posts
+    rpp = named_rpp + np.divide(counted, posts, out=np.zeros(len(df)), where=posts > 0)
+    df["reach"] = weights["reach"] * audience
     # ratio beats volume: the same engagement spread over fewer posts counts more
-    df["amplification"] = (
-        weights["amplification"]
-        * (df["selectivity_weighted_engagement"].astype(float).clip(lower=0) + counted)
-        * (rpp / (1.0 + rpp))
-    )
+    df["amplification"] = weights["amplification"] * (engagement + counted) * (rpp / (1.0 + rpp))
     df["network_impact"] = weights["network_impact"] * df["network_flow"]
     df["strength"] = df[list(SUBSCORES)].sum(axis=1)
     return df
@@ -298,9 +399,13 @@ def score_day(features: pd.DataFrame, flows: DayFlows, as_of: date, formula: For
     """Scores for one as-of day: one row per person, with per-network subscores and contributions.
 
     `features` are fct_features_90d rows for `as_of`; `flows` the influence flows of the window
-    ending `as_of` (`EngagementEvents.flows`).
+    ending `as_of` (`EngagementEvents.flows`). With discounts (v2) the subscores are the discounted
+    ones (so subscore points still add up to the score), and `<kind>_discount_points` say how many
+    points each kind of discount took away.
     """
-    per_network = network_subscores(features, flows.network_flow(features["person_id"], features["network"]), formula)
+    removed = flows.removed(features["person_id"], features["network"])
+    network_flow = flows.network_flow(features["person_id"], features["network"])
+    per_network = network_subscores(features, network_flow, formula, removed)
     person, persons = pd.factorize(per_network["person_id"], sort=True)
     row_strength = per_network["strength"].to_numpy(dtype=float)
     strength = np.bincount(person, weights=row_strength, minlength=len(persons))
@@ -324,7 +429,49 @@ def score_day(features: pd.DataFrame, flows: DayFlows, as_of: date, formula: For
             out[f"{network}_{metric}"] = np.bincount(person[mine], weights=values[mine], minlength=len(persons)).round(
                 9
             )
+    if removed is not None:
+        pre = network_subscores(features, removed["pre_flow"], formula)
+        for column, points in discount_points(pre, per_network, removed, person, len(persons), formula).items():
+            out[column] = points
     return out
+
+
+def discount_points(
+    pre: pd.DataFrame,
+    post: pd.DataFrame,
+    removed: dict[str, np.ndarray],
+    person: np.ndarray,
+    n_persons: int,
+    formula: Formula,
+) -> dict[str, np.ndarray]:
+    """`<kind>_discount_points` per person: calibrate(strength without discounts) - calibrate(with),
+    >= 0 (a person whose flow rose from others' discounts lost nothing), split between the kinds in
+    proportion to the strength each removed. A subscore's loss is split by the kinds' shares of what
+    was taken from it: reach by the discounted audience, amplification by the discounted engagement,
+    network impact by the undiscounted flow along the discounted edges into the person, or, for a
+    flow lost upstream (a discounted reactor's reactor), as the day's discounted flow splits."""
+    cal = formula.section("calibration")
+    per_person = lambda values: np.bincount(person, weights=values, minlength=n_persons)  # noqa: E731
+    total = np.maximum(
+        calibrate(per_person(pre["strength"].to_numpy(dtype=float)), cal)
+        - calibrate(per_person(post["strength"].to_numpy(dtype=float)), cal),
+        0.0,
+    )
+    losses = {s: np.maximum(pre[s].to_numpy(dtype=float) - post[s].to_numpy(dtype=float), 0.0) for s in SUBSCORES}
+    by_kind = {}
+    for kind in ENGAGEMENT_DISCOUNTS:
+        share = {}
+        for subscore, quantity in (("reach", "reach"), ("amplification", "swe")):
+            taken = removed[quantity]
+            share[subscore] = np.divide(removed[f"{kind}_{quantity}"], taken, out=np.zeros(len(taken)), where=taken > 0)
+        day_flow = sum(removed[f"{k}_day_flow"] for k in ENGAGEMENT_DISCOUNTS)
+        own_flow = sum(removed[f"{k}_flow"] for k in ENGAGEMENT_DISCOUNTS)
+        upstream = np.divide(removed[f"{kind}_day_flow"], day_flow, out=np.zeros(len(day_flow)), where=day_flow > 0)
+        share["network_impact"] = np.divide(removed[f"{kind}_flow"], own_flow, out=upstream.copy(), where=own_flow > 0)
+        by_kind[kind] = per_person(sum(losses[s] * share[s] for s in SUBSCORES))
+    lost = sum(by_kind.values())
+    split = {kind: np.divide(by_kind[kind], lost, out=np.zeros(n_persons), where=lost > 0) for kind in by_kind}
+    return {f"{kind}_discount_points": (total * split[kind]).round(2) for kind in ENGAGEMENT_DISCOUNTS}
 
 
 def subscore_columns(frame: pd.DataFrame) -> list[str]:
@@ -419,13 +566,36 @@ def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
 
 
 def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day: date, formula: Formula) -> pd.DataFrame:
-    """+K moves a score only when the formula enables it, and by at most `max_points`."""
+    """+K moves a score only when the formula enables it, and by at most `max_points`. With a
+    `discounts.kplus_cliques` rule (v2) a give inside a clique counts 1 - its discount, and
+    `kplus_clique_discount_points` is what the clique's gives would have added on top."""
     cfg = formula.section("kplus")
-    points = kplus_points(
-        accepted, day, cfg["window_days"], enabled=True, cap=cfg["max_points"], points_per_give=cfg["points_per_give"]
+    points_of = lambda gives, weight=None: kplus_points(  # noqa: E731
+        gives,
+        day,
+        cfg["window_days"],
+        enabled=True,
+        cap=cfg["max_points"],
+        points_per_give=cfg["points_per_give"],
+        weight=weight,
+    ).set_index("person_id")["score_adjustment"]
+    full = points_of(accepted)
+    rule = Discounts.from_section(formula.config.get("discounts")).kplus_cliques
+    if not rule.enabled:
+        adjustment = scored["person_id"].map(full).fillna(0.0)
+        return scored.assign(score=(scored["score"] + adjustment).clip(upper=100.0).round(2))
+    if "giver_person_id" not in accepted:
+        raise ValueError("a kplus_cliques discount needs the gives' giver_person_id")
+    recent = accepted[in_window(accepted["given_at"], day, cfg["window_days"])]
+    codes, nodes = pd.factorize(pd.concat([recent["giver_person_id"], recent["recipient_person_id"]]), sort=True)
+    clique = rule.kplus(codes[: len(recent)], codes[len(recent) :], len(nodes))
+    kept = points_of(recent.assign(kept_weight=1.0 - clique), "kept_weight")
+    adjustment = scored["person_id"].map(kept).fillna(0.0)
+    lost = scored["person_id"].map(full).fillna(0.0) - adjustment
+    return scored.assign(
+        score=(scored["score"] + adjustment).clip(upper=100.0).round(2),
+        kplus_clique_discount_points=lost.clip(lower=0.0).round(2),
     )
-    adjustment = scored["person_id"].map(points.set_index("person_id")["score_adjustment"]).fillna(0.0)
-    return scored.assign(score=(scored["score"] + adjustment).clip(upper=100.0).round(2))
 
 
 def score_people_on(

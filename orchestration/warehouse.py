@@ -139,13 +139,13 @@ class Warehouse:
         return self.read("select * from marts.fct_features_90d where as_of_day = ? order by person_id, network", [day])
 
     def accepted_kplus(self, days: list[date], window_days: int) -> pd.DataFrame:
-        """+K accepted in the windows of `days`."""
+        """+K accepted in the windows of `days` (with the giver: v2 discounts +K cliques)."""
         return self.read_optional(
             "marts.kplus_ledger",
-            "select recipient_person_id, topic_slug, given_at from marts.kplus_ledger"
+            "select recipient_person_id, topic_slug, given_at, giver_person_id from marts.kplus_ledger"
             " where given_day between ? and ? order by all",
             [_days_before(days[0], window_days - 1), days[-1]],
-            ["recipient_person_id", "topic_slug", "given_at"],
+            ["recipient_person_id", "topic_slug", "given_at", "giver_person_id"],
         )
 
     RANKS = "cache.pagerank_ranks"  # a memo of the scores' PageRank, not a product table

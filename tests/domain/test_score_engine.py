@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -60,18 +61,24 @@ def test_edge_weights_follow_the_definition(rows):
     np.testing.assert_allclose(got.sort_index().to_numpy(), expected.sort_index().to_numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("formula", [FORMULA, load_formula("v2")], ids=["v1", "v2"])
 @given(event_rows, st.integers(min_value=0, max_value=20))
-def test_a_days_flows_do_not_depend_on_the_runs_span(rows, extra_days):
-    """Flows from exactly the window's events equal, bit for bit, flows from a longer run's events."""
+def test_a_days_flows_do_not_depend_on_the_runs_span(formula, rows, extra_days):
+    """Flows from exactly the window's events equal, bit for bit, flows from a longer run's events
+    (v2: and so do the discounts, found from the window's edges only)."""
     events = events_frame(rows)
-    window = FORMULA.section("features")["window_days"]
+    window = formula.section("features")["window_days"]
     day = pd.to_datetime(events["event_day"]).dt.date
     own = events[(day > AS_OF - timedelta(days=window)) & (day <= AS_OF)]
     longer = events[(day > AS_OF - timedelta(days=window + extra_days)) & (day <= AS_OF + timedelta(days=extra_days))]
-    a, b = EngagementEvents(own, FORMULA).flows(AS_OF), EngagementEvents(longer, FORMULA).flows(AS_OF)
+    a, b = EngagementEvents(own, formula).flows(AS_OF), EngagementEvents(longer, formula).flows(AS_OF)
     edges = lambda f: list(zip(f.persons.take(f.src), f.persons.take(f.dst), np.asarray(f.networks)[f.net]))  # noqa: E731
     assert edges(a) == edges(b)
     assert a.flow.tobytes() == b.flow.tobytes()
+    assert (a.discounted is None) == (b.discounted is None) == (formula.version == "v1")
+    if a.discounted is not None:
+        for name in ("ring", "indiscriminate", "reach", "swe", "reactions", "pre_flow"):
+            assert getattr(a.discounted, name).tobytes() == getattr(b.discounted, name).tobytes(), name
 
 
 @given(
