@@ -145,3 +145,68 @@ def test_verdict_needs_the_margin_over_followers_and_a_win_over_raw_reactions():
 def test_score_stats():
     stats = v.score_stats(pd.Series([float(x) for x in range(1, 101)] + [np.nan]))
     assert stats == {"persons": 100, "mean": 50.5, "p95": pytest.approx(95.05)}
+
+
+def _world(preset: str, score: float, followers: float) -> dict:
+    days = ["2026-01-30", "2026-02-06"]
+    rows = [
+        {"day": d, "predictor": p, "target": t, "rho": r, "n": 100}
+        for d in days
+        for p, r in (("score_v1", score), ("log_followers", followers), ("raw_reactions", 0.1), ("pagerank", 0.2))
+        for t in v.TARGETS
+    ]
+    means = v.mean_over_days(rows)
+    return {
+        "preset": preset,
+        "persons": 5000,
+        "days": 90,
+        "first": "2026-01-01",
+        "last": "2026-03-31",
+        "interactions": 1234,
+        "as_of_days": days,
+        "versions": ["v1"],
+        "predictors": ["score_v1", *v.BASELINES],
+        "targets": list(v.TARGETS),
+        "persons_scored": dict.fromkeys(days, 100),
+        "rows": rows,
+        "mean": means,
+        "score_stats": {"v1": {"persons": 100, "mean": 40.0, "p95": 63.0, "day": "2026-03-31"}},
+        "verdict": v.verdict(means, ["v1"]),
+    }
+
+
+def test_validity_alone_adds_its_section_and_target_to_the_committed_results():
+    """`--only validity` merged into the committed docs: optional there (older results have none), its
+    section and verdict appear, judged on the adversarial world only, and the rest is unchanged."""
+    from tests.bench import report
+    from tests.bench.test_bench_smoke import _committed_run
+
+    full = _committed_run()
+    full["stages"].pop("validity", None)
+    before = report.markdown({**full, "summary": report.summarise(full)}, "docs/benchmarks.json")
+    assert "### Validity (issue 21)" not in before
+    partial = {
+        "started_at": "20260101T000000Z",
+        "argv": ["--only", "validity"],
+        "machine": {"loadavg_at_start": [1.0, 1.0, 1.0]},
+        "stages": {"validity": {"worlds": {"adversarial": _world("adversarial", 0.7, 0.4)}}},
+    }
+    merged = report.merge_stage(full, "validity", partial)
+    after = report.markdown(merged, "docs/benchmarks.json")
+    assert merged["summary"]["targets"]["validity"]["pass"] is True
+    assert "### Validity (issue 21)" in after and "| score v1 | 0.700 | 0.700 | 0.700 |" in after
+    assert "| log(1 + followers) | 0.400 | 0.400 | 0.400 |" in after
+    assert "| v1 | 100 | 40.0 | 63.0 | 2026-03-31 |" in after
+    assert merged["stages"]["backfill"] == full["stages"]["backfill"]
+    outside = [line for line in after.split("### Validity (issue 21)")[0].splitlines() if "issue 21" not in line]
+    assert outside == [line for line in before.splitlines() if "issue 21" not in line][: len(outside)]
+    close = {"worlds": {"adversarial": _world("adversarial", 0.55, 0.4)}}
+    assert (
+        report.merge_stage(full, "validity", {**partial, "stages": {"validity": close}})["summary"]["targets"][
+            "validity"
+        ]["pass"]
+        is False
+    )  # beats followers by 0.15 only
+    contrast = {"worlds": {"default": _world("default", 0.9, 0.1)}}
+    alone = report.merge_stage(full, "validity", {**partial, "stages": {"validity": contrast}})
+    assert alone["summary"]["targets"]["validity"]["pass"] is None  # the default world is not judged
