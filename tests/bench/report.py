@@ -26,6 +26,8 @@ TARGETS = {
     "history_90_vs_7": "a day at 90 days of history <= 1.3x a day at 7 days (issue 20)",
     "daily_share": "one daily run <= 3% of the 90-day backfill (issue 20)",
     "large_backfill": "the large backfill (1M persons, 90 days) end to end in <= 60 min (issue 20)",
+    "validity": "score's Spearman with next-30-day distinct actors >= log(followers) + 0.2 and > raw reactions"
+    " (adversarial world; genuine actors: no bots, no same-ring reactors; issue 21)",
 }
 RSS_LIMIT_MB = {"medium": 4096, "large": 8192}
 HISTORY_RATIO = 1.3
@@ -226,16 +228,19 @@ def generation_by_size(docs: dict) -> list[str]:
     return lines + [""]
 
 
+ONE_WORLD_STAGES = ("landing", "validity")  # their own world whatever the run's size
+
+
 def merge_stage(results: dict, name: str, partial: dict) -> dict:
     """`results` (a full bench run's) with one stage replaced by a run of that stage alone
     (`--only`), whose own date, machine load and arguments are kept beside it; the summary is
     recomputed, so the docs re-render with every other section as it was. Results kept per size:
-    the stage goes into the run of its size, or (landing: one world whatever the size) the run that
-    has it, else the first."""
+    the stage goes into the run of its size, or (landing, validity: one world whatever the size) the run
+    that has it, else the first."""
     if "sizes" in results:
         sizes = results["sizes"]
         size = partial.get("size")
-        if name == "landing" or size not in sizes:
+        if name in ONE_WORLD_STAGES or size not in sizes:
             size = next((k for k, v in sizes.items() if name in v["stages"]), next(iter(sizes)))
         return {**results, "sizes": {**sizes, size: merge_stage(sizes[size], name, partial)}}
     merged = {**results, "stages": {**results["stages"], name: partial["stages"][name]}}
@@ -246,6 +251,102 @@ def merge_stage(results: dict, name: str, partial: dict) -> dict:
     }
     merged["summary"] = summarise(merged)
     return merged
+
+
+VALIDITY_PRESET = "adversarial"  # the world the validity target is judged on
+PREDICTOR_LABELS = {
+    "log_followers": "log(1 + followers)",
+    "raw_reactions": "raw reactions (90 d)",
+    "pagerank": "PageRank alone",
+}
+TARGET_LABELS = {
+    "ability": "latent ability",
+    "future_actors": "next-30-day distinct actors",
+    "genuine_future_actors": "genuine next-30-day actors",
+}
+
+
+def _label(predictor: str) -> str:
+    return f"score {predictor[6:]}" if predictor.startswith("score_") else PREDICTOR_LABELS.get(predictor, predictor)
+
+
+def validity_pass(stage: dict) -> bool | None:
+    """Issue 21's target, judged only on the adversarial world (the default world is a contrast)."""
+    world = stage.get("worlds", {}).get(VALIDITY_PRESET)
+    return None if world is None else world["verdict"]["pass"]
+
+
+def validity_measured(stage: dict) -> str:
+    world = stage.get("worlds", {}).get(VALIDITY_PRESET)
+    if world is None:
+        return f"no {VALIDITY_PRESET} world measured"
+    v = world["verdict"]
+    if v["version"] is None:
+        return "undefined (a Spearman correlation could not be computed)"
+    return (
+        f"score {v['version']} {v['score_rho']} vs log(followers) {v['log_followers_rho']} (margin {v['margin']:+})"
+        f" and raw reactions {v['raw_reactions_rho']}; mean over {len(world['as_of_days'])} as-of days,"
+        f" {world['persons']:,} persons x {world['days']} days"
+    )
+
+
+def validity_line(world: dict) -> str:
+    v = world["verdict"]
+    judged = "judged" if world["preset"] == VALIDITY_PRESET else "contrast, not judged"
+    return (
+        f"validity ({world['preset']}, {judged}): "
+        + (validity_measured({"worlds": {VALIDITY_PRESET: world}}) if v["version"] else "undefined")
+        + f": {_v(v['pass'])}"
+    )
+
+
+def validity_table(stage: dict) -> str:
+    """Per world: mean Spearman over the as-of days, a predictor per row and a target per column, then
+    each version's score mean and p95 on the world's last day."""
+    out = []
+    for world in stage.get("worlds", {}).values():
+        means = {(m["predictor"], m["target"]): m["mean_rho"] for m in world["mean"]}
+        targets = world["targets"]
+        out += [
+            f"{world['preset']} world ({world['persons']:,} persons x {world['days']} days, {world['interactions']:,}"
+            f" interactions): mean Spearman over {len(world['as_of_days'])} as-of days",
+            "",
+            "| predictor | " + " | ".join(TARGET_LABELS.get(t, t) for t in targets) + " |",
+            "| --- |" + " ---: |" * len(targets),
+        ]
+        for p in world["predictors"]:
+            out.append(f"| {_label(p)} | " + " | ".join(_rho(means.get((p, t))) for t in targets) + " |")
+        out += [
+            "",
+            "| version | persons scored | mean | p95 | on |",
+            "| --- | ---: | ---: | ---: | --- |",
+        ]
+        for version, st in world["score_stats"].items():
+            out.append(f"| {version} | {st['persons']:,} | {st['mean']} | {st['p95']} | {st['day']} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def validity_day_table(world: dict) -> str:
+    """Every as-of day's Spearman, a (predictor, day) per row and a target per column."""
+    rho = {(r["day"], r["predictor"], r["target"]): r["rho"] for r in world["rows"]}
+    targets = world["targets"]
+    lines = [
+        "| as-of day | persons | predictor | " + " | ".join(TARGET_LABELS.get(t, t) for t in targets) + " |",
+        "| --- | ---: | --- |" + " ---: |" * len(targets),
+    ]
+    for day in world["as_of_days"]:
+        for p in world["predictors"]:
+            lines.append(
+                f"| {day} | {world['persons_scored'].get(day, '')} | {_label(p)} | "
+                + " | ".join(_rho(rho.get((day, p, t))) for t in targets)
+                + " |"
+            )
+    return "\n".join(lines)
+
+
+def _rho(x) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
 
 
 def serve_pass(stage: dict) -> bool | None:
@@ -401,6 +502,7 @@ def summarise_unfinished(r: dict) -> dict:
         verdict["backfill_vs_scan_e2e"] = False
     if r["size"] == "large" and bf["wall_s"] > LARGE_BACKFILL_S:
         verdict["large_backfill"] = False
+    verdict["validity"] = validity_pass(s["validity"]) if "validity" in s else None
     out["targets"] = {k: {"target": TARGETS[k], "pass": v} for k, v in verdict.items()}
     return out
 
@@ -420,6 +522,8 @@ def unfinished_target_rows(r: dict) -> list[tuple[str, str, bool | None]]:
         f">= {sm['backfill_vs_bare_scan_at_least']}x: {stop} after {bf['wall_s']}s; scan {s['bare_scan_backfill']['wall_s']}s"
     )
     measured["large_backfill"] = f"> {bf['wall_s']}s ({bf['wall_s'] / 60:.1f} min): {stop} at `{r['size']}`"
+    if "validity" in s:
+        measured["validity"] = validity_measured(s["validity"])
     return [(k, measured[k], sm["targets"][k]["pass"]) for k in TARGETS]
 
 
@@ -523,6 +627,7 @@ def summarise(r: dict) -> dict:
         # a 90-day backfill's share: judged only when the backfill is 90 days
         "daily_share": out["daily_over_backfill"] <= DAILY_SHARE if bf["days"] == 90 else None,
         "large_backfill": bf["wall_s"] <= LARGE_BACKFILL_S if r["size"] == "large" else None,
+        "validity": validity_pass(s["validity"]) if "validity" in s else None,
     }
     if "dbt_overhead" in s:
         out["dbt_overhead_s"] = {k: v["per_invocation_s"] for k, v in s["dbt_overhead"]["modes"].items()}
@@ -580,6 +685,7 @@ def target_rows(r: dict) -> list[tuple[str, str, bool | None]]:
         "daily_share": f"daily {dl['wall_s']}s / {bf['days']}-day backfill {bf['wall_s']}s ="
         f" {sm.get('daily_over_backfill', 0):.2%}",
         "large_backfill": f"backfill end to end {bf['wall_s']}s ({bf['wall_s'] / 60:.1f} min) at `{r['size']}`",
+        "validity": validity_measured(s["validity"]) if "validity" in s else "not run",
     }
     return [(k, measured[k], sm["targets"][k]["pass"]) for k in TARGETS if k in sm["targets"]]
 
@@ -995,4 +1101,36 @@ def run_body(r: dict, json_path, per_size: bool = False) -> list[str]:
                 "",
             ]
         lines += [landing_table(s["landing"]), ""]
+    if "validity" in s:
+        lines += validity_section(s["validity"], r.get("partial_runs", {}).get("validity"))
+    return lines
+
+
+def validity_section(stage: dict, when: dict | None) -> list[str]:
+    lines = [
+        "### Validity (issue 21)",
+        "",
+        "Does the score predict what it claims to measure better than follower counts? `--only validity`",
+        "(`tests/bench/validity.py`): a bench world with a known truth (`--validity-preset`; the adversarial",
+        "one has a latent ability only weakly tied to audience, bought followers, dormant and niche accounts,",
+        "bots, engagement rings, a +K ring and an honest community: `sandbox/world.py`), one dbt build and the",
+        "downstream assets over its window, each other formula version rescored beside the active one. For",
+        "as-of days D every 7 days from the window's start + 29 to its end - 30, the Spearman correlation over",
+        "the persons scored on D of each predictor (each version's score; log(1 + followers summed over",
+        "networks); raw reactions over 90 days; the active version's PageRank alone) with each target: the",
+        "truth's latent ability; distinct people acting on the person's posts over (D, D + 30]; the same",
+        "without bots and without reactors of the person's own engagement ring (genuine actors, the target's).",
+        "",
+    ]
+    if when:
+        lines += [
+            f"Run alone (`--only validity`, {when['started_at']}; load average at start"
+            f" {when['loadavg_at_start']}); the other sections are from the run above.",
+            "",
+        ]
+    lines += [validity_table(stage), ""]
+    for world in stage.get("worlds", {}).values():
+        lines += [validity_line(world) + ".", ""]
+    for world in stage.get("worlds", {}).values():
+        lines += [f"Per as-of day ({world['preset']} world):", "", validity_day_table(world), ""]
     return lines

@@ -8,6 +8,7 @@ leaderboards, perks) -> the GX checks, against a bare scan and a pandas peer.
     .venv/bin/python -m tests.bench.run --only dbt_overhead  # dbt's fixed cost per invocation (tiny world)
     .venv/bin/python -m tests.bench.run --only landing       # landing the default sandbox world, 0% and 10% faults
     .venv/bin/python -m tests.bench.run --only generate --size large   # world generation alone (persons/s, RSS)
+    .venv/bin/python -m tests.bench.run --only validity      # issue 21: score vs followers on an adversarial world
     .venv/bin/python -m tests.bench.run --size large --background      # unattended: detached, logs to its run dir
     make bench-large                                         # the same, niced (BENCH_ARGS appended)
 
@@ -61,11 +62,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--nx-edges", type=int, default=5_000_000)
     p.add_argument(
         "--only",
-        choices=["serve", "dbt_overhead", "landing", "generate"],
+        choices=["serve", "dbt_overhead", "landing", "generate", "validity"],
         help="run only this stage (serve: the site on a synthetic snapshot, no docs rewrite; dbt_overhead: dbt's"
         " fixed cost per invocation on a tiny world, no docs rewrite; landing: the default sandbox world landed"
         " fault-free and with faults, its section merged into --docs-json and the docs re-rendered; generate: the"
-        " world generation alone, its row merged into --docs-json's generation table)",
+        " world generation alone, its row merged into --docs-json's generation table; validity: issue 21's"
+        " predictive validity on an adversarial world of --validity-persons x --days (default 90), its section"
+        " merged into --docs-json)",
+    )
+    p.add_argument("--validity-persons", type=int, default=5_000, help="persons in the validity world (default 5,000)")
+    p.add_argument(
+        "--validity-preset",
+        default="adversarial",
+        help="comma-separated world presets measured by the validity stage (sandbox/world.py PRESETS;"
+        " e.g. adversarial,default for the default world as a contrast)",
     )
     p.add_argument(
         "--overhead-runs", type=int, default=3, help="dbt invocations timed per way of invoking (dbt_overhead)"
@@ -327,6 +337,71 @@ def landing_stage(a: argparse.Namespace, work: Path) -> dict:
     return stage
 
 
+def formula_versions() -> list[str]:
+    """Every formula version in domain/formulas, the active one (KLOUT_FORMULA_VERSION, v1) first: the
+    full asset run scores it, each other is rescored beside it."""
+    active = os.environ.get("KLOUT_FORMULA_VERSION", "v1")
+    found = sorted(p.stem for p in (ROOT / "domain" / "formulas").glob("*.yaml"))
+    return [active] + [v for v in found if v != active]
+
+
+def validity_stage(a: argparse.Namespace, work: Path) -> dict:
+    """Issue 21's predictive validity, per world preset: a bench world of --validity-persons x --days with
+    its truth files beside it (never in the warehouse), one dbt build over the window, the downstream
+    assets (the active formula version), a rescore per other version (its versioned tables, as
+    `make rescore` runs it), then tests/bench/validity.py on the as-of days (see that module)."""
+    days = a.days or 90
+    end = DEFAULT_END
+    first = end - timedelta(days=days - 1)
+    versions = formula_versions()
+    worlds = {}
+    for preset in [x.strip() for x in a.validity_preset.split(",") if x.strip()]:
+        wdir = work / f"validity_{preset}"
+        wdir.mkdir(parents=True, exist_ok=True)
+        wh = wdir / "warehouse.duckdb"
+        log(f"validity: a {preset} world of {a.validity_persons:,} persons x {days} days; versions {versions}")
+        world = {
+            "persons": a.validity_persons,
+            "days": days,
+            "posts_per_day": a.posts_per_day or SIZES["small"]["posts_per_day"],
+            "end_date": end,
+        }
+        gen = run_child("generate", {"warehouse": str(wh), **world, "preset": preset, "truth_dir": str(wdir)}, wdir)
+        log(f"  {gen['reactions']:,} interactions in {gen['wall_s']}s; dbt build over {first}..{end}")
+        dbt = run_dbt(str(wh), first, end, wdir / "dbt")
+        assets = {}
+        for i, version in enumerate(versions):
+            args = {"warehouse": str(wh), "first": first, "last": end} | ({"formula_version": version} if i else {})
+            run = run_child("assets", args, wdir / f"assets_{version}")
+            assets[version] = run["process_wall_s"]
+            log(f"  dbt {dbt['wall_s']}s; assets ({version}) {run['process_wall_s']}s")
+        measured = run_child(
+            "validity",
+            {"warehouse": str(wh), "truth_dir": str(wdir), "first": first, "last": end, "versions": versions},
+            wdir,
+        )
+        if not a.keep:
+            wh.unlink(missing_ok=True)
+        worlds[preset] = {
+            "preset": preset,
+            "persons": a.validity_persons,
+            "days": days,
+            "first": first,
+            "last": end,
+            "interactions": gen["reactions"],
+            "posts": gen["posts"],
+            "seconds": {
+                "generate": gen["wall_s"],
+                "dbt": dbt["wall_s"],
+                "assets": assets,
+                "validity": measured["process_wall_s"],
+            },
+            **{k: v for k, v in measured.items() if k not in ("wall_s", "process_wall_s", "peak_rss_mb")},
+        }
+        log(report.validity_line(worlds[preset]))
+    return {"worlds": worlds}
+
+
 def start_background(a: argparse.Namespace, argv: list[str]) -> dict:
     """The same run in a detached child (its own session, stdin closed, output to a log in its run
     dir), so it outlives this shell; returns where to find it."""
@@ -457,6 +532,14 @@ def main(argv=None) -> dict:
         if not a.no_docs and Path(a.docs_json).exists():  # only this section of the docs changes
             publish(a, results, lambda docs, res: report.merge_stage(docs, "landing", res))
         print(report.landing_table(stages["landing"]))
+        return results
+
+    if a.only == "validity":
+        stages["validity"] = validity_stage(a, work)
+        _finish(results, out_dir / f"{stamp}-validity.json", work)
+        if not a.no_docs and Path(a.docs_json).exists():  # only this section of the docs changes
+            publish(a, results, lambda docs, res: report.merge_stage(docs, "validity", res))
+        print(report.validity_table(stages["validity"]))
         return results
 
     if a.only == "generate":

@@ -183,11 +183,22 @@ def downstream_asset_keys(defs) -> list:
     return sorted(selection.resolve(defs.resolve_asset_graph()), key=lambda k: k.to_user_string())
 
 
+def versioned_keys_ops(defs, keys: list) -> tuple[list, list[str]]:
+    """Of `keys`, those keyed by formula version, and their ops (orchestration/cli.py `versioned_ops`,
+    on these definitions): what `make rescore VERSION=...` backfills, with the version as op config."""
+    from orchestration.cli import versioned_selection
+
+    graph = defs.resolve_asset_graph()
+    versioned = [k for k in keys if k in versioned_selection().resolve(graph)]
+    return versioned, sorted({graph.get(k).assets_def.node_def.name for k in versioned})
+
+
 def stage_assets(args: dict) -> dict:
     """The real Dagster assets downstream of dbt (scores, score changes, leaderboard, influence graph,
     topics, +K, topic leaderboards, perks), materialised in-process as ONE run over [first, last]: the
     single-run backfill the CLI and the UI launch (partition-range tags), on a DuckDBResource on the
-    bench warehouse. Asset checks are left out (the `gx` stage measures them)."""
+    bench warehouse. Asset checks are left out (the `gx` stage measures them). With `formula_version`,
+    only the versioned tables, scored by that version (a rescore beside the active one)."""
     os.environ["KLOUT_WAREHOUSE"] = args["warehouse"]  # what dbt and warehouse_path() would read
     t0 = time.perf_counter()
     from dagster import DagsterInstance
@@ -197,10 +208,14 @@ def stage_assets(args: dict) -> dict:
 
     defs = build_definitions()
     keys = downstream_asset_keys(defs)
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if args.get("formula_version"):  # `make rescore`'s run: the versioned tables only, each op given the version
+        keys, ops = versioned_keys_ops(defs, keys)
+        run_config["ops"] = {op: {"config": {"formula_version": args["formula_version"]}} for op in ops}
     job = defs.resolve_job_def("daily_influence").get_subset(asset_selection=set(keys), asset_check_selection=set())
     t_setup = time.perf_counter()
     result = job.execute_in_process(
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config=run_config,
         instance=DagsterInstance.ephemeral(),
         resources={"duckdb": DuckDBResource(database=args["warehouse"])},
         tags=dict(zip(ASSET_RANGE_TAGS, (args["first"], args["last"]))),
@@ -429,9 +444,24 @@ def stage_generate(args: dict) -> dict:
         days=int(args["days"]),
         posts_per_day=float(args["posts_per_day"]),
         end_date=date.fromisoformat(args["end_date"]),
+        preset=args.get("preset", "default"),
     )
-    counts = write_world(args["warehouse"], spec, log=lambda *_: None)
+    counts = write_world(args["warehouse"], spec, log=lambda *_: None, truth_dir=args.get("truth_dir"))
     return {"wall_s": counts["seconds"], **counts}
+
+
+def stage_validity(args: dict) -> dict:
+    """Validity (tests/bench/validity.py) on a built bench warehouse and its world's truth files."""
+    import pandas as pd
+
+    from tests.bench.validity import measure
+    from tests.bench.worldgen import TRUTH_FILE
+
+    t0 = time.perf_counter()
+    truth = pd.read_parquet(Path(args["truth_dir"]) / TRUTH_FILE)
+    first, last = date.fromisoformat(args["first"]), date.fromisoformat(args["last"])
+    result = measure(args["warehouse"], truth, first, last, list(args["versions"]))
+    return {"wall_s": round(time.perf_counter() - t0, 3), **result}
 
 
 def stage_serve(args: dict) -> dict:
@@ -670,6 +700,7 @@ STAGES = {
     "pandas_peer": stage_pandas_peer,
     "network": stage_network,
     "dbt_inprocess": stage_dbt_inprocess,
+    "validity": stage_validity,
 }
 
 

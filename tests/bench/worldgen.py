@@ -75,6 +75,7 @@ class BenchWorld:
     posts_per_day: float = POSTS_PER_DAY
     end_date: date = DEFAULT_END
     seed: int = 7
+    preset: str = "default"  # sandbox/world.py PRESETS: "adversarial" mirrors its ability, bots, rings, community
 
     @property
     def start_date(self) -> date:
@@ -87,6 +88,7 @@ class BenchWorld:
             days=self.days,
             posts_per_day=self.posts_per_day,
             end_date=self.end_date,
+            preset=self.preset,
         )
 
 
@@ -310,6 +312,29 @@ class _Draws:
         net = accounts.network.to_numpy()
         self.pools = {n: np.flatnonzero(net == n) for n in NETWORKS}
         self.n_accounts = len(accounts)
+        self.adversarial = cfg.preset == "adversarial"
+        if self.adversarial:  # sandbox/world.py `_Day`: ability, not followers, drives reactions and mentions
+            ability = persons.ability.to_numpy()[self.pidx]
+            genuine = accounts._genuine_followers.to_numpy().astype(float)
+            raw = ability * w.reach_multiplier(genuine, 0.2)
+            scale = (self.activity * w.reach_multiplier(genuine)).sum() / max((self.activity * raw).sum(), 1e-12)
+            self.multiplier = raw * scale  # `_Day._ability_multiplier`, over every network's accounts
+            self.mention_weight = ability + 0.01
+            self.bot = persons.archetype.to_numpy()[self.pidx] == "bot"
+            self.rings = self._groups(persons, accounts, "ring_id")
+            self.communities = self._groups(persons, accounts, "community_id")
+
+    def _groups(self, persons: pd.DataFrame, accounts: pd.DataFrame, column: str) -> dict[str, list[np.ndarray]]:
+        """Account rows of each ring (or community) in `column` on its network (`w.ring_network`), by network."""
+        ring = persons[column].to_numpy(dtype=float, na_value=np.nan)[self.pidx]
+        net = accounts.network.to_numpy()
+        out: dict[str, list[np.ndarray]] = {}
+        for r in sorted({int(x) for x in ring[~np.isnan(ring)]}):
+            network = w.ring_network(self.cfg, r)
+            members = np.flatnonzero((ring == r) & (net == network))
+            if network in NETWORKS and len(members):
+                out.setdefault(network, []).append(members)
+        return out
 
     def day(self, day: date) -> tuple[dict, dict]:
         """(posts, reactions) columns of every post and reaction created by `day`'s draw."""
@@ -334,15 +359,18 @@ class _Draws:
         own = pt[np.arange(n), (rng.random(n) * (pt >= 0).sum(axis=1)).astype(int)]
         topic = np.where(rng.random(n) < 0.85, own, rng.integers(0, len(TOPICS), n))
 
-        # mentions: one same-network account chosen by audience (max_mentions = 1), never the author
-        weight = self.followers[pool] + 1.0
+        # mentions: one same-network account chosen by audience (adversarial: by ability; max_mentions = 1), never the author
+        weight = self.mention_weight[pool] if self.adversarial else self.followers[pool] + 1.0
         rows = np.flatnonzero(rng.random(n) < cfg.mention_share)
         picked = pool[rng.choice(len(pool), size=len(rows), p=weight / weight.sum())]
         mention = np.full(n, -1, dtype=np.int64)
         mention[rows] = np.where(picked == author[rows], -1, picked)
 
         # reactions: candidates by reactivity, kept on topic overlap (else 30%), one per (post, reactor, word)
-        lam = cfg.reactions_per_post * dialect.reactions_rate * (self.followers[author] / self.median + 0.1) ** 0.6
+        if self.adversarial:
+            lam = cfg.reactions_per_post * dialect.reactions_rate * self.multiplier[author]
+        else:
+            lam = cfg.reactions_per_post * dialect.reactions_rate * (self.followers[author] / self.median + 0.1) ** 0.6
         post = np.repeat(np.arange(n), rng.poisson(np.minimum(lam, 0.5 * len(pool))))
         weight = self.reactivity[pool]
         reactor = pool[rng.choice(len(pool), size=len(post), p=weight / weight.sum())]
@@ -356,6 +384,11 @@ class _Draws:
         _, first = np.unique((post.astype(np.int64) * self.n_accounts + reactor) * 8 + rtype, return_index=True)
         first.sort()
         post, reactor, rtype, rms = post[first], reactor[first], rtype[first], rms[first]
+        if self.adversarial:  # ring posts, then bots', rings' and the community's reactions (streams of their own)
+            (author, ms, topic, mention), (post, reactor, rtype, rms) = self._adversarial(
+                network, day, day_ms, (author, ms, topic, mention), (post, reactor, rtype, rms)
+            )
+            n = len(author)
 
         # replies and quotes are posts too, by the reactor, on the parent's topic
         carrier_kind = np.select(
@@ -405,6 +438,78 @@ class _Draws:
         }
         return posts, reactions
 
+    def _adversarial(self, network: str, day: date, day_ms: int, posts: tuple, reactions: tuple) -> tuple:
+        """The adversarial preset's extra content of a day, as sandbox/world.py `_Day` draws it
+        (`_engagement_rings`, `_bots`, `_community`), appended after the ordinary draws: each engagement-ring
+        member posts once more and every other member likes it within minutes (stream (day, 21)); every
+        bot of the network likes each post of the day with p 0.9 within minutes (22); each community
+        member reacts to half of the other members' posts and to as many posts outside it (23). Only
+        plain (non-carrier) words, so no reply or quote posts follow. Duplicates of an ordinary
+        reaction (post, reactor, word) are dropped, the ordinary one kept."""
+        author, ms, topic, mention = posts
+        post, reactor, rtype, rms = reactions
+        words = _words(network)
+        like = words.index(w.like_word(network))
+        ordinal = day.toordinal()
+
+        rng = w._rng(self.cfg, ordinal, 21)
+        rings = self.rings.get(network, [])
+        extra = np.concatenate(rings) if rings else np.zeros(0, dtype=np.int64)
+        k = len(extra)
+        extra_ms = day_ms + rng.integers(0, DAY_MS - 1_800_000, k)
+        pt = self.person_topics[self.pidx[extra]]
+        extra_topic = pt[np.arange(k), (rng.random(k) * (pt >= 0).sum(axis=1)).astype(int)]
+        first = len(author)
+        author, ms = np.concatenate([author, extra]), np.concatenate([ms, extra_ms])
+        topic = np.concatenate([topic, extra_topic])
+        mention = np.concatenate([mention, np.full(k, -1, dtype=np.int64)])
+        ring_post, ring_reactor, start = [], [], first
+        for members in rings:
+            mine = start + np.arange(len(members))
+            start += len(members)
+            ring_post.append(np.repeat(mine, len(members)))
+            ring_reactor.append(np.tile(members, len(members)))
+        rp = np.concatenate(ring_post) if ring_post else np.zeros(0, dtype=np.int64)
+        rr = np.concatenate(ring_reactor) if ring_reactor else np.zeros(0, dtype=np.int64)
+        keep = rr != author[rp]
+        rp, rr = rp[keep], rr[keep]
+        r_ms = ms[rp] + rng.integers(30_000, 900_000, len(rp))
+
+        rng = w._rng(self.cfg, ordinal, 22)
+        pool = self.pools[network]
+        bots = pool[self.bot[pool]]
+        bp, br = np.repeat(np.arange(len(author)), len(bots)), np.tile(bots, len(author))
+        keep = (rng.random(len(bp)) < 0.9) & (br != author[bp])
+        bp, br = bp[keep], br[keep]
+        b_ms = ms[bp] + rng.integers(10_000, 600_000, len(bp))
+
+        rng = w._rng(self.cfg, ordinal, 23)
+        dialect = dialects()[network]
+        plain = [(i, p) for i, (word, p) in enumerate(dialect.reaction_mix) if word not in w.CARRIER_KINDS]
+        codes, probs = np.array([i for i, _ in plain]), np.array([p for _, p in plain], dtype=float)
+        cp, cr, c_ms, ct = [], [], [], []
+        for members in self.communities.get(network, []):
+            inside = np.isin(author, members)
+            outside = np.flatnonzero(~inside)
+            for member in members:
+                ins = np.flatnonzero(inside & (author != member))
+                ins = ins[rng.random(len(ins)) < 0.5]
+                outs = np.sort(rng.choice(outside, size=min(len(ins), len(outside)), replace=False))
+                chosen = np.concatenate([ins, outs])
+                delay = np.minimum(rng.exponential(2 * 3_600_000, len(chosen)), 4 * DAY_MS).astype(np.int64)
+                cp.append(chosen)
+                cr.append(np.full(len(chosen), member, dtype=np.int64))
+                c_ms.append(ms[chosen] + delay)
+                ct.append(codes[rng.choice(len(codes), size=len(chosen), p=probs / probs.sum())])
+        empty = [np.zeros(0, dtype=np.int64)]
+        post = np.concatenate([post, rp, bp, *cp, *empty])
+        reactor = np.concatenate([reactor, rr, br, *cr, *empty])
+        rtype = np.concatenate([rtype, np.full(len(rp) + len(bp), like), *ct, *empty])
+        rms = np.concatenate([rms, r_ms, b_ms, *c_ms, *empty])
+        _, first_seen = np.unique((post.astype(np.int64) * self.n_accounts + reactor) * 8 + rtype, return_index=True)
+        first_seen.sort()
+        return (author, ms, topic, mention), (post[first_seen], reactor[first_seen], rtype[first_seen], rms[first_seen])
+
 
 def _write_batch(conn, batch: list[tuple], posts_sql: dict, reactions_sql: dict, end_ms: int) -> int:
     """Land a few days' draws in one transaction, one `INSERT ... SELECT` per table; returns the
@@ -445,17 +550,46 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def write_world(path: str, spec: BenchWorld, log=print, memory_limit: str = "2GB") -> dict:
+TRUTH_FILE, RINGS_FILE = "truth.parquet", "truth_rings.parquet"
+
+
+def truth_frames(persons: pd.DataFrame, accounts_gated: pd.DataFrame, rings: pd.DataFrame) -> tuple:
+    """The world's ground truth keyed by every name the warehouse can give a person: the person id (a
+    registered person's accounts resolve to it), and each landed network's account key
+    (`<network>:<account id>`, an unregistered account's own person key) and, for an excluded account,
+    the pseudonymous key its reactions land under. One row per key: key, person_id and the truth
+    columns (sandbox/world.py TRUTH_COLUMNS); and the rings frame as the sandbox has it."""
+    cols = ["person_id", *w.TRUTH_COLUMNS]
+    own = persons[cols].assign(key=persons.person_id)
+    acc = accounts_gated[accounts_gated.network.isin(NETWORKS)]
+    by_account = pd.DataFrame({"key": acc.network + ":" + acc.account_id, "person_id": acc.person_id})
+    excluded = acc[acc.excluded.to_numpy(dtype=bool)]
+    by_pseudonym = pd.DataFrame({"key": excluded.network + ":" + excluded.pseudonym, "person_id": excluded.person_id})
+    keyed = pd.concat([by_account, by_pseudonym], ignore_index=True).merge(persons[cols], on="person_id")
+    truth = pd.concat([own, keyed], ignore_index=True).drop_duplicates("key")[["key", *cols]]
+    return truth.reset_index(drop=True), rings.reset_index(drop=True)
+
+
+def write_world(
+    path: str, spec: BenchWorld, log=print, memory_limit: str = "2GB", truth_dir: str | None = None
+) -> dict:
     """Generate `spec` into a fresh warehouse at `path`; returns row counts and timings. DuckDB's buffer
-    pool is capped (`memory_limit`): the writes stream, and its default (80% of RAM) only grows the RSS."""
+    pool is capped (`memory_limit`): the writes stream, and its default (80% of RAM) only grows the RSS.
+    With `truth_dir`, the ground truth (`truth_frames`) goes to TRUTH_FILE and RINGS_FILE there, never
+    into the warehouse: the privacy audit scans every schema for unmeasured persons."""
     t0, cpu0 = time.perf_counter(), _cpu_s()
     cfg = spec.config()
     persons, person_topics = w._persons(cfg)
     accounts = w._accounts(cfg, persons)
+    persons, rings = w._rings(cfg, persons, accounts)  # as build_world does (nothing in the default preset)
     consenting = w._alternate_private_consent(persons, accounts)  # as build_world does
     links = w._profile_links(consenting, accounts)
     registered = profiles_of(consenting, accounts)
     accounts_gated = gate_accounts(consenting, accounts)
+    if truth_dir is not None:
+        truth, ring_rows = truth_frames(persons, accounts_gated, rings)
+        truth.to_parquet(f"{truth_dir}/{TRUTH_FILE}", index=False)
+        ring_rows.to_parquet(f"{truth_dir}/{RINGS_FILE}", index=False)
     draws = _Draws(cfg, persons, person_topics, accounts)
     end_ms = int((pd.Timestamp(w.end_of_day(spec.end_date)) - w._EPOCH) // pd.Timedelta(milliseconds=1))
     counts = {"reactions": 0, "posts": 0, "kplus_gives": 0, "topic_edits": 0, "campaigns": 0, "campaign_rows": 0}
