@@ -22,6 +22,19 @@ from .rings import Discounts
 SUBSCORES = ("reach", "amplification", "network_impact")
 # A v2 discount's kinds: score columns `<kind>_discount_points` (points the discount took away).
 ENGAGEMENT_DISCOUNTS = ("ring", "indiscriminate")
+# Every discount kind a score row may carry, and the subscore name its move takes among the
+# reasons (network "all": a discount is the person's, not one network's), and how a reason words it.
+DISCOUNT_KINDS = (*ENGAGEMENT_DISCOUNTS, "kplus_clique")
+DISCOUNT_REASONS = {
+    "ring": "ring_discount",
+    "indiscriminate": "indiscriminate_reactors",
+    "kplus_clique": "kplus_clique",
+}
+DISCOUNT_NAMES = {
+    "ring_discount": "engagement-ring discount",
+    "indiscriminate_reactors": "indiscriminate-reactor discount",
+    "kplus_clique": "+K-clique discount",
+}
 
 
 def decay(age_days: np.ndarray | pd.Series, half_life_days: float) -> np.ndarray:
@@ -497,20 +510,39 @@ def subscore_points(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(points, columns=columns, index=scores.index)
 
 
+def discount_columns(*frames: pd.DataFrame) -> list[str]:
+    """The `<kind>_discount_points` columns any of `frames` carries, in DISCOUNT_KINDS order."""
+    return [f"{k}_discount_points" for k in DISCOUNT_KINDS if any(f"{k}_discount_points" in f for f in frames)]
+
+
 def score_reasons(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
     """Why each score changed, in score points: the `top_n` (network, subscore) whose points moved
-    most since yesterday (person_id, rank, network, subscore, points). The moves of all of them add
-    up to the delta; a subscore someone did not have yesterday (a new person, a new network) moved
-    from 0, and one that did not move is no reason."""
+    most since yesterday (person_id, rank, network, subscore, points). The subscores' moves add up
+    to the delta; a subscore someone did not have yesterday (a new person, a new network) moved
+    from 0, and one that did not move is no reason.
+
+    When the rows carry `<kind>_discount_points` (v2), each discount is a candidate too (network
+    'all', subscore ring_discount | indiscriminate_reactors | kplus_clique), moving by -(today -
+    yesterday): a discount that took 4 more points than yesterday is a -4 move. These moves are
+    counterfactual, not part of the delta (the subscores are already discounted): without the
+    change in the discount the score would have moved this much more. A frame without discount
+    columns (v1) gives exactly the subscore reasons."""
     now = subscore_points(today)
     before = subscore_points(yesterday).assign(person_id=yesterday["person_id"].to_numpy())
     before = before.drop_duplicates("person_id").set_index("person_id")
     previous = before.reindex(index=today["person_id"], columns=now.columns).fillna(0.0).to_numpy()
     moves = now.to_numpy() - previous
+    names = [split_subscore_column(c) for c in now.columns]  # once per column, not once per reason
+    discounts = discount_columns(today, yesterday)
+    if discounts:
+        taken = lambda frame: frame.reindex(columns=discounts).to_numpy(dtype=float, na_value=0.0)  # noqa: E731
+        taken_before = pd.DataFrame(taken(yesterday), index=yesterday["person_id"].to_numpy())
+        taken_before = taken_before[~taken_before.index.duplicated()].reindex(today["person_id"]).fillna(0.0)
+        moves = np.hstack([moves, -(taken(today) - taken_before.to_numpy())])
+        names += [("all", DISCOUNT_REASONS[c.removesuffix("_discount_points")]) for c in discounts]
     top = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :top_n]  # ties keep column order
     moved = np.take_along_axis(moves, top, axis=1)
     person, rank = np.nonzero(moved.round(2) != 0)
-    names = [split_subscore_column(c) for c in now.columns]  # once per column, not once per reason
     column = top[person, rank]
     return pd.DataFrame(
         {
@@ -524,11 +556,15 @@ def score_reasons(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
 
 
 def reasons_text(reasons: pd.DataFrame, person_ids: pd.Series) -> pd.Series:
-    """One line per person: 'mastodon reach +1.20 points; ...', or 'no change'."""
+    """One line per person: 'mastodon reach +1.20 points; engagement-ring discount -4.10 points; ...',
+    or 'no change'."""
     if not len(reasons):
         return pd.Series("no change", index=person_ids.index, dtype=object)
     r = reasons.sort_values(["person_id", "rank"], ignore_index=True)
-    text = r["network"].astype("str") + " " + r["subscore"].astype("str").str.replace("_", " ") + _signed(r["points"])
+    subscore = r["subscore"].astype("str")
+    named = r["network"].astype("str") + " " + subscore.str.replace("_", " ")
+    discount = (r["network"].astype("str") == "all") & subscore.isin(list(DISCOUNT_NAMES))
+    text = named.where(~discount, subscore.map(DISCOUNT_NAMES)) + _signed(r["points"])
     # joined with "; " in rank order per person as column-wise string ops: a group-by join is a Python call a person
     nth = r.groupby("person_id", sort=False).cumcount().to_numpy()
     first = np.flatnonzero(nth == 0)
@@ -548,7 +584,8 @@ def _signed(points: pd.Series) -> pd.Series:
 
 
 def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
-    """Delta since yesterday and, in score points, the subscores that moved most: "why your score changed"."""
+    """Delta since yesterday and, in score points, the subscores (and v2's discounts) that moved
+    most: "why your score changed"."""
     previous = yesterday.drop_duplicates("person_id").set_index("person_id")["score"]
     previous_score = pd.Series(today["person_id"].map(previous).to_numpy(), index=today.index).astype("Float64")
     return pd.DataFrame(
