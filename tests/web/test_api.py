@@ -62,6 +62,10 @@ def test_person_numbers_are_the_snapshots(client, snapshot_rows, pid):
         [pid],
     )
     assert [{k: r[k] for k in ("rank", "network", "subscore", "points")} for r in body["reasons"]] == reasons
+    discounts = rows(snapshot_rows, "select kind, points from score_discounts where person_id = ?", [pid])
+    assert sorted((d["kind"], d["points"]) for d in body["discounts"]) == sorted(
+        (d["kind"], d["points"]) for d in discounts
+    )
     handles = rows(
         snapshot_rows, "select network, handle from handles where person_id = ? order by network, handle", [pid]
     )
@@ -75,6 +79,19 @@ def test_reasons_read_in_points(client):
         "-0.35 points from Mastodon amplification",
         "+0.35 points from Mastodon reach",
     ]
+
+
+def test_discounts_and_their_moves_read_in_points(client):
+    body = client.get("/api/v1/people/p000002").json()
+    assert [(d["name"], d["points"]) for d in body["discounts"]] == [
+        ("engagement-ring discount", 4.1),
+        ("+K-clique discount", 0.3),
+    ]
+    assert [r["text"] for r in body["reasons"]] == [
+        "-4.10 points from the engagement-ring discount",
+        "-0.50 points from Mastodon reach",
+    ]
+    assert client.get("/api/v1/people/p000001").json()["discounts"] == []
 
 
 @pytest.mark.parametrize("pid", PERSON_IDS)
