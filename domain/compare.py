@@ -12,7 +12,7 @@ from .score import discount_columns, reasons_text, score_reasons, subscore_colum
 def compare_versions(baseline: pd.DataFrame, candidate: pd.DataFrame, top_n: int = 10) -> tuple[dict, pd.DataFrame]:
     """(summary, movers) for one day: rank correlation, both distributions, and the biggest
     movers with the reasons, in score points, that moved them: each (network, subscore)'s points
-    in the candidate minus in the baseline, and the points the candidate's discounts take (v2)."""
+    in the candidate minus in the baseline, +K's points, and the points the discounts take (v2)."""
     both = baseline.merge(candidate, on="person_id", suffixes=("_baseline", "_candidate"))
     summary = {
         "persons": len(both),
@@ -37,6 +37,7 @@ def compare_versions(baseline: pd.DataFrame, candidate: pd.DataFrame, top_n: int
     # the moves in score points, as "why your score changed" words them, with the candidate as today
     # and the baseline as yesterday: each (network, subscore)'s points, and the discounts' points
     columns = ["score", *sorted(set(subscore_columns(baseline)) | set(subscore_columns(candidate)))]
+    columns += [c for c in ("kplus_points",) if c in baseline or c in candidate]
     columns += discount_columns(baseline, candidate)
     side = lambda frame: (  # noqa: E731
         frame.drop_duplicates("person_id").set_index("person_id").reindex(index=movers["person_id"], columns=columns)

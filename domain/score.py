@@ -35,6 +35,9 @@ DISCOUNT_NAMES = {
     "indiscriminate_reactors": "indiscriminate-reactor discount",
     "kplus_clique": "+K-clique discount",
 }
+# +K's points (`kplus_points`, when the formula enables +K): added after calibration, so not part of
+# any subscore; its move is a reason of its own (network "all", subscore "kplus").
+KPLUS_REASON, KPLUS_NAME = "kplus", "accepted +K"
 
 
 def decay(age_days: np.ndarray | pd.Series, half_life_days: float) -> np.ndarray:
@@ -500,13 +503,17 @@ def split_subscore_column(column: str) -> tuple[str, str]:
 
 def subscore_points(scores: pd.DataFrame) -> pd.DataFrame:
     """Each (network, subscore) column of a scores frame in score points: its share of the
-    person's strength times their score. A person's points add up to their score, and a network's
-    points are its contribution, so explanations can be read in the units people see."""
+    person's strength times their score without +K's points (`kplus_points`, when +K counts). A
+    person's points (plus their +K points) add up to their score, and a network's points are its
+    contribution, so explanations can be read in the units people see."""
     columns = subscore_columns(scores)
     values = scores[columns].to_numpy(dtype=float, na_value=0.0)
     strength = values.sum(axis=1, keepdims=True)
     share = np.divide(values, strength, out=np.zeros_like(values), where=strength != 0)
-    points = share * scores["score"].to_numpy(dtype=float, na_value=0.0)[:, None]
+    score = scores["score"].to_numpy(dtype=float, na_value=0.0)
+    if "kplus_points" in scores:
+        score = score - scores["kplus_points"].to_numpy(dtype=float, na_value=0.0)
+    points = share * score[:, None]
     return pd.DataFrame(points, columns=columns, index=scores.index)
 
 
@@ -517,9 +524,10 @@ def discount_columns(*frames: pd.DataFrame) -> list[str]:
 
 def score_reasons(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
     """Why each score changed, in score points: the `top_n` (network, subscore) whose points moved
-    most since yesterday (person_id, rank, network, subscore, points). The subscores' moves add up
-    to the delta; a subscore someone did not have yesterday (a new person, a new network) moved
-    from 0, and one that did not move is no reason.
+    most since yesterday (person_id, rank, network, subscore, points). The subscores' moves (and
+    +K's, network 'all', subscore 'kplus', when the rows carry `kplus_points`) add up to the delta;
+    a subscore someone did not have yesterday (a new person, a new network) moved from 0, and one
+    that did not move is no reason.
 
     When the rows carry `<kind>_discount_points` (v2), each discount is a candidate too (network
     'all', subscore ring_discount | indiscriminate_reactors | kplus_clique), moving by -(today -
@@ -534,11 +542,15 @@ def score_reasons(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
     moves = now.to_numpy() - previous
     names = [split_subscore_column(c) for c in now.columns]  # once per column, not once per reason
     discounts = discount_columns(today, yesterday)
-    if discounts:
-        taken = lambda frame: frame.reindex(columns=discounts).to_numpy(dtype=float, na_value=0.0)  # noqa: E731
-        taken_before = pd.DataFrame(taken(yesterday), index=yesterday["person_id"].to_numpy())
-        taken_before = taken_before[~taken_before.index.duplicated()].reindex(today["person_id"]).fillna(0.0)
-        moves = np.hstack([moves, -(taken(today) - taken_before.to_numpy())])
+    kplus = ["kplus_points"] if any("kplus_points" in f for f in (today, yesterday)) else []
+    if discounts or kplus:
+        points_of = lambda frame: frame.reindex(columns=[*kplus, *discounts]).to_numpy(dtype=float, na_value=0.0)  # noqa: E731
+        points_before = pd.DataFrame(points_of(yesterday), index=yesterday["person_id"].to_numpy())
+        points_before = points_before[~points_before.index.duplicated()].reindex(today["person_id"]).fillna(0.0)
+        change = points_of(today) - points_before.to_numpy()
+        change[:, len(kplus) :] *= -1  # a discount that took more points is a move down
+        moves = np.hstack([moves, change])
+        names += [("all", KPLUS_REASON)] * len(kplus)
         names += [("all", DISCOUNT_REASONS[c.removesuffix("_discount_points")]) for c in discounts]
     top = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :top_n]  # ties keep column order
     moved = np.take_along_axis(moves, top, axis=1)
@@ -563,8 +575,9 @@ def reasons_text(reasons: pd.DataFrame, person_ids: pd.Series) -> pd.Series:
     r = reasons.sort_values(["person_id", "rank"], ignore_index=True)
     subscore = r["subscore"].astype("str")
     named = r["network"].astype("str") + " " + subscore.str.replace("_", " ")
-    discount = (r["network"].astype("str") == "all") & subscore.isin(list(DISCOUNT_NAMES))
-    text = named.where(~discount, subscore.map(DISCOUNT_NAMES)) + _signed(r["points"])
+    whole = {**DISCOUNT_NAMES, KPLUS_REASON: KPLUS_NAME}  # moves of the person's, not a network's
+    discount = (r["network"].astype("str") == "all") & subscore.isin(list(whole))
+    text = named.where(~discount, subscore.map(whole)) + _signed(r["points"])
     # joined with "; " in rank order per person as column-wise string ops: a group-by join is a Python call a person
     nth = r.groupby("person_id", sort=False).cumcount().to_numpy()
     first = np.flatnonzero(nth == 0)
@@ -603,7 +616,8 @@ def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
 
 
 def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day: date, formula: Formula) -> pd.DataFrame:
-    """+K moves a score only when the formula enables it, and by at most `max_points`. With a
+    """+K moves a score only when the formula enables it, and by at most `max_points`
+    (`kplus_points`: how many it added). With a
     `discounts.kplus_cliques` rule (v2) a give inside a clique counts 1 - its discount, and
     `kplus_clique_discount_points` is what the clique's gives would have added on top."""
     cfg = formula.section("kplus")
@@ -619,8 +633,7 @@ def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day: date, formula:
     full = points_of(accepted)
     rule = Discounts.from_section(formula.config.get("discounts")).kplus_cliques
     if not rule.enabled:
-        adjustment = scored["person_id"].map(full).fillna(0.0)
-        return scored.assign(score=(scored["score"] + adjustment).clip(upper=100.0).round(2))
+        return _plus(scored, scored["person_id"].map(full).fillna(0.0))
     if "giver_person_id" not in accepted:
         raise ValueError("a kplus_cliques discount needs the gives' giver_person_id")
     recent = accepted[in_window(accepted["given_at"], day, cfg["window_days"])]
@@ -629,10 +642,14 @@ def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day: date, formula:
     kept = points_of(recent.assign(kept_weight=1.0 - clique), "kept_weight")
     adjustment = scored["person_id"].map(kept).fillna(0.0)
     lost = scored["person_id"].map(full).fillna(0.0) - adjustment
-    return scored.assign(
-        score=(scored["score"] + adjustment).clip(upper=100.0).round(2),
-        kplus_clique_discount_points=lost.clip(lower=0.0).round(2),
-    )
+    return _plus(scored, adjustment).assign(kplus_clique_discount_points=lost.clip(lower=0.0).round(2))
+
+
+def _plus(scored: pd.DataFrame, adjustment: pd.Series) -> pd.DataFrame:
+    """The score with +K's points added (at most to 100), and `kplus_points`, the points it added:
+    score - kplus_points is the calibrated score the subscores and contributions add up to."""
+    score = (scored["score"] + adjustment).clip(upper=100.0).round(2)
+    return scored.assign(score=score, kplus_points=(score - scored["score"]).round(2))
 
 
 def score_people_on(

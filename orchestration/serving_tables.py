@@ -186,6 +186,7 @@ class ServingTables:
         self._insert("subscores", subscores)
         self._insert("score_reasons", score_reasons(today, yesterday) if len(today) else pd.DataFrame())
         self._insert("score_discounts", discounts(today))
+        self._insert("score_kplus", kplus_points(today))
 
     # ------------------------------------------------------------------ topics and +K
     def _topics(self, as_of: date) -> None:
@@ -294,6 +295,13 @@ def discounts(scores: pd.DataFrame) -> pd.DataFrame:
             "points": taken[person, kind],
         }
     )
+
+
+def kplus_points(scores: pd.DataFrame) -> pd.DataFrame:
+    """The points accepted +K added to each score it moved (`kplus_points`, a formula with +K on):
+    shown beside the subscores, whose points add up to the rest of the score."""
+    points = scores.get("kplus_points", pd.Series(0.0, index=scores.index)).to_numpy(dtype=float, na_value=0.0)
+    return pd.DataFrame({"person_id": scores["person_id"].to_numpy()[points > 0], "points": points[points > 0]})
 
 
 def publish_serving_snapshot(

@@ -176,6 +176,8 @@ def create_app(snapshot_dir: Path) -> FastAPI:
             history=hist,
             subscores=store.subscore_points(subs),
             discounts=store.discounts(cur, person_id),
+            kplus_points=store.kplus_points(cur, person_id),
+            kplus_label=labels.KPLUS,
             networks=[{**n, "width": round(100 * abs(n["points"]) / biggest, 1)} for n in nets],
             reasons=reasons_of(cur, person_id),
             topics=store.person_topics(cur, person_id),
@@ -258,6 +260,7 @@ def create_app(snapshot_dir: Path) -> FastAPI:
             handles=store.handles(cur, person_id),
             subscores=store.subscore_points(subs),
             discounts=[{**d, "name": labels.discount_name(d["kind"])} for d in store.discounts(cur, person_id)],
+            kplus_points=store.kplus_points(cur, person_id),
             networks=store.network_points(subs),
             reasons=reasons_of(cur, person_id),
         )

@@ -32,6 +32,7 @@ DISCOUNT_REASONS = {
     "indiscriminate_reactors": DISCOUNTS["indiscriminate"],
     "kplus_clique": DISCOUNTS["kplus_clique"],
 }
+KPLUS = "accepted +K"  # +K's points: a reason's subscore 'kplus' (network 'all'), a line beside the subscores
 SASHES = {"gold": "gold", "blue": "blue", "blue_and_gold": "blue and gold"}
 
 
@@ -69,6 +70,8 @@ def reason_text(points: float, network: str, subscore: str) -> str:
     counterfactual: '-4.10 points from the engagement-ring discount'."""
     if network == "all" and subscore in DISCOUNT_REASONS:
         return f"{signed_points(points)} points from the {DISCOUNT_REASONS[subscore]}"
+    if network == "all" and subscore == "kplus":
+        return f"{signed_points(points)} points from {KPLUS}"
     return f"{signed_points(points)} points from {network_name(network)} {subscore_name(subscore)}"
 
 

@@ -29,7 +29,7 @@ class Handle(BaseModel):
 
 
 class Subscores(BaseModel):
-    """Score points per subscore, summed over networks: they add up to the score."""
+    """Score points per subscore, summed over networks: with +K's points they add up to the score."""
 
     reach: float = Field(description="Points from the engaged audience.")
     amplification: float = Field(description="Points from how strongly the audience engages.")
@@ -80,6 +80,9 @@ class Person(Stamped):
     delta: float | None = Field(description="score - previous_score; null when new today.")
     rank: int = Field(description="Rank among everyone shown, by score then person_id.")
     subscores: Subscores
+    kplus_points: float = Field(
+        description="Points accepted +K added to the score (0 without +K): subscores plus these add up to the score."
+    )
     discounts: list[Discount] = Field(
         description="Points each discount took from the score (formula v2; empty without discounts)."
     )

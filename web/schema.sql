@@ -35,8 +35,9 @@ create table score_history (
 );
 
 -- Each (network, subscore) of the as-of day, in strength units and in score points:
--- points = value / strength * score, so a person's points add up to their score and a
--- network's points are its contribution (= marts.scores.<network>_contribution).
+-- points = value / strength * (score - +K points), so a person's points plus their score_kplus
+-- points add up to their score and a network's points are its contribution
+-- (= marts.scores.<network>_contribution).
 create table subscores (
     person_id varchar not null,
     network varchar not null,
@@ -58,6 +59,11 @@ create table score_reasons (
 
 -- The points each discount took from the as-of score (formula v2 on; none under v1): the score
 -- the person sees is after them, and the subscores' points already add up to it.
+create table score_kplus (
+    person_id varchar not null,        -- only people +K added points to (a formula with +K on)
+    points double not null             -- points accepted +K added to the score (= marts.scores.kplus_points)
+);
+
 create table score_discounts (
     person_id varchar not null,
     kind varchar not null,             -- ring | indiscriminate | kplus_clique

@@ -102,6 +102,12 @@ def discounts(cur, person_id: str) -> list[dict]:
     return sorted(rows, key=lambda r: (order.get(r["kind"], len(order)), r["kind"]))
 
 
+def kplus_points(cur, person_id: str) -> float:
+    """Points accepted +K added to the score (0: none, or a formula without +K)."""
+    row = _one(cur, "select sum(points) as points from score_kplus where person_id = ?", [person_id])
+    return float(row["points"] or 0.0) if row else 0.0
+
+
 def person_topics(cur, person_id: str) -> list[dict]:
     return _rows(
         cur,

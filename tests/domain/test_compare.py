@@ -43,3 +43,10 @@ def test_a_candidates_discount_is_a_reason_in_points():
     assert movers.loc[0, "reasons"] == (
         "engagement-ring discount -4.10 points; mastodon reach -3.00 points; mastodon network impact -1.00 points"
     )
+
+
+def test_the_candidates_kplus_points_are_a_reason_and_not_in_the_subscores():
+    baseline = scores({"ann": (40.0, 3.0, 1.0)})
+    candidate = scores({"ann": (42.5, 3.0, 1.0)}).assign(kplus_points=[2.5])
+    _, movers = compare_versions(baseline, candidate, top_n=1)
+    assert movers.loc[0, "reasons"] == "accepted +K +2.50 points"

@@ -101,3 +101,15 @@ def test_a_discount_new_today_moves_from_zero_and_v1_rows_give_no_discount_reaso
     assert score_changes(unset, yesterday).iloc[0]["top_reasons"] == "no change"
     plain = day(date(2026, 1, 2), {"ann": (43.5, 12.0, 4.0, 1.0)})
     assert "all" not in set(score_reasons(plain, yesterday)["network"])
+
+
+def test_kplus_points_are_a_move_of_their_own_and_the_subscores_share_the_rest():
+    """+K's points are added after calibration: the subscores' points share score - kplus_points,
+    and +K's move joins theirs, so together they still add up to the delta."""
+    yesterday = day(date(2026, 1, 1), {"ann": (40.0, 10.0, 5.0, 1.0)}).assign(kplus_points=[0.5])
+    today = day(date(2026, 1, 2), {"ann": (42.0, 10.0, 5.0, 1.0)}).assign(kplus_points=[2.5])
+    assert subscore_points(today).sum(axis=1).tolist() == pytest.approx([39.5])  # the score without +K
+    reasons = score_reasons(today, yesterday, top_n=10)
+    assert reasons["points"].sum() == pytest.approx(2.0)
+    # 40 = 39.5 + 0.5 before and after (the subscores' points did not move), +K gave 2 more points
+    assert score_changes(today, yesterday).iloc[0]["top_reasons"] == "accepted +K +2.00 points"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.serving_tables import discounts
+from orchestration.serving_tables import discounts, kplus_points
 
 
 def test_discounts_are_one_row_per_person_and_kind_that_took_points():
@@ -25,3 +25,11 @@ def test_discounts_are_one_row_per_person_and_kind_that_took_points():
     ]
     v1 = discounts(scores[["person_id", "score"]])  # a formula without discounts: none, with the columns
     assert v1.empty and list(v1.columns) == ["person_id", "kind", "points"]
+
+
+def test_kplus_points_are_one_row_per_person_kplus_moved():
+    scores = pd.DataFrame(
+        {"person_id": ["ann", "bob", "cy"], "score": [40.5, 30.0, 20.0], "kplus_points": [0.5, 0.0, None]}
+    )
+    assert list(kplus_points(scores).itertuples(index=False, name=None)) == [("ann", 0.5)]
+    assert kplus_points(scores.drop(columns=["kplus_points"])).empty  # v1: +K off, no column

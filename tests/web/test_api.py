@@ -54,8 +54,12 @@ def test_person_numbers_are_the_snapshots(client, snapshot_rows, pid):
         for net, parts in by_net.items()
     }
     assert [n["points"] for n in body["networks"]] == sorted((n["points"] for n in body["networks"]), reverse=True)
-    if subs:  # the fixture's points add up to the score, as the snapshot's must
-        assert abs(sum(body["subscores"].values()) - body["score"]) <= 0.01
+    (kplus,) = snapshot_rows.execute(
+        "select coalesce(sum(points), 0) from score_kplus where person_id = ?", [pid]
+    ).fetchone()
+    assert body["kplus_points"] == kplus
+    if subs:  # the fixture's points (and +K's) add up to the score, as the snapshot's must
+        assert abs(sum(body["subscores"].values()) + body["kplus_points"] - body["score"]) <= 0.01
     reasons = rows(
         snapshot_rows,
         "select rank, network, subscore, points from score_reasons where person_id = ? order by rank",
@@ -81,7 +85,7 @@ def test_reasons_read_in_points(client):
     ]
 
 
-def test_discounts_and_their_moves_read_in_points(client):
+def test_discounts_kplus_and_their_moves_read_in_points(client):
     body = client.get("/api/v1/people/p000002").json()
     assert [(d["name"], d["points"]) for d in body["discounts"]] == [
         ("engagement-ring discount", 4.1),
@@ -89,9 +93,12 @@ def test_discounts_and_their_moves_read_in_points(client):
     ]
     assert [r["text"] for r in body["reasons"]] == [
         "-4.10 points from the engagement-ring discount",
-        "-0.50 points from Mastodon reach",
+        "-0.60 points from Mastodon reach",
+        "+0.10 points from accepted +K",
     ]
-    assert client.get("/api/v1/people/p000001").json()["discounts"] == []
+    assert body["kplus_points"] == 0.5
+    ada = client.get("/api/v1/people/p000001").json()
+    assert ada["discounts"] == [] and ada["kplus_points"] == 0.0
 
 
 @pytest.mark.parametrize("pid", PERSON_IDS)
