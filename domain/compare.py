@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .score import SUBSCORES
+from .score import discount_columns, reasons_text, score_reasons, subscore_columns
 
 
 def compare_versions(baseline: pd.DataFrame, candidate: pd.DataFrame, top_n: int = 10) -> tuple[dict, pd.DataFrame]:
     """(summary, movers) for one day: rank correlation, both distributions, and the biggest
-    movers with the subscore contributions that moved them."""
+    movers with the reasons, in score points, that moved them: each (network, subscore)'s points
+    in the candidate minus in the baseline, +K's points, and the points the discounts take (v2)."""
     both = baseline.merge(candidate, on="person_id", suffixes=("_baseline", "_candidate"))
     summary = {
         "persons": len(both),
@@ -32,28 +33,19 @@ def compare_versions(baseline: pd.DataFrame, candidate: pd.DataFrame, top_n: int
             }
         )
     both["delta"] = both["score_candidate"] - both["score_baseline"]
-    parts = sorted(
-        {
-            c.removesuffix("_baseline")
-            for c in both.columns
-            if c.endswith("_baseline") and any(c.removesuffix("_baseline").endswith(f"_{s}") for s in SUBSCORES)
-        }
-    )
     movers = both.reindex(both["delta"].abs().sort_values(ascending=False).index).head(top_n)
-    reasons = []
-    for _, row in movers.iterrows():
-        # each part's share of the score, before and after: what the new weights emphasise
-        shares = {p: _share(row, p, "candidate") - _share(row, p, "baseline") for p in parts}
-        top = sorted(shares.items(), key=lambda kv: -abs(kv[1]))[:3]
-        reasons.append("; ".join(f"{p} share {v:+.0%}" for p, v in top if abs(v) > 1e-9) or "calibration only")
-    out = movers[["person_id", "score_baseline", "score_candidate", "delta"]].assign(reasons=reasons)
+    # the moves in score points, as "why your score changed" words them, with the candidate as today
+    # and the baseline as yesterday: each (network, subscore)'s points, and the discounts' points
+    columns = ["score", *sorted(set(subscore_columns(baseline)) | set(subscore_columns(candidate)))]
+    columns += [c for c in ("kplus_points",) if c in baseline or c in candidate]
+    columns += discount_columns(baseline, candidate)
+    side = lambda frame: (  # noqa: E731
+        frame.drop_duplicates("person_id").set_index("person_id").reindex(index=movers["person_id"], columns=columns)
+    ).reset_index()
+    reasons = reasons_text(score_reasons(side(candidate), side(baseline)), movers["person_id"])
+    out = movers[["person_id", "score_baseline", "score_candidate", "delta"]].assign(reasons=reasons.to_numpy())
     out["rank"] = range(1, len(out) + 1)
     return summary, out.reset_index(drop=True)
-
-
-def _share(row: pd.Series, part: str, side: str) -> float:
-    strength = row.get(f"strength_{side}") or 0.0
-    return float(row.get(f"{part}_{side}", 0.0) or 0.0) / strength if strength else 0.0
 
 
 def compare_days(

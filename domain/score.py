@@ -22,6 +22,22 @@ from .rings import Discounts
 SUBSCORES = ("reach", "amplification", "network_impact")
 # A v2 discount's kinds: score columns `<kind>_discount_points` (points the discount took away).
 ENGAGEMENT_DISCOUNTS = ("ring", "indiscriminate")
+# Every discount kind a score row may carry, and the subscore name its move takes among the
+# reasons (network "all": a discount is the person's, not one network's), and how a reason words it.
+DISCOUNT_KINDS = (*ENGAGEMENT_DISCOUNTS, "kplus_clique")
+DISCOUNT_REASONS = {
+    "ring": "ring_discount",
+    "indiscriminate": "indiscriminate_reactors",
+    "kplus_clique": "kplus_clique",
+}
+DISCOUNT_NAMES = {
+    "ring_discount": "engagement-ring discount",
+    "indiscriminate_reactors": "indiscriminate-reactor discount",
+    "kplus_clique": "+K-clique discount",
+}
+# +K's points (`kplus_points`, when the formula enables +K): added after calibration, so not part of
+# any subscore; its move is a reason of its own (network "all", subscore "kplus").
+KPLUS_REASON, KPLUS_NAME = "kplus", "accepted +K"
 
 
 def decay(age_days: np.ndarray | pd.Series, half_life_days: float) -> np.ndarray:
@@ -487,30 +503,58 @@ def split_subscore_column(column: str) -> tuple[str, str]:
 
 def subscore_points(scores: pd.DataFrame) -> pd.DataFrame:
     """Each (network, subscore) column of a scores frame in score points: its share of the
-    person's strength times their score. A person's points add up to their score, and a network's
-    points are its contribution, so explanations can be read in the units people see."""
+    person's strength times their score without +K's points (`kplus_points`, when +K counts). A
+    person's points (plus their +K points) add up to their score, and a network's points are its
+    contribution, so explanations can be read in the units people see."""
     columns = subscore_columns(scores)
     values = scores[columns].to_numpy(dtype=float, na_value=0.0)
     strength = values.sum(axis=1, keepdims=True)
     share = np.divide(values, strength, out=np.zeros_like(values), where=strength != 0)
-    points = share * scores["score"].to_numpy(dtype=float, na_value=0.0)[:, None]
+    score = scores["score"].to_numpy(dtype=float, na_value=0.0)
+    if "kplus_points" in scores:
+        score = score - scores["kplus_points"].to_numpy(dtype=float, na_value=0.0)
+    points = share * score[:, None]
     return pd.DataFrame(points, columns=columns, index=scores.index)
+
+
+def discount_columns(*frames: pd.DataFrame) -> list[str]:
+    """The `<kind>_discount_points` columns any of `frames` carries, in DISCOUNT_KINDS order."""
+    return [f"{k}_discount_points" for k in DISCOUNT_KINDS if any(f"{k}_discount_points" in f for f in frames)]
 
 
 def score_reasons(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
     """Why each score changed, in score points: the `top_n` (network, subscore) whose points moved
-    most since yesterday (person_id, rank, network, subscore, points). The moves of all of them add
-    up to the delta; a subscore someone did not have yesterday (a new person, a new network) moved
-    from 0, and one that did not move is no reason."""
+    most since yesterday (person_id, rank, network, subscore, points). The subscores' moves (and
+    +K's, network 'all', subscore 'kplus', when the rows carry `kplus_points`) add up to the delta;
+    a subscore someone did not have yesterday (a new person, a new network) moved from 0, and one
+    that did not move is no reason.
+
+    When the rows carry `<kind>_discount_points` (v2), each discount is a candidate too (network
+    'all', subscore ring_discount | indiscriminate_reactors | kplus_clique), moving by -(today -
+    yesterday): a discount that took 4 more points than yesterday is a -4 move. These moves are
+    counterfactual, not part of the delta (the subscores are already discounted): without the
+    change in the discount the score would have moved this much more. A frame without discount
+    columns (v1) gives exactly the subscore reasons."""
     now = subscore_points(today)
     before = subscore_points(yesterday).assign(person_id=yesterday["person_id"].to_numpy())
     before = before.drop_duplicates("person_id").set_index("person_id")
     previous = before.reindex(index=today["person_id"], columns=now.columns).fillna(0.0).to_numpy()
     moves = now.to_numpy() - previous
+    names = [split_subscore_column(c) for c in now.columns]  # once per column, not once per reason
+    discounts = discount_columns(today, yesterday)
+    kplus = ["kplus_points"] if any("kplus_points" in f for f in (today, yesterday)) else []
+    if discounts or kplus:
+        points_of = lambda frame: frame.reindex(columns=[*kplus, *discounts]).to_numpy(dtype=float, na_value=0.0)  # noqa: E731
+        points_before = pd.DataFrame(points_of(yesterday), index=yesterday["person_id"].to_numpy())
+        points_before = points_before[~points_before.index.duplicated()].reindex(today["person_id"]).fillna(0.0)
+        change = points_of(today) - points_before.to_numpy()
+        change[:, len(kplus) :] *= -1  # a discount that took more points is a move down
+        moves = np.hstack([moves, change])
+        names += [("all", KPLUS_REASON)] * len(kplus)
+        names += [("all", DISCOUNT_REASONS[c.removesuffix("_discount_points")]) for c in discounts]
     top = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :top_n]  # ties keep column order
     moved = np.take_along_axis(moves, top, axis=1)
     person, rank = np.nonzero(moved.round(2) != 0)
-    names = [split_subscore_column(c) for c in now.columns]  # once per column, not once per reason
     column = top[person, rank]
     return pd.DataFrame(
         {
@@ -524,11 +568,16 @@ def score_reasons(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
 
 
 def reasons_text(reasons: pd.DataFrame, person_ids: pd.Series) -> pd.Series:
-    """One line per person: 'mastodon reach +1.20 points; ...', or 'no change'."""
+    """One line per person: 'mastodon reach +1.20 points; engagement-ring discount -4.10 points; ...',
+    or 'no change'."""
     if not len(reasons):
         return pd.Series("no change", index=person_ids.index, dtype=object)
     r = reasons.sort_values(["person_id", "rank"], ignore_index=True)
-    text = r["network"].astype("str") + " " + r["subscore"].astype("str").str.replace("_", " ") + _signed(r["points"])
+    subscore = r["subscore"].astype("str")
+    named = r["network"].astype("str") + " " + subscore.str.replace("_", " ")
+    whole = {**DISCOUNT_NAMES, KPLUS_REASON: KPLUS_NAME}  # moves of the person's, not a network's
+    discount = (r["network"].astype("str") == "all") & subscore.isin(list(whole))
+    text = named.where(~discount, subscore.map(whole)) + _signed(r["points"])
     # joined with "; " in rank order per person as column-wise string ops: a group-by join is a Python call a person
     nth = r.groupby("person_id", sort=False).cumcount().to_numpy()
     first = np.flatnonzero(nth == 0)
@@ -548,7 +597,8 @@ def _signed(points: pd.Series) -> pd.Series:
 
 
 def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
-    """Delta since yesterday and, in score points, the subscores that moved most: "why your score changed"."""
+    """Delta since yesterday and, in score points, the subscores (and v2's discounts) that moved
+    most: "why your score changed"."""
     previous = yesterday.drop_duplicates("person_id").set_index("person_id")["score"]
     previous_score = pd.Series(today["person_id"].map(previous).to_numpy(), index=today.index).astype("Float64")
     return pd.DataFrame(
@@ -566,7 +616,8 @@ def score_changes(today: pd.DataFrame, yesterday: pd.DataFrame, top_n: int = 3) 
 
 
 def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day: date, formula: Formula) -> pd.DataFrame:
-    """+K moves a score only when the formula enables it, and by at most `max_points`. With a
+    """+K moves a score only when the formula enables it, and by at most `max_points`
+    (`kplus_points`: how many it added). With a
     `discounts.kplus_cliques` rule (v2) a give inside a clique counts 1 - its discount, and
     `kplus_clique_discount_points` is what the clique's gives would have added on top."""
     cfg = formula.section("kplus")
@@ -582,8 +633,7 @@ def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day: date, formula:
     full = points_of(accepted)
     rule = Discounts.from_section(formula.config.get("discounts")).kplus_cliques
     if not rule.enabled:
-        adjustment = scored["person_id"].map(full).fillna(0.0)
-        return scored.assign(score=(scored["score"] + adjustment).clip(upper=100.0).round(2))
+        return _plus(scored, scored["person_id"].map(full).fillna(0.0))
     if "giver_person_id" not in accepted:
         raise ValueError("a kplus_cliques discount needs the gives' giver_person_id")
     recent = accepted[in_window(accepted["given_at"], day, cfg["window_days"])]
@@ -592,10 +642,14 @@ def with_kplus(scored: pd.DataFrame, accepted: pd.DataFrame, day: date, formula:
     kept = points_of(recent.assign(kept_weight=1.0 - clique), "kept_weight")
     adjustment = scored["person_id"].map(kept).fillna(0.0)
     lost = scored["person_id"].map(full).fillna(0.0) - adjustment
-    return scored.assign(
-        score=(scored["score"] + adjustment).clip(upper=100.0).round(2),
-        kplus_clique_discount_points=lost.clip(lower=0.0).round(2),
-    )
+    return _plus(scored, adjustment).assign(kplus_clique_discount_points=lost.clip(lower=0.0).round(2))
+
+
+def _plus(scored: pd.DataFrame, adjustment: pd.Series) -> pd.DataFrame:
+    """The score with +K's points added (at most to 100), and `kplus_points`, the points it added:
+    score - kplus_points is the calibrated score the subscores and contributions add up to."""
+    score = (scored["score"] + adjustment).clip(upper=100.0).round(2)
+    return scored.assign(score=score, kplus_points=(score - scored["score"]).round(2))
 
 
 def score_people_on(

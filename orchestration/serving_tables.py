@@ -14,10 +14,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from domain.ontology import load_default_ontology
-from domain.score import score_reasons, split_subscore_column, subscore_columns, subscore_points
+from domain.score import (
+    DISCOUNT_KINDS,
+    score_reasons,
+    split_subscore_column,
+    subscore_columns,
+    subscore_points,
+)
 from web.snapshot import Published, publish_attached, read_pointer, serving_dir
 
 from .forgetting import WarehousePrivacy
@@ -178,6 +185,8 @@ class ServingTables:
         )
         self._insert("subscores", subscores)
         self._insert("score_reasons", score_reasons(today, yesterday) if len(today) else pd.DataFrame())
+        self._insert("score_discounts", discounts(today))
+        self._insert("score_kplus", kplus_points(today))
 
     # ------------------------------------------------------------------ topics and +K
     def _topics(self, as_of: date) -> None:
@@ -271,6 +280,28 @@ class ServingTables:
         columns = ", ".join(frame.columns)
         self.conn.execute(f"insert into snapshot.{table} ({columns}) select {columns} from serving_rows")
         self.conn.unregister("serving_rows")
+
+
+def discounts(scores: pd.DataFrame) -> pd.DataFrame:
+    """The points each discount kind took from each person's score (v2's `<kind>_discount_points`),
+    one row per person and kind that took any: a formula without discounts (v1) gives none."""
+    kinds = [k for k in DISCOUNT_KINDS if f"{k}_discount_points" in scores]
+    taken = scores[[f"{k}_discount_points" for k in kinds]].to_numpy(dtype=float, na_value=0.0)
+    person, kind = np.nonzero(taken > 0)
+    return pd.DataFrame(
+        {
+            "person_id": scores["person_id"].to_numpy()[person],
+            "kind": np.asarray(kinds, dtype=object)[kind],
+            "points": taken[person, kind],
+        }
+    )
+
+
+def kplus_points(scores: pd.DataFrame) -> pd.DataFrame:
+    """The points accepted +K added to each score it moved (`kplus_points`, a formula with +K on):
+    shown beside the subscores, whose points add up to the rest of the score."""
+    points = scores.get("kplus_points", pd.Series(0.0, index=scores.index)).to_numpy(dtype=float, na_value=0.0)
+    return pd.DataFrame({"person_id": scores["person_id"].to_numpy()[points > 0], "points": points[points > 0]})
 
 
 def publish_serving_snapshot(

@@ -50,6 +50,7 @@ def _environment() -> Environment:
         signed=labels.signed_points,
         network=labels.network_name,
         subscore=labels.subscore_name,
+        discount=labels.discount_name,
         sash=labels.sash_name,
         person_url=labels.person_path,
         topic_url=labels.topic_path,
@@ -174,6 +175,9 @@ def create_app(snapshot_dir: Path) -> FastAPI:
             plot=Markup(plot),  # built by web.plots, which escapes every text it draws
             history=hist,
             subscores=store.subscore_points(subs),
+            discounts=store.discounts(cur, person_id),
+            kplus_points=store.kplus_points(cur, person_id),
+            kplus_label=labels.KPLUS,
             networks=[{**n, "width": round(100 * abs(n["points"]) / biggest, 1)} for n in nets],
             reasons=reasons_of(cur, person_id),
             topics=store.person_topics(cur, person_id),
@@ -255,6 +259,8 @@ def create_app(snapshot_dir: Path) -> FastAPI:
             **who,
             handles=store.handles(cur, person_id),
             subscores=store.subscore_points(subs),
+            discounts=[{**d, "name": labels.discount_name(d["kind"])} for d in store.discounts(cur, person_id)],
+            kplus_points=store.kplus_points(cur, person_id),
             networks=store.network_points(subs),
             reasons=reasons_of(cur, person_id),
         )

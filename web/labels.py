@@ -19,6 +19,20 @@ NETWORKS = {
 }
 SUBSCORES = {"reach": "reach", "amplification": "amplification", "network_impact": "network impact"}
 SUBSCORE_ORDER = ("reach", "amplification", "network_impact")
+# Formula v2's discounts: a score_discounts kind, and the subscore its move takes among the reasons
+# (network 'all'), as the site names them.
+DISCOUNTS = {
+    "ring": "engagement-ring discount",
+    "indiscriminate": "indiscriminate-reactor discount",
+    "kplus_clique": "+K-clique discount",
+}
+DISCOUNT_ORDER = ("ring", "indiscriminate", "kplus_clique")
+DISCOUNT_REASONS = {
+    "ring_discount": DISCOUNTS["ring"],
+    "indiscriminate_reactors": DISCOUNTS["indiscriminate"],
+    "kplus_clique": DISCOUNTS["kplus_clique"],
+}
+KPLUS = "accepted +K"  # +K's points: a reason's subscore 'kplus' (network 'all'), a line beside the subscores
 SASHES = {"gold": "gold", "blue": "blue", "blue_and_gold": "blue and gold"}
 
 
@@ -29,6 +43,11 @@ def network_name(code: str) -> str:
 
 def subscore_name(code: str) -> str:
     return SUBSCORES.get(code, code.replace("_", " "))
+
+
+def discount_name(kind: str) -> str:
+    """A score_discounts kind's name, e.g. 'engagement-ring discount'."""
+    return DISCOUNTS.get(kind, kind.replace("_", " ") + " discount")
 
 
 def sash_name(code: str | None) -> str | None:
@@ -47,7 +66,12 @@ def signed_points(value: float | None) -> str:
 
 
 def reason_text(points: float, network: str, subscore: str) -> str:
-    """'+1.20 points from Bluesky reach'."""
+    """'+1.20 points from Bluesky reach', or for a discount's move (network 'all'), which is
+    counterfactual: '-4.10 points from the engagement-ring discount'."""
+    if network == "all" and subscore in DISCOUNT_REASONS:
+        return f"{signed_points(points)} points from the {DISCOUNT_REASONS[subscore]}"
+    if network == "all" and subscore == "kplus":
+        return f"{signed_points(points)} points from {KPLUS}"
     return f"{signed_points(points)} points from {network_name(network)} {subscore_name(subscore)}"
 
 

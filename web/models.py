@@ -29,7 +29,7 @@ class Handle(BaseModel):
 
 
 class Subscores(BaseModel):
-    """Score points per subscore, summed over networks: they add up to the score."""
+    """Score points per subscore, summed over networks: with +K's points they add up to the score."""
 
     reach: float = Field(description="Points from the engaged audience.")
     amplification: float = Field(description="Points from how strongly the audience engages.")
@@ -44,11 +44,29 @@ class NetworkPoints(BaseModel):
     network_impact: float = Field(description="Points from network impact on this network.")
 
 
+class Discount(BaseModel):
+    """Points a discount on engagement that buys nothing took from the score (formula v2)."""
+
+    kind: str = Field(description="ring | indiscriminate | kplus_clique")
+    name: str = Field(description="As the profile names it, e.g. 'engagement-ring discount'.")
+    points: float = Field(description="Points the score would have without this discount (> 0).")
+
+
 class Reason(BaseModel):
+    """One move since the day before, in score points. The subscores' moves add up to the delta; a
+    discount's move (network 'all') is counterfactual: without the change in what the discount
+    took, the score would have moved this much more."""
+
     rank: int = Field(description="1 = the biggest move.")
-    network: str
-    subscore: str = Field(description="reach | amplification | network_impact")
-    points: float = Field(description="Signed change of this (network, subscore)'s points since the day before.")
+    network: str = Field(description="The network, or 'all' for a discount.")
+    subscore: str = Field(
+        description="reach | amplification | network_impact, or a discount: "
+        "ring_discount | indiscriminate_reactors | kplus_clique"
+    )
+    points: float = Field(
+        description="Signed change of this (network, subscore)'s points since the day before; for a "
+        "discount, -(points it took today - the day before)."
+    )
     text: str = Field(description="The reason as the profile shows it, e.g. '+1.20 points from Bluesky reach'.")
 
 
@@ -62,6 +80,12 @@ class Person(Stamped):
     delta: float | None = Field(description="score - previous_score; null when new today.")
     rank: int = Field(description="Rank among everyone shown, by score then person_id.")
     subscores: Subscores
+    kplus_points: float = Field(
+        description="Points accepted +K added to the score (0 without +K): subscores plus these add up to the score."
+    )
+    discounts: list[Discount] = Field(
+        description="Points each discount took from the score (formula v2; empty without discounts)."
+    )
     networks: list[NetworkPoints] = Field(description="Each network's contribution, biggest first.")
     reasons: list[Reason] = Field(description="Why the score changed since the day before, biggest move first.")
 

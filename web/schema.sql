@@ -35,8 +35,9 @@ create table score_history (
 );
 
 -- Each (network, subscore) of the as-of day, in strength units and in score points:
--- points = value / strength * score, so a person's points add up to their score and a
--- network's points are its contribution (= marts.scores.<network>_contribution).
+-- points = value / strength * (score - +K points), so a person's points plus their score_kplus
+-- points add up to their score and a network's points are its contribution
+-- (= marts.scores.<network>_contribution).
 create table subscores (
     person_id varchar not null,
     network varchar not null,
@@ -45,13 +46,28 @@ create table subscores (
     points double not null
 );
 
--- Why the score changed since the day before, in score points (top moves first).
+-- Why the score changed since the day before, in score points (top moves first). The subscores'
+-- moves add up to the delta; a discount's move (network 'all', subscore ring_discount |
+-- indiscriminate_reactors | kplus_clique) is counterfactual: -(points it took today - the day before).
 create table score_reasons (
     person_id varchar not null,
     rank integer not null,
-    network varchar not null,
+    network varchar not null,          -- a network, or 'all' for a discount
     subscore varchar not null,
     points double not null             -- signed change of that (network, subscore)'s points
+);
+
+-- The points each discount took from the as-of score (formula v2 on; none under v1): the score
+-- the person sees is after them, and the subscores' points already add up to it.
+create table score_kplus (
+    person_id varchar not null,        -- only people +K added points to (a formula with +K on)
+    points double not null             -- points accepted +K added to the score (= marts.scores.kplus_points)
+);
+
+create table score_discounts (
+    person_id varchar not null,
+    kind varchar not null,             -- ring | indiscriminate | kplus_clique
+    points double not null             -- > 0: points the score would have without the discount
 );
 
 create table person_topics (

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from web.labels import SUBSCORE_ORDER
+from web.labels import DISCOUNT_ORDER, SUBSCORE_ORDER
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,19 @@ def reasons(cur, person_id: str) -> list[dict]:
         "select rank, network, subscore, points from score_reasons where person_id = ? order by rank",
         [person_id],
     )
+
+
+def discounts(cur, person_id: str) -> list[dict]:
+    """The points each discount took from the person's score (none under a formula without them)."""
+    order = {kind: i for i, kind in enumerate(DISCOUNT_ORDER)}
+    rows = _rows(cur, "select kind, points from score_discounts where person_id = ? order by kind", [person_id])
+    return sorted(rows, key=lambda r: (order.get(r["kind"], len(order)), r["kind"]))
+
+
+def kplus_points(cur, person_id: str) -> float:
+    """Points accepted +K added to the score (0: none, or a formula without +K)."""
+    row = _one(cur, "select sum(points) as points from score_kplus where person_id = ?", [person_id])
+    return float(row["points"] or 0.0) if row else 0.0
 
 
 def person_topics(cur, person_id: str) -> list[dict]:

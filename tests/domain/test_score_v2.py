@@ -201,3 +201,20 @@ def test_v1_has_no_discounts_and_v2_calibrates_as_v1_for_now():
     assert "discounts" not in V1.config
     assert V2.section("calibration") == V1.section("calibration")
     assert V2.section("kplus")["enabled"] and V2.section("kplus")["max_points"] > 0
+
+
+def test_kplus_points_are_what_kplus_added_so_the_rest_is_the_calibrated_score():
+    """`kplus_points` is the +K actually added (after the 100 clip), under v2's clique rule and
+    without it: score - kplus_points is the score the subscores and contributions add up to."""
+    scored = pd.DataFrame({"person_id": ["ann", "bob", "cy"], "score": [40.0, 99.0, 20.0]})
+    at = datetime.combine(AS_OF, time(9), tzinfo=UTC)
+    gives = [(f"g{i}", "ann") for i in range(5)] + [(f"h{i}", "bob") for i in range(40)]  # no one gives back
+    accepted = pd.DataFrame(
+        [(f"k{i}", giver, recipient, "python", at) for i, (giver, recipient) in enumerate(gives)],
+        columns=["give_id", "giver_person_id", "recipient_person_id", "topic_slug", "given_at"],
+    )
+    for formula in (V2, V2_OFF):
+        out = with_kplus(scored, accepted, AS_OF, formula).set_index("person_id")
+        assert out["score"].tolist() == [40.5, 100.0, 20.0]
+        assert out["kplus_points"].tolist() == [0.5, 1.0, 0.0]  # bob's 3 capped points, clipped at 100
+        assert ((out["score"] - out["kplus_points"]).to_numpy() == scored["score"].to_numpy()).all()

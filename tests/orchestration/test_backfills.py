@@ -126,4 +126,4 @@ def test_a_new_version_is_backfilled_beside_the_active_one_and_compared(backfill
     # the expected movers: people whose audience is influential, explained by network impact
     top = movers.head(5)
     assert len(top) == 5 and (top["delta"] > 0).all()
-    assert top["reasons"].str.contains(r"network_impact share \+").all(), top["reasons"].tolist()
+    assert top["reasons"].str.contains(r"network impact \+\d+\.\d\d points").all(), top["reasons"].tolist()

@@ -46,6 +46,12 @@ ADA_SUBSCORES = [
 ]
 ADA_HISTORY = [(date(2026, 11, 26), 57.5), (date(2026, 11, 27), 58.8), (AS_OF, 60.0)]
 ADA_REASONS = [(1, "bluesky", "reach", 1.2), (2, "mastodon", "amplification", -0.35), (3, "mastodon", "reach", 0.35)]
+# p000002 under formula v2's discounts: the points each took from the score, and the ring discount's
+# move among the reasons (it took 4.10 more points than the day before; the subscores' move is the delta)
+# +K added 0.5 of their 45.5 points (their subscores share the other 45).
+DISCOUNTED = [("p000002", "kplus_clique", 0.3), ("p000002", "ring", 4.1)]
+DISCOUNTED_KPLUS = 0.5
+DISCOUNTED_REASONS = [(1, "all", "ring_discount", -4.1), (2, "mastodon", "reach", -0.6), (3, "all", "kplus", 0.1)]
 TOPICS = [("programming", "Programming"), ("python", "Python"), ("django", "Django"), ("evil", HOSTILE_TOPIC)]
 EDGES = [("programming", "python"), ("python", "django")]
 PERSON_TOPICS = [
@@ -102,10 +108,13 @@ def fill(version: str = "v-test", as_of: date = AS_OF, people=PEOPLE, board=BOAR
             for net, handle in handles:
                 conn.execute("insert into handles values (?, ?, ?)", [pid, net, handle])
         conn.executemany("insert into subscores values ('p000001', ?, ?, ?, ?)", ADA_SUBSCORES)
-        conn.executemany("insert into subscores values ('p000002', ?, ?, ?, ?)", [("mastodon", "reach", 1.0, 45.5)])
+        conn.executemany("insert into subscores values ('p000002', ?, ?, ?, ?)", [("mastodon", "reach", 1.0, 45.0)])
         conn.executemany("insert into score_history values ('p000001', ?, ?)", ADA_HISTORY)
         conn.execute("insert into score_history values ('p000002', ?, 45.5)", [as_of])
         conn.executemany("insert into score_reasons values ('p000001', ?, ?, ?, ?)", ADA_REASONS)
+        conn.executemany("insert into score_reasons values ('p000002', ?, ?, ?, ?)", DISCOUNTED_REASONS)
+        conn.executemany("insert into score_discounts values (?, ?, ?)", DISCOUNTED)
+        conn.execute("insert into score_kplus values ('p000002', ?)", [DISCOUNTED_KPLUS])
         conn.executemany("insert into topics values (?, ?)", TOPICS)
         conn.executemany("insert into topic_edges values (?, ?)", EDGES)
         conn.executemany("insert into person_topics values (?, ?, ?, ?, ?, ?)", PERSON_TOPICS)

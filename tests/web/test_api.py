@@ -54,14 +54,22 @@ def test_person_numbers_are_the_snapshots(client, snapshot_rows, pid):
         for net, parts in by_net.items()
     }
     assert [n["points"] for n in body["networks"]] == sorted((n["points"] for n in body["networks"]), reverse=True)
-    if subs:  # the fixture's points add up to the score, as the snapshot's must
-        assert abs(sum(body["subscores"].values()) - body["score"]) <= 0.01
+    (kplus,) = snapshot_rows.execute(
+        "select coalesce(sum(points), 0) from score_kplus where person_id = ?", [pid]
+    ).fetchone()
+    assert body["kplus_points"] == kplus
+    if subs:  # the fixture's points (and +K's) add up to the score, as the snapshot's must
+        assert abs(sum(body["subscores"].values()) + body["kplus_points"] - body["score"]) <= 0.01
     reasons = rows(
         snapshot_rows,
         "select rank, network, subscore, points from score_reasons where person_id = ? order by rank",
         [pid],
     )
     assert [{k: r[k] for k in ("rank", "network", "subscore", "points")} for r in body["reasons"]] == reasons
+    discounts = rows(snapshot_rows, "select kind, points from score_discounts where person_id = ?", [pid])
+    assert sorted((d["kind"], d["points"]) for d in body["discounts"]) == sorted(
+        (d["kind"], d["points"]) for d in discounts
+    )
     handles = rows(
         snapshot_rows, "select network, handle from handles where person_id = ? order by network, handle", [pid]
     )
@@ -75,6 +83,22 @@ def test_reasons_read_in_points(client):
         "-0.35 points from Mastodon amplification",
         "+0.35 points from Mastodon reach",
     ]
+
+
+def test_discounts_kplus_and_their_moves_read_in_points(client):
+    body = client.get("/api/v1/people/p000002").json()
+    assert [(d["name"], d["points"]) for d in body["discounts"]] == [
+        ("engagement-ring discount", 4.1),
+        ("+K-clique discount", 0.3),
+    ]
+    assert [r["text"] for r in body["reasons"]] == [
+        "-4.10 points from the engagement-ring discount",
+        "-0.60 points from Mastodon reach",
+        "+0.10 points from accepted +K",
+    ]
+    assert body["kplus_points"] == 0.5
+    ada = client.get("/api/v1/people/p000001").json()
+    assert ada["discounts"] == [] and ada["kplus_points"] == 0.0
 
 
 @pytest.mark.parametrize("pid", PERSON_IDS)

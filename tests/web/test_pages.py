@@ -164,6 +164,19 @@ def test_profile_shows_scores_reasons_topics_sashes_and_influence(client):
     assert 'id="history-plot"' in html
 
 
+def test_profile_shows_the_discounts_and_kplus_in_points_beside_the_subscores(client):
+    html = client.get("/people/p000002").text
+    subscores = html.split("<h2>Subscores</h2>", 1)[1].split("</table>", 1)[0]
+    assert re.search(r"engagement-ring discount</th><td[^>]*>-4.10 points", subscores)
+    assert re.search(r"\+K-clique discount</th><td[^>]*>-0.30 points", subscores)
+    assert subscores.index("engagement-ring") < subscores.index("+K-clique")
+    assert re.search(r"accepted \+K</th><td[^>]*>\+0.50 points", subscores)  # +K's points: subscores + these = score
+    assert re.search(r"reach</th><td[^>]*>45.00 points", subscores)
+    assert "-4.10 points from the engagement-ring discount" in html.split("Why your score changed", 1)[1]
+    ada = client.get("/people/p000001").text
+    assert "discount" not in ada and "accepted +K" not in ada  # none, no line
+
+
 def test_sashes_are_named_and_new_people_have_no_delta(client):
     assert ">blue and gold</span>" in client.get("/people/p000002").text
     assert "-0.50 points" in client.get("/people/p000002").text
