@@ -13,11 +13,14 @@ NET = "mastodon"
 TARGETS = list(range(20, 100, 10))  # 20, 30, ..., 90
 
 
+AGO = 60  # two half-lives back: a reactor is worth a quarter, so small scores need several
+
+
 def score_with(reactors: int) -> float:
-    """The score of an author posting once yesterday whose post `reactors` distinct people
-    reacted to, each reacting to nothing else (no discount applies)."""
-    events = events_frame([(f"fan{i}", "star", NET, 1) for i in range(reactors)])
-    features = features_from(events, {("star", NET): [1]})
+    """The score of an author who posted once, AGO days back, to a post `reactors` distinct people
+    reacted to that day, each reacting to nothing else (no discount applies)."""
+    events = events_frame([(f"fan{i}", "star", NET, AGO) for i in range(reactors)])
+    features = features_from(events, {("star", NET): [AGO]})
     scored = score_day(features, EngagementEvents(events, V2).flows(AS_OF), AS_OF, V2)
     return float(scored.set_index("person_id").loc["star", "score"])
 
