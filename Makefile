@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 export KLOUT_SERVE_PORT := $(SERVE_PORT)
 
-.PHONY: lint run test ui serve browser bench bench-large bootstrap manifest clean rescore compare logs export erase import
+.PHONY: lint run test ui serve browser bench bench-large bootstrap manifest clean rescore compare logs export erase import calibrate-reference
 
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml manifest
 
@@ -83,6 +83,11 @@ rescore: bootstrap
 
 compare: bootstrap
 	$(BIN)/python -m orchestration.cli compare $(VERSION) --from $(FROM) --to $(TO)
+
+# Formula v2's calibration reference (README "The score"): two adversarial seed-1001 worlds (300 and
+# 1,000 persons) built through the real pipeline into data/reference/, pooled, fitted, printed
+calibrate-reference: bootstrap
+	$(BIN)/python -m orchestration.calibrate --version $(or $(VERSION),v2) --build-reference data/reference
 
 # Subject requests, audited in privacy.requests: make export PERSON=p000123 / make erase PERSON=p000123
 export: bootstrap

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from connectors import NETWORKS
-from domain.score import EngagementEvents, score_day
+from domain.score import EngagementEvents, score_day, with_kplus
 from orchestration.definitions import build_definitions
 from orchestration.formulas import load_formula
 from orchestration.resources import SocialNetworks
@@ -22,8 +22,10 @@ from orchestration.warehouse import Warehouse
 
 from .pipeline import materialize_range
 
-# The calibration reference of formula v1: the default world (seed 7, 200 persons) whose last
-# day is 2026-11-21, scored for the 14 partitions before it.
+# The calibration reference of formula v1 (its fitting day, so v1's check here is a regression
+# guard, not a test of the fit): the default world (seed 7, 200 persons) whose last day is
+# 2026-11-21, scored for the 14 partitions before it. v2 was fitted elsewhere (seed 1001,
+# adversarial; v2.yaml's `reference:`), so this world is held out for v2.
 WORLD_END = date(2026, 11, 21)
 LAST = WORLD_END - timedelta(days=1)
 FIRST = LAST - timedelta(days=13)
@@ -48,11 +50,41 @@ def query(path: str, sql: str, params=None) -> pd.DataFrame:
 
 
 def test_distribution_meets_the_calibration_targets(reference):
-    cal = load_formula().section("calibration")
+    """v1 on the day it was fitted on: a regression guard of the pipeline and the fit (+-3)."""
+    cal = load_formula("v1").section("calibration")
     scores = query(reference, "select score from marts.scores where day = ?", [LAST])["score"].to_numpy()
     assert len(scores) >= 120  # the measured persons: registered profiles' accounts and public accounts
     assert abs(scores.mean() - cal["target_mean"]) <= 3, scores.mean()
     assert abs(np.percentile(scores, 95) - cal["target_p95"]) <= 3, np.percentile(scores, 95)
+    assert scores.min() >= 1 and scores.max() <= 100
+
+
+# v2 on a world it was not fitted on (seed 7 not 1001, the default preset, 200 persons not 300 and
+# 1,000). The scale is absolute, never re-normalised, so a smaller world (fewer reactors for its top
+# to reach) has a lower p95: under v2's fit the 300-person reference world has p95 58.7 and the
+# 1,000-person one 63.6, and this 200-person world measured mean 37.3, p95 54.8 (2026-11-30). The
+# mean is held to +-6 and the p95 to +-10: wider than the design's +-6 because of that size effect
+# (see the README, "The score"), narrow enough to catch a slope or intercept that is badly off.
+V2_MEAN_TOLERANCE = 6.0
+V2_P95_TOLERANCE = 10.0
+
+
+def test_v2_held_out_distribution_is_near_the_targets(reference):
+    """v2, computed in-process from this warehouse (+K included, as the pipeline publishes it)."""
+    formula = load_formula("v2")
+    cal = formula.section("calibration")
+    with duckdb.connect(reference, read_only=True) as conn:
+        warehouse = Warehouse(conn)
+        events = warehouse.window_events([LAST], formula.section("features")["window_days"])
+        features = warehouse.features_on(LAST)
+        accepted = warehouse.accepted_kplus([LAST], formula.section("kplus")["window_days"])
+    scored = score_day(features, EngagementEvents(events, formula).flows(LAST), LAST, formula)
+    scores = with_kplus(scored, accepted, LAST, formula)["score"].to_numpy()
+    mean, p95 = scores.mean(), np.percentile(scores, 95)
+    print(f"v2 held out, seed-7 default world, {len(scores)} persons on {LAST}: mean {mean:.1f}, p95 {p95:.1f}")
+    assert len(scores) >= 120
+    assert abs(mean - cal["target_mean"]) <= V2_MEAN_TOLERANCE, mean
+    assert abs(p95 - cal["target_p95"]) <= V2_P95_TOLERANCE, p95
     assert scores.min() >= 1 and scores.max() <= 100
 
 
