@@ -46,6 +46,16 @@ def _env(name: str, default: str) -> str:
     return os.getenv(name) or default
 
 
+def _sandbox_preset() -> str:
+    """KLOUT_SANDBOX_PRESET, refused here with the setting's name (not later, in the sandbox's process)."""
+    from sandbox.world import PRESETS
+
+    preset = _env("KLOUT_SANDBOX_PRESET", "default")
+    if preset not in PRESETS:
+        raise ValueError(f"KLOUT_SANDBOX_PRESET={preset!r} is not a sandbox preset: use one of {', '.join(PRESETS)}")
+    return preset
+
+
 def social_from_env() -> SocialNetworks:
     """Connector settings from env vars; secrets stay EnvVar references, never values."""
     salt = EnvVar("KLOUT_PSEUDONYM_SALT") if os.getenv("KLOUT_PSEUDONYM_SALT") else None
@@ -64,7 +74,7 @@ def social_from_env() -> SocialNetworks:
         pseudonym_salt=salt or SocialNetworks.model_fields["pseudonym_salt"].default,
         sandbox_persons=int(_env("KLOUT_SANDBOX_PERSONS", "200")),
         sandbox_seed=int(_env("KLOUT_SANDBOX_SEED", "7")),
-        sandbox_preset=_env("KLOUT_SANDBOX_PRESET", "default"),
+        sandbox_preset=_sandbox_preset(),
         sandbox_fault_rate=float(_env("KLOUT_SANDBOX_FAULT_RATE", "0")),
         sandbox_end_date=_env("KLOUT_SANDBOX_END_DATE", ""),
     )
