@@ -526,20 +526,14 @@ def main(argv=None) -> dict:
         print(report.serve_table(stages["serve"]))
         return results
 
-    if a.only == "landing":
-        stages["landing"] = landing_stage(a, work)
-        _finish(results, out_dir / f"{stamp}-landing.json", work)
-        if not a.no_docs and Path(a.docs_json).exists():  # only this section of the docs changes
-            publish(a, results, lambda docs, res: report.merge_stage(docs, "landing", res))
-        print(report.landing_table(stages["landing"]))
-        return results
-
-    if a.only == "validity":
-        stages["validity"] = validity_stage(a, work)
-        _finish(results, out_dir / f"{stamp}-validity.json", work)
-        if not a.no_docs and Path(a.docs_json).exists():  # only this section of the docs changes
-            publish(a, results, lambda docs, res: report.merge_stage(docs, "validity", res))
-        print(report.validity_table(stages["validity"]))
+    sections = {"landing": (landing_stage, report.landing_table), "validity": (validity_stage, report.validity_table)}
+    if a.only in sections:  # a stage run alone: its results, and only its section of the docs
+        stage, table = sections[a.only]
+        stages[a.only] = stage(a, work)
+        _finish(results, out_dir / f"{stamp}-{a.only}.json", work)
+        if not a.no_docs and Path(a.docs_json).exists():
+            publish(a, results, lambda docs, res: report.merge_stage(docs, a.only, res))
+        print(table(stages[a.only]))
         return results
 
     if a.only == "generate":

@@ -396,3 +396,23 @@ def test_backfill_stopped_at_its_budget_still_reports(tmp_path):
     assert json.loads(docs_json.read_text())["sizes"]["large"]["started_at"] == results["started_at"]
     slow = {**results, "stages": {**results["stages"], "backfill": {**backfill, "wall_s": 3700.0}}}
     assert report.summarise(slow)["targets"]["large_backfill"]["pass"] is False
+
+
+def test_a_stage_run_alone_rewrites_only_its_section(tmp_path, monkeypatch):
+    """`--only landing` / `--only validity`: the stage's results file, and its section merged into
+    the docs, every other section as committed (the stages themselves stubbed by committed results)."""
+    committed = json.loads(DOCS_JSON.read_text())
+    medium = committed["sizes"]["medium"]["stages"]
+    for name in ("landing", "validity"):
+        docs_json, docs_md = tmp_path / f"{name}.json", tmp_path / f"{name}.md"
+        docs_json.write_text(DOCS_JSON.read_text())
+        rerun = {**medium[name], "rerun": name}  # told apart from the committed section
+        monkeypatch.setattr(run, f"{name}_stage", lambda a, work, rerun=rerun: rerun)
+        results = run.main(
+            ["--only", name, "--out-dir", str(tmp_path), "--docs-json", str(docs_json), "--docs", str(docs_md)]
+        )
+        assert set(results["stages"]) == {name}
+        assert (tmp_path / f"{results['started_at']}-{name}.json").exists()
+        merged = json.loads(docs_json.read_text())["sizes"]["medium"]
+        assert merged["stages"][name] == rerun and merged["partial_runs"][name]["started_at"] == results["started_at"]
+        assert merged["stages"]["backfill"] == medium["backfill"]
