@@ -122,22 +122,35 @@ def indiscriminate_discounts(
     network: np.ndarray,
     authors: np.ndarray | None = None,
     *,
+    reacted_posts: np.ndarray | None = None,
+    target_posts: np.ndarray | None = None,
     breadth_from: float = 0.25,
     breadth_full: float = 0.6,
     min_targets: int = 10,
+    coverage_from: float = 0.6,
+    coverage_full: float = 0.85,
 ) -> np.ndarray:
-    """The breadth discount in [0, 1] of each edge reactor -> target on `network` (codes 0..k-1).
+    """The indiscriminate-reactor discount in [0, 1] of each edge reactor -> target on `network`
+    (codes 0..k-1): ramp(breadth) x ramp(coverage) of the reactor on that network.
 
     breadth(r, net) = distinct targets of r on net / distinct authors on net in the window
     (`authors[net]`; never fewer than the distinct targets the edges name there, which is the
     default). A reactor with fewer than `min_targets` distinct targets on a network is never
     indiscriminate there: reacting to 3 of a small network's 4 authors is not a bot's signature.
+
+    coverage(r, net) = posts r reacted to / posts its targets made (`reacted_posts` per edge, summed;
+    `target_posts` per edge: the target's posts on net in the window). A bot reacts to nearly every
+    post of the authors it reacts to; an honest reactor, however many authors, picks among their
+    posts. Breadth alone cannot tell them apart on a small network, where an active honest reactor
+    reaches most authors. Without post counts, coverage is not known and only breadth counts.
     """
     reactor = np.asarray(reactor, dtype=np.int64)
     target = np.asarray(target, dtype=np.int64)
     network = np.asarray(network, dtype=np.int64)
     if not (len(reactor) == len(target) == len(network)):
         raise ValueError("reactor, target and network must have the same length")
+    if (reacted_posts is None) != (target_posts is None):
+        raise ValueError("reacted_posts and target_posts go together")
     out = np.zeros(len(reactor))
     live = reactor != target
     if not live.any():
@@ -145,7 +158,9 @@ def indiscriminate_discounts(
     if min(reactor.min(), target.min(), network.min()) < 0:
         raise ValueError("node and network codes must be non-negative")
     n, k = int(max(reactor.max(), target.max())) + 1, int(network.max()) + 1
-    triples = np.unique((reactor[live] * n + target[live]) * k + network[live])
+    triples, first, which = np.unique(
+        (reactor[live] * n + target[live]) * k + network[live], return_index=True, return_inverse=True
+    )
     t_net, t_reactor, t_target = triples % k, triples // k // n, triples // k % n
     seen_targets = np.bincount(np.unique(t_target * k + t_net) % k, minlength=k)
     if authors is None:
@@ -155,9 +170,16 @@ def indiscriminate_discounts(
         if len(authors) < k:
             raise ValueError(f"authors has {len(authors)} networks, the edges use {k}")
         denominator = np.maximum(authors[:k], seen_targets)
-    groups, per_group = np.unique(t_reactor * k + t_net, return_counts=True)
+    groups, group_of, per_group = np.unique(t_reactor * k + t_net, return_inverse=True, return_counts=True)
     breadth = per_group / denominator[groups % k]
     d_group = np.where(per_group >= min_targets, ramp(breadth, breadth_from, breadth_full), 0.0)
+    if reacted_posts is not None:
+        reacted = np.bincount(which, weights=np.asarray(reacted_posts, dtype=float)[live], minlength=len(triples))
+        made = np.asarray(target_posts, dtype=float)[live][first]
+        reacted_g = np.bincount(group_of, weights=reacted, minlength=len(groups))
+        made_g = np.bincount(group_of, weights=made, minlength=len(groups))
+        coverage = np.divide(reacted_g, made_g, out=np.zeros(len(groups)), where=made_g > 0)
+        d_group = d_group * ramp(np.minimum(coverage, 1.0), coverage_from, coverage_full)
     at = np.searchsorted(groups, reactor[live] * k + network[live])
     out[live] = d_group[at]
     return out
@@ -242,14 +264,18 @@ class BreadthRule:
     breadth_from: float = 0.25
     breadth_full: float = 0.6
     min_targets: int = 10
+    coverage_from: float = 0.6
+    coverage_full: float = 0.85
 
     def __post_init__(self):
         if not 0 <= self.breadth_from < self.breadth_full <= 1:
             raise ValueError(f"need 0 <= breadth_from < breadth_full <= 1, got {self}")
+        if not 0 <= self.coverage_from < self.coverage_full <= 1:
+            raise ValueError(f"need 0 <= coverage_from < coverage_full <= 1, got {self}")
         if self.min_targets < 1:
             raise ValueError(f"min_targets must be at least 1, got {self.min_targets}")
 
-    def discounts(self, reactor, target, network, authors=None) -> np.ndarray:
+    def discounts(self, reactor, target, network, authors=None, reacted_posts=None, target_posts=None) -> np.ndarray:
         if not self.enabled:
             return np.zeros(len(reactor))
         return indiscriminate_discounts(
@@ -257,9 +283,9 @@ class BreadthRule:
             target,
             network,
             authors,
-            breadth_from=self.breadth_from,
-            breadth_full=self.breadth_full,
-            min_targets=self.min_targets,
+            reacted_posts=reacted_posts,
+            target_posts=target_posts,
+            **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "enabled"},
         )
 
 

@@ -166,10 +166,13 @@ class EngagementEvents:
     Persons and edges are numbered in sorted order, so one day's flows come out bit-identical
     whatever span of days the run covers: a backfill equals its daily runs.
 
-    `events` has reactor_person_id, target_person_id, network, event_day.
+    `events` has reactor_person_id, target_person_id, network, event_day, and optionally new_post
+    (true on one reaction per reactor, post and day: see `Warehouse.window_events`). `posts`
+    (person_id, network, day, posts_made) are the posts made: with new_post, they let the
+    indiscriminate-reactor discount see what share of its authors' posts a reactor reacts to.
     """
 
-    def __init__(self, events: pd.DataFrame, formula: Formula):
+    def __init__(self, events: pd.DataFrame, formula: Formula, posts: pd.DataFrame | None = None):
         f = formula.section("features")
         self.discounts = Discounts.from_section(formula.config.get("discounts"))
         self.window = int(f["window_days"])
@@ -199,6 +202,37 @@ class EngagementEvents:
         self.edge = edge_days % max(len(edge_keys), 1)
         self.selectivity = np.bincount(which, weights=selectivity, minlength=len(edge_days))
         self.count = np.bincount(which, minlength=len(edge_days)).astype(float)  # reactions per (edge, day)
+        self.posts_reacted = self.posts_made = None
+        if posts is not None and "new_post" in events:
+            self.posts_reacted = np.bincount(
+                which, weights=events["new_post"].to_numpy(dtype=float), minlength=len(edge_days)
+            )
+            self.posts_made = self._posts_made(posts, n_networks)
+
+    def _posts_made(self, posts: pd.DataFrame, n_networks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(day, person * n_networks + network, posts) of the events' persons and networks, by day."""
+        person = self.persons.get_indexer(posts["person_id"])
+        net = pd.Index(self.networks).get_indexer(posts["network"])
+        known = (person >= 0) & (net >= 0)
+        day = day_numbers(posts["event_day" if "event_day" in posts else "day"])[known]
+        order = np.argsort(day, kind="stable")
+        key = (person[known].astype(np.int64) * n_networks + net[known])[order]
+        return day[order], key, posts["posts_made"].to_numpy(dtype=float)[known][order]
+
+    def edge_posts(self, as_of: date) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per edge in the window ending `as_of`: posts its reactor reacted to, and posts its target made
+        on its network; None without post counts."""
+        if self.posts_made is None:
+            return None
+        lo, hi, _ = self._window(as_of)
+        reacted = np.bincount(self.edge[lo:hi], weights=self.posts_reacted[lo:hi], minlength=len(self.edge_src))
+        day, key, made = self.posts_made
+        today = day_numbers([as_of])[0]
+        p_lo = np.searchsorted(day, today - self.window + 1, side="left")
+        p_hi = np.searchsorted(day, today, side="right")
+        n_networks = max(len(self.networks), 1)
+        per_target = np.bincount(key[p_lo:p_hi], weights=made[p_lo:p_hi], minlength=len(self.persons) * n_networks)
+        return reacted, per_target[self.edge_dst * n_networks + self.edge_net]
 
     def _window(self, as_of: date) -> tuple[int, int, np.ndarray]:
         """(lo, hi, decay of each (edge, day) in lo:hi): the (edge, day) rows of the window ending `as_of`."""
@@ -248,7 +282,11 @@ class EngagementEvents:
         if self.discounts_engagement:
             # discounts depend on the window's edges only, in window-local codes: a backfill's bits are a daily run's
             ring = self.discounts.rings.engagement(local[src], local[dst], w, n_members)
-            indiscriminate = self.discounts.indiscriminate.discounts(local[src], local[dst], self.edge_net[live])
+            posts = self.edge_posts(as_of) if self.discounts.indiscriminate.enabled else None
+            reacted, made = (None, None) if posts is None else (posts[0][live], posts[1][live])
+            indiscriminate = self.discounts.indiscriminate.discounts(
+                local[src], local[dst], self.edge_net[live], reacted_posts=reacted, target_posts=made
+            )
             d = np.maximum(ring, indiscriminate)
             walked = w * (1.0 - d)
             pre_rank, pre_share, _ = _pagerank(local[src], local[dst], w, n_members, **self.pagerank, start=initial)

@@ -127,11 +127,29 @@ class Warehouse:
         )
 
     # ------------------------------------------------------------------ scores
-    def window_events(self, days: list[date], window_days: int) -> pd.DataFrame:
-        """Engagement events covering the rolling windows of `days` (EngagementEvents sorts them)."""
+    def window_events(self, days: list[date], window_days: int, *, posts: bool = False) -> pd.DataFrame:
+        """Engagement events covering the rolling windows of `days` (EngagementEvents sorts them).
+
+        `posts`: also `new_post`, true on one reaction per (reactor, post, day) other than a mention,
+        so summing it counts the posts a reactor reacted to. Within a day, so a daily run and a
+        backfill flag the same rows."""
+        new_post = (
+            ", reaction_type <> 'mention' and row_number() over (partition by reactor_person_id, post_key,"
+            " event_day, reaction_type = 'mention' order by reaction_type) = 1 as new_post"
+            if posts
+            else ""
+        )
         return self.read(
-            "select reactor_person_id, target_person_id, network, event_day from intermediate.int_engagement_events"
-            " where event_day between ? and ?",
+            "select reactor_person_id, target_person_id, network, event_day"
+            f"{new_post} from intermediate.int_engagement_events where event_day between ? and ?",
+            [_days_before(days[0], window_days - 1), days[-1]],
+        )
+
+    def window_posts(self, days: list[date], window_days: int) -> pd.DataFrame:
+        """Posts made per (person, network, day) over the rolling windows of `days`."""
+        return self.read(
+            "select person_id, network, day, posts_made from marts.fct_engagement_daily"
+            " where day between ? and ? and posts_made > 0",
             [_days_before(days[0], window_days - 1), days[-1]],
         )
 

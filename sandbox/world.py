@@ -138,8 +138,10 @@ class WorldConfig:
         ("dormant", 0.05),
         ("niche", 0.08),
         ("busy_no_impact", 0.05),
-        ("bot", 0.02),
     )
+    # Bots are a fixed number, not a share: each likes ~90% of its networks' posts, so a share of
+    # the persons would make bots most of a large world's reactions (2% of 2,000 persons were 91%).
+    bots: int = 4
     ring_sizes: tuple[int, ...] = (20, 35)  # engagement rings, on RING_NETWORKS in turn
     kplus_ring_sizes: tuple[int, ...] = (12,)
     community_size: int = 20  # an honest community that also reacts outside (>= 40%)
@@ -406,6 +408,7 @@ def _truth(cfg: WorldConfig, persons: pd.DataFrame) -> pd.DataFrame:
             k = max(1, round(share * n))
             archetype[order[start : start + k]] = name
             start += k
+        archetype[order[start : start + cfg.bots]] = "bot"
         activity, reactivity, audience = persons.activity.to_numpy(), persons.reactivity.to_numpy(), audience.copy()
         kind = {name: archetype == name for name in ARCHETYPES}
         big = np.minimum(np.floor(rng.lognormal(7.5, 1.0, n)), 5_000_000).astype(np.int64)

@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, Metadat
 from dagster_duckdb import DuckDBResource
 
 from domain.formula import load_product
+from domain.rings import Discounts
 from domain.score import EngagementEvents, score_changes, score_people_on
 
 from ..dbt_project import dbt_key
@@ -29,7 +30,12 @@ INFLUENCE_TOP_N = 5
     specs=[
         AssetSpec(
             SCORES,
-            deps=[dbt_key("fct_features_90d"), dbt_key("int_engagement_events"), dbt_key("stg_platform__profiles")]
+            deps=[
+                dbt_key("fct_features_90d"),
+                dbt_key("fct_engagement_daily"),
+                dbt_key("int_engagement_events"),
+                dbt_key("stg_platform__profiles"),
+            ]
             + [KPLUS_LEDGER],
             description="Daily 1-100 influence score per person and formula version, "
             "with network subscores and contributions.",
@@ -59,10 +65,18 @@ def scores_and_influence_graph(context: AssetExecutionContext, config: FormulaCo
     )
 
 
+def window_engagement(warehouse: Warehouse, formula, days) -> EngagementEvents:
+    """The engagement of the windows of `days`, with the post counts the formula's discounts need."""
+    window = formula.section("features")["window_days"]
+    coverage = Discounts.from_section(formula.config.get("discounts")).indiscriminate.enabled
+    events = warehouse.window_events(days, window, posts=coverage)
+    return EngagementEvents(events, formula, warehouse.window_posts(days, window) if coverage else None)
+
+
 def _score_each_day(context: AssetExecutionContext, warehouse: Warehouse, formula, days, seen: RunningScores) -> int:
     """Score and write each day in turn; returns the PageRank iterations. Each day's PageRank starts
     from the day before's ranks, stored, so a daily run starts as a backfill's loop does."""
-    events = EngagementEvents(warehouse.window_events(days, formula.section("features")["window_days"]), formula)
+    events = window_engagement(warehouse, formula, days)
     profiles = warehouse.profiles()
     kplus = formula.section("kplus")
     accepted = warehouse.accepted_kplus(days, kplus["window_days"]) if kplus["enabled"] else None

@@ -26,6 +26,15 @@ def events_frame(rows: list[tuple[str, str, str, int]]) -> pd.DataFrame:
     )
 
 
+def posts_frame(posts: dict[tuple[str, str], list[int]], as_of: date = AS_OF) -> pd.DataFrame:
+    """posts: (person, network) -> days_ago of each post, as `Warehouse.window_posts` reads them."""
+    made = pd.Series([(p, n, as_of - timedelta(days=a)) for (p, n), ages in posts.items() for a in ages])
+    counts = made.value_counts()
+    return pd.DataFrame(
+        [(p, n, d, c) for (p, n, d), c in counts.items()], columns=["person_id", "network", "day", "posts_made"]
+    )
+
+
 def features_from(
     events: pd.DataFrame,
     posts: dict[tuple[str, str], list[int]],

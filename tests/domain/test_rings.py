@@ -234,6 +234,32 @@ def test_few_targets_are_never_indiscriminate():
     assert (indiscriminate_discounts(r, t, np.zeros(3, int), np.array([4]), min_targets=3) == 1).all()
 
 
+def test_coverage_separates_a_bot_from_a_broad_honest_reactor():
+    """Both reach all 20 authors (breadth 1); the honest one reacts to 20% of their posts, the bot to
+    90%. Coverage over 1 (reactions to posts made before the window) counts as 1."""
+    r, t, net, authors = np.r_[np.full(20, 30), np.full(20, 31)], np.r_[np.arange(20), np.arange(20)], None, [20]
+    net = np.zeros(40, int)
+    made = np.full(40, 30.0)
+    reacted = np.r_[np.full(20, 6.0), np.full(20, 27.0)]
+    d = indiscriminate_discounts(r, t, net, authors, reacted_posts=reacted, target_posts=made)
+    assert (d[:20] == 0).all() and (d[20:] == 1).all()
+    half = indiscriminate_discounts(r, t, net, authors, reacted_posts=np.full(40, 21.75), target_posts=made)
+    assert half == pytest.approx(np.full(40, ramp(np.array([0.725]), 0.6, 0.85)[0]))
+    over = indiscriminate_discounts(r, t, net, authors, reacted_posts=np.full(40, 99.0), target_posts=made)
+    assert (over == 1).all()
+    with pytest.raises(ValueError, match="go together"):
+        indiscriminate_discounts(r, t, net, authors, reacted_posts=reacted)
+
+
+def test_coverage_counts_repeated_edges_once_for_posts_made():
+    """An edge listed twice (e.g. two days) adds its posts reacted, not its target's posts made."""
+    r, t, net = np.full(20, 30), np.r_[np.arange(10), np.arange(10)], np.zeros(20, int)
+    d = indiscriminate_discounts(
+        r, t, net, [10], reacted_posts=np.full(20, 14.0), target_posts=np.full(20, 30.0), min_targets=10
+    )
+    assert (d == ramp(np.array([28 / 30]), 0.6, 0.85)[0]).all()
+
+
 def test_authors_default_to_the_targets_seen():
     r = np.r_[np.full(12, 1), np.full(2, 2)]
     t = np.r_[np.arange(10, 22), np.arange(10, 12)]

@@ -15,7 +15,7 @@ from domain.kplus import kplus_ledger
 from domain.score import EngagementEvents, score_day, with_kplus
 from orchestration.formulas import load_formula
 
-from .scenario import AS_OF, events_frame, features_from
+from .scenario import AS_OF, events_frame, features_from, posts_frame
 
 V1, V2 = load_formula("v1"), load_formula("v2")
 # v2 with every discount off: what a discount costs is measured against it
@@ -28,9 +28,14 @@ SMALL = settings(max_examples=3, deadline=None, phases=[Phase.explicit, Phase.re
 MEASURED: dict[str, list[float]] = {}  # the moves each property saw, printed with -s
 
 
+def engagement(events: pd.DataFrame, posts: dict, formula) -> EngagementEvents:
+    """As the pipeline reads them: each event row a reaction to a post of its own, with the posts made."""
+    return EngagementEvents(events.assign(new_post=True), formula, posts_frame(posts))
+
+
 def scores(events: pd.DataFrame, posts: dict, formula, accepted: pd.DataFrame | None = None) -> pd.Series:
     """person_id -> score on AS_OF (1.0 for anyone not scored)."""
-    flows = EngagementEvents(events, formula).flows(AS_OF)
+    flows = engagement(events, posts, formula).flows(AS_OF)
     scored = score_day(features_from(events, posts), flows, AS_OF, formula)
     if accepted is not None:
         scored = with_kplus(scored, accepted, AS_OF, formula)
@@ -38,7 +43,7 @@ def scores(events: pd.DataFrame, posts: dict, formula, accepted: pd.DataFrame | 
 
 
 def scored_frame(events: pd.DataFrame, posts: dict, formula) -> pd.DataFrame:
-    flows = EngagementEvents(events, formula).flows(AS_OF)
+    flows = engagement(events, posts, formula).flows(AS_OF)
     return score_day(features_from(events, posts), flows, AS_OF, formula).set_index("person_id")
 
 
@@ -159,6 +164,30 @@ def test_a_bot_reacting_to_everyone_adds_nearly_nothing(seed):
     note("bot move v1", v1)
     assert (np.abs(v2) < 0.1).all(), v2
     assert np.median(v1) > 1  # reach counts a bot as a full distinct reactor in v1
+
+
+def test_an_honest_heavy_reactor_on_a_small_network_is_not_a_bot():
+    """On a network of 20 authors posting daily, a fan reacting to every author (breadth 1) but to a
+    fifth of their posts is honest: v2 takes nothing for it. A bot reacting to 90% of the same posts
+    is discounted, and so is the fan when post counts are unknown (breadth alone)."""
+    authors = [f"a{a}" for a in range(20)]
+    posts = {(a, NET): list(range(30)) for a in authors}
+    base = [(f"f{f}", a, NET, d) for f in range(40) for a in authors[f % 5 :: 5] for d in range(f % 3, 30, 10)]
+    rng = np.random.default_rng(5)
+    fan = [("fan", a, NET, int(d)) for a in authors for d in rng.choice(30, size=6, replace=False)]
+    bot = [("bot", a, NET, int(d)) for a in authors for d in rng.choice(30, size=27, replace=False)]
+    for extra, kept_by_v2 in ((fan, True), (bot, False)):
+        events = events_frame(base + extra)
+        on, off = scored_frame(events, posts, V2), scored_frame(events, posts, V2_OFF)
+        lost = (off["score"] - on["score"]).loc[authors]
+        note(f"{extra[0][0]} on a small network: v2 takes", lost)
+        if kept_by_v2:
+            assert (on.loc[authors, "indiscriminate_discount_points"] == 0).all()
+            assert (lost.abs() < 0.01).all(), lost
+        else:
+            assert (on.loc[authors, "indiscriminate_discount_points"] > 0.1).all()
+    breadth_only = EngagementEvents(events_frame(base + fan), V2).flows(AS_OF)
+    assert breadth_only.discounted.indiscriminate.max() == 1.0
 
 
 def test_closing_a_ring_can_lower_a_score_under_v2_only():

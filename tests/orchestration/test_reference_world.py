@@ -15,6 +15,7 @@ import pytest
 
 from connectors import NETWORKS
 from domain.score import EngagementEvents, score_day, with_kplus
+from orchestration.assets.scoring import window_engagement
 from orchestration.definitions import build_definitions
 from orchestration.formulas import load_formula
 from orchestration.resources import SocialNetworks
@@ -75,10 +76,10 @@ def test_v2_held_out_distribution_is_near_the_targets(reference):
     cal = formula.section("calibration")
     with duckdb.connect(reference, read_only=True) as conn:
         warehouse = Warehouse(conn)
-        events = warehouse.window_events([LAST], formula.section("features")["window_days"])
+        events = window_engagement(warehouse, formula, [LAST])
         features = warehouse.features_on(LAST)
         accepted = warehouse.accepted_kplus([LAST], formula.section("kplus")["window_days"])
-    scored = score_day(features, EngagementEvents(events, formula).flows(LAST), LAST, formula)
+    scored = score_day(features, events.flows(LAST), LAST, formula)
     scores = with_kplus(scored, accepted, LAST, formula)["score"].to_numpy()
     mean, p95 = scores.mean(), np.percentile(scores, 95)
     print(f"v2 held out, seed-7 default world, {len(scores)} persons on {LAST}: mean {mean:.1f}, p95 {p95:.1f}")
