@@ -10,9 +10,12 @@ one window's live reactor -> target edges (all networks collapsed):
   It is the reactor's side on purpose: a ring member's honest audience must not let the ring's
   edges through, as a target-side share would.
 
-An edge's discount is d = R * kappa * ramp(iota(reactor)) in [0, 1]: 1 inside a closed ring, 0 for
-an honest community whose members engage enough outside it. An indiscriminate reactor (a bot that
-reacts to most of a network's authors) is caught by breadth instead, since it has no group.
+An edge's discount is d = R * kappa * ramp(iota(reactor)) * m in [0, 1]: 1 inside a closed ring, 0
+for an honest community whose members engage enough outside it. m is the pair's traded share (see
+`_traded_share`): one-way engagement on top of a ring's (a member's honest fan from before the
+ring) is kept, unless the reactor's closed pairs are lopsided, as a ring hiding its trades would
+be. An indiscriminate reactor (a bot that reacts to nearly every post of most of a network's
+authors) is caught by breadth and coverage instead, since it has no group.
 
 Pure numpy/scipy: the cost is O(sum of squared reciprocal degrees), bounded by skipping nodes with
 more than `max_degree` reciprocal partners (hubs answer many; bots are caught by breadth).
@@ -51,8 +54,15 @@ def engagement_discounts(
     insularity_from: float = 0.6,
     insularity_full: float = 0.9,
     max_degree: int = 500,
+    counts: np.ndarray | None = None,
+    keep_one_way: bool = True,
 ) -> np.ndarray:
     """The ring discount in [0, 1] of each edge reactor -> target (nodes 0..n_nodes-1).
+
+    `counts` (per edge, default `weight`) is what a pair's two directions are compared on to find
+    its reciprocated part (reaction counts: the weights also carry each reactor's selectivity,
+    which would make an even ring look lopsided). `keep_one_way=False` discounts all of a closed
+    pair's weight (see `_traded_share`).
 
     Edges may repeat (one per network): their weights add up to one pair weight W[r, t], and every
     repeat gets the pair's discount. Self-edges and edges of weight 0 get 0 and count nowhere.
@@ -71,6 +81,7 @@ def engagement_discounts(
     n = int(n_nodes)
     pair_keys, pair = np.unique(reactor[live] * n + target[live], return_inverse=True)
     w = np.bincount(pair, weights=weight[live], minlength=len(pair_keys))
+    c = w if counts is None else np.bincount(pair, weights=np.asarray(counts, float)[live], minlength=len(w))
     src, dst = pair_keys // n, pair_keys % n
     back = dst * n + src
     at = np.minimum(np.searchsorted(pair_keys, back), len(pair_keys) - 1)
@@ -87,8 +98,26 @@ def engagement_discounts(
     total = np.bincount(src, weights=w, minlength=n)
     inside = np.bincount(src, weights=w * kappa, minlength=n)
     insularity = np.divide(inside, total, out=np.zeros(n), where=total > 0)
-    out[live] = (kappa * ramp(insularity[src], insularity_from, insularity_full))[pair]
+    traded = _traded_share(c, at, mutual, src, closed, n) if keep_one_way else 1.0
+    out[live] = (kappa * ramp(insularity[src], insularity_from, insularity_full) * traded)[pair]
     return out
+
+
+def _traded_share(c, at, mutual, src, closed, n: int, lopsided_from: float = 0.05, lopsided_full: float = 0.15):
+    """The share of each pair's weight the ring discount takes: the reciprocated part only,
+    min(c[r, t], c[t, r]) / c[r, t] on the pairs' counts `c`, so one-way engagement on top of it (an
+    honest fan's reactions from before the ring) is kept; but all of it from a reactor whose one-way
+    excess is more than a sliver of its closed pairs' counts, so a ring cannot keep its edges by
+    making them lopsided."""
+    back = np.where(mutual, c[at], 0.0)
+    reciprocated = np.minimum(c, back)
+    excess = np.where(closed, c - reciprocated, 0.0)
+    e = np.bincount(src, weights=excess, minlength=n)
+    inside = e + np.bincount(src, weights=np.where(closed, reciprocated, 0.0), minlength=n)
+    lopsided = np.divide(e, inside, out=np.zeros(n), where=inside > 0)
+    keep_excess = 1.0 - ramp(lopsided, lopsided_from, lopsided_full)
+    share = np.divide(reciprocated, c, out=np.zeros(len(c)), where=c > 0)
+    return 1.0 - keep_excess[src] * (1.0 - share)
 
 
 def kplus_clique_discounts(
@@ -113,6 +142,7 @@ def kplus_clique_discounts(
         insularity_from=insularity_from,
         insularity_full=insularity_full,
         max_degree=max_degree,
+        keep_one_way=False,
     )
 
 
@@ -245,10 +275,10 @@ class GroupRule:
     def _knobs(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "enabled"}
 
-    def engagement(self, reactor, target, weight, n_nodes: int) -> np.ndarray:
+    def engagement(self, reactor, target, weight, n_nodes: int, counts=None) -> np.ndarray:
         if not self.enabled:
             return np.zeros(len(reactor))
-        return engagement_discounts(reactor, target, weight, n_nodes, **self._knobs())
+        return engagement_discounts(reactor, target, weight, n_nodes, counts=counts, **self._knobs())
 
     def kplus(self, giver, recipient, n_nodes: int) -> np.ndarray:
         if not self.enabled:

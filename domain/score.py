@@ -281,7 +281,8 @@ class EngagementEvents:
         discounted, walked = None, w
         if self.discounts_engagement:
             # discounts depend on the window's edges only, in window-local codes: a backfill's bits are a daily run's
-            ring = self.discounts.rings.engagement(local[src], local[dst], w, n_members)
+            reach, reactions = self.edge_reach_and_reactions(as_of)
+            ring = self.discounts.rings.engagement(local[src], local[dst], w, n_members, counts=reactions[live])
             posts = self.edge_posts(as_of) if self.discounts.indiscriminate.enabled else None
             reacted, made = (None, None) if posts is None else (posts[0][live], posts[1][live])
             indiscriminate = self.discounts.indiscriminate.discounts(
@@ -290,7 +291,6 @@ class EngagementEvents:
             d = np.maximum(ring, indiscriminate)
             walked = w * (1.0 - d)
             pre_rank, pre_share, _ = _pagerank(local[src], local[dst], w, n_members, **self.pagerank, start=initial)
-            reach, reactions = self.edge_reach_and_reactions(as_of)
             from_ring = ring >= indiscriminate
             discounted = EdgeDiscounts(
                 ring=np.where(from_ring, d, 0.0),

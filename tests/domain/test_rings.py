@@ -52,6 +52,30 @@ def test_a_closed_ring_is_discounted_fully_and_only_on_its_edges(size, outside_s
     assert (d[~group] == 0).all()
 
 
+def test_one_way_engagement_on_top_of_a_ring_is_kept_unless_the_ring_is_lopsided():
+    """Member 0's honest extra 3 on top of 30 each way to member 1: those 3 (3/33 of the edge) are
+    kept. Each member giving 30 one way and 5 back to every partner: nothing is kept."""
+    even = clique(list(range(10)), 30.0)
+    d = run([(r, t, w + 3.0 if (r, t) == (0, 1) else w) for r, t, w in even], 10)
+    assert d[0] == pytest.approx(30 / 33)
+    assert d[1:] == pytest.approx(1.0)
+    lopsided = [(r, t, 30.0 if (t - r) % 10 < 5 else 5.0) for r, t, _ in even]
+    assert run(lopsided, 10) == pytest.approx(1.0)
+    plus = [(r, t, w + 3.0 if (r, t) == (0, 1) else w) for r, t, w in even]
+    r, t, w = (np.array(c) for c in zip(*plus))
+    assert kplus_clique_discounts(np.repeat(r, w.astype(int)), np.repeat(t, w.astype(int)), 10) == pytest.approx(1.0)
+
+
+def test_counts_not_weights_decide_what_is_reciprocated():
+    """An even ring whose members weigh their reactions differently (selectivity) is still even."""
+    edges = clique(list(range(10)), 1.0)
+    weight = np.array([0.2 if r == 0 else 1.0 for r, _, _ in edges])
+    r, t = (np.array(c) for c in list(zip(*edges))[:2])
+    counted = engagement_discounts(r, t, weight, 10, counts=np.ones(len(edges)))
+    assert counted == pytest.approx(1.0)
+    assert engagement_discounts(r, t, weight, 10).min() < 1.0
+
+
 def test_a_ring_of_20_is_discounted_even_with_an_honest_audience():
     """Fans reacting to ring members do not let the ring's edges through (the signal is the reactor's)."""
     edges, group, n = ring_with_outside(20, 0.05)
