@@ -214,7 +214,7 @@ class EngagementEvents:
         person = self.persons.get_indexer(posts["person_id"])
         net = pd.Index(self.networks).get_indexer(posts["network"])
         known = (person >= 0) & (net >= 0)
-        day = day_numbers(posts["event_day" if "event_day" in posts else "day"])[known]
+        day = day_numbers(posts["day"])[known]
         order = np.argsort(day, kind="stable")
         key = (person[known].astype(np.int64) * n_networks + net[known])[order]
         return day[order], key, posts["posts_made"].to_numpy(dtype=float)[known][order]
