@@ -362,13 +362,15 @@ def import_file(
         )
     finally:
         conn.unregister("_file")
-    # a post belongs to one author: a later line naming another is a reject
+    # a post belongs to one author: a later line naming another is a reject (a mention's author is the
+    # account mentioned, not the post's: mentions take no part)
     conn.execute(
         """update _import as i set reason = 'post_id ' || to_json(i.post_id) || ' belongs to '
                || to_json(f.author) || ' (line ' || f.source_line || ')'
            from (select network, post_id, arg_min(author, source_line) as author, min(source_line) as source_line
-                 from _import where reason is null group by all) as f
-           where i.reason is null and i.network = f.network and i.post_id = f.post_id and i.author <> f.author"""
+                 from _import where reason is null and reaction_type is distinct from 'mention' group by all) as f
+           where i.reason is null and i.network = f.network and i.post_id = f.post_id and i.author <> f.author
+             and i.reaction_type is distinct from 'mention'"""
     )
     in_window = "true" if window is None else "partition_day between ? and ?"
     params = [] if window is None else list(window)

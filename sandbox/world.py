@@ -1045,7 +1045,9 @@ class _Day:
                 "given_at": pd.to_datetime(self.day_ms + rng.integers(0, 60_000, len(giver)), unit="ms", utc=True),
             }
         )
-        return pd.concat([gives[~inside], ring_gives], ignore_index=True).astype(gives.dtypes.to_dict())
+        # a day without ordinary gives has an empty frame of float columns: take the ring's types then
+        dtypes = (gives if len(gives) else ring_gives).dtypes.to_dict()
+        return pd.concat([gives[~inside], ring_gives], ignore_index=True).astype(dtypes)
 
     def _topic_edits(self) -> pd.DataFrame:
         """Profile topic edits of the day: owners add or remove their own topics, friends add

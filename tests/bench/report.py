@@ -290,9 +290,21 @@ def validity_measured(stage: dict) -> str:
     )
 
 
+def held_out_measured(world: dict, target: str = "future_actors") -> str:
+    """A log's check: each score's and baseline's mean Spearman with next-30-day distinct actors."""
+    rho = {m["predictor"]: m["mean_rho"] for m in world["mean"] if m["target"] == target}
+    shown = [f"{_label(p)} {_rho(rho.get(p))}" for p in world["predictors"] if p != "log_followers"]
+    return (
+        f"Spearman with next-30-day distinct actors: {', '.join(shown)}; mean over {len(world['as_of_days'])}"
+        f" as-of days, {world['persons']:,} persons scored, {world['days']} days"
+    )
+
+
 def validity_line(world: dict) -> str:
     v = world["verdict"]
-    judged = "judged" if world["preset"] == VALIDITY_PRESET else "contrast, not judged"
+    if "role" in world:
+        return f"validity ({world['preset']}, {world['role']}; not judged): " + held_out_measured(world)
+    judged = "judged" if world["preset"] == VALIDITY_PRESET else f"{world.get('role', 'contrast')}, not judged"
     return (
         f"validity ({world['preset']}, {judged}): "
         + (validity_measured({"worlds": {VALIDITY_PRESET: world}}) if v["version"] else "undefined")

@@ -78,6 +78,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         " e.g. adversarial,default for the default world as a contrast)",
     )
     p.add_argument(
+        "--validity-log",
+        metavar="FILE",
+        help="also measure an interaction log (the bulk importer's format, docs/contracts.md) imported into a"
+        " warehouse of its own: the held-out check, with no truth (no ability, bots or rings known) and no"
+        " follower counts; tests/bench/export_log.py writes one from a sandbox world",
+    )
+    p.add_argument(
         "--overhead-runs", type=int, default=3, help="dbt invocations timed per way of invoking (dbt_overhead)"
     )
     p.add_argument("--landing-persons", type=int, default=200, help="persons in the landed sandbox world (make run's)")
@@ -399,7 +406,49 @@ def validity_stage(a: argparse.Namespace, work: Path) -> dict:
             **{k: v for k, v in measured.items() if k not in ("wall_s", "process_wall_s", "peak_rss_mb")},
         }
         log(report.validity_line(worlds[preset]))
+    if a.validity_log:
+        worlds["log"] = validity_log_world(Path(a.validity_log), work / "validity_log", versions, a.keep)
+        log(report.validity_line(worlds["log"]))
     return {"worlds": worlds}
+
+
+def validity_log_world(path: Path, wdir: Path, versions: list[str], keep: bool) -> dict:
+    """An interaction log through the bulk importer, then as a bench world: one dbt build over its days,
+    the assets per version, the validity measures without a truth."""
+    wh = wdir / "warehouse.duckdb"
+    wh.unlink(missing_ok=True)
+    log(f"validity: the log {path} through the bulk importer; versions {versions}")
+    landed = run_child("import_log", {"warehouse": str(wh), "file": str(path.resolve())}, wdir)
+    if not landed["landed"]:
+        raise SystemExit(f"{path}: the importer landed no row ({landed['rejected']:,} rejected): nothing to measure")
+    first, last = date.fromisoformat(landed["first"]), date.fromisoformat(landed["last"])
+    log(f"  {landed['landed']:,} rows landed, {landed['rejected']:,} rejected; dbt build over {first}..{last}")
+    dbt = run_dbt(str(wh), first, last, wdir / "dbt")
+    assets = {}
+    for i, version in enumerate(versions):
+        args = {"warehouse": str(wh), "first": first, "last": last} | ({"formula_version": version} if i else {})
+        assets[version] = run_child("assets", args, wdir / f"assets_{version}")["process_wall_s"]
+    measured = run_child("validity", {"warehouse": str(wh), "first": first, "last": last, "versions": versions}, wdir)
+    if not keep:
+        wh.unlink(missing_ok=True)
+    return {
+        "preset": f"log {path.name}",
+        "role": "held out: an imported log, no truth, no follower counts",
+        "persons": max(measured["persons_scored"].values(), default=0),
+        "days": (last - first).days + 1,
+        "first": first,
+        "last": last,
+        "interactions": landed["landed"],
+        "posts": landed["posts"],
+        "rejected": landed["rejected"],
+        "seconds": {
+            "import": landed["wall_s"],
+            "dbt": dbt["wall_s"],
+            "assets": assets,
+            "validity": measured["process_wall_s"],
+        },
+        **{k: v for k, v in measured.items() if k not in ("wall_s", "process_wall_s", "peak_rss_mb")},
+    }
 
 
 def start_background(a: argparse.Namespace, argv: list[str]) -> dict:

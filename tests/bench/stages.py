@@ -451,17 +451,45 @@ def stage_generate(args: dict) -> dict:
 
 
 def stage_validity(args: dict) -> dict:
-    """Validity (tests/bench/validity.py) on a built bench warehouse and its world's truth files."""
+    """Validity (tests/bench/validity.py) on a built bench warehouse and its world's truth files (none
+    for an imported log: no ability, no bots or rings known)."""
     import pandas as pd
 
-    from tests.bench.validity import measure
+    from tests.bench.validity import NO_TRUTH, measure
     from tests.bench.worldgen import TRUTH_FILE
 
     t0 = time.perf_counter()
-    truth = pd.read_parquet(Path(args["truth_dir"]) / TRUTH_FILE)
+    truth = pd.read_parquet(Path(args["truth_dir"]) / TRUTH_FILE) if args.get("truth_dir") else NO_TRUTH
     first, last = date.fromisoformat(args["first"]), date.fromisoformat(args["last"])
     result = measure(args["warehouse"], truth, first, last, list(args["versions"]))
     return {"wall_s": round(time.perf_counter() - t0, 3), **result}
+
+
+def stage_import_log(args: dict) -> dict:
+    """A fresh warehouse holding one interaction log, landed by the bulk importer (`make import`)
+    beside empty tables for the API networks, so the dbt project builds over it unchanged."""
+    import duckdb
+
+    from connectors.landing import ensure_raw_tables
+    from orchestration.imports import import_file
+    from sandbox.dialects import network_names
+
+    t0 = time.perf_counter()
+    with duckdb.connect(args["warehouse"]) as conn:
+        ensure_raw_tables(conn, network_names())
+        report = import_file(conn, args["file"])
+        first, last, posts = conn.execute(
+            "select min(partition_day), max(partition_day), count(distinct post_id) from raw.import_interactions"
+        ).fetchall()[0]
+    return {
+        "wall_s": round(time.perf_counter() - t0, 3),
+        "rows": report.rows,
+        "landed": report.landed_rows,
+        "rejected": report.rejected_rows,
+        "first": str(first),
+        "last": str(last),
+        "posts": posts,
+    }
 
 
 def stage_serve(args: dict) -> dict:
@@ -701,6 +729,7 @@ STAGES = {
     "network": stage_network,
     "dbt_inprocess": stage_dbt_inprocess,
     "validity": stage_validity,
+    "import_log": stage_import_log,
 }
 
 

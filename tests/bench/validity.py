@@ -30,6 +30,8 @@ BASELINES = ("log_followers", "raw_reactions", "pagerank")
 TARGETS = ("ability", "future_actors", "genuine_future_actors")
 HEADLINE = "genuine_future_actors"
 MARGIN = 0.2  # the score's rho must beat log(followers)'s by this much (issue 21)
+# an imported log's truth: nobody's ability, archetype or ring is known
+NO_TRUTH = pd.DataFrame({"key": pd.Series(dtype=str), "ability": [], "archetype": [], "ring_id": []})
 
 
 def as_of_days(first: date, last: date, step: int = STEP, lead: int = LEAD, horizon: int = HORIZON) -> list[date]:

@@ -92,6 +92,26 @@ def test_the_network_argument_names_rows_without_one_and_unknown_names_are_refus
     assert report.rejected_rows == 1
 
 
+def test_a_mention_names_the_account_mentioned_not_the_posts_author(conn, tmp_path):
+    """The contract: a mention row's author is who was mentioned, so it may share a post_id with the
+    mentioner's own rows; two authors of one post are still a reject."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "author,post_id,post_time,reactor,reaction_type\n"
+        "alice,p1,2026-11-20T10:00Z,bob,like\n"
+        "carol,p1,2026-11-20T10:00Z,alice,mention\n"
+        "dave,p1,2026-11-20T10:00Z,erin,like\n"
+    )
+    report = import_file(conn, path, salt=SALT, now=NOW)
+    assert rows(conn, f"select author_account_id, reaction_type from {INTERACTIONS} order by source_line") == [
+        ("alice", "like"),
+        ("carol", "mention"),
+    ]
+    ((line, reason),) = rows(conn, f"select line, reason from {REJECTS}")
+    assert line == 4 and reason == 'post_id "p1" belongs to "alice" (line 2)'
+    assert report.rejected_rows == 1
+
+
 def test_parquet_files_land_with_their_typed_timestamps(conn, tmp_path):
     path = tmp_path / "log.parquet"
     table = pa.table(
