@@ -414,7 +414,8 @@ def validity_stage(a: argparse.Namespace, work: Path) -> dict:
 
 def validity_log_world(path: Path, wdir: Path, versions: list[str], keep: bool) -> dict:
     """An interaction log through the bulk importer, then as a bench world: one dbt build over its days,
-    the assets per version, the validity measures without a truth."""
+    the assets (the first of `versions` is the active one), a rescore per other version, the validity
+    measures without a truth."""
     wh = wdir / "warehouse.duckdb"
     wh.unlink(missing_ok=True)
     log(f"validity: the log {path} through the bulk importer; versions {versions}")
