@@ -158,7 +158,7 @@ def generation_entry(results: dict) -> dict:
     return {
         "persons": results["world"]["persons"],
         "days": results["world"]["days"],
-        "started_at": results["started_at"],
+        "started_at": g.get("reused_from", results["started_at"]),  # a reused world: the run that made it
         **{k: g[k] for k in keys if k in g},
     }
 
