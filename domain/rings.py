@@ -13,9 +13,9 @@ one window's live reactor -> target edges (all networks collapsed):
 An edge's discount is d = R * kappa * ramp(iota(reactor)) * m in [0, 1]: 1 inside a closed ring, 0
 for an honest community whose members engage enough outside it. m is the pair's traded share (see
 `_traded_share`): one-way engagement on top of a ring's (a member's honest fan from before the
-ring) is kept, unless the reactor's closed pairs are lopsided, as a ring hiding its trades would
-be. An indiscriminate reactor (a bot that reacts to nearly every post of most of a network's
-authors) is caught by breadth and coverage instead, since it has no group.
+ring) is kept, unless it is more than 5-15% of the reactor's closed pairs, so a ring hiding its
+trades by making its pairs lopsided keeps nothing. An indiscriminate reactor (a bot that reacts to nearly every post of
+most of a network's authors) is caught by breadth and coverage instead, since it has no group.
 
 Pure numpy/scipy: the cost is O(sum of squared reciprocal degrees), bounded by skipping nodes with
 more than `max_degree` reciprocal partners (hubs answer many; bots are caught by breadth).
@@ -107,8 +107,10 @@ def _traded_share(c, at, mutual, src, closed, n: int, lopsided_from: float = 0.0
     """The share of each pair's weight the ring discount takes: the reciprocated part only,
     min(c[r, t], c[t, r]) / c[r, t] on the pairs' counts `c`, so one-way engagement on top of it (an
     honest fan's reactions from before the ring) is kept; but all of it from a reactor whose one-way
-    excess is more than a sliver of its closed pairs' counts, so a ring cannot keep its edges by
-    making them lopsided."""
+    excess is more than a sliver of its closed pairs' counts (ramped from `lopsided_from` to
+    `lopsided_full`), so a ring cannot keep its edges by making them lopsided. Inside a closed group,
+    then, more one-way engagement can lower what an edge keeps: like closing a ring, an exception to
+    "more engagement never lowers" that only a group engaging mostly with itself meets."""
     back = np.where(mutual, c[at], 0.0)
     reciprocated = np.minimum(c, back)
     excess = np.where(closed, c - reciprocated, 0.0)
@@ -168,9 +170,10 @@ def indiscriminate_discounts(
     default). A reactor with fewer than `min_targets` distinct targets on a network is never
     indiscriminate there: reacting to 3 of a small network's 4 authors is not a bot's signature.
 
-    coverage(r, net) = posts r reacted to / posts its targets made (`reacted_posts` per edge, summed;
-    `target_posts` per edge: the target's posts on net in the window). A bot reacts to nearly every
-    post of the authors it reacts to; an honest reactor, however many authors, picks among their
+    coverage(r, net) = posts r reacted to / posts its targets made (`reacted_posts` per edge, summed:
+    the pipeline counts a post once per day reacted on; `target_posts` per edge: the target's posts on
+    net in the window; over 1, e.g. reactions to posts made before the window, counts as 1). A bot
+    reacts to nearly every post of the authors it reacts to; an honest reactor, however many authors, picks among their
     posts. Breadth alone cannot tell them apart on a small network, where an active honest reactor
     reaches most authors. Without post counts, coverage is not known and only breadth counts.
     """
@@ -208,7 +211,8 @@ def indiscriminate_discounts(
         made = np.asarray(target_posts, dtype=float)[live][first]
         reacted_g = np.bincount(group_of, weights=reacted, minlength=len(groups))
         made_g = np.bincount(group_of, weights=made, minlength=len(groups))
-        coverage = np.divide(reacted_g, made_g, out=np.zeros(len(groups)), where=made_g > 0)
+        # no posts known for the targets (no counts for them): coverage unknown, breadth alone counts
+        coverage = np.divide(reacted_g, made_g, out=np.ones(len(groups)), where=made_g > 0)
         d_group = d_group * ramp(np.minimum(coverage, 1.0), coverage_from, coverage_full)
     at = np.searchsorted(groups, reactor[live] * k + network[live])
     out[live] = d_group[at]

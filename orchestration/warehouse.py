@@ -131,11 +131,11 @@ class Warehouse:
         """Engagement events covering the rolling windows of `days` (EngagementEvents sorts them).
 
         `posts`: also `new_post`, true on one reaction per (reactor, post, day) other than a mention,
-        so summing it counts the posts a reactor reacted to. Within a day, so a daily run and a
+        so summing it counts the post-days a reactor reacted on. Within a day, so a daily run and a
         backfill flag the same rows."""
         new_post = (
-            ", reaction_type <> 'mention' and row_number() over (partition by reactor_person_id, post_key,"
-            " event_day, reaction_type = 'mention' order by reaction_type) = 1 as new_post"
+            ", coalesce(reaction_type <> 'mention', false) and row_number() over (partition by reactor_person_id,"
+            " post_key, event_day, reaction_type = 'mention' order by reaction_type) = 1 as new_post"
             if posts
             else ""
         )

@@ -44,7 +44,7 @@ def world_log(cfg: WorldConfig) -> pd.DataFrame:
         }
     )
     reactions = reactions.merge(posts[["post_id", "post_time", "text"]], on="post_id", how="inner")
-    reacted = set(reactions.post_id)
+    reacted = set(reactions.post_id[reactions.reaction_type != "mention"])  # a mention names no post of its author
     lonely = posts[~posts.post_id.isin(reacted)].assign(reactor=None, reaction_type=None, reaction_time=pd.NaT)
     out = pd.concat([reactions, lonely[COLUMNS]], ignore_index=True)[COLUMNS]
     for column in ("post_time", "reaction_time"):

@@ -304,7 +304,7 @@ def validity_line(world: dict) -> str:
     v = world["verdict"]
     if "role" in world:
         return f"validity ({world['preset']}, {world['role']}; not judged): " + held_out_measured(world)
-    judged = "judged" if world["preset"] == VALIDITY_PRESET else f"{world.get('role', 'contrast')}, not judged"
+    judged = "judged" if world["preset"] == VALIDITY_PRESET else "contrast, not judged"
     return (
         f"validity ({world['preset']}, {judged}): "
         + (validity_measured({"worlds": {VALIDITY_PRESET: world}}) if v["version"] else "undefined")

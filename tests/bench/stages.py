@@ -467,7 +467,9 @@ def stage_validity(args: dict) -> dict:
 
 def stage_import_log(args: dict) -> dict:
     """A fresh warehouse holding one interaction log, landed by the bulk importer (`make import`)
-    beside empty tables for the API networks, so the dbt project builds over it unchanged."""
+    beside empty tables for the API networks, so the dbt project builds over it unchanged. Its days run
+    from the first partition to the last post's day (reactions trail the last posts by a few days:
+    scoring those days would score only the few people still reacted to)."""
     import duckdb
 
     from connectors.landing import ensure_raw_tables
@@ -479,7 +481,8 @@ def stage_import_log(args: dict) -> dict:
         ensure_raw_tables(conn, network_names())
         report = import_file(conn, args["file"])
         first, last, posts = conn.execute(
-            "select min(partition_day), max(partition_day), count(distinct post_id) from raw.import_interactions"
+            "select min(partition_day), max(cast(timezone('UTC', posted_at) as date)), count(distinct (network, post_id))"
+            " from raw.import_interactions"
         ).fetchall()[0]
     return {
         "wall_s": round(time.perf_counter() - t0, 3),

@@ -54,16 +54,30 @@ def test_a_closed_ring_is_discounted_fully_and_only_on_its_edges(size, outside_s
 
 def test_one_way_engagement_on_top_of_a_ring_is_kept_unless_the_ring_is_lopsided():
     """Member 0's honest extra 3 on top of 30 each way to member 1: those 3 (3/33 of the edge) are
-    kept. Each member giving 30 one way and 5 back to every partner: nothing is kept."""
+    kept. Each member giving 30 one way and 5 back to its partners: nothing is kept. +K cliques keep
+    nothing either."""
     even = clique(list(range(10)), 30.0)
-    d = run([(r, t, w + 3.0 if (r, t) == (0, 1) else w) for r, t, w in even], 10)
+    plus = [(r, t, w + 3.0 if (r, t) == (0, 1) else w) for r, t, w in even]
+    d = run(plus, 10)
     assert d[0] == pytest.approx(30 / 33)
     assert d[1:] == pytest.approx(1.0)
     lopsided = [(r, t, 30.0 if (t - r) % 10 < 5 else 5.0) for r, t, _ in even]
     assert run(lopsided, 10) == pytest.approx(1.0)
-    plus = [(r, t, w + 3.0 if (r, t) == (0, 1) else w) for r, t, w in even]
     r, t, w = (np.array(c) for c in zip(*plus))
     assert kplus_clique_discounts(np.repeat(r, w.astype(int)), np.repeat(t, w.astype(int)), 10) == pytest.approx(1.0)
+
+
+def test_inside_a_ring_more_one_way_engagement_can_lower_what_an_edge_keeps():
+    """The documented exception: member 0's one-way extra x to member 1 is kept while it is under 5%
+    of member 0's closed pairs (270 reciprocated), then less and less of it, none from 15% on."""
+    even = clique(list(range(10)), 30.0)
+
+    def kept(x: float) -> float:
+        edges = [(r, t, w + x if (r, t) == (0, 1) else w) for r, t, w in even]
+        return edges[0][2] * (1 - run(edges, 10)[0])
+
+    assert kept(5) == pytest.approx(5) and kept(14) == pytest.approx(14)
+    assert kept(20) < 20 and kept(60) == pytest.approx(0, abs=1e-9)
 
 
 def test_counts_not_weights_decide_what_is_reciprocated():
@@ -261,7 +275,7 @@ def test_few_targets_are_never_indiscriminate():
 def test_coverage_separates_a_bot_from_a_broad_honest_reactor():
     """Both reach all 20 authors (breadth 1); the honest one reacts to 20% of their posts, the bot to
     90%. Coverage over 1 (reactions to posts made before the window) counts as 1."""
-    r, t, net, authors = np.r_[np.full(20, 30), np.full(20, 31)], np.r_[np.arange(20), np.arange(20)], None, [20]
+    r, t, authors = np.r_[np.full(20, 30), np.full(20, 31)], np.r_[np.arange(20), np.arange(20)], [20]
     net = np.zeros(40, int)
     made = np.full(40, 30.0)
     reacted = np.r_[np.full(20, 6.0), np.full(20, 27.0)]

@@ -71,7 +71,15 @@ def test_a_days_flows_do_not_depend_on_the_runs_span(formula, rows, extra_days):
     day = pd.to_datetime(events["event_day"]).dt.date
     own = events[(day > AS_OF - timedelta(days=window)) & (day <= AS_OF)]
     longer = events[(day > AS_OF - timedelta(days=window + extra_days)) & (day <= AS_OF + timedelta(days=extra_days))]
-    a, b = EngagementEvents(own, formula).flows(AS_OF), EngagementEvents(longer, formula).flows(AS_OF)
+    posts = events.groupby(["target_person_id", "network", "event_day"]).size().rename("posts_made").reset_index()
+    posts = posts.rename(columns={"target_person_id": "person_id", "event_day": "day"})
+
+    def engine(frame: pd.DataFrame) -> EngagementEvents:
+        """As the pipeline reads the span: with posts made and reacted to (v2's coverage needs them)."""
+        made = posts[posts["day"].isin(set(frame["event_day"]))]
+        return EngagementEvents(frame.assign(new_post=True), formula, made)
+
+    a, b = engine(own).flows(AS_OF), engine(longer).flows(AS_OF)
     edges = lambda f: list(zip(f.persons.take(f.src), f.persons.take(f.dst), np.asarray(f.networks)[f.net]))  # noqa: E731
     assert edges(a) == edges(b)
     assert a.flow.tobytes() == b.flow.tobytes()
