@@ -258,6 +258,11 @@ def _common_partners(src: np.ndarray, dst: np.ndarray, n: int, degree: np.ndarra
     return np.where(found, values[at] if len(keys) else 0.0, 0.0)
 
 
+def _knobs(rule) -> dict[str, Any]:
+    """A rule's thresholds as keyword arguments of its detector (every field but `enabled`)."""
+    return {f.name: getattr(rule, f.name) for f in fields(rule) if f.name != "enabled"}
+
+
 @dataclass(frozen=True)
 class GroupRule:
     """Thresholds of the ring test (engagement rings or +K cliques); disabled: every discount 0."""
@@ -276,18 +281,15 @@ class GroupRule:
         if self.max_degree < 2:
             raise ValueError(f"max_degree must be at least 2, got {self.max_degree}")
 
-    def _knobs(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "enabled"}
-
     def engagement(self, reactor, target, weight, n_nodes: int, counts=None) -> np.ndarray:
         if not self.enabled:
             return np.zeros(len(reactor))
-        return engagement_discounts(reactor, target, weight, n_nodes, counts=counts, **self._knobs())
+        return engagement_discounts(reactor, target, weight, n_nodes, counts=counts, **_knobs(self))
 
     def kplus(self, giver, recipient, n_nodes: int) -> np.ndarray:
         if not self.enabled:
             return np.zeros(len(giver))
-        return kplus_clique_discounts(giver, recipient, n_nodes, **self._knobs())
+        return kplus_clique_discounts(giver, recipient, n_nodes, **_knobs(self))
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,7 @@ class BreadthRule:
             authors,
             reacted_posts=reacted_posts,
             target_posts=target_posts,
-            **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "enabled"},
+            **_knobs(self),
         )
 
 
