@@ -245,17 +245,22 @@ class Warehouse:
     def kplus_gives_judged(self, days: list[date]) -> pd.DataFrame:
         """The +K gives of `days` in give_id order (given_day a date) with `on_profile`: whether the
         topic was on the recipient's profile on the day of the give, joined here in one pass."""
-        on_profile = (
-            "exists (select 1 from marts.person_topics as t where t.day = k.given_day"
-            " and t.person_id = k.recipient_person_id and t.topic_slug = k.topic_slug)"
+        span = [days[0], days[-1]]
+        # the profiles of the gives' days only: without the bound, a daily run read every day's topics
+        on_profile, profile_span = (
+            (
+                "exists (select 1 from marts.person_topics as t where t.day between ? and ? and t.day = k.given_day"
+                " and t.person_id = k.recipient_person_id and t.topic_slug = k.topic_slug)",
+                span,
+            )
             if table_exists(self.conn, "marts.person_topics")
-            else "false"
+            else ("false", [])
         )
         gives = self.read(
             "select give_id, giver_person_id, recipient_person_id, topic_slug, given_at, given_day,"
             f" {on_profile} as on_profile from staging.stg_platform__kplus as k"
             " where given_day between ? and ? order by give_id",
-            [days[0], days[-1]],
+            [*profile_span, *span],
         )
         gives["given_day"] = pd.to_datetime(gives["given_day"]).dt.date if len(gives) else pd.Series(dtype=object)
         return gives

@@ -153,10 +153,7 @@ def hide_people(path: Path, tmp_path: Path, marts) -> tuple[Path, dict[str, str]
     hidden = {registered[0]: "opted_out", registered[1]: "minor", unregistered[0]: "private"}
     with duckdb.connect(str(copy)) as conn:
         for person, why in hidden.items():
-            if why == "private":  # the account view becomes a table we can edit, as if the network said so
-                conn.execute("create table intermediate.accounts_now as from intermediate.int_network_accounts")
-                conn.execute("drop view intermediate.int_network_accounts")
-                conn.execute("alter table intermediate.accounts_now rename to int_network_accounts")
+            if why == "private":  # as if the network said so in the account's latest snapshot
                 conn.execute(
                     "update intermediate.int_network_accounts set is_private = true where account_key = ?", [person]
                 )
