@@ -181,7 +181,7 @@ class EngagementEvents:
         codes, persons = pd.factorize(
             pd.concat([events["reactor_person_id"], events["target_person_id"]], ignore_index=True), sort=True
         )
-        self.persons = pd.Index(persons)
+        self.persons = pd.Index(persons).astype("str")  # ids, also when they were read as categoricals
         net, networks = pd.factorize(events["network"], sort=True)
         self.networks = np.asarray(networks, dtype=object)
         src, dst, day = (

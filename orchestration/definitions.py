@@ -6,7 +6,6 @@ import os
 from datetime import date
 
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
-from dagster_duckdb import DuckDBResource
 
 from connectors import NETWORKS
 
@@ -30,7 +29,7 @@ from .keys import REVIEW_GROUP
 from .partitions import PARTITIONS_START, daily_partitions
 from .resources import PLATFORM, SocialNetworks, base_url_env, token_env
 from .schedules import build_daily_schedule
-from .warehouse import warehouse_path
+from .warehouse import warehouse_resource
 
 APIS = [*NETWORKS, PLATFORM]  # what has a base URL and a token
 
@@ -106,7 +105,7 @@ def build_definitions(social: SocialNetworks | None = None) -> Definitions:
         # parallel anyway; one process per run saves a start-up (and a GX import per check) per step.
         executor=in_process_executor,
         resources={
-            "duckdb": DuckDBResource(database=warehouse_path()),
+            "duckdb": warehouse_resource(),
             "dbt": InProcessDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
             "social": social or social_from_env(),
         },

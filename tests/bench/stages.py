@@ -196,15 +196,15 @@ def versioned_keys_ops(defs, keys: list) -> tuple[list, list[str]]:
 def stage_assets(args: dict) -> dict:
     """The real Dagster assets downstream of dbt (scores, score changes, leaderboard, influence graph,
     topics, +K, topic leaderboards, perks), materialised in-process as ONE run over [first, last]: the
-    single-run backfill the CLI and the UI launch (partition-range tags), on a DuckDBResource on the
-    bench warehouse. Asset checks are left out (the `gx` stage measures them). With `formula_version`,
+    single-run backfill the CLI and the UI launch (partition-range tags), on the code location's warehouse
+    resource on the bench warehouse. Asset checks are left out (the `gx` stage measures them). With `formula_version`,
     only the versioned tables, scored by that version (a rescore beside the active one)."""
     os.environ["KLOUT_WAREHOUSE"] = args["warehouse"]  # what dbt and warehouse_path() would read
     t0 = time.perf_counter()
     from dagster import DagsterInstance
-    from dagster_duckdb import DuckDBResource
 
     from orchestration.definitions import build_definitions
+    from orchestration.warehouse import warehouse_resource
 
     defs = build_definitions()
     keys = downstream_asset_keys(defs)
@@ -217,7 +217,7 @@ def stage_assets(args: dict) -> dict:
     result = job.execute_in_process(
         run_config=run_config,
         instance=DagsterInstance.ephemeral(),
-        resources={"duckdb": DuckDBResource(database=args["warehouse"])},
+        resources={"duckdb": warehouse_resource(args["warehouse"])},  # what the code location uses
         tags=dict(zip(ASSET_RANGE_TAGS, (args["first"], args["last"]))),
         raise_on_error=True,
     )
