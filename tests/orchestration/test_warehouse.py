@@ -52,3 +52,48 @@ def test_pagerank_ranks_come_back_bit_for_bit_per_version_and_day():
         assert warehouse.pagerank_ranks("v1", D2) is None
         warehouse.write_pagerank_ranks("v1", D1, None)  # a day with no graph clears its ranks
         assert warehouse.pagerank_ranks("v1", D1) is None
+
+
+def test_window_events_name_persons_as_sorted_categoricals_with_the_rows_a_string_read_gives():
+    """The scores read their window with persons as codes over the sorted ids: the same rows, and
+    EngagementEvents numbers persons as it would from the strings."""
+    from domain.score import EngagementEvents
+    from orchestration.formulas import load_formula
+    from orchestration.warehouse import Warehouse
+
+    events = pd.DataFrame(
+        {
+            "reactor_person_id": ["p3", "p1", "bluesky:z", "p1", "p2"],
+            "target_person_id": ["p1", "p3", "p1", "p2", "p10"],
+            "network": ["mastodon", "bluesky", "bluesky", "mastodon", "mastodon"],
+            "event_day": [D1, D1, D2, D2, date(2026, 1, 1)],  # the last one is outside every window asked
+        }
+    )
+    with duckdb.connect(":memory:") as conn:
+        conn.execute("create schema intermediate")
+        conn.execute("create table intermediate.int_engagement_events as select * from events")
+        read = Warehouse(conn).window_events([D2], 3)
+    assert list(read.columns) == list(events.columns)
+    assert list(read["reactor_person_id"].cat.categories) == sorted(["p1", "p2", "p3", "bluesky:z"])
+    as_strings = read.astype({"reactor_person_id": "str", "target_person_id": "str"})
+    key = ["reactor_person_id", "target_person_id", "network"]
+    expected = events.iloc[:4].astype({"event_day": "datetime64[us]"}).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        as_strings.sort_values(key).reset_index(drop=True), expected.astype(as_strings.dtypes.to_dict())
+    )
+    formula = load_formula()
+    assert list(EngagementEvents(read, formula).persons) == list(EngagementEvents(expected, formula).persons)
+    assert EngagementEvents(read, formula).persons.dtype == EngagementEvents(expected, formula).persons.dtype
+
+
+def test_the_assets_connections_cap_duckdbs_memory(tmp_path, monkeypatch):
+    """Uncapped, DuckDB keeps up to 80% of RAM of pages beside the assets' frames."""
+    from orchestration.warehouse import ASSETS_MEMORY_ENV, warehouse_resource
+
+    def limit(resource) -> str:
+        with resource.get_connection() as conn:
+            return conn.execute("select current_setting('memory_limit')").fetchone()[0]
+
+    assert limit(warehouse_resource(str(tmp_path / "w.duckdb"))) == "953.6 MiB"  # 1GB, as DuckDB names it
+    monkeypatch.setenv(ASSETS_MEMORY_ENV, "512MB")
+    assert limit(warehouse_resource(str(tmp_path / "w.duckdb"))) == "488.2 MiB"
