@@ -177,11 +177,25 @@ def merge_size(docs: dict | None, results: dict) -> dict:
     else:
         sizes, generation = {}, {}
     if "backfill" in results["stages"]:
-        sizes[results["size"]] = results
+        sizes[results["size"]] = keep_stages_run_alone(sizes.get(results["size"]), results)
     if "generate" in results["stages"]:
         generation[results["size"]] = generation_entry(results)
     # every size's verdicts against today's targets, each from its own run's stages
     return resummarise({"sizes": _by_size(sizes), "generation": _by_size(generation)})
+
+
+def keep_stages_run_alone(old: dict | None, new: dict) -> dict:
+    """`new` (a full run) with the stages a full run does not run (validity) that an `--only` run
+    had merged into `old`, each with its own date: a new medium run must not drop issue 21's verdict."""
+    alone = (old or {}).get("partial_runs", {})
+    kept = {name: old["stages"][name] for name in alone if name in old["stages"] and name not in new["stages"]}
+    if not kept:
+        return new
+    return {
+        **new,
+        "stages": {**new["stages"], **kept},
+        "partial_runs": {**new.get("partial_runs", {}), **{name: alone[name] for name in kept}},
+    }
 
 
 def resummarise(docs: dict) -> dict:

@@ -335,6 +335,16 @@ def test_sizes_are_kept_side_by_side():
     landed = report.merge_stage(docs, "landing", partial)
     assert landed["sizes"]["medium"]["stages"]["landing"] == partial["stages"]["landing"]
     assert landed["sizes"]["large"] == docs["sizes"]["large"]
+    # a stage run alone that a full run does not run (validity) survives the next full run of its size
+    alone = {**partial, "size": "medium", "argv": ["--only", "validity"], "stages": {"validity": {"worlds": {}}}}
+    validated = report.merge_stage(landed, "validity", alone)
+    full_run = _relabelled(committed, "medium", peak_mb=100.0, backfill_s=2.0)
+    full_run["stages"].pop("validity", None), full_run.pop("partial_runs", None)  # what a full run has
+    rerun = report.merge_size(validated, full_run)
+    medium_again = rerun["sizes"]["medium"]
+    assert medium_again["stages"]["validity"] == {"worlds": {}}
+    assert medium_again["partial_runs"]["validity"]["argv"] == ["--only", "validity"]
+    assert medium_again["stages"]["backfill"]["wall_s"] == 2.0 and "landing" not in medium_again["partial_runs"]
 
 
 def test_background_generation_merges_only_its_size(tmp_path):
