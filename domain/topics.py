@@ -82,6 +82,81 @@ def text_topic_matches(
     return pd.DataFrame(rows, columns=["text_index", "topic_slug", "strength"])
 
 
+def sorted_codes(*columns: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes of `columns` end to end over their sorted distinct values (a null -1), and those values
+    as strings. Categoricals are numbered through their categories, never their millions of values."""
+    if all(isinstance(c.dtype, pd.CategoricalDtype) for c in columns):
+        joined = pd.api.types.union_categoricals([c.array for c in columns], sort_categories=True)
+        codes, found = pd.factorize(joined, sort=True)
+        return codes, pd.Index(found.astype("str"))
+    codes, found = pd.factorize(pd.concat([c.astype("str") for c in columns], ignore_index=True), sort=True)
+    return codes, pd.Index(found)
+
+
+DENSE_KEYS = 1 << 26  # sorted_unique marks a key space up to this size (256 MB of ranks) instead of sorting
+
+
+def sorted_unique(values: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, uniques) of non-negative integer `values` below `space`, the uniques sorted: what
+    `pd.factorize(values, sort=True)` gives, by marking the key space instead of sorting when it is
+    small enough (a daily run's persons x topics)."""
+    values = np.asarray(values, dtype=np.int64)
+    if space > DENSE_KEYS:
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes, uniques
+    present = np.zeros(space, dtype=bool)
+    present[values] = True
+    uniques = np.flatnonzero(present)
+    rank = np.empty(space, dtype=np.int64 if len(uniques) > np.iinfo(np.int32).max else np.int32)
+    rank[uniques] = np.arange(len(uniques))
+    return rank[values].astype(np.intp), uniques.astype(np.int64)
+
+
+def post_codes(match_posts: pd.Series, mention_posts: pd.Series) -> np.ndarray:
+    """The matches' posts then the mentions', numbered so that equal posts share a number. Posts
+    already numbered 0, 1, 2, ... in the matches' order (TopicDays') keep their numbers, and a
+    mention of no matched post (-1) matches none; anything else is factorized."""
+    first = match_posts.to_numpy()
+    steps = np.diff(first) if first.dtype.kind == "i" else None
+    if (
+        steps is not None
+        and mention_posts.dtype.kind == "i"
+        and (len(first) == 0 or first[0] == 0)
+        and ((steps == 0) | (steps == 1)).all()
+    ):
+        return np.concatenate([first, mention_posts.to_numpy(dtype=np.int64)])
+    codes, _ = pd.factorize(pd.concat([match_posts, mention_posts], ignore_index=True))
+    return codes
+
+
+class PostNumbers:
+    """`pd.factorize(ids)`: each distinct post id numbered in order of first appearance (`codes`),
+    and `of(ids)` looks ids up (-1 if absent). Sorted ids (the warehouse orders matches by post)
+    are numbered by their runs, without hashing millions of rows."""
+
+    def __init__(self, ids: np.ndarray):
+        if len(ids) < 2 or (ids.dtype.kind in "iu" and bool((ids[1:] >= ids[:-1]).all())):
+            starts = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, dtype=bool)
+            self.codes, found = np.cumsum(starts) - 1, ids[starts]
+        else:
+            self.codes, found = pd.factorize(ids)
+        self.index = pd.Index(found)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def of(self, values) -> np.ndarray:
+        return self.index.get_indexer(np.asarray(values))  # a hash lookup: binary search is 3x slower here
+
+
+def positions_in(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """`index.get_indexer(values)` (-1 where absent or null), through a categorical's categories."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        at = np.append(index.get_indexer(values.cat.categories), -1)  # code -1 (null) picks the -1
+        return at[values.cat.codes.to_numpy()]
+    return index.get_indexer(values)
+
+
 def engagement_factor(reactions, engagement_floor: float) -> np.ndarray:
     """How much a post's topics count: log1p of the reactions it earned, plus a floor."""
     return np.log1p(np.maximum(np.asarray(reactions, dtype=float), 0.0)) + engagement_floor
@@ -111,17 +186,15 @@ class WindowEvidence:
         rollup_decay: float = 0.5,
     ):
         n_rows = len(matches)
-        people = pd.concat([matches["person_id"], mentions["person_id"]], ignore_index=True).astype("str")
-        person_code, persons = pd.factorize(people, sort=True)
-        self.persons = pd.Index(persons)
+        person_code, self.persons = sorted_codes(matches["person_id"], mentions["person_id"])
         self.topics = pd.Index(sorted(ontology.slugs))
         n_topics = len(self.topics)
-        author, topic = person_code[:n_rows], self.topics.get_indexer(matches["topic_slug"])
+        author, topic = person_code[:n_rows], positions_in(self.topics, matches["topic_slug"])
         # a match without a known author or topic counts for no one (code -1 would index the last person)
         self.known = (author >= 0) & (topic >= 0)
         self.day = np.asarray(match_day, dtype=np.int64)
         self.mention_weight = mention_weight
-        post_code, _ = pd.factorize(pd.concat([matches["post_key"], mentions["post_key"]], ignore_index=True))
+        post_code = post_codes(matches["post_key"], mentions["post_key"])
         rows = pd.DataFrame({"post": post_code[:n_rows], "row": np.arange(n_rows)})
         said = pd.DataFrame(
             {
@@ -140,9 +213,10 @@ class WindowEvidence:
         )
         # every (person, topic) the run can produce, numbered in sorted order
         known = np.flatnonzero(self.known)
-        key_number, keys = pd.factorize(
+        key_space = len(self.persons) * n_topics
+        key_number, keys = sorted_unique(
             np.concatenate([author[known] * n_topics + topic[known], pair_person * n_topics + topic[self.pair_row]]),
-            sort=True,
+            key_space,
         )
         self.row_key = np.full(n_rows, -1, dtype=np.int64)  # never read: unknown rows are never in a window
         self.row_key[known], self.pair_key = key_number[: len(known)], key_number[len(known) :]
@@ -159,8 +233,8 @@ class WindowEvidence:
         )
         up_keys = key_person[self.up_source] * n_topics + up["ancestor"].to_numpy(dtype=np.int64)[entry]
         self.up_factor = np.power(rollup_decay, up["distance"].to_numpy(dtype=float))[entry]
-        self.shown_keys = np.union1d(keys, up_keys)
-        self.key_at, self.up_at = np.searchsorted(self.shown_keys, keys), np.searchsorted(self.shown_keys, up_keys)
+        shown_at, self.shown_keys = sorted_unique(np.concatenate([keys, up_keys]), key_space)
+        self.key_at, self.up_at = shown_at[: len(keys)], shown_at[len(keys) :]
         self.n_keys = len(keys)
 
     def evidence(self, today: int, window: int, weight: np.ndarray) -> pd.DataFrame:
@@ -299,12 +373,11 @@ class TopicDays:
 
     def __init__(self, matches, reacted, mentions, profiles, edits, ontology: Ontology, rules: dict, window: int):
         self.rules, self.window, self.profiles, self.edits = rules, window, profiles, edits
-        self.match_post, post_ids = pd.factorize(matches["post_id"].to_numpy())
-        post_ids = pd.Index(post_ids)
-        self.n_posts = len(post_ids)
-        reacted = reacted.assign(post=post_ids.get_indexer(reacted["post_id"]), day=day_numbers(reacted["event_day"]))
+        posts = PostNumbers(matches["post_id"].to_numpy())
+        self.match_post, self.n_posts = posts.codes, len(posts)
+        reacted = reacted.assign(post=posts.of(reacted["post_id"]), day=day_numbers(reacted["event_day"]))
         self.reacted = reacted.sort_values("day", kind="stable")
-        mentions = mentions.assign(post_key=post_ids.get_indexer(mentions["post_id"]))
+        mentions = mentions.assign(post_key=posts.of(mentions["post_id"]))
         self.edit_day = day_numbers(edits["edited_day"])
         self.engine = WindowEvidence(
             matches.assign(post_key=self.match_post),

@@ -116,6 +116,44 @@ def _add_new_columns(conn: duckdb.DuckDBPyConnection, table: str) -> None:
             conn.execute(f'alter table {table} add column "{name}" {kind}')
 
 
+def read_coded(
+    conn: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: list,
+    groups: list[tuple[str, ...]],
+    order_by: list[str] | None = None,
+) -> pd.DataFrame:
+    """The rows of `sql` with each group's varchar columns as categoricals sharing one set of
+    categories (the group's sorted distinct values, a null as NaN), numbered here: millions of
+    id strings never reach pandas, which reads integer codes several times faster. `order_by`
+    names output columns; a coded column orders as its values do (its codes are sorted)."""
+    conn.execute(f"create or replace temp table coded_rows as {sql}", params)
+    try:
+        joins, codes, categories = [], [], {}
+        for i, group in enumerate(groups):
+            values = " union ".join(f"select {c} as value from coded_rows where {c} is not null" for c in group)
+            conn.execute(
+                f"create or replace temp table coded_values_{i} as select value,"
+                f" cast(row_number() over (order by value) - 1 as integer) as code from (select distinct value from ({values}))"
+            )
+            for j, column in enumerate(group):
+                joins.append(f" left join coded_values_{i} as v{i}_{j} on v{i}_{j}.value = r.{column}")
+                codes.append(f"coalesce(v{i}_{j}.code, -1) as {column}")
+            found = conn.execute(f"select value from coded_values_{i} order by code").df()["value"]
+            categories.update(dict.fromkeys(group, pd.Index(found)))
+        order = f" order by {', '.join(order_by)}" if order_by else ""
+        coded = conn.execute(
+            f"select r.* replace ({', '.join(codes)}) from coded_rows as r{''.join(joins)}{order}"
+        ).df()
+    finally:
+        conn.execute("drop table if exists coded_rows")
+        for i in range(len(groups)):
+            conn.execute(f"drop table if exists coded_values_{i}")
+    for column, found in categories.items():
+        coded[column] = pd.Categorical.from_codes(coded[column].to_numpy(), categories=found)
+    return coded
+
+
 def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=days)
 
@@ -164,38 +202,12 @@ class Warehouse:
             if posts
             else ""
         )
-        self.conn.execute(
-            "create or replace temp table window_event_rows as select reactor_person_id, target_person_id, network,"
+        return read_coded(
+            self.conn,
+            "select reactor_person_id, target_person_id, network,"
             f" event_day{new_post} from intermediate.int_engagement_events where event_day between ? and ?",
             [_days_before(days[0], window_days - 1), days[-1]],
-        )
-        # persons as categoricals over their sorted ids, numbered here: the window's millions of id
-        # strings never reach pandas (EngagementEvents' order-free sums make the join's order moot)
-        self.conn.execute(
-            "create or replace temp table window_event_persons as select person_id,"
-            " cast(row_number() over (order by person_id) - 1 as integer) as code from"
-            " (select reactor_person_id as person_id from window_event_rows"
-            " union select target_person_id from window_event_rows)"
-        )
-        persons = pd.Index(self.read("select person_id from window_event_persons order by code")["person_id"])
-        coded = self.read(
-            "select r.code as reactor, t.code as target, e.* exclude (reactor_person_id, target_person_id)"
-            " from window_event_rows as e"
-            " join window_event_persons as r on r.person_id = e.reactor_person_id"
-            " join window_event_persons as t on t.person_id = e.target_person_id"
-        )
-        self.conn.execute("drop table window_event_rows; drop table window_event_persons")
-        return pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "reactor_person_id": pd.Categorical.from_codes(coded.pop("reactor"), categories=persons),
-                        "target_person_id": pd.Categorical.from_codes(coded.pop("target"), categories=persons),
-                    }
-                ),
-                coded,
-            ],
-            axis=1,
+            [("reactor_person_id", "target_person_id")],  # EngagementEvents' order-free sums make row order moot
         )
 
     def window_posts(self, days: list[date], window_days: int) -> pd.DataFrame:
@@ -271,21 +283,28 @@ class Warehouse:
         return board
 
     # ------------------------------------------------------------------ topics and +K
-    def reactions_per_post_day(self, since: date, until: date) -> pd.DataFrame:
-        """post_id, event_day, reactions (mentions aside) for the posts in `window_topic_matches`."""
+    def reactions_per_post_day(self, since: date, until: date, first: date | None = None) -> pd.DataFrame:
+        """post_id, event_day, reactions (mentions aside) for the posts in `window_topic_matches`.
+        With `first` (a run's first day), the reactions before it come as one row per post dated the
+        day before: a day's topics need only each post's total through that day, so a daily run
+        reads one row per post, not one per post and day of its window (the counts are exact)."""
+        day = "greatest(e.event_day, ?::date)" if first else "e.event_day"
         return self.read(
-            f"select w.post_id, e.event_day, count(*) as reactions from intermediate.int_engagement_events as e"
-            f" join {MATCHED_POSTS} as w using (post_key)"
+            f"select w.post_id, {day} as event_day, count(*) as reactions from intermediate.int_engagement_events"
+            f" as e join {MATCHED_POSTS} as w using (post_key)"
             " where e.reaction_type <> 'mention' and e.event_day between ? and ? group by all",
-            [since, until],
+            ([_days_before(first, 1)] if first else []) + [since, until],
         )
 
     def mentions_of_matched_posts(self, since: date, until: date) -> pd.DataFrame:
-        return self.read(
+        """post_id, person_id (mentioned, a categorical), event_day for the posts in `window_topic_matches`."""
+        return read_coded(
+            self.conn,
             f"select w.post_id, e.target_person_id as person_id, e.event_day"
             f" from intermediate.int_engagement_events as e join {MATCHED_POSTS} as w using (post_key)"
             " where e.reaction_type = 'mention' and e.event_day between ? and ?",
             [since, until],
+            [("person_id",)],
         )
 
     def topic_edits(self, until: date) -> pd.DataFrame:
@@ -384,7 +403,7 @@ class Warehouse:
 
 
 NO_TOPICS = pd.DataFrame({"person_id": pd.Series(dtype="str"), "topic_slug": pd.Series(dtype="str")})
-MATCHED_POSTS = "(select distinct post_key, post_id from window_topic_matches)"
+MATCHED_POSTS = "window_matched_posts"  # post_key, post_id of `window_topic_matches`, made with it
 
 
 class TopicMatchCache:
@@ -402,30 +421,51 @@ class TopicMatchCache:
 
     def window_matches(self, since: date, until: date, match) -> pd.DataFrame:
         """post_id, person_id, post_day, topic_slug, strength for the posts of [since, until] that
-        match a topic, ordered; `match(texts)` (text_index, topic_slug, strength) is asked only of
-        texts this matcher has never seen. `post_id` is an integer unique per post_key; the rows
-        are also left in the connection as temp table `window_topic_matches` (with post_key)."""
-        unseen = self.unseen_texts(since, until)
+        match a topic, ordered, the person and the topic as categoricals (`read_coded`);
+        `match(texts)` (text_index, topic_slug, strength) is asked only of texts this matcher has never
+        seen. `post_id` is an integer unique per post_key; the rows are also left in the connection as
+        temp table `window_topic_matches` (with post_key), their posts as `window_matched_posts`."""
+        self.hash_window(since, until)
+        unseen = self.unseen_texts()
         self.remember(unseen, match(unseen["text"]))
-        return self.matches_between(since, until)
+        return self.matches_between()
 
-    def unseen_texts(self, since: date, until: date) -> pd.DataFrame:
-        """text_hash, text of the posts of [since, until] never matched under this matcher."""
+    def hash_window(self, since: date, until: date) -> None:
+        """Temp table `window_post_hashes`: the posts of [since, until] with their text hash, hashed
+        once for both the unseen texts and the matches."""
         self.conn.execute(f"create schema if not exists {self.TABLE.split('.')[0]}")
         self.conn.execute(
             f"create table if not exists {self.TABLE}"
             " (matcher varchar, text_hash varchar, topic_slug varchar, strength double)"
         )
         self.conn.execute(f"delete from {self.TABLE} where matcher <> ?", [self.matcher])
+        self.conn.execute(
+            f"create or replace temp table window_post_hashes as select post_key, {self.POST_ID} as post_id,"
+            f" person_id, post_day, {self.TEXT_HASH.format('p')} as text_hash"
+            " from intermediate.int_post_engagement as p where p.post_day between ? and ?",
+            [since, until],
+        )
+        # if two keys ever share a hash, number them by key instead (slower, same result)
+        collided = "select count(distinct post_id) <> count(*) from window_post_hashes"  # a row per post_key
+        if self.conn.execute(collided).fetchall()[0][0]:
+            self.conn.execute(
+                "create or replace temp table window_post_hashes as select * replace"
+                " (cast(dense_rank() over (order by post_key) as ubigint) as post_id) from window_post_hashes"
+            )
+
+    def unseen_texts(self) -> pd.DataFrame:
+        """text_hash, text of the window's posts never matched under this matcher (a daily run's
+        new day, mostly: only they are joined back to their texts)."""
         return self.conn.execute(
             f"""
-            select distinct {self.TEXT_HASH.format("p")} as text_hash, coalesce(p.text, '') as text
-            from intermediate.int_post_engagement as p
-            where p.post_day between ? and ? and not exists (
-                select 1 from {self.TABLE} as m
-                where m.matcher = ? and m.text_hash = {self.TEXT_HASH.format("p")})
+            with unseen as (
+                select post_key, post_day, text_hash from window_post_hashes as w
+                where not exists (select 1 from {self.TABLE} as m where m.matcher = ? and m.text_hash = w.text_hash))
+            select distinct u.text_hash, coalesce(p.text, '') as text
+            from unseen as u join intermediate.int_post_engagement as p using (post_key, post_day)
+            where {self.TEXT_HASH.format("p")} = u.text_hash
             order by text_hash""",
-            [since, until, self.matcher],
+            [self.matcher],
         ).df()
 
     def remember(self, unseen: pd.DataFrame, found: pd.DataFrame) -> None:
@@ -453,24 +493,24 @@ class TopicMatchCache:
         finally:
             self.conn.unregister("new_matches")
 
-    def matches_between(self, since: date, until: date) -> pd.DataFrame:
+    def matches_between(self) -> pd.DataFrame:
         self.conn.execute(
             f"""
             create or replace temp table window_topic_matches as
-            select p.post_key, {self.POST_ID} as post_id, p.person_id, p.post_day, m.topic_slug, m.strength
-            from intermediate.int_post_engagement as p
-            join {self.TABLE} as m on m.matcher = ? and m.text_hash = {self.TEXT_HASH.format("p")}
-            where p.post_day between ? and ? and m.topic_slug is not null""",
-            [self.matcher, since, until],
+            select p.post_key, p.post_id, p.person_id, p.post_day, m.topic_slug, m.strength
+            from window_post_hashes as p
+            join {self.TABLE} as m on m.matcher = ? and m.text_hash = p.text_hash
+            where m.topic_slug is not null""",
+            [self.matcher],
         )
-        # if two keys ever share a hash, number them by key instead (slower, same result)
-        collided = "select count(distinct post_key) <> count(distinct post_id) from window_topic_matches"
-        if self.conn.execute(collided).fetchall()[0][0]:
-            self.conn.execute(
-                "create or replace temp table window_topic_matches as select * replace"
-                " (cast(dense_rank() over (order by post_key) as ubigint) as post_id) from window_topic_matches"
-            )
-        return self.conn.execute(
-            "select post_id, person_id, post_day, topic_slug, strength from window_topic_matches"
-            " order by post_id, topic_slug"
-        ).df()
+        self.conn.execute(
+            f"create or replace temp table {MATCHED_POSTS} as select p.post_key, p.post_id from window_post_hashes"
+            " as p semi join window_topic_matches as m using (post_id)"
+        )
+        return read_coded(
+            self.conn,
+            "select post_id, person_id, post_day, topic_slug, strength from window_topic_matches",
+            [],
+            [("person_id",), ("topic_slug",)],
+            order_by=["post_id", "topic_slug"],  # the evidence sums add in this order
+        )

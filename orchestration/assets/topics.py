@@ -50,7 +50,7 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
         warehouse, since = Warehouse(conn), days[0] - timedelta(days=window - 1)
         cache = TopicMatchCache(conn, matcher_fingerprint(ontology, **weights))  # each text is matched once, ever
         matches = cache.window_matches(since, days[-1], lambda texts: text_topic_matches(texts, ontology, **weights))
-        reacted = warehouse.reactions_per_post_day(since, days[-1])
+        reacted = warehouse.reactions_per_post_day(since, days[-1], first=days[0])
         mentions = warehouse.mentions_of_matched_posts(since, days[-1])
         profiles, edits = warehouse.profiles(), warehouse.topic_edits(days[-1])
         topic_days = TopicDays(matches, reacted, mentions, profiles, edits, ontology, rules, window)

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.ontology import Ontology
-from domain.topics import WindowEvidence, apply_profile_edits, assign_topics, match_topics
+import domain.topics as topics
+from domain.topics import PostNumbers, WindowEvidence, apply_profile_edits, assign_topics, match_topics, sorted_unique
 
 from .oracles import assignment_precision, topic_evidence
 
@@ -261,7 +262,22 @@ def test_window_evidence_equals_the_plain_rules_on_every_day(data):
     engine = WindowEvidence(
         matches, matches["post_day"], mentions, mentions["event_day"], ONTO, mention_weight=0.5, rollup_decay=0.5
     )
+    # as the warehouse reads them: persons and topics as categoricals (here unsorted, with unused categories)
+    as_categories = {
+        "person_id": pd.CategoricalDtype(["zed", *reversed(people)]),
+        "topic_slug": pd.CategoricalDtype(["nowhere", *reversed(sorted(ONTO.slugs))]),
+    }
+    coded = WindowEvidence(
+        matches.astype(as_categories),
+        matches["post_day"],
+        mentions.astype({"person_id": as_categories["person_id"]}),
+        mentions["event_day"],
+        ONTO,
+        mention_weight=0.5,
+        rollup_decay=0.5,
+    )
     for today in range(7):
+        pd.testing.assert_frame_equal(coded.evidence(today, 3, weight), engine.evidence(today, 3, weight))
         in_window = ((matches["post_day"] > today - 3) & (matches["post_day"] <= today)).to_numpy()
         said = mentions[
             (mentions["event_day"] > today - 3) & (mentions["event_day"] <= today) & mentions["person_id"].notna()
@@ -294,3 +310,38 @@ def test_assignment_is_judged_on_the_published_evidence():
     )
     assert sum([0.1] * 10) < 1.0
     assert assign_topics(evidence, min_evidence=1.0)["person_id"].tolist() == ["ann"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=60), st.booleans())
+def test_sorted_unique_is_a_sorted_factorize_whether_it_marks_or_sorts(values, marks):
+    """The evidence engine numbers its keys by marking the key space when it is small: the same
+    numbers a sorted factorize gives (and the fallback gives them too)."""
+    expected_codes, expected_uniques = pd.factorize(np.asarray(values, dtype=np.int64), sort=True)
+    original = topics.DENSE_KEYS
+    topics.DENSE_KEYS = 64 if marks else 0
+    try:
+        codes, uniques = sorted_unique(np.asarray(values, dtype=np.int64), 41)
+    finally:
+        topics.DENSE_KEYS = original
+    assert codes.tolist() == expected_codes.tolist() and uniques.tolist() == expected_uniques.tolist()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 9), max_size=40), st.booleans(), st.lists(st.integers(-2, 11), max_size=20))
+def test_post_numbers_are_a_factorize_sorted_or_not(ids, in_order, looked_up):
+    """Posts numbered by their runs when sorted (as the warehouse reads them), by a factorize
+    otherwise: the same numbers and lookups either way."""
+    ids = np.asarray(sorted(ids) if in_order else ids, dtype=np.uint64 if in_order else np.int64)
+    posts = PostNumbers(ids)
+    codes, found = pd.factorize(ids)
+    assert posts.codes.tolist() == codes.tolist() and len(posts) == len(found)
+    wanted = np.asarray([v for v in looked_up if v >= 0], dtype=ids.dtype)
+    assert posts.of(wanted).tolist() == pd.Index(found).get_indexer(wanted).tolist()
+
+
+def test_post_codes_keep_numbered_posts_and_match_an_unknown_mention_to_none():
+    matches, mentions = pd.Series([0, 0, 1, 2, 2]), pd.Series([2, -1, 0])
+    assert topics.post_codes(matches, mentions).tolist() == [0, 0, 1, 2, 2, 2, -1, 0]
+    as_keys = topics.post_codes(pd.Series(["b", "b", "a"]), pd.Series(["a", "c"]))  # not numbered: factorized
+    assert as_keys.tolist() == [0, 0, 1, 1, 2]

@@ -60,10 +60,14 @@ COLUMNS = ["post_key", "person_id", "topic_slug", "strength"]
 
 
 def keyed(conn, matches: pd.DataFrame) -> pd.DataFrame:
-    """window_matches' rows with their post_key, in post_key order (it orders by post_id)."""
+    """window_matches' rows with their post_key, in post_key order (it orders by post_id); its
+    persons and topics arrive as categoricals over their sorted values, compared here as strings."""
     keys = conn.execute("select distinct post_id, post_key from window_topic_matches").df()
     assert not keys["post_id"].duplicated().any() and not keys["post_key"].duplicated().any()
-    out = matches.merge(keys, on="post_id", how="left")
+    for column in ("person_id", "topic_slug"):
+        categories = list(matches[column].cat.categories)
+        assert categories == sorted(set(matches[column].dropna())), column
+    out = matches.astype({"person_id": "str", "topic_slug": "str"}).merge(keys, on="post_id", how="left")
     return out[COLUMNS].astype({"strength": float}).sort_values(["post_key", "topic_slug"], ignore_index=True)
 
 
