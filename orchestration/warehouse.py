@@ -133,8 +133,8 @@ def read_coded(
         for i, group in enumerate(groups):
             values = " union ".join(f"select {c} as value from coded_rows where {c} is not null" for c in group)
             conn.execute(
-                f"create or replace temp table coded_values_{i} as select value,"
-                f" cast(row_number() over (order by value) - 1 as integer) as code from (select distinct value from ({values}))"
+                f"create or replace temp table coded_values_{i} as select value, cast(row_number()"
+                f" over (order by value) - 1 as integer) as code from (select distinct value from ({values}))"
             )
             for j, column in enumerate(group):
                 joins.append(f" left join coded_values_{i} as v{i}_{j} on v{i}_{j}.value = r.{column}")

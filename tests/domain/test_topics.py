@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.ontology import Ontology
 import domain.topics as topics
+from domain.ontology import Ontology
 from domain.topics import PostNumbers, WindowEvidence, apply_profile_edits, assign_topics, match_topics, sorted_unique
 
 from .oracles import assignment_precision, topic_evidence
