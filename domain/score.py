@@ -54,6 +54,52 @@ def day_numbers(days) -> np.ndarray:
     return pd.to_datetime(pd.Series(days)).to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
+DENSE_KEYS = 1 << 26  # sorted_unique marks a key space up to this size (256 MB of ranks) instead of sorting
+
+
+def sorted_unique(values: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, uniques) of non-negative integer `values` below `space`, the uniques sorted: what
+    `pd.factorize(values, sort=True)` gives, by marking the key space instead of sorting when it is
+    small enough (a window's persons x days, or persons x topics)."""
+    values = np.asarray(values, dtype=np.int64)
+    if space > DENSE_KEYS:
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes, uniques
+    present = np.zeros(space, dtype=bool)
+    present[values] = True
+    uniques = np.flatnonzero(present)
+    rank = np.empty(space, dtype=np.int64 if len(uniques) > np.iinfo(np.int32).max else np.int32)
+    rank[uniques] = np.arange(len(uniques))
+    return rank[values].astype(np.intp), uniques.astype(np.int64)
+
+
+def sorted_codes(*columns: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes of `columns` end to end over their sorted distinct values (a null -1), and those values
+    as strings: `pd.factorize(..., sort=True)`. Categoricals are numbered through their codes,
+    never their millions of values."""
+    if all(isinstance(c.dtype, pd.CategoricalDtype) for c in columns):
+        categories = columns[0].cat.categories
+        if categories.is_monotonic_increasing and all(c.cat.categories.equals(categories) for c in columns):
+            raw = np.concatenate([c.cat.codes.to_numpy(dtype=np.int64) for c in columns])
+            codes, known = np.full(len(raw), -1, dtype=np.intp), raw >= 0
+            codes[known], used = sorted_unique(raw[known], len(categories))
+            return codes, pd.Index(categories[used]).astype("str")
+        joined = pd.api.types.union_categoricals([c.array for c in columns], sort_categories=True)
+        codes, found = pd.factorize(joined, sort=True)
+        return codes, pd.Index(found.astype("str"))
+    codes, found = pd.factorize(pd.concat([c.astype("str") for c in columns], ignore_index=True), sort=True)
+    return codes, pd.Index(found)
+
+
+def _runs_numbered(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(keys, return_inverse=True)` given `order`, a permutation that sorts `keys`."""
+    ordered = keys[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, dtype=bool)
+    inverse = np.empty(len(keys), dtype=np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], inverse
+
+
 def _pagerank(
     src: np.ndarray,
     dst: np.ndarray,
@@ -178,10 +224,7 @@ class EngagementEvents:
         self.window = int(f["window_days"])
         self.decay_by_age = decay(np.arange(self.window), f["half_life_days"])
         self.pagerank = {k: formula.section("network_influence")[k] for k in ("damping", "tolerance", "max_iterations")}
-        codes, persons = pd.factorize(
-            pd.concat([events["reactor_person_id"], events["target_person_id"]], ignore_index=True), sort=True
-        )
-        self.persons = pd.Index(persons).astype("str")  # ids, also when they were read as categoricals
+        codes, self.persons = sorted_codes(events["reactor_person_id"], events["target_person_id"])
         net, networks = pd.factorize(events["network"], sort=True)
         self.networks = np.asarray(networks, dtype=object)
         src, dst, day = (
@@ -189,16 +232,24 @@ class EngagementEvents:
             codes[len(events) :].astype(np.int64),
             day_numbers(events["event_day"]),
         )
-        # a reactor who hands out many reactions in a day gives each one less weight
-        _, reactor_day, given = np.unique(src * (1 << 32) + day, return_inverse=True, return_counts=True)
-        selectivity = selectivity_weight(given[reactor_day], f["selectivity_exponent"])
         n_persons, n_networks = max(len(self.persons), 1), max(len(self.networks), 1)
-        edge_keys, edge = np.unique((src * n_persons + dst) * n_networks + net, return_inverse=True)
+        first_day = int(day.min()) if len(day) else 0
+        day_at = day - first_day
+        span = int(day_at.max()) + 1 if len(day) else 1
+        # a reactor who hands out many reactions in a day gives each one less weight
+        reactor_day, _ = sorted_unique(src * span + day_at, n_persons * span)
+        selectivity = selectivity_weight(np.bincount(reactor_day)[reactor_day], f["selectivity_exponent"])
+        # edges numbered in sorted order, then their days: np.unique's answers, with one sort of the
+        # events' edges and a radix sort of their (few) days instead of a second full sort
+        by_edge = np.argsort((src * n_persons + dst) * n_networks + net)
+        edge_keys, edge = _runs_numbered((src * n_persons + dst) * n_networks + net, by_edge)
         self.edge_src = edge_keys // n_networks // n_persons
         self.edge_dst = edge_keys // n_networks % n_persons
         self.edge_net = edge_keys % n_networks
-        edge_days, which = np.unique(day * len(edge_keys) + edge, return_inverse=True)
-        self.day = edge_days // max(len(edge_keys), 1)
+        small_days = day_at.astype(np.int16 if span < 1 << 15 else np.int64)
+        by_day_edge = by_edge[np.argsort(small_days[by_edge], kind="stable")]
+        edge_days, which = _runs_numbered(day_at * max(len(edge_keys), 1) + edge, by_day_edge)
+        self.day = edge_days // max(len(edge_keys), 1) + first_day
         self.edge = edge_days % max(len(edge_keys), 1)
         self.selectivity = np.bincount(which, weights=selectivity, minlength=len(edge_days))
         self.count = np.bincount(which, minlength=len(edge_days)).astype(float)  # reactions per (edge, day)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .ontology import Ontology
 from .privacy import minors_on
-from .score import day_numbers
+from .score import day_numbers, sorted_codes, sorted_unique
 
 EDIT_ACTIONS = ("add", "remove")
 SOURCES = ("assigned", "self_added", "friend_added")  # priority when a topic has several
@@ -80,36 +80,6 @@ def text_topic_matches(
         for slug, strength in match_topics(text, index, hashtag_weight=hashtag_weight, word_weight=word_weight).items()
     ]
     return pd.DataFrame(rows, columns=["text_index", "topic_slug", "strength"])
-
-
-def sorted_codes(*columns: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Codes of `columns` end to end over their sorted distinct values (a null -1), and those values
-    as strings. Categoricals are numbered through their categories, never their millions of values."""
-    if all(isinstance(c.dtype, pd.CategoricalDtype) for c in columns):
-        joined = pd.api.types.union_categoricals([c.array for c in columns], sort_categories=True)
-        codes, found = pd.factorize(joined, sort=True)
-        return codes, pd.Index(found.astype("str"))
-    codes, found = pd.factorize(pd.concat([c.astype("str") for c in columns], ignore_index=True), sort=True)
-    return codes, pd.Index(found)
-
-
-DENSE_KEYS = 1 << 26  # sorted_unique marks a key space up to this size (256 MB of ranks) instead of sorting
-
-
-def sorted_unique(values: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, uniques) of non-negative integer `values` below `space`, the uniques sorted: what
-    `pd.factorize(values, sort=True)` gives, by marking the key space instead of sorting when it is
-    small enough (a daily run's persons x topics)."""
-    values = np.asarray(values, dtype=np.int64)
-    if space > DENSE_KEYS:
-        codes, uniques = pd.factorize(values, sort=True)
-        return codes, uniques
-    present = np.zeros(space, dtype=bool)
-    present[values] = True
-    uniques = np.flatnonzero(present)
-    rank = np.empty(space, dtype=np.int64 if len(uniques) > np.iinfo(np.int32).max else np.int32)
-    rank[uniques] = np.arange(len(uniques))
-    return rank[values].astype(np.intp), uniques.astype(np.int64)
 
 
 def post_codes(match_posts: pd.Series, mention_posts: pd.Series) -> np.ndarray:

@@ -191,7 +191,7 @@ class Warehouse:
     # ------------------------------------------------------------------ scores
     def window_events(self, days: list[date], window_days: int, *, posts: bool = False) -> pd.DataFrame:
         """Engagement events covering the rolling windows of `days` (EngagementEvents sorts them), the
-        persons as categoricals (their categories the window's sorted person ids).
+        persons and networks as categoricals (their categories the window's sorted ids and names).
 
         `posts`: also `new_post`, true on one reaction per (reactor, post, day) other than a mention,
         so summing it counts the post-days a reactor reacted on. Within a day, so a daily run and a
@@ -207,7 +207,7 @@ class Warehouse:
             "select reactor_person_id, target_person_id, network,"
             f" event_day{new_post} from intermediate.int_engagement_events where event_day between ? and ?",
             [_days_before(days[0], window_days - 1), days[-1]],
-            [("reactor_person_id", "target_person_id")],  # EngagementEvents' order-free sums make row order moot
+            [("reactor_person_id", "target_person_id"), ("network",)],  # its order-free sums make row order moot
         )
 
     def window_posts(self, days: list[date], window_days: int) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import domain.score as score
 import domain.topics as topics
 from domain.ontology import Ontology
 from domain.topics import PostNumbers, WindowEvidence, apply_profile_edits, assign_topics, match_topics, sorted_unique
@@ -318,12 +319,12 @@ def test_sorted_unique_is_a_sorted_factorize_whether_it_marks_or_sorts(values, m
     """The evidence engine numbers its keys by marking the key space when it is small: the same
     numbers a sorted factorize gives (and the fallback gives them too)."""
     expected_codes, expected_uniques = pd.factorize(np.asarray(values, dtype=np.int64), sort=True)
-    original = topics.DENSE_KEYS
-    topics.DENSE_KEYS = 64 if marks else 0
+    original = score.DENSE_KEYS
+    score.DENSE_KEYS = 64 if marks else 0
     try:
         codes, uniques = sorted_unique(np.asarray(values, dtype=np.int64), 41)
     finally:
-        topics.DENSE_KEYS = original
+        score.DENSE_KEYS = original
     assert codes.tolist() == expected_codes.tolist() and uniques.tolist() == expected_uniques.tolist()
 
 
@@ -345,3 +346,24 @@ def test_post_codes_keep_numbered_posts_and_match_an_unknown_mention_to_none():
     assert topics.post_codes(matches, mentions).tolist() == [0, 0, 1, 2, 2, 2, -1, 0]
     as_keys = topics.post_codes(pd.Series(["b", "b", "a"]), pd.Series(["a", "c"]))  # not numbered: factorized
     assert as_keys.tolist() == [0, 0, 1, 1, 2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(["b", "a", "c", "aa", None]), max_size=20),
+    st.lists(st.sampled_from(["c", "d", "a", None]), max_size=20),
+)
+def test_sorted_codes_are_a_sorted_factorize_of_strings_or_categoricals(left, right):
+    """Persons read as categoricals (shared sorted categories, as the warehouse codes them, or
+    different ones) are numbered exactly as their strings would be."""
+    left, right = pd.Series(left, dtype="str"), pd.Series(right, dtype="str")
+    expected_codes, expected = score.sorted_codes(left, right)
+    values = sorted(set(left.dropna()) | set(right.dropna()))
+    shared = pd.CategoricalDtype([*values, "zz"])  # with an unused category
+    for pair in (
+        (left.astype(shared), right.astype(shared)),
+        (left.astype("category"), right.astype(pd.CategoricalDtype(["e", *reversed(values)]))),
+    ):
+        codes, found = score.sorted_codes(*pair)
+        assert codes.tolist() == expected_codes.tolist() and list(found) == list(expected)
+        assert found.dtype == expected.dtype

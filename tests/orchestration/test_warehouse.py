@@ -75,7 +75,8 @@ def test_window_events_name_persons_as_sorted_categoricals_with_the_rows_a_strin
         read = Warehouse(conn).window_events([D2], 3)
     assert list(read.columns) == list(events.columns)
     assert list(read["reactor_person_id"].cat.categories) == sorted(["p1", "p2", "p3", "bluesky:z"])
-    as_strings = read.astype({"reactor_person_id": "str", "target_person_id": "str"})
+    assert list(read["network"].cat.categories) == ["bluesky", "mastodon"]
+    as_strings = read.astype({"reactor_person_id": "str", "target_person_id": "str", "network": "str"})
     key = ["reactor_person_id", "target_person_id", "network"]
     expected = events.iloc[:4].astype({"event_day": "datetime64[us]"}).sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(
