@@ -189,7 +189,7 @@ def test_meta_throttling_of_a_spent_window_is_waited_out(network):
     world = build_world(WorldConfig(persons=40, days=10, end_date=LAST))
     tracked_ids = world.tracked_account_ids(network)
     handles = world.accounts.set_index("account_id").loc[tracked_ids, "handle"].tolist()
-    with SandboxServer(world, rate_limit=RateLimitConfig(limit=8, window_s=1.0)) as server:
+    with SandboxServer(world, rate_limit=RateLimitConfig(limit=4, window_s=3.0)) as server:
         server.set_clock(end_of_day(LAST))
         client = make_client(network, server.base_url, client_caps=False, backoff_factor=0.01, sleep=quick_sleep)
         started = time.monotonic()
