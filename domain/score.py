@@ -241,8 +241,9 @@ class EngagementEvents:
         selectivity = selectivity_weight(np.bincount(reactor_day)[reactor_day], f["selectivity_exponent"])
         # edges numbered in sorted order, then their days: np.unique's answers, with one sort of the
         # events' edges and a radix sort of their (few) days instead of a second full sort
-        by_edge = np.argsort((src * n_persons + dst) * n_networks + net)
-        edge_keys, edge = _runs_numbered((src * n_persons + dst) * n_networks + net, by_edge)
+        edge_of_event = (src * n_persons + dst) * n_networks + net
+        by_edge = np.argsort(edge_of_event)
+        edge_keys, edge = _runs_numbered(edge_of_event, by_edge)
         self.edge_src = edge_keys // n_networks // n_persons
         self.edge_dst = edge_keys // n_networks % n_persons
         self.edge_net = edge_keys % n_networks
