@@ -82,23 +82,6 @@ def text_topic_matches(
     return pd.DataFrame(rows, columns=["text_index", "topic_slug", "strength"])
 
 
-def post_codes(match_posts: pd.Series, mention_posts: pd.Series) -> np.ndarray:
-    """The matches' posts then the mentions', numbered so that equal posts share a number. Posts
-    already numbered 0, 1, 2, ... in the matches' order (TopicDays') keep their numbers, and a
-    mention of no matched post (-1) matches none; anything else is factorized."""
-    first = match_posts.to_numpy()
-    steps = np.diff(first) if first.dtype.kind == "i" else None
-    if (
-        steps is not None
-        and mention_posts.dtype.kind == "i"
-        and (len(first) == 0 or first[0] == 0)
-        and ((steps == 0) | (steps == 1)).all()
-    ):
-        return np.concatenate([first, mention_posts.to_numpy(dtype=np.int64)])
-    codes, _ = pd.factorize(pd.concat([match_posts, mention_posts], ignore_index=True))
-    return codes
-
-
 class PostNumbers:
     """`pd.factorize(ids)`: each distinct post id numbered in order of first appearance (`codes`),
     and `of(ids)` looks ids up (-1 if absent). Sorted ids (the warehouse orders matches by post)
@@ -142,6 +125,7 @@ class WindowEvidence:
     numbered once, in sorted order; a day is then a few `bincount`s over those numbers.
     `matches`: post_key, person_id (author), topic_slug, strength; `match_day`: each match's post
     day number. `mentions`: post_key, person_id (mentioned); `mention_day`: their day numbers.
+    `posts`: the matches' post keys numbered (PostNumbers), when the caller has them already.
     """
 
     def __init__(
@@ -154,6 +138,7 @@ class WindowEvidence:
         *,
         mention_weight: float = 0.5,
         rollup_decay: float = 0.5,
+        posts: PostNumbers | None = None,
     ):
         n_rows = len(matches)
         person_code, self.persons = sorted_codes(matches["person_id"], mentions["person_id"])
@@ -164,11 +149,11 @@ class WindowEvidence:
         self.known = (author >= 0) & (topic >= 0)
         self.day = np.asarray(match_day, dtype=np.int64)
         self.mention_weight = mention_weight
-        post_code = post_codes(matches["post_key"], mentions["post_key"])
-        rows = pd.DataFrame({"post": post_code[:n_rows], "row": np.arange(n_rows)})
+        posts = posts if posts is not None else PostNumbers(matches["post_key"].to_numpy())
+        rows = pd.DataFrame({"post": posts.codes, "row": np.arange(n_rows)})
         said = pd.DataFrame(
             {
-                "post": post_code[n_rows:],
+                "post": posts.of(mentions["post_key"]),  # -1, a post with no match, joins no row
                 "mentioned": person_code[n_rows:],
                 "mention_day": np.asarray(mention_day, dtype=np.int64),
             }
@@ -347,16 +332,16 @@ class TopicDays:
         self.match_post, self.n_posts = posts.codes, len(posts)
         reacted = reacted.assign(post=posts.of(reacted["post_id"]), day=day_numbers(reacted["event_day"]))
         self.reacted = reacted.sort_values("day", kind="stable")
-        mentions = mentions.assign(post_key=posts.of(mentions["post_id"]))
         self.edit_day = day_numbers(edits["edited_day"])
         self.engine = WindowEvidence(
-            matches.assign(post_key=self.match_post),
+            matches.rename(columns={"post_id": "post_key"}),
             day_numbers(matches["post_day"]),
-            mentions,
+            mentions.rename(columns={"post_id": "post_key"}),
             day_numbers(mentions["event_day"]),
             ontology,
             mention_weight=rules["mention_weight"],
             rollup_decay=rules["rollup_decay"],
+            posts=posts,
         )
         self.strength = matches["strength"].to_numpy(dtype=float)
 

@@ -425,14 +425,15 @@ class TopicMatchCache:
         `match(texts)` (text_index, topic_slug, strength) is asked only of texts this matcher has never
         seen. `post_id` is an integer unique per post_key; the rows are also left in the connection as
         temp table `window_topic_matches` (with post_key), their posts as `window_matched_posts`."""
-        self.hash_window(since, until)
+        self.open_window(since, until)
         unseen = self.unseen_texts()
         self.remember(unseen, match(unseen["text"]))
         return self.matches_between()
 
-    def hash_window(self, since: date, until: date) -> None:
-        """Temp table `window_post_hashes`: the posts of [since, until] with their text hash, hashed
-        once for both the unseen texts and the matches."""
+    def open_window(self, since: date, until: date) -> None:
+        """The cache ready for this matcher (made if missing, other matchers' rows dropped), and temp
+        table `window_post_hashes`: the posts of [since, until] with their text hash, hashed once for
+        both the unseen texts and the matches."""
         self.conn.execute(f"create schema if not exists {self.TABLE.split('.')[0]}")
         self.conn.execute(
             f"create table if not exists {self.TABLE}"

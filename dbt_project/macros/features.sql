@@ -75,7 +75,7 @@ running as (
         network,
         day,
         sum(sum(audience)) over r as engaged_audience_90d,
-        sum(sum(lifted_audience)) over r as lifted_audience,
+        sum({{ ordered_sum('lifted_audience') }}) over r as lifted_audience,
         sum(sum(reactions)) over r as reactions_90d
     from deltas
     group by person_id, network, day

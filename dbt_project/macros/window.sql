@@ -27,6 +27,11 @@ trim(regexp_replace(
    (0.5^((as_of - d)/h) = lift(d) / lift(as_of)) and every run does the same arithmetic. #}
 {% macro lift(day) %}power(2.0, ({{ day }} - cast('{{ var("decay_epoch") }}' as date)) / {{ var("half_life_days") }}::double){% endmacro %}
 
+{# sum() of doubles, the same to the last bit whatever order the rows arrive in: DuckDB's parallel
+   hash aggregate adds each thread's rows in the order they came, so a plain sum of three or more
+   doubles can differ between two runs over the same rows. The values are added smallest first. #}
+{% macro ordered_sum(expression) %}list_sum(list({{ expression }} order by {{ expression }})){% endmacro %}
+
 {# The rows of `relation` that win per `partition_by` (first by `order_by`): the one dedupe every
    staging model needs, written once. #}
 {% macro first_per(relation, partition_by, order_by) -%}

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import domain.score as score
-import domain.topics as topics
 from domain.ontology import Ontology
 from domain.topics import PostNumbers, WindowEvidence, apply_profile_edits, assign_topics, match_topics, sorted_unique
 
@@ -339,13 +338,6 @@ def test_post_numbers_are_a_factorize_sorted_or_not(ids, in_order, looked_up):
     assert posts.codes.tolist() == codes.tolist() and len(posts) == len(found)
     wanted = np.asarray([v for v in looked_up if v >= 0], dtype=ids.dtype)
     assert posts.of(wanted).tolist() == pd.Index(found).get_indexer(wanted).tolist()
-
-
-def test_post_codes_keep_numbered_posts_and_match_an_unknown_mention_to_none():
-    matches, mentions = pd.Series([0, 0, 1, 2, 2]), pd.Series([2, -1, 0])
-    assert topics.post_codes(matches, mentions).tolist() == [0, 0, 1, 2, 2, 2, -1, 0]
-    as_keys = topics.post_codes(pd.Series(["b", "b", "a"]), pd.Series(["a", "c"]))  # not numbered: factorized
-    assert as_keys.tolist() == [0, 0, 1, 1, 2]
 
 
 @settings(max_examples=60, deadline=None)

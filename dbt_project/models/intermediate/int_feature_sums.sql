@@ -74,9 +74,8 @@ audience_change as (
         person_id,
         network,
         sum((last_now is not null)::int - (last_before is not null)::int) as audience,
-        sum(
-            coalesce({{ lift('last_now') }}, 0.0) - coalesce({{ lift('last_before') }}, 0.0)
-        ) as lifted_audience
+        {{ ordered_sum("coalesce(" ~ lift('last_now') ~ ", 0.0) - coalesce(" ~ lift('last_before') ~ ", 0.0)") }}
+            as lifted_audience
     from pair_days
     group by all
 ),
