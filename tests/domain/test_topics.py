@@ -340,6 +340,30 @@ def test_post_numbers_are_a_factorize_sorted_or_not(ids, in_order, looked_up):
     assert posts.of(wanted).tolist() == pd.Index(found).get_indexer(wanted).tolist()
 
 
+def test_window_evidence_keeps_the_posts_numbers_it_is_given_and_a_mention_of_no_matched_post_counts_for_none():
+    """TopicDays hands WindowEvidence the posts it already numbered: the evidence is what numbering
+    the keys there gives, and a mention of a post with no topic match (or of an unknown post) adds
+    nothing."""
+    matches = pd.DataFrame(
+        {
+            "post_key": ["b", "b", "a"],
+            "person_id": ["ann", "ann", "bob"],
+            "topic_slug": ["food", "prog", "food"],
+            "strength": [1.0, 0.5, 1.0],
+        }
+    )
+    mentions = pd.DataFrame({"post_key": ["a", "c", "b"], "person_id": ["cat", "dan", "cat"]})
+    days, weight = np.zeros(3), np.array([1.0, 2.0, 4.0])
+    given = WindowEvidence(
+        matches, days, mentions, days, ONTO, posts=PostNumbers(matches["post_key"].to_numpy())
+    ).evidence(0, 1, weight)
+    numbered_here = WindowEvidence(matches, days, mentions, days, ONTO).evidence(0, 1, weight)
+    pd.testing.assert_frame_equal(given, numbered_here)
+    assert "dan" not in set(given["person_id"])  # post "c" matched no topic
+    direct = given.set_index(["person_id", "topic_slug"])["direct_evidence"]
+    assert direct[("cat", "food")] == 0.5 * (1.0 + 4.0) and direct[("cat", "prog")] == 0.5 * 2.0
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.sampled_from(["b", "a", "c", "aa", None]), max_size=20),
