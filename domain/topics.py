@@ -69,6 +69,13 @@ def matcher_fingerprint(ontology: Ontology, *, hashtag_weight: float = 1.0, word
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
+def evidence_fingerprint(ontology: Ontology, rules: dict, window: int, matcher: str) -> str:
+    """What carried evidence (TopicState) depends on besides the data: the rules, the window, the
+    ontology's hierarchy, the matcher and how terms are summed. A state is carried only under it."""
+    parts = [sorted(rules.items()), window, ontology.ancestor_table().values.tolist(), matcher, TERM_BITS, LIMB_BITS]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
 def text_topic_matches(
     texts: pd.Series, ontology: Ontology, *, hashtag_weight: float = 1.0, word_weight: float = 0.5
 ) -> pd.DataFrame:
@@ -113,6 +120,99 @@ def positions_in(index: pd.Index, values: pd.Series) -> np.ndarray:
 def engagement_factor(reactions, engagement_floor: float) -> np.ndarray:
     """How much a post's topics count: log1p of the reactions it earned, plus a floor."""
     return np.log1p(np.maximum(np.asarray(reactions, dtype=float), 0.0)) + engagement_floor
+
+
+TERM_BITS, LIMB_BITS = 52, 21  # a term is kept to 2^-52 as three 21-bit limbs
+LIMB_MASK = (1 << LIMB_BITS) - 1
+MAX_TERM = 2.0 ** (63 - TERM_BITS)  # a term's 2^-52 units must fit an int64
+
+
+def term_limbs(values) -> np.ndarray:
+    """(n, 3) limbs (low to high, as float64 integers below 2^21) of each term's nearest multiple of
+    2^-52: added per limb, millions of terms sum exactly in float64, in any order."""
+    values = np.asarray(values, dtype=float)
+    bad = ~((values >= 0.0) & (values < MAX_TERM))
+    if bad.any():
+        raise ValueError(
+            f"topic evidence term {float(values[bad][0])!r} is outside [0, {MAX_TERM:g}): cannot be summed exactly"
+        )
+    units = np.rint(values * 2.0**TERM_BITS).astype(np.int64)
+    return np.stack([units & LIMB_MASK, (units >> LIMB_BITS) & LIMB_MASK, units >> (2 * LIMB_BITS)], axis=1).astype(
+        float
+    )
+
+
+class KeySums:
+    """Each key's sum of terms, exact: the terms' limbs summed apart (float64 holds integers to 2^53,
+    so up to 2^32 terms a key) and `count` terms. A sum is then the same to the last bit whatever
+    the order, or the path: a whole window summed, or yesterday's sums plus what entered and minus
+    what left (a daily run carries them; a float sum would drift from the backfill's)."""
+
+    def __init__(self, limbs: np.ndarray, count: np.ndarray):
+        self.limbs, self.count = limbs, count
+
+    @classmethod
+    def of(cls, keys: np.ndarray, values, n: int) -> KeySums:
+        keys, limbs = np.asarray(keys, dtype=np.int64), term_limbs(values)
+        sums = np.stack([np.bincount(keys, weights=limbs[:, i], minlength=n) for i in range(3)], axis=1)
+        return cls(sums.reshape(n, 3), np.bincount(keys, minlength=n).astype(np.int64))
+
+    def value(self) -> np.ndarray:
+        """The sums as doubles, always by the same operations."""
+        low, middle, high = self.limbs[:, 0], self.limbs[:, 1], self.limbs[:, 2]
+        return (
+            high * 2.0 ** (2 * LIMB_BITS - TERM_BITS) + middle * 2.0 ** (LIMB_BITS - TERM_BITS)
+        ) + low * 2.0**-TERM_BITS
+
+
+class RollUp:
+    """Where each (person, topic) key's direct evidence rolls up: every ancestor of its topic, at
+    rollup_decay ** distance, in the ancestor table's order. `keys` (person code x topics + topic
+    code) are sorted, so a day's evidence adds the same terms in the same order whichever keys were
+    numbered: a run's every key or only today's (a carried day)."""
+
+    def __init__(self, keys: np.ndarray, n_persons: int, ontology: Ontology, rollup_decay: float):
+        self.topics = pd.Index(sorted(ontology.slugs))
+        n_topics = len(self.topics)
+        up = ontology.ancestor_table()
+        up = up.assign(topic=self.topics.get_indexer(up["slug"]), ancestor=self.topics.get_indexer(up["ancestor_slug"]))
+        up = up.sort_values("topic", kind="stable")
+        up_count = np.bincount(up["topic"].to_numpy(), minlength=n_topics)
+        key_person, key_topic = np.divmod(keys, n_topics)
+        count = up_count[key_topic]
+        self.up_source = np.repeat(np.arange(len(keys)), count)
+        entry = np.repeat((np.cumsum(up_count) - up_count)[key_topic], count) + (
+            np.arange(len(self.up_source)) - np.repeat(np.cumsum(count) - count, count)
+        )
+        up_keys = key_person[self.up_source] * n_topics + up["ancestor"].to_numpy(dtype=np.int64)[entry]
+        self.up_factor = np.power(rollup_decay, up["distance"].to_numpy(dtype=float))[entry]
+        shown_at, self.shown_keys = sorted_unique(np.concatenate([keys, up_keys]), n_persons * n_topics)
+        self.key_at, self.up_at = shown_at[: len(keys)], shown_at[len(keys) :]
+
+    def frame(self, direct: np.ndarray, present: np.ndarray, persons: pd.Index) -> pd.DataFrame:
+        """person_id, topic_slug, direct_evidence, evidence of the keys `present` and their ancestors."""
+        if not present.any():
+            return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+        live = present[self.up_source]  # roll up only what has evidence today
+        n_shown = len(self.shown_keys)
+        direct_shown = np.zeros(n_shown)
+        direct_shown[self.key_at] = direct
+        inherited = np.bincount(
+            self.up_at[live], weights=direct[self.up_source[live]] * self.up_factor[live], minlength=n_shown
+        )
+        shown = np.zeros(n_shown, dtype=bool)
+        shown[self.key_at[present]] = True
+        shown[self.up_at[live]] = True
+        at = np.flatnonzero(shown)
+        person, topic = np.divmod(self.shown_keys[at], len(self.topics))
+        return pd.DataFrame(
+            {
+                "person_id": persons[person],
+                "topic_slug": self.topics[topic],
+                "direct_evidence": direct_shown[at],
+                "evidence": direct_shown[at] + inherited[at],
+            }
+        )
 
 
 class WindowEvidence:
@@ -175,27 +275,13 @@ class WindowEvidence:
         )
         self.row_key = np.full(n_rows, -1, dtype=np.int64)  # never read: unknown rows are never in a window
         self.row_key[known], self.pair_key = key_number[: len(known)], key_number[len(known) :]
-        # and every ancestor each of them rolls up to, in the ancestor table's order
-        up = ontology.ancestor_table()
-        up = up.assign(topic=self.topics.get_indexer(up["slug"]), ancestor=self.topics.get_indexer(up["ancestor_slug"]))
-        up = up.sort_values("topic", kind="stable")
-        up_count = np.bincount(up["topic"].to_numpy(), minlength=n_topics)
-        key_person, key_topic = np.divmod(keys, n_topics)
-        count = up_count[key_topic]
-        self.up_source = np.repeat(np.arange(len(keys)), count)
-        entry = np.repeat((np.cumsum(up_count) - up_count)[key_topic], count) + (
-            np.arange(len(self.up_source)) - np.repeat(np.cumsum(count) - count, count)
-        )
-        up_keys = key_person[self.up_source] * n_topics + up["ancestor"].to_numpy(dtype=np.int64)[entry]
-        self.up_factor = np.power(rollup_decay, up["distance"].to_numpy(dtype=float))[entry]
-        shown_at, self.shown_keys = sorted_unique(np.concatenate([keys, up_keys]), key_space)
-        self.key_at, self.up_at = shown_at[: len(keys)], shown_at[len(keys) :]
-        self.n_keys = len(keys)
+        self.keys = keys
+        self.roll_up = RollUp(keys, len(self.persons), ontology, rollup_decay)
 
-    def evidence(self, today: int, window: int, weight: np.ndarray) -> pd.DataFrame:
-        """Evidence per (person_id, topic_slug) from the matches posted in the `window` days ending
-        `today` (a day number), with `weight` per match row, and the mentions made in that window
-        (each person once per post; not the post's author). Columns as `topic_evidence`."""
+    def key_sums(self, today: int, window: int, weight: np.ndarray) -> KeySums:
+        """The exact sums (KeySums) of each of `self.keys`' terms from the matches posted in the
+        `window` days ending `today` (a day number), with `weight` per match row, and the mentions
+        made in that window (each person once per post; not the post's author)."""
         in_window = (self.day > today - window) & (self.day <= today) & self.known
         rows = np.flatnonzero(in_window)
         said = np.flatnonzero((self.pair_day > today - window) & (self.pair_day <= today) & in_window[self.pair_row])
@@ -207,31 +293,13 @@ class WindowEvidence:
         )
         pair_row, pair_key = pair_row[once], pair_key[once]  # a person mentioned in a post counts once, however often
         keys = np.concatenate([self.row_key[rows], pair_key])
-        if not len(keys):
-            return pd.DataFrame(columns=EVIDENCE_COLUMNS)
         values = np.concatenate([weight[rows], weight[pair_row] * self.mention_weight])
-        direct = np.bincount(keys, weights=values, minlength=self.n_keys)
-        present = np.bincount(keys, minlength=self.n_keys) > 0
-        live = present[self.up_source]  # roll up only what has evidence today
-        n_shown = len(self.shown_keys)
-        direct_shown = np.zeros(n_shown)
-        direct_shown[self.key_at] = direct
-        inherited = np.bincount(
-            self.up_at[live], weights=direct[self.up_source[live]] * self.up_factor[live], minlength=n_shown
-        )
-        shown = np.zeros(n_shown, dtype=bool)
-        shown[self.key_at[present]] = True
-        shown[self.up_at[live]] = True
-        at = np.flatnonzero(shown)
-        person, topic = np.divmod(self.shown_keys[at], len(self.topics))
-        return pd.DataFrame(
-            {
-                "person_id": self.persons[person],
-                "topic_slug": self.topics[topic],
-                "direct_evidence": direct_shown[at],
-                "evidence": direct_shown[at] + inherited[at],
-            }
-        )
+        return KeySums.of(keys, values, len(self.keys))
+
+    def evidence(self, today: int, window: int, weight: np.ndarray) -> pd.DataFrame:
+        """Evidence per (person_id, topic_slug) on `today` (see `key_sums`). Columns as `topic_evidence`."""
+        sums = self.key_sums(today, window, weight)
+        return self.roll_up.frame(sums.value(), sums.count > 0, self.persons)
 
 
 def assign_topics(evidence: pd.DataFrame, expert_top_pct: float = 0.1, min_evidence: float = 1.0) -> pd.DataFrame:
@@ -328,14 +396,16 @@ class TopicDays:
 
     def __init__(self, matches, reacted, mentions, profiles, edits, ontology: Ontology, rules: dict, window: int):
         self.rules, self.window, self.profiles, self.edits = rules, window, profiles, edits
+        self.matches, self.mentions = matches, mentions
         posts = PostNumbers(matches["post_id"].to_numpy())
         self.match_post, self.n_posts = posts.codes, len(posts)
         reacted = reacted.assign(post=posts.of(reacted["post_id"]), day=day_numbers(reacted["event_day"]))
         self.reacted = reacted.sort_values("day", kind="stable")
         self.edit_day = day_numbers(edits["edited_day"])
+        self.match_day = day_numbers(matches["post_day"])
         self.engine = WindowEvidence(
             matches.rename(columns={"post_id": "post_key"}),
-            day_numbers(matches["post_day"]),
+            self.match_day,
             mentions.rename(columns={"post_id": "post_key"}),
             day_numbers(mentions["event_day"]),
             ontology,
@@ -345,24 +415,151 @@ class TopicDays:
         )
         self.strength = matches["strength"].to_numpy(dtype=float)
 
-    def on(self, day) -> pd.DataFrame:
-        """person_id, topic_slug, evidence, is_expert, ... and the profile edits' effect, on `day`;
-        minors are never ranked."""
-        today = day_numbers([day])[0]
+    def _earned(self, today: int) -> np.ndarray:
+        """Each match row's post's reactions through `today`."""
         through_today = int(np.searchsorted(self.reacted["day"].to_numpy(), today, side="right"))
         earned = np.bincount(
             self.reacted["post"].to_numpy()[:through_today],
             weights=self.reacted["reactions"].to_numpy(dtype=float)[:through_today],
             minlength=self.n_posts,
         )
-        weight = self.strength * engagement_factor(earned[self.match_post], self.rules["engagement_floor"])
+        return earned[self.match_post]
+
+    def on(self, day) -> pd.DataFrame:
+        """person_id, topic_slug, evidence, is_expert, ... and the profile edits' effect, on `day`;
+        minors are never ranked."""
+        today = day_numbers([day])[0]
+        weight = self.strength * engagement_factor(self._earned(today), self.rules["engagement_floor"])
         evidence = self.engine.evidence(today, self.window, weight)
-        assigned = assign_topics(evidence, self.rules["expert_top_pct"], self.rules["min_evidence"])
-        minors = minors_on(self.profiles, day)
-        assigned = assigned[~assigned["person_id"].isin(minors)]
-        todays_edits = self.edits[self.edit_day <= today]
-        todays_edits = todays_edits[~todays_edits["person_id"].isin(minors)]
-        profile = apply_profile_edits(assigned, todays_edits)
-        todays = assigned.merge(profile, on=["person_id", "topic_slug"], how="right").assign(day=day)
-        todays["evidence"] = todays["evidence"].astype(float)  # assign_topics rounded it; an added topic has none
-        return todays
+        return published_topics(evidence, day, self.rules, self.profiles, self.edits, self.edit_day)
+
+    def state(self, day) -> TopicState:
+        """What a daily run needs to carry `day`'s evidence to the next day (TopicState)."""
+        today = day_numbers([day])[0]
+        earned = self._earned(today)
+        weight = self.strength * engagement_factor(earned, self.rules["engagement_floor"])
+        sums = self.engine.key_sums(today, self.window, weight)
+        in_window = (self.match_day > today - self.window) & (self.match_day <= today)
+        rows = self.matches.loc[in_window, ["post_id", "post_day", "person_id", "topic_slug", "strength"]]
+        rows = rows.assign(earned=earned[in_window])
+        said = day_numbers(self.mentions["event_day"])
+        said = (said > today - self.window) & (said <= today) & self.mentions["person_id"].notna().to_numpy()
+        pairs = self.mentions[said & self.mentions["post_id"].isin(rows["post_id"]).to_numpy()]
+        pairs = pairs.groupby(["post_id", "person_id"], as_index=False, observed=True)["event_day"].max()
+        held, topics = sums.count > 0, self.engine.roll_up.topics
+        return TopicState(
+            rows.reset_index(drop=True),
+            pairs.rename(columns={"event_day": "last_day"}),
+            key_sums_frame(
+                self.engine.keys[held], KeySums(sums.limbs[held], sums.count[held]), self.engine.persons, topics
+            ),
+        )
+
+
+def published_topics(evidence, day, rules: dict, profiles, edits, edit_day=None) -> pd.DataFrame:
+    """The day's topics from its evidence: assigned, minors dropped, the profile edits applied."""
+    edit_day = day_numbers(edits["edited_day"]) if edit_day is None else edit_day
+    assigned = assign_topics(evidence, rules["expert_top_pct"], rules["min_evidence"])
+    minors = minors_on(profiles, day)
+    assigned = assigned[~assigned["person_id"].isin(minors)]
+    todays_edits = edits[edit_day <= day_numbers([day])[0]]
+    todays_edits = todays_edits[~todays_edits["person_id"].isin(minors)]
+    profile = apply_profile_edits(assigned, todays_edits)
+    todays = assigned.merge(profile, on=["person_id", "topic_slug"], how="right").assign(day=day)
+    todays["evidence"] = todays["evidence"].astype(float)  # assign_topics rounded it; an added topic has none
+    return todays
+
+
+LIMB_COLUMNS = ["limb0", "limb1", "limb2"]
+
+
+def key_sums_frame(keys: np.ndarray, sums: KeySums, persons: pd.Index, topics: pd.Index) -> pd.DataFrame:
+    """person_id, topic_slug, limb0..2, terms of `keys` (person code x topics + topic code)."""
+    person, topic = np.divmod(keys, len(topics))
+    frame = pd.DataFrame({"person_id": persons[person], "topic_slug": topics[topic]})
+    frame[LIMB_COLUMNS] = sums.limbs
+    frame["terms"] = sums.count
+    return frame
+
+
+class TopicState:
+    """One day's topic evidence as a daily run carries it to the next day.
+
+    `rows`: the window's match rows (post_id, post_day, person_id the author, topic_slug, strength)
+    with `earned`, each post's reactions through the day; `pairs`: post_id, person_id (mentioned),
+    last_day, each person mentioned in a window post with the last day of those mentions; `keys`:
+    person_id, topic_slug, each key's exact sum (limb0..2) and number of terms (KeySums)."""
+
+    def __init__(self, rows: pd.DataFrame, pairs: pd.DataFrame, keys: pd.DataFrame | None = None):
+        self.rows, self.pairs, self.keys = rows, pairs, keys
+
+    def next_day(
+        self, day, window: int, matches: pd.DataFrame, reacted: pd.DataFrame, mentions: pd.DataFrame
+    ) -> tuple[TopicState, TopicState]:
+        """(before, after): the rows and pairs of these posts (the touched ones: leaving the window,
+        reacted to or mentioned `day`) as they were the day before, and on `day` with `day`'s
+        `matches` (new posts: post_id, post_day, person_id, topic_slug, strength), `reacted`
+        (post_id, reactions) and `mentions` (post_id, person_id, event_day) applied. Posts given
+        needlessly cancel out; a touched post left out would be carried wrong."""
+        today = day_numbers([day])[0]
+        before = TopicState(self.rows, self.pairs[day_numbers(self.pairs["last_day"]) > today - 1 - window])
+        new_rows = matches[["post_id", "post_day", "person_id", "topic_slug", "strength"]].assign(earned=0.0)
+        rows = pd.concat([self.rows, new_rows], ignore_index=True)
+        got = reacted.groupby("post_id")["reactions"].sum()
+        rows["earned"] = rows["earned"].to_numpy(dtype=float) + rows["post_id"].map(got).fillna(0).to_numpy(dtype=float)
+        rows = rows[day_numbers(rows["post_day"]) > today - window].reset_index(drop=True)
+        said = mentions[mentions["person_id"].notna()].rename(columns={"event_day": "last_day"})
+        pairs = pd.concat([self.pairs.astype({"person_id": str}), said.astype({"person_id": str})], ignore_index=True)
+        pairs = pairs.groupby(["post_id", "person_id"], as_index=False)["last_day"].max()
+        pairs = pairs[(day_numbers(pairs["last_day"]) > today - window) & pairs["post_id"].isin(rows["post_id"])]
+        return before, TopicState(rows, pairs.reset_index(drop=True))
+
+
+def post_terms(rows: pd.DataFrame, pairs: pd.DataFrame, slugs, rules: dict) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """(person_id, topic_slug, value) of every evidence term of posts' match `rows` (with `earned`)
+    and their mention `pairs`: the terms WindowEvidence.key_sums adds, by the same operations."""
+    rows = rows[rows["person_id"].notna() & rows["topic_slug"].isin(list(slugs))]
+    weight = rows["strength"].to_numpy(dtype=float) * engagement_factor(
+        rows["earned"].to_numpy(dtype=float), rules["engagement_floor"]
+    )
+    mentioned = pairs[["post_id", "person_id"]].rename(columns={"person_id": "mentioned"})
+    via = rows[["post_id", "person_id", "topic_slug"]].assign(weight=weight).merge(mentioned, on="post_id")
+    via = via[via["mentioned"].notna() & (via["mentioned"].astype(str) != via["person_id"].astype(str))]
+    person = pd.concat([rows["person_id"].astype(str), via["mentioned"].astype(str)], ignore_index=True)
+    topic = pd.concat([rows["topic_slug"].astype(str), via["topic_slug"].astype(str)], ignore_index=True)
+    return person, topic, np.concatenate([weight, via["weight"].to_numpy(dtype=float) * rules["mention_weight"]])
+
+
+def carried_evidence(
+    keys: pd.DataFrame, before: TopicState, after: TopicState, ontology: Ontology, rules: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the keys whose sums changed, the next day's evidence) from a day's key sums `keys`, minus
+    the terms of the touched posts as they were (`before`: their rows and pairs) plus their terms
+    as they are now (`after`: what entered, earned reactions or mentions, or stayed). The changed
+    keys are key sums (`key_sums_frame`), 0 terms for a key that has none left. Exact, so the
+    evidence equals a whole window's (WindowEvidence) to the last bit."""
+    slugs = sorted(ontology.slugs)
+    old_person, old_topic, old_value = post_terms(before.rows, before.pairs, slugs, rules)
+    new_person, new_topic, new_value = post_terms(after.rows, after.pairs, slugs, rules)
+    person_code, persons = sorted_codes(keys["person_id"].astype(str), old_person, new_person)
+    topics = pd.Index(slugs)
+    topic_code = np.concatenate([positions_in(topics, t) for t in (keys["topic_slug"], old_topic, new_topic)])
+    if (topic_code < 0).any():
+        raise ValueError("carried topic evidence names a topic outside the ontology: rebuild it from the window")
+    number, found = sorted_unique(person_code * len(topics) + topic_code, len(persons) * len(topics))
+    n_kept, n_old = len(keys), len(old_value)
+    limbs = np.zeros((len(found), 3))
+    count = np.zeros(len(found), dtype=np.int64)
+    limbs[number[:n_kept]] = keys[LIMB_COLUMNS].to_numpy(dtype=float)
+    count[number[:n_kept]] = keys["terms"].to_numpy(dtype=np.int64)
+    gone = KeySums.of(number[n_kept : n_kept + n_old], old_value, len(found))
+    came = KeySums.of(number[n_kept + n_old :], new_value, len(found))
+    sums = KeySums(limbs - gone.limbs + came.limbs, count - gone.count + came.count)
+    if (sums.count < 0).any() or (sums.limbs < 0).any():
+        raise ValueError("carried topic evidence went below zero: the state is not the previous day's; rebuild it")
+    changed = (gone.count > 0) | (came.count > 0)
+    changed_keys = key_sums_frame(found[changed], KeySums(sums.limbs[changed], sums.count[changed]), persons, topics)
+    held = sums.count > 0
+    sums, found = KeySums(sums.limbs[held], sums.count[held]), found[held]
+    evidence = RollUp(found, len(persons), ontology, rules["rollup_decay"]).frame(sums.value(), held[held], persons)
+    return changed_keys, evidence

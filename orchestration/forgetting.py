@@ -32,6 +32,8 @@ import pandas as pd
 from connectors.privacy import PrivacyGate
 from domain.privacy import MINOR, PRIVATE, unmeasured_on
 
+from .warehouse import TopicStateStore
+
 SCHEMA = "privacy"
 REGISTRY_TABLES = frozenset(
     {"raw.platform_profiles", "raw.platform_links", "staging.stg_platform__profiles", "staging.stg_platform__links"}
@@ -284,8 +286,18 @@ class WarehousePrivacy:
     def forget(self, day: date) -> tuple[Unmeasured, PurgeReport]:
         """Who is unmeasured on `day`, written to the registry, and forgotten everywhere."""
         unmeasured = self.unmeasured(day)
+        newly = set(unmeasured.reasons) - self.registered()
         self.write_registry(unmeasured)
-        return unmeasured, self.purge(unmeasured)
+        report = self.purge(unmeasured)
+        if newly:  # their past rows are gone: evidence carried from before them would still count them
+            TopicStateStore.drop(self.conn)
+        return unmeasured, report
+
+    def registered(self) -> set[str]:
+        """Who the registry holds as unmeasured now."""
+        if not self._exists(f"{SCHEMA}.unmeasured_persons"):
+            return set()
+        return {p for (p,) in self.conn.execute(f"select person_id from {SCHEMA}.unmeasured_persons").fetchall()}
 
     def audit_run(self, run_id: str, day: date) -> tuple[Unmeasured, list[Finding], int]:
         """The audit of the whole warehouse as of `day`, recorded under `run_id`."""

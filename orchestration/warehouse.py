@@ -418,6 +418,7 @@ class TopicMatchCache:
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, matcher: str):
         self.conn, self.matcher = conn, matcher
+        self.collided = False  # whether the last window numbered its posts by key, two keys sharing a hash
 
     def window_matches(self, since: date, until: date, match) -> pd.DataFrame:
         """post_id, person_id, post_day, topic_slug, strength for the posts of [since, until] that
@@ -448,7 +449,8 @@ class TopicMatchCache:
         )
         # if two keys ever share a hash, number them by key instead (slower, same result)
         collided = "select count(distinct post_id) <> count(*) from window_post_hashes"  # a row per post_key
-        if self.conn.execute(collided).fetchall()[0][0]:
+        self.collided = bool(self.conn.execute(collided).fetchall()[0][0])
+        if self.collided:
             self.conn.execute(
                 "create or replace temp table window_post_hashes as select * replace"
                 " (cast(dense_rank() over (order by post_key) as ubigint) as post_id) from window_post_hashes"
@@ -515,3 +517,195 @@ class TopicMatchCache:
             [("person_id",), ("topic_slug",)],
             order_by=["post_id", "topic_slug"],  # the evidence sums add in this order
         )
+
+
+class TopicStateStore:
+    """person_topics' carried state (domain.topics.TopicState) of its two latest days, in
+    `cache.topic_state_*` under a fingerprint of what the evidence depends on (rules, window,
+    ontology, matcher): a daily run reads yesterday's key sums and only the posts today touches,
+    not the window, and re-running the latest day still finds the day before it. Each row holds
+    for the days [first_day, last_day], so carrying a day writes only what changed. A memo:
+    dropped, the next run reads its whole window and makes it again. So is a state whose tables
+    lost rows since it was written (a person forgotten): its sums would keep their posts' terms."""
+
+    META = "cache.topic_state"  # one row per kept day
+    TABLES = {
+        "cache.topic_state_rows": "post_id ubigint, post_day date, person_id varchar, topic_slug varchar,"
+        " strength double, earned double",
+        "cache.topic_state_pairs": "post_id ubigint, person_id varchar, last_day date",
+        "cache.topic_state_keys": "person_id varchar, topic_slug varchar, limb0 double, limb1 double,"
+        " limb2 double, terms bigint",
+    }
+    ROWS, PAIRS, KEYS = TABLES
+    OPEN = date(9999, 12, 31)  # the last day of a row that still holds
+    KEPT_DAYS = 2
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, fingerprint: str):
+        self.conn, self.fingerprint = conn, fingerprint
+        conn.execute("create schema if not exists cache")
+        conn.execute(f"create table if not exists {self.META} (day date, fingerprint varchar, written varchar)")
+        for table, columns in self.TABLES.items():
+            conn.execute(f"create table if not exists {table} (first_day date, last_day_held date, {columns})")
+        kept = conn.execute(f"select fingerprint, written from {self.META}").fetchall()
+        if any(f != fingerprint or w != self._sizes() for f, w in kept):
+            self._clear()
+
+    def _sizes(self) -> str:
+        """The state tables' row counts: kept with each day, to tell a state nobody else touched."""
+        counts = " union all ".join(f"select {i} as i, count(*) as n from {t}" for i, t in enumerate(self.TABLES))
+        return ",".join(str(n) for _, n in self.conn.execute(f"select * from ({counts}) order by i").fetchall())
+
+    def _hold(self, day: date) -> None:
+        self.conn.execute(f"insert into {self.META} values (?, ?, '')", [day, self.fingerprint])
+
+    def _written(self) -> None:
+        self.conn.execute(f"update {self.META} set written = ?", [self._sizes()])
+
+    def days(self) -> list[date]:
+        return sorted(d for (d,) in self.conn.execute(f"select day from {self.META}").fetchall())
+
+    @classmethod
+    def drop(cls, conn: duckdb.DuckDBPyConnection) -> None:
+        """Forget every kept day, so the next run reads its whole window (the window's past changed)."""
+        if table_exists(conn, cls.META):
+            conn.execute(f"delete from {cls.META}")
+
+    def _clear(self) -> None:
+        for table in (self.META, *self.TABLES):
+            self.conn.execute(f"delete from {table}")
+
+    def _held_on(self, day: date) -> str:
+        return f"first_day <= '{day.isoformat()}' and last_day_held >= '{day.isoformat()}'"
+
+    def _transaction(self, work) -> None:
+        self.conn.execute("begin transaction")
+        try:
+            work()
+            self.conn.execute("commit")
+        except Exception:
+            self.conn.execute("rollback")
+            raise
+
+    def save(self, states: dict) -> None:
+        """Keep `states` ({day: TopicState}, one day or two consecutive) as the only days held."""
+        days = sorted(states)
+
+        def work():
+            self._clear()
+            for day in days:
+                last = day if day != days[-1] else self.OPEN
+                for table, frame in zip(self.TABLES, (states[day].rows, states[day].pairs, states[day].keys)):
+                    self._insert(table, day, last, frame)
+                self._hold(day)
+            self._written()
+
+        self._transaction(work)
+
+    def _insert(self, table: str, first: date, last: date, frame: pd.DataFrame) -> None:
+        if not len(frame):
+            return
+        columns = [c.split()[0] for c in self.TABLES[table].split(",")]
+        self.conn.register("state_rows", frame[columns])
+        try:
+            self.conn.execute(
+                f"insert into {table} by name select ?::date as first_day, ?::date as last_day_held, * from state_rows",
+                [first, last],
+            )
+        finally:
+            self.conn.unregister("state_rows")
+
+    def today(self, day: date, window: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(reacted: post_id, reactions; mentions: post_id, person_id, event_day) of `day` on the
+        posts of the day before's state and `window_matched_posts` (`day`'s matched posts), and temp
+        table `touched_posts`: those posts, and the state's posts leaving the window."""
+        held = self._held_on(day - timedelta(days=1))
+        self.conn.execute(
+            f"""
+            create or replace temp table today_events as
+            select hash(e.post_key) as post_id, e.reaction_type, e.target_person_id, e.event_day
+            from intermediate.int_engagement_events as e
+            where e.event_day = ? and hash(e.post_key) in (
+                select post_id from {self.ROWS} where {held} union all select post_id from {MATCHED_POSTS})""",
+            [day],
+        )
+        leaving = _days_before(day, window)
+        self.conn.execute(
+            f"""
+            create or replace temp table touched_posts as
+            select post_id from {self.ROWS} where {held} and post_day <= ?
+            union select post_id from {self.PAIRS} where {held} and last_day <= ?
+            union select post_id from today_events""",
+            [leaving, leaving],
+        )
+        reacted = self.conn.execute(
+            "select post_id, count(*) as reactions from today_events where reaction_type <> 'mention' group by all"
+        ).df()
+        mentions = self.conn.execute(
+            "select post_id, target_person_id as person_id, event_day from today_events where reaction_type = 'mention'"
+        ).df()
+        return reacted, mentions
+
+    def collides(self, day: date) -> bool:
+        """Whether a post of `day` has the id of a post of the day before's state (two keys, one
+        hash): the carry would confuse them, so the day is read whole instead."""
+        held = self._held_on(day - timedelta(days=1))
+        return bool(
+            self.conn.execute(
+                f"select count(*) from {MATCHED_POSTS} where post_id in (select post_id from {self.ROWS} where {held})"
+            ).fetchall()[0][0]
+        )
+
+    def touched(self, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The rows and pairs of `touched_posts` in `day`'s state."""
+        return tuple(
+            self.conn.execute(
+                f"select * exclude (first_day, last_day_held) from {table} where {self._held_on(day)}"
+                " and post_id in (select post_id from touched_posts) order by all"
+            ).df()
+            for table in (self.ROWS, self.PAIRS)
+        )
+
+    def keys(self, day: date) -> pd.DataFrame:
+        return read_coded(
+            self.conn,
+            f"select * exclude (first_day, last_day_held) from {self.KEYS} where {self._held_on(day)}",
+            [],
+            [("person_id",), ("topic_slug",)],
+        )
+
+    def carry(self, day: date, rows: pd.DataFrame, pairs: pd.DataFrame, changed_keys: pd.DataFrame) -> None:
+        """Keep `day`'s state: the day before's, with the touched posts' rows and pairs replaced by
+        `rows` and `pairs`, and the `changed_keys`' sums (0 terms: gone). The day before stays held."""
+        before = day - timedelta(days=1)
+
+        def work():
+            if day in self.days():  # a re-run: forget the day's first run, so the day before is as it was
+                for table in self.TABLES:
+                    self.conn.execute(f"delete from {table} where first_day = ?", [day])
+                    self.conn.execute(
+                        f"update {table} set last_day_held = ? where last_day_held = ?", [self.OPEN, before]
+                    )
+            for table in (self.ROWS, self.PAIRS):
+                self.conn.execute(
+                    f"update {table} set last_day_held = ? where last_day_held = ?"
+                    " and post_id in (select post_id from touched_posts)",
+                    [before, self.OPEN],
+                )
+            self.conn.register("changed_keys", changed_keys[["person_id", "topic_slug"]])
+            try:
+                self.conn.execute(
+                    f"update {self.KEYS} as k set last_day_held = ? from changed_keys as c"
+                    " where k.last_day_held = ? and k.person_id = c.person_id and k.topic_slug = c.topic_slug",
+                    [before, self.OPEN],
+                )
+            finally:
+                self.conn.unregister("changed_keys")
+            for table, frame in zip(self.TABLES, (rows, pairs, changed_keys[changed_keys["terms"] > 0])):
+                self._insert(table, day, self.OPEN, frame)
+            for table in self.TABLES:
+                self.conn.execute(f"delete from {table} where last_day_held < ?", [before])
+            self.conn.execute(f"delete from {self.META} where day < ? or day = ?", [before, day])
+            self._hold(day)
+            self._written()
+
+        self._transaction(work)

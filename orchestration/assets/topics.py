@@ -12,7 +12,15 @@ from domain.leaderboards import sashed_boards_on
 from domain.ontology import load_default_ontology
 from domain.perks import perk_eligibility as eligible_for_perks
 from domain.perks import running_on, wanted_topics
-from domain.topics import TopicDays, matcher_fingerprint, text_topic_matches
+from domain.topics import (
+    TopicDays,
+    TopicState,
+    carried_evidence,
+    evidence_fingerprint,
+    matcher_fingerprint,
+    published_topics,
+    text_topic_matches,
+)
 
 from ..dbt_project import dbt_key, feature_knobs
 from ..formulas import FormulaConfig, versioned
@@ -27,7 +35,7 @@ from ..keys import (
 )
 from ..partitions import PARTITIONED, partition_days
 from ..progress import day_chunks, each_day
-from ..warehouse import TopicMatchCache, Warehouse
+from ..warehouse import TopicMatchCache, TopicStateStore, Warehouse
 
 PERK_COLUMNS = ["campaign_id", "person_id", "display_name", "rank"]
 KPLUS_CHUNK_DAYS = 30  # days of gives judged in one walk
@@ -46,19 +54,49 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
     rules, window, ontology = load_product()["topics"], feature_knobs()["window_days"], load_default_ontology()
     days, rows, experts = partition_days(context), 0, 0
     weights = {k: rules[k] for k in ("hashtag_weight", "word_weight")}
+    matcher = matcher_fingerprint(ontology, **weights)
+    match = lambda texts: text_topic_matches(texts, ontology, **weights)  # noqa: E731
     with duckdb.get_connection() as conn:
         warehouse, since = Warehouse(conn), days[0] - timedelta(days=window - 1)
-        cache = TopicMatchCache(conn, matcher_fingerprint(ontology, **weights))  # each text is matched once, ever
-        matches = cache.window_matches(since, days[-1], lambda texts: text_topic_matches(texts, ontology, **weights))
+        cache = TopicMatchCache(conn, matcher)  # each text is matched once, ever
+        store = TopicStateStore(conn, evidence_fingerprint(ontology, rules, window, matcher))
+        profiles, edits = warehouse.profiles(), warehouse.topic_edits(days[-1])
+        carried = None
+        if len(days) == 1 and days[0] - timedelta(days=1) in store.days():
+            carried = carried_day(store, cache, days[0], window, match, ontology, rules)
+        if carried is not None:
+            todays = published_topics(carried, days[0], rules, profiles, edits)
+            rows += warehouse.write_days("marts.person_topics", todays, days)
+            experts += int(todays["is_expert"].fillna(False).astype(bool).sum())
+            return MaterializeResult(metadata={"rows": rows, "experts": experts, "evidence": "carried"})
+        matches = cache.window_matches(since, days[-1], match)
         reacted = warehouse.reactions_per_post_day(since, days[-1], first=days[0])
         mentions = warehouse.mentions_of_matched_posts(since, days[-1])
-        profiles, edits = warehouse.profiles(), warehouse.topic_edits(days[-1])
         topic_days = TopicDays(matches, reacted, mentions, profiles, edits, ontology, rules, window)
         for day in each_day(context, days):
             todays = topic_days.on(day)
             rows += warehouse.write_days("marts.person_topics", todays, [day])  # one day in memory at a time
             experts += int(todays["is_expert"].fillna(False).astype(bool).sum())
-    return MaterializeResult(metadata={"rows": rows, "experts": experts})
+        kept = store.days()
+        if not cache.collided and (not kept or days[-1] >= kept[-1] - timedelta(days=1)):
+            # the last two days: a re-run of the last day then carries from the one before
+            store.save({day: topic_days.state(day) for day in days[-TopicStateStore.KEPT_DAYS :]})
+    return MaterializeResult(metadata={"rows": rows, "experts": experts, "evidence": "whole window"})
+
+
+def carried_day(store: TopicStateStore, cache: TopicMatchCache, day, window: int, match, ontology, rules):
+    """`day`'s evidence carried from the day before's state (TopicState), which is then kept as
+    `day`'s; None when the day's posts cannot be told apart from the state's (read the window)."""
+    new = cache.window_matches(day, day, match)
+    if cache.collided or store.collides(day):
+        return None
+    reacted, mentions = store.today(day, window)
+    before_day = day - timedelta(days=1)
+    touched = TopicState(*store.touched(before_day))
+    before, after = touched.next_day(day, window, new, reacted, mentions)
+    changed, evidence = carried_evidence(store.keys(before_day), before, after, ontology, rules)
+    store.carry(day, after.rows, after.pairs, changed)
+    return evidence
 
 
 @multi_asset(

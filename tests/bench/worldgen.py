@@ -44,6 +44,7 @@ import pandas as pd
 import connectors
 from connectors.landing import ensure_raw_tables
 from connectors.privacy import PrivacyGate
+from orchestration.warehouse import TopicStateStore
 from sandbox import world as w
 from sandbox.dialects import registered as dialects
 from sandbox.dialects.common import B32_SORT
@@ -705,6 +706,7 @@ def truncate_history(path: str, last_day: date) -> None:
                 day_column[table] = column
         for table, column in sorted(day_column.items()):
             conn.execute(f"delete from marts.{table} where {column} >= ?", [last_day])
+        TopicStateStore.drop(conn)  # person_topics' carried days: later than this warehouse's history
         conn.execute("checkpoint")
 
 

@@ -3,15 +3,20 @@ beside the active one, compared, and leaves what users see untouched."""
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import pandas as pd
 import pytest
 import yaml
-from dagster import AssetKey
+from dagster import AssetKey, materialize
+from dagster_duckdb import DuckDBResource
 
 from domain.formula import FORMULAS_DIR
+from orchestration.assets.topics import person_topics
 from orchestration.cli import versioned_ops, versioned_selection
 from orchestration.definitions import build_definitions
+from orchestration.keys import PERSON_TOPICS
 from sandbox.world import WorldConfig, build_world
 
 from .pipeline import SMALL_WORLD, WORLD_END, days, materialize_range, small_social, snapshot
@@ -55,14 +60,26 @@ def backfilled(tmp_path_factory, dbt_manifest):
     mp.undo()
 
 
+def topics_evidence(result) -> str:
+    """How person_topics made its evidence in a run: "carried" from the day before, or "whole window"."""
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == PERSON_TOPICS]
+    return events[0].step_materialization_data.materialization.metadata["evidence"].value
+
+
+DAILY_EVIDENCE: list[str] = []  # person_topics' evidence in each of the daily runs, in order
+
+
 @pytest.fixture(scope="module")
 def daily_runs(tmp_path_factory, dbt_manifest):
+    evidence = []
+
     def daily(defs):
         for day in WEEK:
-            materialize_range(defs, day, day)
+            evidence.append(topics_evidence(materialize_range(defs, day, day)))
 
     path, _, mp = warehouse(tmp_path_factory, "daily", daily)
     mp.undo()
+    DAILY_EVIDENCE[:] = evidence
     return path
 
 
@@ -72,6 +89,34 @@ def test_a_week_long_backfill_equals_seven_daily_runs(backfilled, daily_runs):
     assert len(one_run["marts.scores"]) > 0
     for table, frame in one_run.items():
         pd.testing.assert_frame_equal(frame, daily[table], obj=table)
+    # the daily runs after the first carried person_topics' evidence, to the same bits
+    assert DAILY_EVIDENCE == ["whole window"] + ["carried"] * (WEEK_DAYS - 1)
+
+
+def test_re_running_the_last_day_carries_again_and_a_dropped_state_reads_the_window(daily_runs, tmp_path):
+    """The topic state keeps two days, so re-running the latest day carries from the day before
+    (twice: the same rows); with a row of the state gone (as forgetting a person deletes rows
+    naming them), the day reads its whole window: the same rows."""
+    path = str(tmp_path / "warehouse.duckdb")
+    shutil.copyfile(daily_runs, path)
+    query = "select * from marts.person_topics where day = ? order by all"
+    with duckdb.connect(path, read_only=True) as conn:
+        made = conn.execute(query, [LAST]).df()
+        assert sorted(d for (d,) in conn.execute("select day from cache.topic_state").fetchall()) == WEEK[-2:]
+    assert len(made) > 0
+    for expected in ("carried", "carried", "whole window"):
+        if expected == "whole window":
+            with duckdb.connect(path) as conn:
+                conn.execute(
+                    "delete from cache.topic_state_keys where person_id = (select min(person_id)"
+                    " from cache.topic_state_keys)"
+                )
+        result = materialize(
+            [person_topics], partition_key=LAST.isoformat(), resources={"duckdb": DuckDBResource(database=path)}
+        )
+        assert topics_evidence(result) == expected
+        with duckdb.connect(path, read_only=True) as conn:
+            pd.testing.assert_frame_equal(conn.execute(query, [LAST]).df(), made)
 
 
 def versioned_tables() -> list[str]:

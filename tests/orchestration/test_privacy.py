@@ -240,3 +240,21 @@ def test_a_public_account_that_turns_private_is_forgotten_everywhere_and_measure
         registry = WarehousePrivacy(conn, SALT)
         registry.record_privacy_flags("mastodon", set(), {public.account_id}, last + timedelta(days=1))
         assert person not in registry.unmeasured(last).reasons
+
+
+def test_a_newly_forgotten_person_drops_the_carried_topic_evidence(history, tmp_path):
+    """person_topics carries sums over the window; once someone's past rows are forgotten those sums
+    would still count them, so the state goes and the next run reads its whole window. Forgetting
+    nobody new keeps it."""
+    path, _, _, (_, _, last) = history
+    copy = str(tmp_path / "w.duckdb")
+    shutil.copy(path, copy)
+    person = measured_person(copy)
+    kept = "select day from cache.topic_state order by day"
+    with duckdb.connect(copy) as conn:
+        held = conn.execute(kept).fetchall()
+        assert [d for (d,) in held] == [last - timedelta(days=1), last]
+        WarehousePrivacy(conn, SALT).forget(last)
+        assert conn.execute(kept).fetchall() == held
+        WarehousePrivacy(conn, SALT).erase_person(person, last)
+        assert conn.execute(kept).fetchall() == []
