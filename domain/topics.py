@@ -122,6 +122,10 @@ def engagement_factor(reactions, engagement_floor: float) -> np.ndarray:
     return np.log1p(np.maximum(np.asarray(reactions, dtype=float), 0.0)) + engagement_floor
 
 
+class StaleTopicState(ValueError):
+    """Carried topic evidence that cannot be yesterday's: read the whole window instead."""
+
+
 TERM_BITS, LIMB_BITS = 52, 21  # a term is kept to 2^-52 as three 21-bit limbs
 LIMB_MASK = (1 << LIMB_BITS) - 1
 MAX_TERM = 2.0 ** (63 - TERM_BITS)  # a term's 2^-52 units must fit an int64
@@ -545,7 +549,7 @@ def carried_evidence(
     topics = pd.Index(slugs)
     topic_code = np.concatenate([positions_in(topics, t) for t in (keys["topic_slug"], old_topic, new_topic)])
     if (topic_code < 0).any():
-        raise ValueError("carried topic evidence names a topic outside the ontology: rebuild it from the window")
+        raise StaleTopicState("the carried topic evidence names a topic outside the ontology")
     number, found = sorted_unique(person_code * len(topics) + topic_code, len(persons) * len(topics))
     n_kept, n_old = len(keys), len(old_value)
     limbs = np.zeros((len(found), 3))
@@ -556,7 +560,7 @@ def carried_evidence(
     came = KeySums.of(number[n_kept + n_old :], new_value, len(found))
     sums = KeySums(limbs - gone.limbs + came.limbs, count - gone.count + came.count)
     if (sums.count < 0).any() or (sums.limbs < 0).any():
-        raise ValueError("carried topic evidence went below zero: the state is not the previous day's; rebuild it")
+        raise StaleTopicState("the carried topic evidence went below zero: it is not the day before's")
     changed = (gone.count > 0) | (came.count > 0)
     changed_keys = key_sums_frame(found[changed], KeySums(sums.limbs[changed], sums.count[changed]), persons, topics)
     held = sums.count > 0

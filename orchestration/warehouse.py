@@ -543,7 +543,10 @@ class TopicStateStore:
     def __init__(self, conn: duckdb.DuckDBPyConnection, fingerprint: str):
         self.conn, self.fingerprint = conn, fingerprint
         conn.execute("create schema if not exists cache")
-        conn.execute(f"create table if not exists {self.META} (day date, fingerprint varchar, written varchar)")
+        conn.execute(
+            f"create table if not exists {self.META}"
+            " (day date, fingerprint varchar, written varchar, seen_through date)"
+        )
         for table, columns in self.TABLES.items():
             conn.execute(f"create table if not exists {table} (first_day date, last_day_held date, {columns})")
         kept = conn.execute(f"select fingerprint, written from {self.META}").fetchall()
@@ -555,8 +558,12 @@ class TopicStateStore:
         counts = " union all ".join(f"select {i} as i, count(*) as n from {t}" for i, t in enumerate(self.TABLES))
         return ",".join(str(n) for _, n in self.conn.execute(f"select * from ({counts}) order by i").fetchall())
 
-    def _hold(self, day: date) -> None:
-        self.conn.execute(f"insert into {self.META} values (?, ?, '')", [day, self.fingerprint])
+    def _hold(self, day: date, seen_through: date | None) -> None:
+        self.conn.execute(f"insert into {self.META} values (?, ?, '', ?)", [day, self.fingerprint, seen_through])
+
+    def seen_through(self) -> date | None:
+        """The latest landing day of the engagement events now: a state counts the events landed by then."""
+        return self.conn.execute("select max(first_seen_day) from intermediate.int_engagement_events").fetchall()[0][0]
 
     def _written(self) -> None:
         self.conn.execute(f"update {self.META} set written = ?", [self._sizes()])
@@ -586,8 +593,9 @@ class TopicStateStore:
             self.conn.execute("rollback")
             raise
 
-    def save(self, states: dict) -> None:
-        """Keep `states` ({day: TopicState}, one day or two consecutive) as the only days held."""
+    def save(self, states: dict, seen_through: date | None) -> None:
+        """Keep `states` ({day: TopicState}, one day or two consecutive, made from the engagement
+        events landed through `seen_through`) as the only days held."""
         days = sorted(states)
 
         def work():
@@ -596,7 +604,7 @@ class TopicStateStore:
                 last = day if day != days[-1] else self.OPEN
                 for table, frame in zip(self.TABLES, (states[day].rows, states[day].pairs, states[day].keys)):
                     self._insert(table, day, last, frame)
-                self._hold(day)
+                self._hold(day, seen_through)
             self._written()
 
         self._transaction(work)
@@ -615,18 +623,24 @@ class TopicStateStore:
             self.conn.unregister("state_rows")
 
     def today(self, day: date, window: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(reacted: post_id, reactions; mentions: post_id, person_id, event_day) of `day` on the
-        posts of the day before's state and `window_matched_posts` (`day`'s matched posts), and temp
-        table `touched_posts`: those posts, and the state's posts leaving the window."""
-        held = self._held_on(day - timedelta(days=1))
+        """(reacted: post_id, reactions; mentions: post_id, person_id, event_day) that `day`'s window
+        counts and the day before's state did not, on its posts and `window_matched_posts` (`day`'s
+        matched posts): the events of `day`, and those of earlier days that landed after the state
+        was made (late). Also temp table `touched_posts`: those posts, and the state's posts leaving
+        the window."""
+        before = day - timedelta(days=1)
+        held = self._held_on(before)
+        (seen,) = self.conn.execute(f"select seen_through from {self.META} where day = ?", [before]).fetchall()[0]
         self.conn.execute(
             f"""
             create or replace temp table today_events as
             select hash(e.post_key) as post_id, e.reaction_type, e.target_person_id, e.event_day
             from intermediate.int_engagement_events as e
-            where e.event_day = ? and hash(e.post_key) in (
+            where e.event_day > ? and e.event_day <= ?
+              and (e.event_day = ? or e.first_seen_day > coalesce(?::date, '0001-01-01'::date))
+              and hash(e.post_key) in (
                 select post_id from {self.ROWS} where {held} union all select post_id from {MATCHED_POSTS})""",
-            [day],
+            [_days_before(day, window), day, day, seen],
         )
         leaving = _days_before(day, window)
         self.conn.execute(
@@ -673,9 +687,12 @@ class TopicStateStore:
             [("person_id",), ("topic_slug",)],
         )
 
-    def carry(self, day: date, rows: pd.DataFrame, pairs: pd.DataFrame, changed_keys: pd.DataFrame) -> None:
+    def carry(
+        self, day: date, rows: pd.DataFrame, pairs: pd.DataFrame, changed_keys: pd.DataFrame, seen_through: date | None
+    ) -> None:
         """Keep `day`'s state: the day before's, with the touched posts' rows and pairs replaced by
-        `rows` and `pairs`, and the `changed_keys`' sums (0 terms: gone). The day before stays held."""
+        `rows` and `pairs`, and the `changed_keys`' sums (0 terms: gone), made from the events landed
+        through `seen_through`. The day before stays held."""
         before = day - timedelta(days=1)
 
         def work():
@@ -705,7 +722,7 @@ class TopicStateStore:
             for table in self.TABLES:
                 self.conn.execute(f"delete from {table} where last_day_held < ?", [before])
             self.conn.execute(f"delete from {self.META} where day < ? or day = ?", [before, day])
-            self._hold(day)
+            self._hold(day, seen_through)
             self._written()
 
         self._transaction(work)

@@ -13,6 +13,7 @@ from domain.ontology import load_default_ontology
 from domain.perks import perk_eligibility as eligible_for_perks
 from domain.perks import running_on, wanted_topics
 from domain.topics import (
+    StaleTopicState,
     TopicDays,
     TopicState,
     carried_evidence,
@@ -63,12 +64,16 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
         profiles, edits = warehouse.profiles(), warehouse.topic_edits(days[-1])
         carried = None
         if len(days) == 1 and days[0] - timedelta(days=1) in store.days():
-            carried = carried_day(store, cache, days[0], window, match, ontology, rules)
+            try:
+                carried = carried_day(store, cache, days[0], window, match, ontology, rules)
+            except StaleTopicState as stale:
+                context.log.warning(f"{stale}: reading the whole window instead")
         if carried is not None:
             todays = published_topics(carried, days[0], rules, profiles, edits)
             rows += warehouse.write_days("marts.person_topics", todays, days)
             experts += int(todays["is_expert"].fillna(False).astype(bool).sum())
             return MaterializeResult(metadata={"rows": rows, "experts": experts, "evidence": "carried"})
+        seen_through = store.seen_through()  # before reading: a state may count less, never more
         matches = cache.window_matches(since, days[-1], match)
         reacted = warehouse.reactions_per_post_day(since, days[-1], first=days[0])
         mentions = warehouse.mentions_of_matched_posts(since, days[-1])
@@ -80,13 +85,14 @@ def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
         kept = store.days()
         if not cache.collided and (not kept or days[-1] >= kept[-1] - timedelta(days=1)):
             # the last two days: a re-run of the last day then carries from the one before
-            store.save({day: topic_days.state(day) for day in days[-TopicStateStore.KEPT_DAYS :]})
+            store.save({day: topic_days.state(day) for day in days[-TopicStateStore.KEPT_DAYS :]}, seen_through)
     return MaterializeResult(metadata={"rows": rows, "experts": experts, "evidence": "whole window"})
 
 
 def carried_day(store: TopicStateStore, cache: TopicMatchCache, day, window: int, match, ontology, rules):
     """`day`'s evidence carried from the day before's state (TopicState), which is then kept as
     `day`'s; None when the day's posts cannot be told apart from the state's (read the window)."""
+    seen_through = store.seen_through()
     new = cache.window_matches(day, day, match)
     if cache.collided or store.collides(day):
         return None
@@ -95,7 +101,7 @@ def carried_day(store: TopicStateStore, cache: TopicMatchCache, day, window: int
     touched = TopicState(*store.touched(before_day))
     before, after = touched.next_day(day, window, new, reacted, mentions)
     changed, evidence = carried_evidence(store.keys(before_day), before, after, ontology, rules)
-    store.carry(day, after.rows, after.pairs, changed)
+    store.carry(day, after.rows, after.pairs, changed, seen_through)
     return evidence
 
 

@@ -93,30 +93,36 @@ def test_a_week_long_backfill_equals_seven_daily_runs(backfilled, daily_runs):
     assert DAILY_EVIDENCE == ["whole window"] + ["carried"] * (WEEK_DAYS - 1)
 
 
-def test_re_running_the_last_day_carries_again_and_a_dropped_state_reads_the_window(daily_runs, tmp_path):
+def test_re_running_the_last_day_carries_again_and_a_state_not_as_written_reads_the_window(daily_runs, tmp_path):
     """The topic state keeps two days, so re-running the latest day carries from the day before
-    (twice: the same rows); with a row of the state gone (as forgetting a person deletes rows
-    naming them), the day reads its whole window: the same rows."""
-    path = str(tmp_path / "warehouse.duckdb")
-    shutil.copyfile(daily_runs, path)
+    (twice: the same rows). A state that lost a row (as forgetting a person deletes rows naming
+    them), or whose sums cannot be the day before's, is not carried: the day reads its whole
+    window, with the same rows."""
     query = "select * from marts.person_topics where day = ? order by all"
-    with duckdb.connect(path, read_only=True) as conn:
+    with duckdb.connect(daily_runs, read_only=True) as conn:
         made = conn.execute(query, [LAST]).df()
         assert sorted(d for (d,) in conn.execute("select day from cache.topic_state").fetchall()) == WEEK[-2:]
     assert len(made) > 0
-    for expected in ("carried", "carried", "whole window"):
-        if expected == "whole window":
+    keys = "cache.topic_state_keys"
+    lost_a_row = f"delete from {keys} where person_id = (select min(person_id) from {keys})"
+    not_the_sums = f"update {keys} set limb0 = 0, limb1 = 0, limb2 = 0, terms = 0"
+    for name, change, expected in (
+        ("rerun", None, ["carried", "carried"]),
+        ("lost", lost_a_row, ["whole window"]),
+        ("stale", not_the_sums, ["whole window"]),
+    ):
+        path = str(tmp_path / f"{name}.duckdb")
+        shutil.copyfile(daily_runs, path)
+        if change:
             with duckdb.connect(path) as conn:
-                conn.execute(
-                    "delete from cache.topic_state_keys where person_id = (select min(person_id)"
-                    " from cache.topic_state_keys)"
-                )
-        result = materialize(
-            [person_topics], partition_key=LAST.isoformat(), resources={"duckdb": DuckDBResource(database=path)}
-        )
-        assert topics_evidence(result) == expected
-        with duckdb.connect(path, read_only=True) as conn:
-            pd.testing.assert_frame_equal(conn.execute(query, [LAST]).df(), made)
+                conn.execute(change)
+        for mode in expected:
+            result = materialize(
+                [person_topics], partition_key=LAST.isoformat(), resources={"duckdb": DuckDBResource(database=path)}
+            )
+            assert topics_evidence(result) == mode, name
+            with duckdb.connect(path, read_only=True) as conn:
+                pd.testing.assert_frame_equal(conn.execute(query, [LAST]).df(), made, obj=name)
 
 
 def versioned_tables() -> list[str]:

@@ -16,11 +16,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from dagster import materialize
+from dagster_duckdb import DuckDBResource
 from dbt.cli.main import dbtRunner
 from jinja2 import Environment
 
+from orchestration.assets.topics import person_topics
+from orchestration.dbt_inprocess import _release_warehouse
 from orchestration.dbt_project import DBT_PROJECT_DIR
 from orchestration.forgetting import WarehousePrivacy
+from orchestration.keys import PERSON_TOPICS
+from orchestration.warehouse import TopicStateStore
 from tests.bench.worldgen import BenchWorld, write_world
 
 END = date(2026, 3, 31)
@@ -181,3 +187,44 @@ def test_ordered_sum_of_doubles_is_the_same_to_the_last_bit_in_any_row_order():
     assert (sums[0]["plain"] != sums[1]["plain"]).any()  # the problem is real for a plain sum
     pd.testing.assert_series_equal(sums[0]["ordered"], sums[1]["ordered"], check_exact=True)
     np.testing.assert_allclose(sums[0]["ordered"], sums[0]["plain"], rtol=0, atol=1e-3)  # and it is the sum
+
+
+def topics_day(warehouse: Path, day: date) -> tuple[str, pd.DataFrame]:
+    """person_topics for `day` on `warehouse`: how it made its evidence, and the day's rows."""
+    result = materialize(
+        [person_topics], partition_key=day.isoformat(), resources={"duckdb": DuckDBResource(database=str(warehouse))}
+    )
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == PERSON_TOPICS]
+    with duckdb.connect(str(warehouse)) as conn:
+        made = conn.execute("select * from marts.person_topics where day = ? order by all", [day]).df()
+    return event.step_materialization_data.materialization.metadata["evidence"].value, made
+
+
+def test_carried_topics_count_late_reactions_as_each_days_whole_window_does(world, tmp_path, monkeypatch):
+    """person_topics carried day by day through reactions that land a day or two late equals, each
+    day, that day's whole-window read of the same warehouse: a late reaction is counted the day it
+    lands, whichever day it happened."""
+    warehouse, whole = tmp_path / "daily.duckdb", tmp_path / "whole.duckdb"
+    shutil.copyfile(world, warehouse)
+    monkeypatch.setenv("KLOUT_WAREHOUSE", str(warehouse))
+    inputs = "+int_post_engagement +int_engagement_events +stg_platform__profiles +stg_platform__topic_edits"
+    modes = []
+    for i in range(DAYS):
+        day = FIRST + timedelta(days=i)
+        vars_ = json.dumps({"min_date": day.isoformat(), "max_date": day.isoformat()})
+        args = ["run", "--select", *inputs.split(), "--project-dir", str(DBT_PROJECT_DIR)]
+        args += ["--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"), "--vars", vars_]
+        assert dbtRunner().invoke([*args, "--quiet"]).success
+        _release_warehouse()  # as a run does between dbt and the assets
+        mode, carried = topics_day(warehouse, day)
+        modes.append(mode)
+        shutil.copyfile(warehouse, whole)
+        with duckdb.connect(str(whole)) as conn:
+            TopicStateStore.drop(conn)
+        assert topics_day(whole, day)[0] == "whole window"
+        pd.testing.assert_frame_equal(carried, topics_day(whole, day)[1], obj=f"person_topics on {day}")
+        assert len(carried) > 0
+    assert modes == ["whole window"] + ["carried"] * (DAYS - 1)
+    with duckdb.connect(str(warehouse)) as conn:
+        late = "select count(*) from intermediate.int_engagement_events where first_seen_day > event_day"
+        assert conn.execute(late).fetchall()[0][0] > 0  # the carry met reactions that landed late
