@@ -52,57 +52,76 @@ KPLUS_CHUNK_DAYS = 30  # days of gives judged in one walk
     **PARTITIONED,
 )
 def person_topics(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
-    rules, window, ontology = load_product()["topics"], feature_knobs()["window_days"], load_default_ontology()
-    days, rows, experts = partition_days(context), 0, 0
-    weights = {k: rules[k] for k in ("hashtag_weight", "word_weight")}
-    matcher = matcher_fingerprint(ontology, **weights)
-    match = lambda texts: text_topic_matches(texts, ontology, **weights)  # noqa: E731
+    rows, experts = 0, 0
     with duckdb.get_connection() as conn:
-        warehouse, since = Warehouse(conn), days[0] - timedelta(days=window - 1)
-        cache = TopicMatchCache(conn, matcher)  # each text is matched once, ever
-        store = TopicStateStore(conn, evidence_fingerprint(ontology, rules, window, matcher))
-        profiles, edits = warehouse.profiles(), warehouse.topic_edits(days[-1])
-        carried = None
-        if len(days) == 1 and days[0] - timedelta(days=1) in store.days():
+        run = TopicEvidenceRun(context, conn, partition_days(context))
+        for day, todays in run.each_day():
+            rows += run.warehouse.write_days("marts.person_topics", todays, [day])  # one day in memory at a time
+            experts += int(todays["is_expert"].fillna(False).astype(bool).sum())
+    return MaterializeResult(metadata={"rows": rows, "experts": experts, "evidence": run.mode})
+
+
+class TopicEvidenceRun:
+    """person_topics' days: carried from the day before's state (TopicStateStore) in a daily run
+    that has it, else read from the whole window, then kept as the state of the run's last days.
+    `mode` says which ("carried" or "whole window")."""
+
+    def __init__(self, context: AssetExecutionContext, conn, days):
+        self.rules, self.window = load_product()["topics"], feature_knobs()["window_days"]
+        self.context, self.days, self.ontology, self.mode = context, days, load_default_ontology(), "whole window"
+        weights = {k: self.rules[k] for k in ("hashtag_weight", "word_weight")}
+        matcher = matcher_fingerprint(self.ontology, **weights)
+        self.match = lambda texts: text_topic_matches(texts, self.ontology, **weights)
+        self.warehouse = Warehouse(conn)
+        self.cache = TopicMatchCache(conn, matcher)  # each text is matched once, ever
+        self.store = TopicStateStore(conn, evidence_fingerprint(self.ontology, self.rules, self.window, matcher))
+        self.profiles, self.edits = self.warehouse.profiles(), self.warehouse.topic_edits(days[-1])
+
+    def each_day(self):
+        """(day, that day's topics), a day at a time."""
+        day = self.days[0]
+        if len(self.days) == 1 and day - timedelta(days=1) in self.store.days():
             try:
-                carried = carried_day(store, cache, days[0], window, match, ontology, rules)
+                evidence = self._carried(day)
             except StaleTopicState as stale:
-                context.log.warning(f"{stale}: reading the whole window instead")
-        if carried is not None:
-            todays = published_topics(carried, days[0], rules, profiles, edits)
-            rows += warehouse.write_days("marts.person_topics", todays, days)
-            experts += int(todays["is_expert"].fillna(False).astype(bool).sum())
-            return MaterializeResult(metadata={"rows": rows, "experts": experts, "evidence": "carried"})
-        seen_through = store.seen_through()  # before reading: a state may count less, never more
-        matches = cache.window_matches(since, days[-1], match)
-        reacted = warehouse.reactions_per_post_day(since, days[-1], first=days[0])
-        mentions = warehouse.mentions_of_matched_posts(since, days[-1])
-        topic_days = TopicDays(matches, reacted, mentions, profiles, edits, ontology, rules, window)
-        for day in each_day(context, days):
-            todays = topic_days.on(day)
-            rows += warehouse.write_days("marts.person_topics", todays, [day])  # one day in memory at a time
-            experts += int(todays["is_expert"].fillna(False).astype(bool).sum())
-        kept = store.days()
-        if not cache.collided and (not kept or days[-1] >= kept[-1] - timedelta(days=1)):
+                self.context.log.warning(f"{stale}: reading the whole window instead")
+                evidence = None
+            if evidence is not None:
+                self.mode = "carried"
+                yield day, published_topics(evidence, day, self.rules, self.profiles, self.edits)
+                return
+        yield from self._whole_window()
+
+    def _carried(self, day):
+        """`day`'s evidence carried from the day before's state, which is then kept as `day`'s;
+        None when the day's posts cannot be told apart from the state's (read the window)."""
+        seen_through, store = self.store.seen_through(), self.store
+        new = self.cache.window_matches(day, day, self.match)
+        if self.cache.collided or store.collides(day):
+            return None
+        reacted, mentions = store.today(day, self.window)
+        before_day = day - timedelta(days=1)
+        before, after = TopicState(*store.touched(before_day)).next_day(day, self.window, new, reacted, mentions)
+        changed, evidence = carried_evidence(store.keys(before_day), before, after, self.ontology, self.rules)
+        store.carry(day, after.rows, after.pairs, changed, seen_through)
+        return evidence
+
+    def _whole_window(self):
+        days, since = self.days, self.days[0] - timedelta(days=self.window - 1)
+        seen_through = self.store.seen_through()  # before reading: a state may count less, never more
+        matches = self.cache.window_matches(since, days[-1], self.match)
+        reacted = self.warehouse.reactions_per_post_day(since, days[-1], first=days[0])
+        mentions = self.warehouse.mentions_of_matched_posts(since, days[-1])
+        topic_days = TopicDays(
+            matches, reacted, mentions, self.profiles, self.edits, self.ontology, self.rules, self.window
+        )
+        for day in each_day(self.context, days):
+            yield day, topic_days.on(day)
+        kept = self.store.days()
+        if not self.cache.collided and (not kept or days[-1] >= kept[-1] - timedelta(days=1)):
             # the last two days: a re-run of the last day then carries from the one before
-            store.save({day: topic_days.state(day) for day in days[-TopicStateStore.KEPT_DAYS :]}, seen_through)
-    return MaterializeResult(metadata={"rows": rows, "experts": experts, "evidence": "whole window"})
-
-
-def carried_day(store: TopicStateStore, cache: TopicMatchCache, day, window: int, match, ontology, rules):
-    """`day`'s evidence carried from the day before's state (TopicState), which is then kept as
-    `day`'s; None when the day's posts cannot be told apart from the state's (read the window)."""
-    seen_through = store.seen_through()
-    new = cache.window_matches(day, day, match)
-    if cache.collided or store.collides(day):
-        return None
-    reacted, mentions = store.today(day, window)
-    before_day = day - timedelta(days=1)
-    touched = TopicState(*store.touched(before_day))
-    before, after = touched.next_day(day, window, new, reacted, mentions)
-    changed, evidence = carried_evidence(store.keys(before_day), before, after, ontology, rules)
-    store.carry(day, after.rows, after.pairs, changed, seen_through)
-    return evidence
+            last = days[-TopicStateStore.KEPT_DAYS :]
+            self.store.save({day: topic_days.state(day) for day in last}, seen_through)
 
 
 @multi_asset(
