@@ -524,7 +524,7 @@ class TopicStateStore:
     `cache.topic_state_*` under a fingerprint of what the evidence depends on (rules, window,
     ontology, matcher): a daily run reads yesterday's key sums and only the posts today touches,
     not the window, and re-running the latest day still finds the day before it. Each row holds
-    for the days [first_day, last_day], so carrying a day writes only what changed. A memo:
+    for the days [first_day, last_day_held], so carrying a day writes only what changed. A memo:
     dropped, the next run reads its whole window and makes it again. So is a state whose tables
     lost rows since it was written (a person forgotten): its sums would keep their posts' terms."""
 
