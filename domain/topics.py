@@ -66,14 +66,19 @@ def matcher_fingerprint(ontology: Ontology, *, hashtag_weight: float = 1.0, word
         _TOKEN_RE.pattern,
         code,
     ]
+    return _fingerprint(parts)
+
+
+def _fingerprint(parts: list) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
 def evidence_fingerprint(ontology: Ontology, rules: dict, window: int, matcher: str) -> str:
     """What carried evidence (TopicState) depends on besides the data: the rules, the window, the
     ontology's hierarchy, the matcher and how terms are summed. A state is carried only under it."""
-    parts = [sorted(rules.items()), window, ontology.ancestor_table().values.tolist(), matcher, TERM_BITS, LIMB_BITS]
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+    return _fingerprint(
+        [sorted(rules.items()), window, ontology.ancestor_table().values.tolist(), matcher, TERM_BITS, LIMB_BITS]
+    )
 
 
 def text_topic_matches(
@@ -419,6 +424,11 @@ class TopicDays:
         )
         self.strength = matches["strength"].to_numpy(dtype=float)
 
+    def _weights(self, today: int) -> tuple[np.ndarray, np.ndarray]:
+        """(each match row's weight, its post's reactions through `today`)."""
+        earned = self._earned(today)
+        return self.strength * engagement_factor(earned, self.rules["engagement_floor"]), earned
+
     def _earned(self, today: int) -> np.ndarray:
         """Each match row's post's reactions through `today`."""
         through_today = int(np.searchsorted(self.reacted["day"].to_numpy(), today, side="right"))
@@ -433,15 +443,13 @@ class TopicDays:
         """person_id, topic_slug, evidence, is_expert, ... and the profile edits' effect, on `day`;
         minors are never ranked."""
         today = day_numbers([day])[0]
-        weight = self.strength * engagement_factor(self._earned(today), self.rules["engagement_floor"])
-        evidence = self.engine.evidence(today, self.window, weight)
+        evidence = self.engine.evidence(today, self.window, self._weights(today)[0])
         return published_topics(evidence, day, self.rules, self.profiles, self.edits, self.edit_day)
 
     def state(self, day) -> TopicState:
         """What a daily run needs to carry `day`'s evidence to the next day (TopicState)."""
         today = day_numbers([day])[0]
-        earned = self._earned(today)
-        weight = self.strength * engagement_factor(earned, self.rules["engagement_floor"])
+        weight, earned = self._weights(today)
         sums = self.engine.key_sums(today, self.window, weight)
         in_window = (self.match_day > today - self.window) & (self.match_day <= today)
         rows = self.matches.loc[in_window, ["post_id", "post_day", "person_id", "topic_slug", "strength"]]

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.score import day_numbers
 from domain.topics import KeySums, TopicDays, TopicState, carried_evidence, term_limbs
 
 from .test_topics import ONTO
@@ -144,11 +145,9 @@ def test_a_carried_day_is_the_whole_windows_day_to_the_last_bit(data):
 
 
 def _on(days: TopicDays, day: date, window: int):
-    from domain.score import day_numbers
-    from domain.topics import engagement_factor
-
+    """WindowEvidence.evidence's arguments for `day` of a run: its day number, the window, the weights."""
     today = day_numbers([day])[0]
-    return today, window, days.strength * engagement_factor(days._earned(today), RULES["engagement_floor"])
+    return today, window, days._weights(today)[0]
 
 
 @settings(max_examples=60, deadline=None)
