@@ -204,6 +204,113 @@ class EdgeDiscounts:
         return self.ring + self.indiscriminate
 
 
+@dataclass(frozen=True)
+class EdgeDays:
+    """Engagement collapsed to one row per (reactor -> target edge, network, day): the reactions
+    along it that day, all the reactions its reactor gave that day (its selectivity), and the posts
+    among them it reacted to first (see `Warehouse.window_events`' new_post; None without).
+
+    Persons and networks are codes into `persons` / `networks`, in any order and possibly with
+    names no row uses (a memo's numbering), unless `edge` says they are already in edge order."""
+
+    persons: pd.Index
+    networks: pd.Index
+    reactor: np.ndarray
+    target: np.ndarray
+    network: np.ndarray
+    day: np.ndarray  # days since 1970-01-01
+    reactions: np.ndarray
+    reactor_reactions: np.ndarray
+    posts_reacted: np.ndarray | None = None
+    # Each row's edge number, when the rows come as EngagementEvents keeps them: persons and
+    # networks the sorted names used, edges numbered in (reactor, target, network) order, rows by
+    # (day, edge) (the warehouse's read orders them so in SQL). None: any numbering, any order.
+    edge: np.ndarray | None = None
+
+    @classmethod
+    def from_events(cls, events: pd.DataFrame) -> EdgeDays:
+        """`events` (reactor_person_id, target_person_id, network, event_day[, new_post]) collapsed."""
+        codes, persons = sorted_codes(events["reactor_person_id"], events["target_person_id"])
+        net, networks = pd.factorize(events["network"], sort=True)
+        src, dst, day = (
+            codes[: len(events)].astype(np.int64),
+            codes[len(events) :].astype(np.int64),
+            day_numbers(events["event_day"]),
+        )
+        n_persons, n_networks = max(len(persons), 1), max(len(networks), 1)
+        first_day = int(day.min()) if len(day) else 0
+        day_at = day - first_day
+        span = int(day_at.max()) + 1 if len(day) else 1
+        reactor_day, _ = sorted_unique(src * span + day_at, n_persons * span)
+        keys, row = np.unique(((src * n_persons + dst) * n_networks + net) * span + day_at, return_inverse=True)
+        given = np.zeros(len(keys), dtype=np.int64)
+        given[row] = np.bincount(reactor_day)[reactor_day]
+        edge = keys // span
+        new_post = events["new_post"].to_numpy(dtype=np.int64) if "new_post" in events else None
+        return cls(
+            persons=persons,
+            networks=pd.Index(networks).astype("str"),
+            reactor=edge // n_networks // n_persons,
+            target=edge // n_networks % n_persons,
+            network=edge % n_networks,
+            day=keys % span + first_day,
+            reactions=np.bincount(row, minlength=len(keys)),
+            reactor_reactions=given,
+            posts_reacted=None if new_post is None else np.bincount(row, weights=new_post, minlength=len(keys)),
+        )
+
+
+def _sorted_ranks(names: pd.Index, used: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """Codes into `names` -> codes into the sorted names `used` holds (the codes used), and those names."""
+    order = np.argsort(np.asarray(names, dtype=object), kind="stable") if len(names) else np.zeros(0, dtype=np.intp)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    codes, present = sorted_unique(rank[used], max(len(names), 1))
+    return codes, pd.Index(np.asarray(names, dtype=object)[order[present]]).astype("str")
+
+
+def _added_in_turn(value: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """`value` added to 0.0 `times` (>= 1) times in turn: the bits np.bincount's weighted sum gives
+    for `times` equal terms, so a collapsed row weighs exactly what its events summed one by one did."""
+    total, left, added = value.copy(), np.flatnonzero(times > 1), 1  # 0.0 + value is value
+    while len(left):
+        total[left] += value[left]
+        added += 1
+        left = left[times[left] > added]
+    return total
+
+
+def _in_edge_order(rows: EdgeDays) -> EdgeDays:
+    """The rows as EngagementEvents keeps them (see EdgeDays.edge): persons and networks numbered as
+    the sorted names used, edges in (reactor, target, network) order, rows by (day, edge)."""
+    if rows.edge is not None:
+        return rows
+    codes, persons = _sorted_ranks(rows.persons, np.concatenate([rows.reactor, rows.target]))
+    net, networks = _sorted_ranks(rows.networks, rows.network)
+    src, dst, day = codes[: len(rows.day)], codes[len(rows.day) :], np.asarray(rows.day, dtype=np.int64)
+    n_persons, n_networks = max(len(persons), 1), max(len(networks), 1)
+    day_at = day - (int(day.min()) if len(day) else 0)
+    span = int(day_at.max()) + 1 if len(day) else 1
+    # edges numbered in sorted order, then their days: one sort of the rows' edges and a radix
+    # sort of their (few) days; a row is one (edge, day), so the (day, edge) order is unique
+    edge_of_row = (src * n_persons + dst) * n_networks + net
+    by_edge = np.argsort(edge_of_row)
+    _, edge = _runs_numbered(edge_of_row, by_edge)
+    order = by_edge[np.argsort(day_at.astype(np.int16 if span < 1 << 15 else np.int64)[by_edge], kind="stable")]
+    return EdgeDays(
+        persons=persons,
+        networks=networks,
+        reactor=src[order],
+        target=dst[order],
+        network=net[order],
+        day=day[order],
+        reactions=np.asarray(rows.reactions)[order],
+        reactor_reactions=np.asarray(rows.reactor_reactions)[order],
+        posts_reacted=None if rows.posts_reacted is None else np.asarray(rows.posts_reacted)[order],
+        edge=edge[order],
+    )
+
+
 class EngagementEvents:
     """A run's engagement events encoded once, so each as-of day's window is a slice, not a re-scan.
 
@@ -216,50 +323,36 @@ class EngagementEvents:
     (true on one reaction per reactor, post and day: see `Warehouse.window_events`). `posts`
     (person_id, network, day, posts_made) are the posts made: with new_post, they let the
     indiscriminate-reactor discount see what share of its authors' posts a reactor reacts to.
+    Or `events` is an EdgeDays, the same already collapsed (the warehouse's memo of them).
     """
 
-    def __init__(self, events: pd.DataFrame, formula: Formula, posts: pd.DataFrame | None = None):
+    def __init__(self, events: pd.DataFrame | EdgeDays, formula: Formula, posts: pd.DataFrame | None = None):
         f = formula.section("features")
         self.discounts = Discounts.from_section(formula.config.get("discounts"))
         self.window = int(f["window_days"])
         self.decay_by_age = decay(np.arange(self.window), f["half_life_days"])
         self.pagerank = {k: formula.section("network_influence")[k] for k in ("damping", "tolerance", "max_iterations")}
-        codes, self.persons = sorted_codes(events["reactor_person_id"], events["target_person_id"])
-        net, networks = pd.factorize(events["network"], sort=True)
-        self.networks = np.asarray(networks, dtype=object)
-        src, dst, day = (
-            codes[: len(events)].astype(np.int64),
-            codes[len(events) :].astype(np.int64),
-            day_numbers(events["event_day"]),
+        rows = _in_edge_order(events if isinstance(events, EdgeDays) else EdgeDays.from_events(events))
+        self.persons, self.networks = rows.persons, np.asarray(rows.networks, dtype=object)
+        n_edges = int(rows.edge.max()) + 1 if len(rows.edge) else 0
+        self.edge_src, self.edge_dst, self.edge_net = (np.zeros(n_edges, dtype=np.int64) for _ in range(3))
+        self.edge_src[rows.edge], self.edge_dst[rows.edge], self.edge_net[rows.edge] = (
+            rows.reactor,
+            rows.target,
+            rows.network,
         )
-        n_persons, n_networks = max(len(self.persons), 1), max(len(self.networks), 1)
-        first_day = int(day.min()) if len(day) else 0
-        day_at = day - first_day
-        span = int(day_at.max()) + 1 if len(day) else 1
+        self.day, self.edge = np.asarray(rows.day, dtype=np.int64), np.asarray(rows.edge, dtype=np.int64)
         # a reactor who hands out many reactions in a day gives each one less weight
-        reactor_day, _ = sorted_unique(src * span + day_at, n_persons * span)
-        selectivity = selectivity_weight(np.bincount(reactor_day)[reactor_day], f["selectivity_exponent"])
-        # edges numbered in sorted order, then their days: np.unique's answers, with one sort of the
-        # events' edges and a radix sort of their (few) days instead of a second full sort
-        edge_of_event = (src * n_persons + dst) * n_networks + net
-        by_edge = np.argsort(edge_of_event)
-        edge_keys, edge = _runs_numbered(edge_of_event, by_edge)
-        self.edge_src = edge_keys // n_networks // n_persons
-        self.edge_dst = edge_keys // n_networks % n_persons
-        self.edge_net = edge_keys % n_networks
-        small_days = day_at.astype(np.int16 if span < 1 << 15 else np.int64)
-        by_day_edge = by_edge[np.argsort(small_days[by_edge], kind="stable")]
-        edge_days, which = _runs_numbered(day_at * max(len(edge_keys), 1) + edge, by_day_edge)
-        self.day = edge_days // max(len(edge_keys), 1) + first_day
-        self.edge = edge_days % max(len(edge_keys), 1)
-        self.selectivity = np.bincount(which, weights=selectivity, minlength=len(edge_days))
-        self.count = np.bincount(which, minlength=len(edge_days)).astype(float)  # reactions per (edge, day)
+        given = np.asarray(rows.reactor_reactions, dtype=np.int64)
+        per_given = selectivity_weight(np.arange(int(given.max()) + 1 if len(given) else 1), f["selectivity_exponent"])
+        weight = per_given[given]  # one weight per count given, looked up
+        reactions = np.asarray(rows.reactions, dtype=np.int64)
+        self.selectivity = _added_in_turn(weight, reactions)
+        self.count = reactions.astype(float)  # reactions per (edge, day)
         self.posts_reacted = self.posts_made = None
-        if posts is not None and "new_post" in events:
-            self.posts_reacted = np.bincount(
-                which, weights=events["new_post"].to_numpy(dtype=float), minlength=len(edge_days)
-            )
-            self.posts_made = self._posts_made(posts, n_networks)
+        if posts is not None and rows.posts_reacted is not None:
+            self.posts_reacted = np.asarray(rows.posts_reacted, dtype=float)
+            self.posts_made = self._posts_made(posts, max(len(self.networks), 1))
 
     def _posts_made(self, posts: pd.DataFrame, n_networks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(day, person * n_networks + network, posts) of the events' persons and networks, by day."""

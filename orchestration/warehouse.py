@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from domain.score import EdgeDays
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE_ENV = "KLOUT_WAREHOUSE"
 ASSETS_MEMORY_ENV = "KLOUT_ASSETS_DUCKDB_MEMORY_LIMIT"
@@ -154,6 +156,13 @@ def read_coded(
     return coded
 
 
+# true on one reaction per (reactor, post, day) other than a mention (Warehouse.window_events)
+NEW_POST = (
+    "coalesce(reaction_type <> 'mention', false) and row_number() over (partition by reactor_person_id,"
+    " post_key, event_day, reaction_type = 'mention' order by reaction_type) = 1"
+)
+
+
 def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=days)
 
@@ -196,12 +205,7 @@ class Warehouse:
         `posts`: also `new_post`, true on one reaction per (reactor, post, day) other than a mention,
         so summing it counts the post-days a reactor reacted on. Within a day, so a daily run and a
         backfill flag the same rows."""
-        new_post = (
-            ", coalesce(reaction_type <> 'mention', false) and row_number() over (partition by reactor_person_id,"
-            " post_key, event_day, reaction_type = 'mention' order by reaction_type) = 1 as new_post"
-            if posts
-            else ""
-        )
+        new_post = f", {NEW_POST} as new_post" if posts else ""
         return read_coded(
             self.conn,
             "select reactor_person_id, target_person_id, network,"
@@ -726,3 +730,200 @@ class TopicStateStore:
             self._written()
 
         self._transaction(work)
+
+
+class EngagementMemo:
+    """The engagement events collapsed to one row per (reactor -> target, network, event day)
+    (domain.score.EdgeDays), kept per day in `cache.engagement_*` with persons and networks as
+    numbers. The scores then read a window as integers, and a daily run collapses only the days
+    whose events changed (today's, days reached by late reactions, days a forgotten person left)
+    instead of reading and encoding every event of its window. A day is collapsed again whenever its
+    events' count or checksum differ from those it was collapsed from, so the memo can never serve
+    rows its events no longer give. It holds counts, not weights: no formula knob invalidates it."""
+
+    DAYS = "cache.engagement_days"
+    ROWS = "cache.engagement_day_rows"
+    PERSONS = "cache.engagement_persons"
+    NETWORKS = "cache.engagement_networks"
+    EVENTS = "intermediate.int_engagement_events"
+    TABLES = {
+        DAYS: "day date, events bigint, checksum ubigint, rows bigint",
+        ROWS: "day date, reactor integer, target integer, network integer, reactions integer,"
+        " reactor_reactions integer, posts_reacted integer",
+        PERSONS: "number integer, person_id varchar",
+        NETWORKS: "number integer, network varchar",
+    }
+    # what decides a day's rows: the edge, and the post and type that decide new_post
+    CHECKSUM = (
+        "count(*) as events, bit_xor(hash(reactor_person_id, target_person_id, network, post_key, reaction_type))"
+        " as checksum"
+    )
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection):
+        self.conn = conn
+        missing = {t: c for t, c in self.TABLES.items() if not table_exists(conn, t)}
+        if missing:  # only then: a read-only connection can still read a memo that holds its days
+            conn.execute("create schema if not exists cache")
+            for table, columns in missing.items():
+                conn.execute(f"create table {table} ({columns})")
+
+    def edge_days(self, first: date, last: date, keep_days: int) -> EdgeDays:
+        """The collapsed rows of the event days first..last, collapsing the days not held as their
+        events are now; days more than `keep_days` before the latest held are let go (a re-run of
+        a day that old collapses them again)."""
+        stale = self.stale_days(first, last)
+        if stale:
+            self._collapse(stale, first, last, keep_days)
+        rows = self._read(first, last)
+        if rows is None:  # a number without its name: the memo was touched behind its back
+            self.clear()
+            self._collapse(self.stale_days(first, last), first, last, keep_days)
+            rows = self._read(first, last)
+        return rows
+
+    def stale_days(self, first: date, last: date) -> list[date]:
+        """Days of first..last whose events differ from the ones their held rows were collapsed from."""
+        found = self.conn.execute(
+            f"""
+            with landed as (
+                select event_day as day, {self.CHECKSUM} from {self.EVENTS}
+                where event_day between $first and $last group by all
+            ),
+            held_rows as (select day, count(*) as n from {self.ROWS} where day between $first and $last group by all),
+            held as (
+                select d.*, coalesce(r.n, 0) as n from {self.DAYS} as d left join held_rows as r using (day)
+                where d.day between $first and $last
+            )
+            select day from landed full join held using (day)
+            where held.day is null or landed.day is null or landed.events <> held.events
+               or landed.checksum <> held.checksum or held.rows <> held.n
+            order by day""",
+            {"first": first, "last": last},
+        ).fetchall()
+        return [d for (d,) in found]
+
+    def _collapse(self, days: list[date], first: date, last: date, keep_days: int) -> None:
+        """Collapse `days` from the events (in one transaction: a failed run leaves the memo as it was)."""
+        self.conn.execute("begin transaction")
+        try:
+            self.conn.execute("create or replace temp table memo_days as select unnest(?::date[]) as day", [days])
+            for table in (self.DAYS, self.ROWS):
+                self.conn.execute(f"delete from {table} where day in (select day from memo_days)")
+            self.conn.execute(
+                f"""
+                create or replace temp table memo_collapsed as
+                with events as (
+                    select reactor_person_id, target_person_id, network, event_day, {NEW_POST} as new_post
+                    from {self.EVENTS} where event_day in (select day from memo_days)
+                )
+                select event_day as day, reactor_person_id, target_person_id, network,
+                       count(*)::integer as reactions,
+                       (sum(count(*)) over (partition by reactor_person_id, event_day))::integer as reactor_reactions,
+                       (count(*) filter (where new_post))::integer as posts_reacted
+                from events group by event_day, reactor_person_id, target_person_id, network"""
+            )
+            self._number(
+                self.PERSONS,
+                "person_id",
+                "select reactor_person_id from memo_collapsed union select target_person_id from memo_collapsed",
+            )
+            self._number(self.NETWORKS, "network", "select distinct network from memo_collapsed")
+            self.conn.execute(
+                f"""
+                insert into {self.ROWS}
+                select c.day, r.number, t.number, n.number, c.reactions, c.reactor_reactions, c.posts_reacted
+                from memo_collapsed as c
+                join {self.PERSONS} as r on r.person_id = c.reactor_person_id
+                join {self.PERSONS} as t on t.person_id = c.target_person_id
+                join {self.NETWORKS} as n on n.network = c.network"""
+            )
+            self.conn.execute(
+                f"""
+                insert into {self.DAYS}
+                select day, e.events, e.checksum, coalesce(r.n, 0) from (
+                    select event_day as day, {self.CHECKSUM} from {self.EVENTS}
+                    where event_day in (select day from memo_days) group by all
+                ) as e left join (select day, count(*) as n from memo_collapsed group by all) as r using (day)"""
+            )
+            newest = self.conn.execute(f"select max(day) from {self.DAYS}").fetchall()[0][0]
+            if newest is not None:
+                cutoff = newest - timedelta(days=keep_days)
+                for table in (self.DAYS, self.ROWS):
+                    self.conn.execute(
+                        f"delete from {table} where day < ? and day not between ? and ?", [cutoff, first, last]
+                    )
+            self.conn.execute("commit")
+        except Exception:
+            self.conn.execute("rollback")
+            raise
+        finally:
+            self.conn.execute("drop table if exists memo_collapsed")
+            self.conn.execute("drop table if exists memo_days")
+
+    def _number(self, table: str, column: str, names_sql: str) -> None:
+        """Give the names `names_sql` selects that `table` has not numbered the next numbers."""
+        self.conn.execute(
+            f"""
+            insert into {table}
+            select (select coalesce(max(number), -1) from {table}) + row_number() over (order by name), name
+            from ({names_sql}) as found(name)
+            where name not in (select {column} from {table})"""
+        )
+
+    def _read(self, first: date, last: date) -> EdgeDays | None:
+        """The days' rows in edge order (EdgeDays.edge), numbered and sorted here: DuckDB sorts on
+        both cores, faster than numpy's one. None if a row's number has lost its name."""
+        window = {"first": first, "last": last}
+        self.conn.execute(
+            f"""
+            create or replace temp table memo_persons as
+            with used as (
+                select reactor as number from {self.ROWS} where day between $first and $last
+                union select target from {self.ROWS} where day between $first and $last
+            )
+            select used.number, p.person_id, (row_number() over (order by p.person_id) - 1)::integer as code
+            from used left join {self.PERSONS} as p using (number)""",
+            window,
+        )
+        self.conn.execute(
+            f"""
+            create or replace temp table memo_networks as
+            select number, network, (row_number() over (order by network) - 1)::integer as code
+            from {self.NETWORKS} where number in (
+                select distinct network from {self.ROWS} where day between $first and $last
+            )""",
+            window,
+        )
+        try:
+            if self.conn.execute("select count(*) from memo_persons where person_id is null").fetchall()[0][0]:
+                return None
+            rows = self.conn.execute(
+                f"""
+                select r.code as reactor, t.code as target, n.code as network,
+                       (m.day - date '1970-01-01')::bigint as day,
+                       dense_rank() over (order by r.code, t.code, n.code) - 1 as edge,
+                       m.reactions, m.reactor_reactions, m.posts_reacted
+                from {self.ROWS} as m
+                join memo_persons as r on r.number = m.reactor
+                join memo_persons as t on t.number = m.target
+                join memo_networks as n on n.number = m.network
+                where m.day between $first and $last
+                order by day, edge""",
+                window,
+            ).fetchnumpy()
+            persons = self.conn.execute("select person_id from memo_persons order by code").fetchnumpy()["person_id"]
+            networks = self.conn.execute("select network from memo_networks order by code").fetchnumpy()["network"]
+        finally:
+            self.conn.execute("drop table if exists memo_persons")
+            self.conn.execute("drop table if exists memo_networks")
+        return EdgeDays(
+            persons=pd.Index(persons, dtype=object).astype("str"),
+            networks=pd.Index(networks, dtype=object).astype("str"),
+            **{k: rows[k] for k in ("reactor", "target", "network", "day", "reactions", "reactor_reactions")},
+            posts_reacted=rows["posts_reacted"],
+            edge=rows["edge"],
+        )
+
+    def clear(self) -> None:
+        for table in self.TABLES:
+            self.conn.execute(f"delete from {table}")

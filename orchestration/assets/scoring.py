@@ -20,7 +20,7 @@ from ..keys import INFLUENCE_GRAPH, KPLUS_LEDGER, LEADERBOARD, SCORE_CHANGES, SC
 from ..partitions import PARTITIONED, partition_days
 from ..progress import each_day
 from ..reports import RunningScores, markdown_table
-from ..warehouse import Warehouse
+from ..warehouse import EngagementMemo, Warehouse
 
 INFLUENCE_TOP_N = 5
 
@@ -69,8 +69,8 @@ def window_engagement(warehouse: Warehouse, formula, days) -> EngagementEvents:
     """The engagement of the windows of `days`, with the post counts the formula's discounts need."""
     window = formula.section("features")["window_days"]
     coverage = Discounts.from_section(formula.config.get("discounts")).indiscriminate.enabled
-    events = warehouse.window_events(days, window, posts=coverage)
-    return EngagementEvents(events, formula, warehouse.window_posts(days, window) if coverage else None)
+    rows = EngagementMemo(warehouse.conn).edge_days(days[0] - timedelta(days=window - 1), days[-1], keep_days=window)
+    return EngagementEvents(rows, formula, warehouse.window_posts(days, window) if coverage else None)
 
 
 def _score_each_day(context: AssetExecutionContext, warehouse: Warehouse, formula, days, seen: RunningScores) -> int:
