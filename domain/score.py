@@ -211,7 +211,7 @@ class EdgeDays:
     among them it reacted to first (see `Warehouse.window_events`' new_post; None without).
 
     Persons and networks are codes into `persons` / `networks`, in any order and possibly with
-    names no row uses (a memo's numbering), unless `edge` says they are already in edge order."""
+    names no row uses (a memo's numbering), unless `ordered` says they are already in edge order."""
 
     persons: pd.Index
     networks: pd.Index
@@ -222,10 +222,10 @@ class EdgeDays:
     reactions: np.ndarray
     reactor_reactions: np.ndarray
     posts_reacted: np.ndarray | None = None
-    # Each row's edge number, when the rows come as EngagementEvents keeps them: persons and
-    # networks the sorted names used, edges numbered in (reactor, target, network) order, rows by
-    # (day, edge) (the warehouse's read orders them so in SQL). None: any numbering, any order.
-    edge: np.ndarray | None = None
+    # True when the rows come as EngagementEvents keeps them (as `_in_edge_order` returns them):
+    # persons and networks numbered as the sorted names used, rows by (day, reactor, target,
+    # network). False: any numbering, any order.
+    ordered: bool = False
 
     @classmethod
     def from_events(cls, events: pd.DataFrame) -> EdgeDays:
@@ -281,22 +281,25 @@ def _added_in_turn(value: np.ndarray, times: np.ndarray) -> np.ndarray:
 
 
 def _in_edge_order(rows: EdgeDays) -> EdgeDays:
-    """The rows as EngagementEvents keeps them (see EdgeDays.edge): persons and networks numbered as
-    the sorted names used, edges in (reactor, target, network) order, rows by (day, edge)."""
-    if rows.edge is not None:
+    """The rows as EngagementEvents keeps them (see EdgeDays.ordered): persons and networks numbered
+    as the sorted names used, rows by (day, reactor, target, network)."""
+    if rows.ordered:
         return rows
     codes, persons = _sorted_ranks(rows.persons, np.concatenate([rows.reactor, rows.target]))
     net, networks = _sorted_ranks(rows.networks, rows.network)
     src, dst, day = codes[: len(rows.day)], codes[len(rows.day) :], np.asarray(rows.day, dtype=np.int64)
-    n_persons, n_networks = max(len(persons), 1), max(len(networks), 1)
     day_at = day - (int(day.min()) if len(day) else 0)
     span = int(day_at.max()) + 1 if len(day) else 1
-    # edges numbered in sorted order, then their days: one sort of the rows' edges and a radix
-    # sort of their (few) days; a row is one (edge, day), so the (day, edge) order is unique
-    edge_of_row = (src * n_persons + dst) * n_networks + net
-    by_edge = np.argsort(edge_of_row)
-    _, edge = _runs_numbered(edge_of_row, by_edge)
-    order = by_edge[np.argsort(day_at.astype(np.int16 if span < 1 << 15 else np.int64)[by_edge], kind="stable")]
+    keys = _edge_keys(src, dst, net, len(persons), len(networks))
+    # a radix sort of the (few) days; rows stored day by day in name order (the warehouse's memo)
+    # are then in edge order already, and only anything else needs the sort of every row's edge
+    small_days = day_at.astype(np.int16 if span < 1 << 15 else np.int64)
+    by_day = bool(np.all(day_at[1:] >= day_at[:-1]))
+    order = slice(None) if by_day else np.argsort(small_days, kind="stable")  # a slice: no copies
+    day_ordered, key_ordered = day_at[order], keys[order]
+    if not np.all((day_ordered[1:] > day_ordered[:-1]) | (key_ordered[1:] > key_ordered[:-1])):
+        by_edge = np.argsort(keys)
+        order = by_edge[np.argsort(small_days[by_edge], kind="stable")]
     return EdgeDays(
         persons=persons,
         networks=networks,
@@ -307,8 +310,12 @@ def _in_edge_order(rows: EdgeDays) -> EdgeDays:
         reactions=np.asarray(rows.reactions)[order],
         reactor_reactions=np.asarray(rows.reactor_reactions)[order],
         posts_reacted=None if rows.posts_reacted is None else np.asarray(rows.posts_reacted)[order],
-        edge=edge[order],
+        ordered=True,
     )
+
+
+def _edge_keys(src: np.ndarray, dst: np.ndarray, net: np.ndarray, n_persons: int, n_networks: int) -> np.ndarray:
+    return (src.astype(np.int64) * max(n_persons, 1) + dst) * max(n_networks, 1) + net
 
 
 class EngagementEvents:
@@ -334,14 +341,15 @@ class EngagementEvents:
         self.pagerank = {k: formula.section("network_influence")[k] for k in ("damping", "tolerance", "max_iterations")}
         rows = _in_edge_order(events if isinstance(events, EdgeDays) else EdgeDays.from_events(events))
         self.persons, self.networks = rows.persons, np.asarray(rows.networks, dtype=object)
-        n_edges = int(rows.edge.max()) + 1 if len(rows.edge) else 0
-        self.edge_src, self.edge_dst, self.edge_net = (np.zeros(n_edges, dtype=np.int64) for _ in range(3))
-        self.edge_src[rows.edge], self.edge_dst[rows.edge], self.edge_net[rows.edge] = (
-            rows.reactor,
-            rows.target,
-            rows.network,
-        )
-        self.day, self.edge = np.asarray(rows.day, dtype=np.int64), np.asarray(rows.edge, dtype=np.int64)
+        n_persons, n_networks = max(len(self.persons), 1), max(len(self.networks), 1)
+        # edges numbered in sorted order: the rows are each day's edges in order, so a stable sort
+        # (timsort) merges the days' sorted runs instead of sorting from scratch
+        edge_of_row = _edge_keys(rows.reactor, rows.target, rows.network, n_persons, n_networks)
+        edge_keys, edge = _runs_numbered(edge_of_row, np.argsort(edge_of_row, kind="stable"))
+        self.edge_src = edge_keys // n_networks // n_persons
+        self.edge_dst = edge_keys // n_networks % n_persons
+        self.edge_net = edge_keys % n_networks
+        self.day, self.edge = np.asarray(rows.day, dtype=np.int64), edge
         # a reactor who hands out many reactions in a day gives each one less weight
         given = np.asarray(rows.reactor_reactions, dtype=np.int64)
         per_given = selectivity_weight(np.arange(int(given.max()) + 1 if len(given) else 1), f["selectivity_exponent"])
@@ -352,7 +360,7 @@ class EngagementEvents:
         self.posts_reacted = self.posts_made = None
         if posts is not None and rows.posts_reacted is not None:
             self.posts_reacted = np.asarray(rows.posts_reacted, dtype=float)
-            self.posts_made = self._posts_made(posts, max(len(self.networks), 1))
+            self.posts_made = self._posts_made(posts, n_networks)
 
     def _posts_made(self, posts: pd.DataFrame, n_networks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(day, person * n_networks + network, posts) of the events' persons and networks, by day."""

@@ -835,7 +835,8 @@ class EngagementMemo:
                 from memo_collapsed as c
                 join {self.PERSONS} as r on r.person_id = c.reactor_person_id
                 join {self.PERSONS} as t on t.person_id = c.target_person_id
-                join {self.NETWORKS} as n on n.network = c.network"""
+                join {self.NETWORKS} as n on n.network = c.network
+                order by c.day, c.reactor_person_id, c.target_person_id, c.network  -- so reads need no sort"""
             )
             self.conn.execute(
                 f"""
@@ -871,58 +872,31 @@ class EngagementMemo:
         )
 
     def _read(self, first: date, last: date) -> EdgeDays | None:
-        """The days' rows in edge order (EdgeDays.edge), numbered and sorted here: DuckDB sorts on
-        both cores, faster than numpy's one. None if a row's number has lost its name."""
-        window = {"first": first, "last": last}
-        self.conn.execute(
-            f"""
-            create or replace temp table memo_persons as
-            with used as (
-                select reactor as number from {self.ROWS} where day between $first and $last
-                union select target from {self.ROWS} where day between $first and $last
-            )
-            select used.number, p.person_id, (row_number() over (order by p.person_id) - 1)::integer as code
-            from used left join {self.PERSONS} as p using (number)""",
-            window,
-        )
-        self.conn.execute(
-            f"""
-            create or replace temp table memo_networks as
-            select number, network, (row_number() over (order by network) - 1)::integer as code
-            from {self.NETWORKS} where number in (
-                select distinct network from {self.ROWS} where day between $first and $last
-            )""",
-            window,
-        )
-        try:
-            if self.conn.execute("select count(*) from memo_persons where person_id is null").fetchall()[0][0]:
+        """The days' rows as stored: each day's in name order, so EngagementEvents needs no sort of
+        its rows (it checks, and sorts what is not). None if a row's number has lost its name."""
+        rows = self.conn.execute(
+            f"""select (day - date '1970-01-01')::bigint as day, reactor, target, network, reactions,
+                       reactor_reactions, posts_reacted
+                from {self.ROWS} where day between ? and ?""",
+            [first, last],
+        ).fetchnumpy()
+        persons, networks = self._names(self.PERSONS, "person_id"), self._names(self.NETWORKS, "network")
+        for names, codes in ((persons, rows["reactor"]), (persons, rows["target"]), (networks, rows["network"])):
+            if len(codes) and (codes.max() >= len(names) or pd.isna(names)[codes].any()):
                 return None
-            rows = self.conn.execute(
-                f"""
-                select r.code as reactor, t.code as target, n.code as network,
-                       (m.day - date '1970-01-01')::bigint as day,
-                       dense_rank() over (order by r.code, t.code, n.code) - 1 as edge,
-                       m.reactions, m.reactor_reactions, m.posts_reacted
-                from {self.ROWS} as m
-                join memo_persons as r on r.number = m.reactor
-                join memo_persons as t on t.number = m.target
-                join memo_networks as n on n.number = m.network
-                where m.day between $first and $last
-                order by day, edge""",
-                window,
-            ).fetchnumpy()
-            persons = self.conn.execute("select person_id from memo_persons order by code").fetchnumpy()["person_id"]
-            networks = self.conn.execute("select network from memo_networks order by code").fetchnumpy()["network"]
-        finally:
-            self.conn.execute("drop table if exists memo_persons")
-            self.conn.execute("drop table if exists memo_networks")
         return EdgeDays(
-            persons=pd.Index(persons, dtype=object).astype("str"),
-            networks=pd.Index(networks, dtype=object).astype("str"),
+            persons=pd.Index(np.where(pd.isna(persons), "", persons), dtype=object),
+            networks=pd.Index(np.where(pd.isna(networks), "", networks), dtype=object),
             **{k: rows[k] for k in ("reactor", "target", "network", "day", "reactions", "reactor_reactions")},
             posts_reacted=rows["posts_reacted"],
-            edge=rows["edge"],
         )
+
+    def _names(self, table: str, column: str) -> np.ndarray:
+        """Each number's name (None where none: forgetting deletes a person's name)."""
+        numbered = self.conn.execute(f"select number, {column} from {table}").fetchnumpy()
+        names = np.full(int(numbered["number"].max()) + 1 if len(numbered["number"]) else 0, None, dtype=object)
+        names[numbered["number"]] = numbered[column]
+        return names
 
     def clear(self) -> None:
         for table in self.TABLES:
