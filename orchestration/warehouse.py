@@ -738,8 +738,9 @@ class EngagementMemo:
     numbers. The scores then read a window as integers, and a daily run collapses only the days
     whose events changed (today's, days reached by late reactions, days a forgotten person left)
     instead of reading and encoding every event of its window. A day is collapsed again whenever its
-    events' count or checksum differ from those it was collapsed from, so the memo can never serve
-    rows its events no longer give. It holds counts, not weights: no formula knob invalidates it."""
+    events' count or 64-bit checksum differ from those it was collapsed from: it could serve rows
+    its events no longer give only if both collided. It holds counts, not weights: no formula knob
+    invalidates it."""
 
     DAYS = "cache.engagement_days"
     ROWS = "cache.engagement_day_rows"
