@@ -211,7 +211,7 @@ class EdgeDays:
     among them it reacted to first (see `Warehouse.window_events`' new_post; None without).
 
     Persons and networks are codes into `persons` / `networks`, in any order and possibly with
-    names no row uses (a memo's numbering), unless `ordered` says they are already in edge order."""
+    names no row uses (a memo's numbering)."""
 
     persons: pd.Index
     networks: pd.Index
@@ -222,10 +222,6 @@ class EdgeDays:
     reactions: np.ndarray
     reactor_reactions: np.ndarray
     posts_reacted: np.ndarray | None = None
-    # True when the rows come as EngagementEvents keeps them (as `_in_edge_order` returns them):
-    # persons and networks numbered as the sorted names used, rows by (day, reactor, target,
-    # network). False: any numbering, any order.
-    ordered: bool = False
 
     @classmethod
     def from_events(cls, events: pd.DataFrame) -> EdgeDays:
@@ -281,10 +277,8 @@ def _added_in_turn(value: np.ndarray, times: np.ndarray) -> np.ndarray:
 
 
 def _in_edge_order(rows: EdgeDays) -> EdgeDays:
-    """The rows as EngagementEvents keeps them (see EdgeDays.ordered): persons and networks numbered
-    as the sorted names used, rows by (day, reactor, target, network)."""
-    if rows.ordered:
-        return rows
+    """The rows as EngagementEvents keeps them: persons and networks numbered as the sorted names
+    used, rows by (day, reactor, target, network)."""
     codes, persons = _sorted_ranks(rows.persons, np.concatenate([rows.reactor, rows.target]))
     net, networks = _sorted_ranks(rows.networks, rows.network)
     src, dst, day = codes[: len(rows.day)], codes[len(rows.day) :], np.asarray(rows.day, dtype=np.int64)
@@ -310,7 +304,6 @@ def _in_edge_order(rows: EdgeDays) -> EdgeDays:
         reactions=np.asarray(rows.reactions)[order],
         reactor_reactions=np.asarray(rows.reactor_reactions)[order],
         posts_reacted=None if rows.posts_reacted is None else np.asarray(rows.posts_reacted)[order],
-        ordered=True,
     )
 
 

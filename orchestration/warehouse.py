@@ -163,6 +163,17 @@ NEW_POST = (
 )
 
 
+def in_transaction(conn: duckdb.DuckDBPyConnection, work) -> None:
+    """`work()` in one transaction: all of it, or (it raised) none of it."""
+    conn.execute("begin transaction")
+    try:
+        work()
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+
+
 def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=days)
 
@@ -589,13 +600,7 @@ class TopicStateStore:
         return f"first_day <= '{day.isoformat()}' and last_day_held >= '{day.isoformat()}'"
 
     def _transaction(self, work) -> None:
-        self.conn.execute("begin transaction")
-        try:
-            work()
-            self.conn.execute("commit")
-        except Exception:
-            self.conn.execute("rollback")
-            raise
+        in_transaction(self.conn, work)
 
     def save(self, states: dict, seen_through: date | None) -> None:
         """Keep `states` ({day: TopicState}, one day or two consecutive, made from the engagement
@@ -805,62 +810,60 @@ class EngagementMemo:
 
     def _collapse(self, days: list[date], first: date, last: date, keep_days: int) -> None:
         """Collapse `days` from the events (in one transaction: a failed run leaves the memo as it was)."""
-        self.conn.execute("begin transaction")
         try:
-            self.conn.execute("create or replace temp table memo_days as select unnest(?::date[]) as day", [days])
-            for table in (self.DAYS, self.ROWS):
-                self.conn.execute(f"delete from {table} where day in (select day from memo_days)")
-            self.conn.execute(
-                f"""
-                create or replace temp table memo_collapsed as
-                with events as (
-                    select reactor_person_id, target_person_id, network, event_day, {NEW_POST} as new_post
-                    from {self.EVENTS} where event_day in (select day from memo_days)
-                )
-                select event_day as day, reactor_person_id, target_person_id, network,
-                       count(*)::integer as reactions,
-                       (sum(count(*)) over (partition by reactor_person_id, event_day))::integer as reactor_reactions,
-                       (count(*) filter (where new_post))::integer as posts_reacted
-                from events group by event_day, reactor_person_id, target_person_id, network"""
-            )
-            self._number(
-                self.PERSONS,
-                "person_id",
-                "select reactor_person_id from memo_collapsed union select target_person_id from memo_collapsed",
-            )
-            self._number(self.NETWORKS, "network", "select distinct network from memo_collapsed")
-            self.conn.execute(
-                f"""
-                insert into {self.ROWS}
-                select c.day, r.number, t.number, n.number, c.reactions, c.reactor_reactions, c.posts_reacted
-                from memo_collapsed as c
-                join {self.PERSONS} as r on r.person_id = c.reactor_person_id
-                join {self.PERSONS} as t on t.person_id = c.target_person_id
-                join {self.NETWORKS} as n on n.network = c.network
-                order by c.day, c.reactor_person_id, c.target_person_id, c.network  -- so reads need no sort"""
-            )
-            self.conn.execute(
-                f"""
-                insert into {self.DAYS}
-                select day, e.events, e.checksum, coalesce(r.n, 0) from (
-                    select event_day as day, {self.CHECKSUM} from {self.EVENTS}
-                    where event_day in (select day from memo_days) group by all
-                ) as e left join (select day, count(*) as n from memo_collapsed group by all) as r using (day)"""
-            )
-            newest = self.conn.execute(f"select max(day) from {self.DAYS}").fetchall()[0][0]
-            if newest is not None:
-                cutoff = newest - timedelta(days=keep_days)
-                for table in (self.DAYS, self.ROWS):
-                    self.conn.execute(
-                        f"delete from {table} where day < ? and day not between ? and ?", [cutoff, first, last]
-                    )
-            self.conn.execute("commit")
-        except Exception:
-            self.conn.execute("rollback")
-            raise
+            in_transaction(self.conn, lambda: self._collapse_days(days, first, last, keep_days))
         finally:
             self.conn.execute("drop table if exists memo_collapsed")
             self.conn.execute("drop table if exists memo_days")
+
+    def _collapse_days(self, days: list[date], first: date, last: date, keep_days: int) -> None:
+        self.conn.execute("create or replace temp table memo_days as select unnest(?::date[]) as day", [days])
+        for table in (self.DAYS, self.ROWS):
+            self.conn.execute(f"delete from {table} where day in (select day from memo_days)")
+        self.conn.execute(
+            f"""
+            create or replace temp table memo_collapsed as
+            with events as (
+                select reactor_person_id, target_person_id, network, event_day, {NEW_POST} as new_post
+                from {self.EVENTS} where event_day in (select day from memo_days)
+            )
+            select event_day as day, reactor_person_id, target_person_id, network,
+                   count(*)::integer as reactions,
+                   (sum(count(*)) over (partition by reactor_person_id, event_day))::integer as reactor_reactions,
+                   (count(*) filter (where new_post))::integer as posts_reacted
+            from events group by event_day, reactor_person_id, target_person_id, network"""
+        )
+        self._number(
+            self.PERSONS,
+            "person_id",
+            "select reactor_person_id from memo_collapsed union select target_person_id from memo_collapsed",
+        )
+        self._number(self.NETWORKS, "network", "select distinct network from memo_collapsed")
+        self.conn.execute(
+            f"""
+            insert into {self.ROWS}
+            select c.day, r.number, t.number, n.number, c.reactions, c.reactor_reactions, c.posts_reacted
+            from memo_collapsed as c
+            join {self.PERSONS} as r on r.person_id = c.reactor_person_id
+            join {self.PERSONS} as t on t.person_id = c.target_person_id
+            join {self.NETWORKS} as n on n.network = c.network
+            order by c.day, c.reactor_person_id, c.target_person_id, c.network  -- so reads need no sort"""
+        )
+        self.conn.execute(
+            f"""
+            insert into {self.DAYS}
+            select day, e.events, e.checksum, coalesce(r.n, 0) from (
+                select event_day as day, {self.CHECKSUM} from {self.EVENTS}
+                where event_day in (select day from memo_days) group by all
+            ) as e left join (select day, count(*) as n from memo_collapsed group by all) as r using (day)"""
+        )
+        newest = self.conn.execute(f"select max(day) from {self.DAYS}").fetchall()[0][0]
+        if newest is not None:
+            cutoff = newest - timedelta(days=keep_days)
+            for table in (self.DAYS, self.ROWS):
+                self.conn.execute(
+                    f"delete from {table} where day < ? and day not between ? and ?", [cutoff, first, last]
+                )
 
     def _number(self, table: str, column: str, names_sql: str) -> None:
         """Give the names `names_sql` selects that `table` has not numbered the next numbers."""
