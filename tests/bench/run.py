@@ -665,7 +665,9 @@ def main(argv=None) -> dict:
             continue
         copy = work / f"history_{h}.duckdb"
         shutil.copyfile(work / "backfilled.duckdb", copy)
-        truncate_history(str(copy), day)
+        # the day before runs untimed, so the timed day carries its state as the daily stage's day does
+        truncate_history(str(copy), day, ran_through=day - timedelta(days=2))
+        daily_run(copy, day - timedelta(days=1), work, f"history_{h}_day_before")
         run = daily_run(copy, day, work, f"history_{h}")
         curve.append({"history_days": h, "day": day, "interactions": interactions_between(str(copy), day, day), **run})
         log(f"  {h:>3} days: {run['wall_s']}s (dbt {run['dbt']['wall_s']}s)")

@@ -32,10 +32,12 @@ and the generator never has them give, receive or edit topics.
 
 from __future__ import annotations
 
+import re
 import resource
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -684,10 +686,27 @@ def write_world(
 
 # the day column of each mart the daily job writes (dbt marts and the Python assets downstream)
 DAY_COLUMNS = ("day", "as_of_day", "given_day")
+DBT_MODELS = Path(__file__).resolve().parents[2] / "dbt_project" / "models"
+_REPLACE_WINDOW = re.compile(r"replace_window\(\s*'(\w+)'\s*\)")
 
 
-def truncate_history(path: str, last_day: date) -> None:
-    """Drop raw rows landed after `last_day` and mart rows from `last_day` on (a warehouse as of that day)."""
+def windowed_models() -> dict[str, str]:
+    """`schema.table` -> window column of every dbt model a run fills a window at a time (its
+    `replace_window(<column>)` pre-hook): the incremental tables a day's run writes that day's rows into."""
+    found = {
+        f"{sql.parent.name}.{sql.stem}": _REPLACE_WINDOW.search(sql.read_text()) for sql in DBT_MODELS.rglob("*.sql")
+    }
+    return {table: hook.group(1) for table, hook in sorted(found.items()) if hook}
+
+
+def truncate_history(path: str, last_day: date, ran_through: date | None = None) -> None:
+    """A warehouse landed through `last_day` whose runs went through `ran_through` (default: the day
+    before): raw rows landed after `last_day` dropped, and every row a run after `ran_through` wrote:
+    the windowed dbt models' (their window column), the marts' (their day column) and the scores'
+    memos in `cache` (their `day`). Without the dbt and memo rows a day's run would find state from
+    later days and redo its whole window, which no daily run does."""
+    ran_through = ran_through or last_day - timedelta(days=1)
+    windowed = windowed_models()
     with duckdb.connect(path) as conn:
         for net in NETWORKS:
             for kind in ("accounts", "posts", "reactions"):
@@ -695,17 +714,19 @@ def truncate_history(path: str, last_day: date) -> None:
         for kind in ("kplus", "topic_edits", "campaigns"):
             conn.execute(f"delete from raw.platform_{kind} where partition_day > ?", [last_day])
         columns = conn.execute(
-            "select table_name, column_name from information_schema.columns"
-            " where table_schema = 'marts' and table_name in (select table_name from"
-            " information_schema.tables where table_schema = 'marts' and table_type = 'BASE TABLE')"
-            " order by table_name, ordinal_position"
+            "select table_schema || '.' || table_name, column_name from information_schema.columns"
+            " where table_schema in ('intermediate', 'marts', 'cache') and (table_schema, table_name) in"
+            " (select (table_schema, table_name) from information_schema.tables where table_type = 'BASE TABLE')"
+            " order by table_schema, table_name, ordinal_position"
         ).fetchall()
         day_column: dict[str, str] = {}
         for table, column in columns:
-            if column in DAY_COLUMNS and table not in day_column:
+            if table in windowed:
+                day_column[table] = windowed[table]
+            elif table not in day_column and column in (DAY_COLUMNS if table.startswith("marts.") else ("day",)):
                 day_column[table] = column
         for table, column in sorted(day_column.items()):
-            conn.execute(f"delete from marts.{table} where {column} >= ?", [last_day])
+            conn.execute(f"delete from {table} where {column} > ?", [ran_through])
         TopicStateStore.drop(conn)  # person_topics' carried days: later than this warehouse's history
         conn.execute("checkpoint")
 
